@@ -1,0 +1,138 @@
+package licensing
+
+import "math/bits"
+
+// PlanSet is a set of service plans as a bitset over a Catalog's plan indexes
+// (see Catalog.PlanIndex). Sets from different catalogs must not be mixed.
+// The zero value is the empty set. Operations that combine sets return new sets
+// and never modify their operands.
+type PlanSet struct{ w []uint64 }
+
+// Add puts plan index i in the set.
+func (s *PlanSet) Add(i int) {
+	for len(s.w) <= i>>6 {
+		s.w = append(s.w, 0)
+	}
+	s.w[i>>6] |= 1 << (uint(i) & 63)
+}
+
+// Remove takes plan index i out of the set.
+func (s *PlanSet) Remove(i int) {
+	if i>>6 < len(s.w) {
+		s.w[i>>6] &^= 1 << (uint(i) & 63)
+	}
+}
+
+// Has reports whether plan index i is in the set.
+func (s PlanSet) Has(i int) bool {
+	return i>>6 < len(s.w) && s.w[i>>6]&(1<<(uint(i)&63)) != 0
+}
+
+// Len returns the number of plans in the set.
+func (s PlanSet) Len() int {
+	n := 0
+	for _, w := range s.w {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// IsEmpty reports whether the set has no plans.
+func (s PlanSet) IsEmpty() bool {
+	for _, w := range s.w {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Clone returns an independent copy.
+func (s PlanSet) Clone() PlanSet {
+	if len(s.w) == 0 {
+		return PlanSet{}
+	}
+	return PlanSet{w: append([]uint64(nil), s.w...)}
+}
+
+// Union returns s ∪ o.
+func (s PlanSet) Union(o PlanSet) PlanSet {
+	a, b := s.w, o.w
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	r := append([]uint64(nil), a...)
+	for i, w := range b {
+		r[i] |= w
+	}
+	return PlanSet{w: r}
+}
+
+// UnionWith adds every plan of o to s in place.
+func (s *PlanSet) UnionWith(o PlanSet) {
+	for len(s.w) < len(o.w) {
+		s.w = append(s.w, 0)
+	}
+	for i, w := range o.w {
+		s.w[i] |= w
+	}
+}
+
+// Minus returns s \ o.
+func (s PlanSet) Minus(o PlanSet) PlanSet {
+	r := append([]uint64(nil), s.w...)
+	for i := 0; i < len(r) && i < len(o.w); i++ {
+		r[i] &^= o.w[i]
+	}
+	return PlanSet{w: r}
+}
+
+// Intersect returns s ∩ o.
+func (s PlanSet) Intersect(o PlanSet) PlanSet {
+	n := min(len(s.w), len(o.w))
+	r := make([]uint64, n)
+	for i := range n {
+		r[i] = s.w[i] & o.w[i]
+	}
+	return PlanSet{w: r}
+}
+
+// Intersects reports whether s and o share a plan.
+func (s PlanSet) Intersects(o PlanSet) bool {
+	for i := 0; i < len(s.w) && i < len(o.w); i++ {
+		if s.w[i]&o.w[i] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// SubsetOf reports whether every plan of s is in o.
+func (s PlanSet) SubsetOf(o PlanSet) bool {
+	for i, w := range s.w {
+		var ow uint64
+		if i < len(o.w) {
+			ow = o.w[i]
+		}
+		if w&^ow != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Equal reports whether s and o hold the same plans.
+func (s PlanSet) Equal(o PlanSet) bool { return s.SubsetOf(o) && o.SubsetOf(s) }
+
+// Indexes returns the plan indexes in ascending order.
+func (s PlanSet) Indexes() []int {
+	out := make([]int, 0, s.Len())
+	for i, w := range s.w {
+		for w != 0 {
+			b := bits.TrailingZeros64(w)
+			out = append(out, i<<6+b)
+			w &= w - 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,735 @@
+package licensing
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ChangeKind is what a Change asks Entra to do.
+type ChangeKind uint8
+
+// The changes Entra accepts that affect licensing.
+const (
+	// AssignUserLicenses is POST /users/{id}/assignLicense: AddLicenses and RemoveLicenses at once, atomically.
+	AssignUserLicenses ChangeKind = iota + 1
+	// AssignGroupLicenses is POST /groups/{id}/assignLicense, then the group's processing of every member.
+	AssignGroupLicenses
+	// AddGroupMember is POST /groups/{id}/members/$ref, then processing of the new member.
+	AddGroupMember
+	// RemoveGroupMember is DELETE /groups/{id}/members/{userId}/$ref.
+	RemoveGroupMember
+	// SetUsageLocation is PATCH /users/{id} with usageLocation.
+	SetUsageLocation
+	// ReprocessUser is POST /users/{id}/reprocessLicenseAssignment: the user's group paths in error are evaluated again.
+	ReprocessUser
+)
+
+var changeKindNames = [...]string{"", "assignUserLicenses", "assignGroupLicenses", "addGroupMember", "removeGroupMember", "setUsageLocation", "reprocessUser"}
+
+func (k ChangeKind) String() string {
+	if int(k) < len(changeKindNames) {
+		return changeKindNames[k]
+	}
+	return fmt.Sprintf("ChangeKind(%d)", uint8(k))
+}
+
+// Change is one call to Entra. User is a user id or userPrincipalName; Group a group id or displayName.
+type Change struct {
+	Kind           ChangeKind
+	User           string
+	Group          string
+	AddLicenses    []AssignedLicense
+	RemoveLicenses []SkuID
+	UsageLocation  string
+}
+
+// Outcome is what Entra would do with a Change.
+type Outcome struct {
+	// Refused is true when Entra would reject the call as a whole (HTTP 4xx); nothing changes.
+	Refused bool
+	// Violations are the reasons for a refusal or, for an accepted group change, the errors
+	// recorded on members' paths (each with the member as Target).
+	Violations []*Error
+	// Users are the users whose paths change, by index, with their enabled plans before and after.
+	Users []UserEffect
+	// Seats are the SKUs whose consumed seats change.
+	Seats []SeatEffect
+	// Converted lists group paths that became direct assignments because a remaining plan needed them.
+	Converted []Conversion
+
+	txn *txn
+}
+
+// UserEffect is how a change affects one user.
+type UserEffect struct {
+	User   int
+	Before PlanSet
+	After  PlanSet
+}
+
+// Lost returns the plans enabled before and not after.
+func (e UserEffect) Lost() PlanSet { return e.Before.Minus(e.After) }
+
+// Gained returns the plans enabled after and not before.
+func (e UserEffect) Gained() PlanSet { return e.After.Minus(e.Before) }
+
+// SeatEffect is a change of consumed seats of one SKU.
+type SeatEffect struct {
+	Sku    SkuID
+	Before int
+	After  int
+}
+
+// Conversion is a group path turned into a direct assignment when its group path went away
+// while a remaining plan depended on it.
+type Conversion struct {
+	User  int
+	Sku   SkuID
+	Group string
+}
+
+// Err returns the outcome's violations as one error (the first, with the others in its message), or nil.
+func (o *Outcome) Err() error {
+	if len(o.Violations) == 0 {
+		return nil
+	}
+	if len(o.Violations) == 1 {
+		return o.Violations[0]
+	}
+	e := *o.Violations[0]
+	var more []string
+	for _, v := range o.Violations[1:] {
+		more = append(more, v.Error())
+	}
+	e.Message += fmt.Sprintf(" (and %d more: %s)", len(more), strings.Join(more, "; "))
+	return &e
+}
+
+// Predict returns what Entra would do with the change, without changing s.
+func (s *State) Predict(c Change) *Outcome {
+	t := s.newTxn()
+	switch c.Kind {
+	case AssignUserLicenses:
+		t.assignUser(c)
+	case AssignGroupLicenses:
+		t.assignGroup(c)
+	case AddGroupMember, RemoveGroupMember:
+		t.membership(c)
+	case SetUsageLocation:
+		t.setUsageLocation(c)
+	case ReprocessUser:
+		if u, ok := t.user(c.User); ok {
+			t.reprocess(u)
+		}
+	default:
+		t.refuse(&Error{Kind: InvalidInput, Message: fmt.Sprintf("unknown change kind %d", c.Kind)})
+	}
+	return t.outcome()
+}
+
+// Apply predicts the change and, unless Entra would refuse it, makes it in s.
+func (s *State) Apply(c Change) *Outcome {
+	o := s.Predict(c)
+	if !o.Refused {
+		o.txn.commit()
+	}
+	o.txn = nil
+	return o
+}
+
+// txn collects the effects of one change before they are committed.
+type txn struct {
+	s          *State
+	paths      map[int32][]path
+	usage      map[int32]string
+	userGroups map[int32][]int32
+	groupLic   map[int32][]groupLicense
+	members    map[int32][]int32
+	seat       []int
+	touched    []int32
+	refused    bool
+	violations []*Error
+	converted  []Conversion
+}
+
+func (s *State) newTxn() *txn {
+	return &txn{s: s, paths: map[int32][]path{}, seat: make([]int, len(s.subs))}
+}
+
+func (t *txn) refuse(e *Error) {
+	t.refused = true
+	t.violations = append(t.violations, e)
+}
+
+func (t *txn) getPaths(u int32) []path {
+	if ps, ok := t.paths[u]; ok {
+		return ps
+	}
+	return t.s.users[u].paths
+}
+
+func (t *txn) setPaths(u int32, ps []path) {
+	old := t.getPaths(u)
+	if _, ok := t.paths[u]; !ok {
+		t.touched = append(t.touched, u)
+	}
+	for _, sub := range seatsOf(old) {
+		t.seat[sub]--
+	}
+	sortPaths(ps)
+	for _, sub := range seatsOf(ps) {
+		t.seat[sub]++
+	}
+	t.paths[u] = ps
+}
+
+func (t *txn) consumed(sub int32) int { return t.s.subs[sub].Consumed + t.seat[sub] }
+
+func (t *txn) getUsage(u int32) string {
+	if v, ok := t.usage[u]; ok {
+		return v
+	}
+	return t.s.users[u].usage
+}
+
+func (t *txn) getUserGroups(u int32) []int32 {
+	if v, ok := t.userGroups[u]; ok {
+		return v
+	}
+	return t.s.users[u].groups
+}
+
+func (t *txn) getGroupLic(g int32) []groupLicense {
+	if v, ok := t.groupLic[g]; ok {
+		return v
+	}
+	return t.s.groups[g].licenses
+}
+
+func (t *txn) getMembers(g int32) []int32 {
+	if v, ok := t.members[g]; ok {
+		return v
+	}
+	return t.s.groups[g].members
+}
+
+func (t *txn) commit() {
+	s := t.s
+	for u, ps := range t.paths {
+		s.users[u].paths = ps
+	}
+	for u, v := range t.usage {
+		s.users[u].usage = v
+	}
+	for u, v := range t.userGroups {
+		s.users[u].groups = v
+	}
+	for g, v := range t.groupLic {
+		s.groups[g].licenses = v
+	}
+	for g, v := range t.members {
+		s.groups[g].members = v
+	}
+	for i, d := range t.seat {
+		s.subs[i].Consumed += d
+	}
+}
+
+func (t *txn) outcome() *Outcome {
+	o := &Outcome{Refused: t.refused, Violations: t.violations, Converted: t.converted, txn: t}
+	if t.refused {
+		return o
+	}
+	slices.Sort(t.touched)
+	for _, u := range t.touched {
+		before := t.s.EnabledPlans(int(u))
+		after := t.s.enabledOf(t.paths[u])
+		if before.Equal(after) && slices.EqualFunc(t.s.users[u].paths, t.paths[u], pathEqual) {
+			continue
+		}
+		o.Users = append(o.Users, UserEffect{User: int(u), Before: before, After: after})
+	}
+	for i, d := range t.seat {
+		if d != 0 {
+			o.Seats = append(o.Seats, SeatEffect{Sku: t.s.subs[i].Sku.ID, Before: t.s.subs[i].Consumed, After: t.s.subs[i].Consumed + d})
+		}
+	}
+	return o
+}
+
+func pathEqual(a, b path) bool {
+	return a.sub == b.sub && a.group == b.group && a.state == b.state && a.err == b.err && a.disabled.Equal(b.disabled)
+}
+
+func (s *State) enabledOf(ps []path) PlanSet {
+	var e PlanSet
+	for _, p := range ps {
+		if p.state.Enables() {
+			e.UnionWith(s.subs[p.sub].Sku.plans.Minus(p.disabled))
+		}
+	}
+	return e
+}
+
+func (t *txn) user(ref string) (int32, bool) {
+	i, err := t.s.LookupUser(ref)
+	if err != nil {
+		t.refuse(err.(*Error))
+		return -1, false
+	}
+	return int32(i), true
+}
+
+func (t *txn) group(ref string) (int32, bool) {
+	i, err := t.s.LookupGroup(ref)
+	if err != nil {
+		t.refuse(err.(*Error))
+		return -1, false
+	}
+	return int32(i), true
+}
+
+func (t *txn) planNames(ids []PlanID) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = t.s.cat.PlanName(id)
+	}
+	return strings.Join(names, ", ")
+}
+
+// licenses resolves and checks the SKUs of an assignLicense body for target.
+func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (adds []groupLicense, removes []int32, ok bool) {
+	s := t.s
+	seen := map[SkuID]string{}
+	for _, l := range add {
+		sub, known := s.subBySku[l.SkuID]
+		if !known {
+			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target, s.cat.SkuName(l.SkuID))})
+			continue
+		}
+		if why := seen[l.SkuID]; why != "" {
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target, s.cat.SkuName(l.SkuID))})
+			continue
+		}
+		seen[l.SkuID] = "add"
+		sb := &s.subs[sub]
+		if okA, why := sb.Assignable(); !okA {
+			t.refuse(&Error{Kind: SkuNotAssignable, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: %s", target, why)})
+			continue
+		}
+		var dis PlanSet
+		for _, p := range l.DisabledPlans {
+			i, known := s.cat.PlanIndex(p)
+			if !known || !sb.Sku.plans.Has(i) {
+				t.refuse(&Error{Kind: UnknownServicePlan, Target: target, SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", target, s.cat.PlanName(p), sb.Sku.Label())})
+				continue
+			}
+			dis.Add(i)
+		}
+		adds = append(adds, groupLicense{sub: sub, disabled: dis})
+	}
+	for _, id := range remove {
+		sub, known := s.subBySku[id]
+		if !known {
+			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s in removeLicenses is not subscribed in this tenant", target, s.cat.SkuName(id))})
+			continue
+		}
+		if seen[id] != "" {
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s is both added and removed in one call", target, s.cat.SkuName(id))})
+			continue
+		}
+		seen[id] = "remove"
+		removes = append(removes, sub)
+	}
+	return adds, removes, !t.refused
+}
+
+func (t *txn) assignUser(c Change) {
+	u, ok := t.user(c.User)
+	if !ok {
+		return
+	}
+	s := t.s
+	target := s.UserTarget(int(u))
+	adds, removes, ok := t.licenses(target, c.AddLicenses, c.RemoveLicenses)
+	if !ok {
+		return
+	}
+	old := t.getPaths(u)
+	for _, sub := range removes {
+		direct, inherited := false, []string{}
+		for _, p := range old {
+			if p.sub == sub {
+				if p.direct() {
+					direct = true
+				} else {
+					inherited = append(inherited, s.groups[p.group].g.DisplayName)
+				}
+			}
+		}
+		sku := s.subs[sub].Sku
+		switch {
+		case direct:
+		case len(inherited) > 0:
+			t.refuse(&Error{Kind: InheritedLicense, Target: target, SkuID: sku.ID, Message: fmt.Sprintf("%s: SKU %s is inherited from a group membership (%s) and cannot be removed from the user directly; remove the user from the group or change the group's licenses", target, sku.Label(), strings.Join(inherited, ", "))})
+		default:
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: sku.ID, Message: fmt.Sprintf("%s: user does not hold SKU %s, so it cannot be removed", target, sku.Label())})
+		}
+	}
+	if len(adds) > 0 && t.getUsage(u) == "" {
+		t.refuse(&Error{Kind: UsageLocationMissing, Target: target, Message: fmt.Sprintf("%s has no usageLocation; set one (e.g. \"US\") before assigning licenses directly", target)})
+	}
+	if t.refused {
+		return
+	}
+	touched := func(sub int32) bool {
+		return slices.ContainsFunc(adds, func(l groupLicense) bool { return l.sub == sub }) || slices.Contains(removes, sub)
+	}
+	var next []path
+	for _, p := range old {
+		if !(p.direct() && touched(p.sub)) {
+			next = append(next, p)
+		}
+	}
+	added := map[SkuID]bool{}
+	for _, l := range adds {
+		next = append(next, path{sub: l.sub, group: -1, state: PathActive, disabled: l.disabled})
+		added[s.subs[l.sub].Sku.ID] = true
+	}
+	sortPaths(next)
+	before, after := s.enabledOf(old), s.enabledOf(next)
+	for _, c := range s.rules.Conflicts(s.bySku(next, nil)) {
+		if added[c.Skus[0]] || added[c.Skus[1]] {
+			t.refuse(t.conflictError(target, c))
+		}
+	}
+	t.checkDependencies(target, before, after, DependencyViolation)
+	for _, p := range s.rules.Prohibited(after.Minus(before), t.getUsage(u)) {
+		t.refuse(&Error{Kind: ProhibitedInUsageLocationViolation, Target: target, Plans: p.Plans, Message: fmt.Sprintf("%s: %s not offered in usage location %s (rule %q)", target, t.planNames(p.Plans), t.getUsage(u), p.Rule.Name)})
+	}
+	for _, l := range adds {
+		if holdsSeat(old, l.sub) {
+			continue
+		}
+		sb := &s.subs[l.sub]
+		if t.consumed(l.sub)+1 > sb.Prepaid.Enabled {
+			t.refuse(&Error{Kind: CountViolation, Target: target, SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s (%d of %d consumed)", target, sb.Sku.Label(), t.consumed(l.sub), sb.Prepaid.Enabled)})
+		}
+	}
+	if t.refused {
+		return
+	}
+	t.setPaths(u, next)
+}
+
+func (t *txn) conflictError(target Target, c Conflict) *Error {
+	cat := t.s.cat
+	return &Error{Kind: MutuallyExclusiveViolation, Target: target, SkuID: c.Skus[0], Plans: c.Plans[:],
+		Message: fmt.Sprintf("%s: %s (from %s) and %s (from %s) cannot be enabled together (rule %q)", target,
+			cat.PlanName(c.Plans[0]), cat.SkuName(c.Skus[0]), cat.PlanName(c.Plans[1]), cat.SkuName(c.Skus[1]), c.Rule.Name)}
+}
+
+// checkDependencies refuses when a plan enabled after has lost every prerequisite it had before.
+func (t *txn) checkDependencies(target Target, before, after PlanSet, kind Kind) {
+	was := map[PlanID]bool{}
+	for _, m := range t.s.rules.MissingPrerequisites(before) {
+		was[m.Plan] = true
+	}
+	for _, m := range t.s.rules.MissingPrerequisites(after) {
+		if was[m.Plan] {
+			continue
+		}
+		t.refuse(&Error{Kind: kind, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
+			Message: fmt.Sprintf("%s: %s needs one of %s enabled (rule %q)", target, t.s.cat.PlanName(m.Plan), t.planNames(m.AnyOf), m.Rule.Name)})
+	}
+}
+
+func (t *txn) assignGroup(c Change) {
+	g, ok := t.group(c.Group)
+	if !ok {
+		return
+	}
+	s := t.s
+	target := s.GroupTarget(int(g))
+	adds, removes, ok := t.licenses(target, c.AddLicenses, c.RemoveLicenses)
+	if !ok {
+		return
+	}
+	old := t.getGroupLic(g)
+	for _, sub := range removes {
+		if !slices.ContainsFunc(old, func(l groupLicense) bool { return l.sub == sub }) {
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: s.subs[sub].Sku.ID, Message: fmt.Sprintf("%s: group does not hold SKU %s, so it cannot be removed", target, s.subs[sub].Sku.Label())})
+		}
+	}
+	if t.refused {
+		return
+	}
+	var next []groupLicense
+	for _, l := range old {
+		if !slices.Contains(removes, l.sub) && !slices.ContainsFunc(adds, func(a groupLicense) bool { return a.sub == l.sub }) {
+			next = append(next, l)
+		}
+	}
+	next = append(next, adds...)
+	slices.SortFunc(next, func(a, b groupLicense) int { return int(a.sub - b.sub) })
+	var enabled PlanSet
+	for _, l := range next {
+		enabled.UnionWith(s.subs[l.sub].Sku.plans.Minus(l.disabled))
+	}
+	for _, m := range s.rules.MissingPrerequisites(enabled) {
+		t.refuse(&Error{Kind: GroupPrerequisiteMissing, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
+			Message: fmt.Sprintf("%s: %s needs one of %s in the same group's assignment (rule %q)", target, s.cat.PlanName(m.Plan), t.planNames(m.AnyOf), m.Rule.Name)})
+	}
+	if t.refused {
+		return
+	}
+	if t.groupLic == nil {
+		t.groupLic = map[int32][]groupLicense{}
+	}
+	t.groupLic[g] = next
+	for _, u := range t.getMembers(g) {
+		t.removeGroupPaths(u, g, func(p path) bool { return slices.Contains(removes, p.sub) })
+		t.processMember(u, g)
+	}
+}
+
+// removeGroupPaths drops u's paths from group g that match, converting to direct assignments
+// the ones whose plans a remaining enabled plan depends on.
+func (t *txn) removeGroupPaths(u, g int32, match func(path) bool) {
+	s := t.s
+	old := t.getPaths(u)
+	var keep, gone []path
+	for _, p := range old {
+		if p.group == g && match(p) {
+			gone = append(gone, p)
+		} else {
+			keep = append(keep, p)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	was := map[PlanID]bool{}
+	for _, m := range s.rules.MissingPrerequisites(s.enabledOf(old)) {
+		was[m.Plan] = true
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, m := range s.rules.MissingPrerequisites(s.enabledOf(keep)) {
+			if was[m.Plan] {
+				continue
+			}
+			need := s.cat.PlanSetOf(m.AnyOf)
+			for i, p := range gone {
+				if !p.state.Enables() || !s.subs[p.sub].Sku.plans.Minus(p.disabled).Intersects(need) {
+					continue
+				}
+				if slices.ContainsFunc(keep, func(k path) bool { return k.direct() && k.sub == p.sub }) {
+					continue
+				}
+				t.converted = append(t.converted, Conversion{User: int(u), Sku: s.subs[p.sub].Sku.ID, Group: s.groups[g].g.ID})
+				keep = append(keep, path{sub: p.sub, group: -1, state: PathActive, disabled: p.disabled})
+				gone = slices.Delete(gone, i, i+1)
+				changed = true
+				break
+			}
+			if changed {
+				break
+			}
+		}
+	}
+	t.setPaths(u, keep)
+}
+
+// processMember evaluates group g's licenses for member u as Entra's group processing does:
+// all of the group's SKUs apply to the member, or none do and every path from the group is in
+// Error with the reason. The member error, if any, is recorded as a violation.
+func (t *txn) processMember(u, g int32) {
+	s := t.s
+	lic := t.getGroupLic(g)
+	var others []path
+	for _, p := range t.getPaths(u) {
+		if p.group != g {
+			others = append(others, p)
+		}
+	}
+	if len(lic) == 0 {
+		t.setPaths(u, others)
+		return
+	}
+	mine := make([]path, len(lic))
+	var groupEnabled PlanSet
+	for i, l := range lic {
+		mine[i] = path{sub: l.sub, group: g, state: PathActive, disabled: l.disabled}
+		groupEnabled.UnionWith(s.subs[l.sub].Sku.plans.Minus(l.disabled))
+	}
+	target := s.UserTarget(int(u))
+	gname := s.groups[g].g.DisplayName
+	var fail *Error
+	loc := t.getUsage(u)
+	if loc == "" {
+		loc = s.defaultLoc
+	}
+	if loc == "" {
+		fail = &Error{Kind: Other, Target: target, Message: fmt.Sprintf("%s: no usage location and no tenant default for licenses from group %s", target, gname)}
+	}
+	if fail == nil {
+		if ps := s.rules.Prohibited(groupEnabled, loc); len(ps) > 0 {
+			fail = &Error{Kind: ProhibitedInUsageLocationViolation, Target: target, Plans: ps[0].Plans, Message: fmt.Sprintf("%s: %s from group %s not offered in usage location %s (rule %q)", target, t.planNames(ps[0].Plans), gname, loc, ps[0].Rule.Name)}
+		}
+	}
+	if fail == nil {
+		all := append(s.bySku(others, nil), s.bySku(mine, nil)...)
+		nOthers := len(all) - len(s.bySku(mine, nil))
+		for _, c := range s.rules.Conflicts(all) {
+			if s.fromGroup(all, nOthers, c) {
+				fail = t.conflictError(target, c)
+				fail.Message += " — group " + gname
+				break
+			}
+		}
+	}
+	if fail == nil {
+		for _, l := range lic {
+			if holdsSeat(others, l.sub) {
+				continue
+			}
+			sb := &s.subs[l.sub]
+			if t.consumed(l.sub)-t.heldBy(u, g, l.sub)+1 > sb.Prepaid.Enabled {
+				fail = &Error{Kind: CountViolation, Target: target, SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s for group %s (%d of %d consumed)", target, sb.Sku.Label(), gname, t.consumed(l.sub)-t.heldBy(u, g, l.sub), sb.Prepaid.Enabled)}
+				break
+			}
+		}
+	}
+	if fail != nil {
+		for i := range mine {
+			mine[i].state, mine[i].err = PathError, fail.Kind
+		}
+		t.violations = append(t.violations, fail)
+	}
+	t.setPaths(u, append(others, mine...))
+}
+
+// heldBy is 1 when u's only seat of sub now comes from group g's path (it is released on re-evaluation).
+func (t *txn) heldBy(u, g int32, sub int32) int {
+	ps := t.getPaths(u)
+	viaG, other := false, false
+	for _, p := range ps {
+		if p.sub != sub || p.state == PathError {
+			continue
+		}
+		if p.group == g {
+			viaG = true
+		} else {
+			other = true
+		}
+	}
+	if viaG && !other {
+		return 1
+	}
+	return 0
+}
+
+// fromGroup reports whether a conflict involves one of the group's entries (at index ≥ nOthers).
+func (s *State) fromGroup(all []SkuPlans, nOthers int, c Conflict) bool {
+	for i := nOthers; i < len(all); i++ {
+		for k := 0; k < 2; k++ {
+			if all[i].Sku == c.Skus[k] {
+				if idx, ok := s.cat.PlanIndex(c.Plans[k]); ok && all[i].Plans.Has(idx) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (t *txn) membership(c Change) {
+	u, ok := t.user(c.User)
+	if !ok {
+		return
+	}
+	g, ok := t.group(c.Group)
+	if !ok {
+		return
+	}
+	s := t.s
+	groups := t.getUserGroups(u)
+	member := slices.Contains(groups, g)
+	target := s.UserTarget(int(u))
+	gt := s.GroupTarget(int(g))
+	if t.userGroups == nil {
+		t.userGroups = map[int32][]int32{}
+		t.members = map[int32][]int32{}
+	}
+	if c.Kind == AddGroupMember {
+		if member {
+			t.refuse(&Error{Kind: InvalidInput, Target: target, Message: fmt.Sprintf("%s is already a member of %s", target, gt)})
+			return
+		}
+		ng := append(slices.Clone(groups), g)
+		slices.Sort(ng)
+		t.userGroups[u] = ng
+		nm := append(slices.Clone(t.getMembers(g)), u)
+		slices.Sort(nm)
+		t.members[g] = nm
+		t.processMember(u, g)
+		return
+	}
+	if !member {
+		t.refuse(&Error{Kind: InvalidInput, Target: target, Message: fmt.Sprintf("%s is not a member of %s", target, gt)})
+		return
+	}
+	t.userGroups[u] = slices.DeleteFunc(slices.Clone(groups), func(x int32) bool { return x == g })
+	t.members[g] = slices.DeleteFunc(slices.Clone(t.getMembers(g)), func(x int32) bool { return x == u })
+	t.removeGroupPaths(u, g, func(path) bool { return true })
+}
+
+func (t *txn) setUsageLocation(c Change) {
+	u, ok := t.user(c.User)
+	if !ok {
+		return
+	}
+	s := t.s
+	target := s.UserTarget(int(u))
+	loc := strings.ToUpper(strings.TrimSpace(c.UsageLocation))
+	if loc != "" && !validCountry(loc) {
+		t.refuse(&Error{Kind: InvalidInput, Target: target, Message: fmt.Sprintf("%s: usage location %q is not an ISO 3166 alpha-2 code such as \"US\"", target, c.UsageLocation)})
+		return
+	}
+	ps := t.getPaths(u)
+	if loc == "" && slices.ContainsFunc(ps, func(p path) bool { return p.direct() }) {
+		t.refuse(&Error{Kind: UsageLocationMissing, Target: target, Message: fmt.Sprintf("%s holds direct licenses, so its usage location cannot be cleared", target)})
+		return
+	}
+	enabled := s.enabledOf(ps)
+	had := map[*UsageLocationRule]bool{}
+	for _, p := range s.rules.Prohibited(enabled, t.getUsage(u)) {
+		had[p.Rule] = true
+	}
+	for _, p := range s.rules.Prohibited(enabled, loc) {
+		if !had[p.Rule] {
+			t.refuse(&Error{Kind: ProhibitedInUsageLocationViolation, Target: target, Plans: p.Plans, Message: fmt.Sprintf("%s: %s not offered in usage location %s (rule %q)", target, t.planNames(p.Plans), loc, p.Rule.Name)})
+		}
+	}
+	if t.refused {
+		return
+	}
+	if t.usage == nil {
+		t.usage = map[int32]string{}
+	}
+	t.usage[u] = loc
+	if _, ok := t.paths[u]; !ok {
+		t.touched = append(t.touched, u)
+		t.paths[u] = ps
+	}
+}
+
+func (t *txn) reprocess(u int32) {
+	for _, g := range t.getUserGroups(u) {
+		if slices.ContainsFunc(t.getPaths(u), func(p path) bool { return p.group == g && p.state == PathError }) {
+			t.processMember(u, g)
+		}
+	}
+}

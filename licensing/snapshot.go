@@ -1,0 +1,381 @@
+package licensing
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// TenantFormatVersion is the formatVersion of a tenant snapshot.
+const TenantFormatVersion = "tenant/v1"
+
+// Snapshot is a tenant as the tenant/v1 file holds it: Graph's subscribedSkus, users and
+// licensed groups with Graph's field names, so that a real export loads unchanged.
+type Snapshot struct {
+	FormatVersion        string          `json:"formatVersion"`
+	TenantID             string          `json:"tenantId"`
+	DefaultUsageLocation string          `json:"defaultUsageLocation,omitempty"`
+	SubscribedSkus       []SubscribedSku `json:"subscribedSkus"`
+	Users                []User          `json:"users"`
+	Groups               []Group         `json:"groups"`
+}
+
+// SubscribedSku is Graph's subscribedSku.
+type SubscribedSku struct {
+	ID               string            `json:"id,omitempty"` // Graph's "tenantId_skuId"; never a skuId
+	AccountID        string            `json:"accountId,omitempty"`
+	AccountName      string            `json:"accountName,omitempty"`
+	SkuID            SkuID             `json:"skuId"`
+	SkuPartNumber    string            `json:"skuPartNumber"`
+	AppliesTo        string            `json:"appliesTo"`        // "User" or "Company"
+	CapabilityStatus string            `json:"capabilityStatus"` // Enabled, Warning, Suspended, Deleted, LockedOut
+	ConsumedUnits    int               `json:"consumedUnits"`
+	PrepaidUnits     PrepaidUnits      `json:"prepaidUnits"`
+	ServicePlans     []ServicePlanInfo `json:"servicePlans"`
+	SubscriptionIDs  []string          `json:"subscriptionIds,omitempty"`
+}
+
+// PrepaidUnits is Graph's licenseUnitsDetail.
+type PrepaidUnits struct {
+	Enabled   int `json:"enabled"`
+	Suspended int `json:"suspended"`
+	Warning   int `json:"warning"`
+	LockedOut int `json:"lockedOut"`
+}
+
+// ServicePlanInfo is Graph's servicePlanInfo.
+type ServicePlanInfo struct {
+	ServicePlanID      PlanID `json:"servicePlanId"`
+	ServicePlanName    string `json:"servicePlanName"`
+	AppliesTo          string `json:"appliesTo,omitempty"`
+	ProvisioningStatus string `json:"provisioningStatus,omitempty"`
+}
+
+// User is Graph's user with the licensing properties.
+type User struct {
+	ID                            string                   `json:"id"`
+	UserPrincipalName             string                   `json:"userPrincipalName,omitempty"`
+	DisplayName                   string                   `json:"displayName,omitempty"`
+	AccountEnabled                *bool                    `json:"accountEnabled,omitempty"`
+	UsageLocation                 string                   `json:"usageLocation,omitempty"`
+	Department                    string                   `json:"department,omitempty"`
+	JobTitle                      string                   `json:"jobTitle,omitempty"`
+	OnPremisesExtensionAttributes map[string]string        `json:"onPremisesExtensionAttributes,omitempty"`
+	AssignedLicenses              []AssignedLicense        `json:"assignedLicenses"`
+	LicenseAssignmentStates       []LicenseAssignmentState `json:"licenseAssignmentStates,omitempty"`
+}
+
+// AssignedLicense is Graph's assignedLicense: a SKU with the plans turned off.
+type AssignedLicense struct {
+	SkuID         SkuID    `json:"skuId"`
+	DisabledPlans []PlanID `json:"disabledPlans"`
+}
+
+// LicenseAssignmentState is Graph's licenseAssignmentState: one assignment path of a SKU to a user.
+type LicenseAssignmentState struct {
+	SkuID               SkuID    `json:"skuId"`
+	DisabledPlans       []PlanID `json:"disabledPlans"`
+	AssignedByGroup     *string  `json:"assignedByGroup"` // null for a direct assignment
+	State               string   `json:"state"`           // Active, ActiveWithError, Disabled, Error
+	Error               string   `json:"error"`           // None (or null), CountViolation, …, Other
+	LastUpdatedDateTime string   `json:"lastUpdatedDateTime,omitempty"`
+}
+
+// Direct reports whether the path is a direct assignment.
+func (s LicenseAssignmentState) Direct() bool {
+	return s.AssignedByGroup == nil || *s.AssignedByGroup == ""
+}
+
+// Group is a licensed group with its direct members (nested groups do not pass licenses).
+type Group struct {
+	ID                     string                  `json:"id"`
+	DisplayName            string                  `json:"displayName,omitempty"`
+	Members                []string                `json:"members"`
+	AssignedLicenses       []AssignedLicense       `json:"assignedLicenses"`
+	LicenseProcessingState *LicenseProcessingState `json:"licenseProcessingState,omitempty"`
+}
+
+// LicenseProcessingState is Graph's licenseProcessingState of a group.
+type LicenseProcessingState struct {
+	State string `json:"state"` // QueuedForProcessing, ProcessingInProgress, ProcessingComplete
+}
+
+// The path states and the processing states Entra reports.
+const (
+	StateActive          = "Active"
+	StateActiveWithError = "ActiveWithError"
+	StateDisabled        = "Disabled"
+	StateError           = "Error"
+
+	ProcessingQueued     = "QueuedForProcessing"
+	ProcessingInProgress = "ProcessingInProgress"
+	ProcessingComplete   = "ProcessingComplete"
+)
+
+// ReadSnapshot reads and validates a tenant/v1 document. Unknown fields (such as
+// "@odata.context" in a Graph export) are ignored. Errors name the user, group or field at fault.
+func ReadSnapshot(r io.Reader) (*Snapshot, error) {
+	var s Snapshot
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 1<<16))
+	if err := dec.Decode(&s); err != nil {
+		return nil, &Error{Kind: InvalidInput, Message: "tenant file is not valid tenant/v1 JSON", Err: describeJSONError(err)}
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func describeJSONError(err error) error {
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		return fmt.Errorf("field %q at offset %d: got JSON %s, want %s", te.Field, te.Offset, te.Value, te.Type)
+	}
+	if se, ok := err.(*json.SyntaxError); ok {
+		return fmt.Errorf("syntax error at offset %d: %v", se.Offset, se)
+	}
+	return err
+}
+
+// Validate checks the document's internal consistency: the format version, unique SKU, user and
+// group ids, unique userPrincipalNames, members and assignedByGroup that name known users and
+// groups, assignments of subscribed SKUs, disabled plans that belong to their SKU, and usage
+// locations that are ISO 3166 alpha-2 codes.
+func (s *Snapshot) Validate() error {
+	if s.FormatVersion != TenantFormatVersion {
+		return errorf(InvalidInput, "tenant file formatVersion is %q, want %q", s.FormatVersion, TenantFormatVersion)
+	}
+	if s.DefaultUsageLocation != "" && !validCountry(s.DefaultUsageLocation) {
+		return errorf(InvalidInput, "tenant defaultUsageLocation %q is not an ISO 3166 alpha-2 code such as \"US\"", s.DefaultUsageLocation)
+	}
+	skuPlans := make(map[SkuID]map[PlanID]bool, len(s.SubscribedSkus))
+	for i, k := range s.SubscribedSkus {
+		if k.SkuID.IsZero() {
+			return errorf(InvalidInput, "subscribedSkus[%d] (%s) has no skuId", i, k.SkuPartNumber)
+		}
+		if _, dup := skuPlans[k.SkuID]; dup {
+			return errorf(InvalidInput, "subscribedSkus[%d]: skuId %s appears twice", i, k.SkuID)
+		}
+		ps := make(map[PlanID]bool, len(k.ServicePlans))
+		for _, p := range k.ServicePlans {
+			ps[p.ServicePlanID] = true
+		}
+		skuPlans[k.SkuID] = ps
+	}
+	checkLicenses := func(who string, ls []AssignedLicense) error {
+		seen := map[SkuID]bool{}
+		for _, l := range ls {
+			plans, ok := skuPlans[l.SkuID]
+			if !ok {
+				return &Error{Kind: UnknownSku, SkuID: l.SkuID, Message: fmt.Sprintf("%s: assignedLicenses has SKU %s, which is not in subscribedSkus", who, l.SkuID)}
+			}
+			if seen[l.SkuID] {
+				return errorf(InvalidInput, "%s: assignedLicenses lists SKU %s twice", who, l.SkuID)
+			}
+			seen[l.SkuID] = true
+			for _, p := range l.DisabledPlans {
+				if !plans[p] {
+					return &Error{Kind: UnknownServicePlan, SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", who, p, l.SkuID)}
+				}
+			}
+		}
+		return nil
+	}
+	groups := make(map[string]bool, len(s.Groups))
+	for i, g := range s.Groups {
+		if g.ID == "" {
+			return errorf(InvalidInput, "groups[%d] (%q) has no id", i, g.DisplayName)
+		}
+		if groups[g.ID] {
+			return errorf(InvalidInput, "groups[%d]: group id %s appears twice", i, g.ID)
+		}
+		groups[g.ID] = true
+		if err := checkLicenses(fmt.Sprintf("group %s (%s)", g.ID, g.DisplayName), g.AssignedLicenses); err != nil {
+			return err
+		}
+	}
+	users := make(map[string]bool, len(s.Users))
+	upns := make(map[string]string, len(s.Users))
+	for i, u := range s.Users {
+		if u.ID == "" {
+			return errorf(InvalidInput, "users[%d] (%q) has no id", i, u.UserPrincipalName)
+		}
+		if users[u.ID] {
+			return errorf(InvalidInput, "users[%d]: user id %s appears twice", i, u.ID)
+		}
+		users[u.ID] = true
+		if u.UserPrincipalName != "" {
+			k := strings.ToLower(u.UserPrincipalName)
+			if other, dup := upns[k]; dup {
+				return errorf(InvalidInput, "users %s and %s share the userPrincipalName %q", other, u.ID, u.UserPrincipalName)
+			}
+			upns[k] = u.ID
+		}
+		who := "user " + u.ID
+		if u.UserPrincipalName != "" {
+			who += " (" + u.UserPrincipalName + ")"
+		}
+		if u.UsageLocation != "" && !validCountry(u.UsageLocation) {
+			return errorf(InvalidInput, "%s: usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", who, u.UsageLocation)
+		}
+		if err := checkLicenses(who, u.AssignedLicenses); err != nil {
+			return err
+		}
+		direct := map[SkuID]bool{}
+		for _, st := range u.LicenseAssignmentStates {
+			if err := checkLicenses(who+" licenseAssignmentStates", []AssignedLicense{{SkuID: st.SkuID, DisabledPlans: st.DisabledPlans}}); err != nil {
+				return err
+			}
+			if !st.Direct() && !groups[*st.AssignedByGroup] {
+				return &Error{Kind: UnknownGroup, Message: fmt.Sprintf("%s: licenseAssignmentStates names group %s, which is not in groups", who, *st.AssignedByGroup)}
+			}
+			if st.Direct() {
+				if direct[st.SkuID] {
+					return errorf(InvalidInput, "%s: two direct licenseAssignmentStates for SKU %s", who, st.SkuID)
+				}
+				direct[st.SkuID] = true
+			}
+			switch st.State {
+			case StateActive, StateActiveWithError, StateDisabled, StateError, "":
+			default:
+				return errorf(InvalidInput, "%s: licenseAssignmentStates state %q is not one of Active, ActiveWithError, Disabled, Error", who, st.State)
+			}
+		}
+	}
+	for _, g := range s.Groups {
+		seen := make(map[string]bool, len(g.Members))
+		for _, m := range g.Members {
+			if !users[m] {
+				return &Error{Kind: UnknownUser, Target: Target{Type: TargetGroup, ID: g.ID, Name: g.DisplayName}, Message: fmt.Sprintf("group %s (%s) has member %q, which is not in users", g.ID, g.DisplayName, m)}
+			}
+			if seen[m] {
+				return errorf(InvalidInput, "group %s (%s) lists member %s twice", g.ID, g.DisplayName, m)
+			}
+			seen[m] = true
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes the snapshot as tenant/v1: top-level fields one per line and each SKU, user
+// and group as one compact line, so that large files stay diffable. Nil lists are written as [].
+// Reading what was written gives an equal Snapshot.
+func (s *Snapshot) WriteJSON(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	line := func(k string, v any, last bool) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(bw, "  %q: %s", k, b)
+		if !last {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		return nil
+	}
+	list := func(k string, n int, item func(i int) any, last bool) error {
+		fmt.Fprintf(bw, "  %q: [", k)
+		for i := 0; i < n; i++ {
+			b, err := json.Marshal(item(i))
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n    ")
+			bw.Write(b)
+		}
+		if n > 0 {
+			bw.WriteString("\n  ")
+		}
+		bw.WriteString("]")
+		if !last {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		return nil
+	}
+	bw.WriteString("{\n")
+	if err := line("formatVersion", TenantFormatVersion, false); err != nil {
+		return err
+	}
+	if err := line("tenantId", s.TenantID, false); err != nil {
+		return err
+	}
+	if s.DefaultUsageLocation != "" {
+		if err := line("defaultUsageLocation", s.DefaultUsageLocation, false); err != nil {
+			return err
+		}
+	}
+	if err := list("subscribedSkus", len(s.SubscribedSkus), func(i int) any { return normSku(s.SubscribedSkus[i]) }, false); err != nil {
+		return err
+	}
+	if err := list("users", len(s.Users), func(i int) any { return normUser(s.Users[i]) }, false); err != nil {
+		return err
+	}
+	if err := list("groups", len(s.Groups), func(i int) any { return normGroup(s.Groups[i]) }, true); err != nil {
+		return err
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
+}
+
+func normLicenses(ls []AssignedLicense) []AssignedLicense {
+	out := make([]AssignedLicense, len(ls))
+	for i, l := range ls {
+		out[i] = AssignedLicense{SkuID: l.SkuID, DisabledPlans: nonNil(l.DisabledPlans)}
+	}
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func normSku(k SubscribedSku) SubscribedSku {
+	k.ServicePlans = nonNil(k.ServicePlans)
+	return k
+}
+
+func normUser(u User) User {
+	u.AssignedLicenses = normLicenses(u.AssignedLicenses)
+	if u.LicenseAssignmentStates != nil {
+		st := make([]LicenseAssignmentState, len(u.LicenseAssignmentStates))
+		for i, s := range u.LicenseAssignmentStates {
+			s.DisabledPlans = nonNil(s.DisabledPlans)
+			st[i] = s
+		}
+		u.LicenseAssignmentStates = st
+	}
+	return u
+}
+
+func normGroup(g Group) Group {
+	g.Members = nonNil(g.Members)
+	g.AssignedLicenses = normLicenses(g.AssignedLicenses)
+	return g
+}
+
+// Catalog builds a catalog from the snapshot's subscribed SKUs and their service plans.
+func (s *Snapshot) Catalog() *Catalog {
+	c := NewCatalog()
+	s.AddToCatalog(c)
+	return c
+}
+
+// AddToCatalog adds the snapshot's subscribed SKUs and their plans to c.
+func (s *Snapshot) AddToCatalog(c *Catalog) {
+	for _, k := range s.SubscribedSkus {
+		plans := make([]ServicePlan, len(k.ServicePlans))
+		for i, p := range k.ServicePlans {
+			plans[i] = ServicePlan{ID: p.ServicePlanID, Name: p.ServicePlanName}
+		}
+		c.AddSku(Sku{ID: k.SkuID, PartNumber: k.SkuPartNumber}, plans...)
+	}
+}

@@ -1,0 +1,603 @@
+package licensing
+
+import (
+	"fmt"
+	"slices"
+
+	"strings"
+)
+
+// PathState is the state of one assignment path, as Entra reports it.
+type PathState uint8
+
+// The path states.
+const (
+	PathActive PathState = iota
+	PathActiveWithError
+	PathDisabled
+	PathError
+)
+
+var pathStateNames = [...]string{StateActive, StateActiveWithError, StateDisabled, StateError}
+
+// String returns Entra's name for the state.
+func (p PathState) String() string { return pathStateNames[p] }
+
+// Enables reports whether a path in this state enables its plans (Active or ActiveWithError).
+func (p PathState) Enables() bool { return p == PathActive || p == PathActiveWithError }
+
+func parsePathState(s string) PathState {
+	switch s {
+	case StateActiveWithError:
+		return PathActiveWithError
+	case StateDisabled:
+		return PathDisabled
+	case StateError:
+		return PathError
+	}
+	return PathActive
+}
+
+// Subscription is a SKU the tenant subscribes to, with its seats.
+type Subscription struct {
+	Sku              *Sku
+	AppliesTo        string
+	CapabilityStatus string
+	Prepaid          PrepaidUnits
+	Consumed         int // seats consumed: users with at least one path of the SKU not in Error
+	source           *SubscribedSku
+}
+
+// Available returns the free seats: prepaidUnits.enabled − consumed (never negative).
+func (s *Subscription) Available() int { return max(0, s.Prepaid.Enabled-s.Consumed) }
+
+// Assignable reports whether the SKU may be newly assigned to users, and why not.
+func (s *Subscription) Assignable() (bool, string) {
+	if !strings.EqualFold(s.AppliesTo, "User") {
+		return false, fmt.Sprintf("SKU %s applies to %q, not to users", s.Sku.Label(), s.AppliesTo)
+	}
+	switch s.CapabilityStatus {
+	case "Enabled", "Warning", "":
+		return true, ""
+	}
+	return false, fmt.Sprintf("SKU %s is %s; only Enabled or Warning subscriptions can be assigned", s.Sku.Label(), s.CapabilityStatus)
+}
+
+// path is one assignment path of a SKU to a user, held compactly.
+type path struct {
+	sub      int32 // index in State.subs
+	group    int32 // index in State.groups, or -1 for a direct assignment
+	state    PathState
+	err      Kind // None unless state is PathError or PathActiveWithError
+	disabled PlanSet
+}
+
+func (p path) direct() bool { return p.group < 0 }
+
+type userRec struct {
+	u      *User
+	usage  string
+	paths  []path  // never modified in place: replaced as a whole (so Clone can share)
+	groups []int32 // licensed groups the user is a direct member of, ascending
+}
+
+type groupLicense struct {
+	sub      int32
+	disabled PlanSet
+}
+
+type groupRec struct {
+	g          *Group
+	licenses   []groupLicense // replaced as a whole
+	members    []int32        // ascending user indexes; replaced as a whole
+	processing string
+}
+
+// State is a tenant compiled for fast, deterministic questions: each user's assignment paths
+// and effective plans, seats, and what Entra would do with a change (Predict / Apply).
+// A State is not safe for concurrent Apply; Clone it to explore alternatives.
+type State struct {
+	cat        *Catalog
+	rules      *RuleIndex
+	tenantID   string
+	defaultLoc string
+	subs       []Subscription
+	subBySku   map[SkuID]int32
+	users      []userRec
+	userByKey  map[string]int32 // id and lower-cased UPN
+	groups     []groupRec
+	groupByID  map[string]int32
+	groupNames map[string][]int32 // lower-cased displayName
+}
+
+// StateOption configures NewState.
+type StateOption func(*stateConfig)
+
+type stateConfig struct {
+	catalog *Catalog
+	rules   *Rules
+}
+
+// WithCatalog enriches the tenant's catalog with names and SKUs from c (typically Microsoft's
+// licensing CSV, see ReadCatalogCSV), for display names and better suggestions.
+func WithCatalog(c *Catalog) StateOption { return func(o *stateConfig) { o.catalog = c } }
+
+// WithRules uses r instead of DefaultRules.
+func WithRules(r *Rules) StateOption { return func(o *stateConfig) { o.rules = r } }
+
+// NewState compiles a validated snapshot. Direct paths come from licenseAssignmentStates with
+// assignedByGroup null (or assignedLicenses when a user has no licenseAssignmentStates). Group
+// paths come from membership × the group's assignedLicenses, keeping the state and error the
+// user's licenseAssignmentStates report for that group; a path the snapshot does not report is
+// evaluated as Entra's group processing would (in group order, then member order). Consumed
+// seats are recomputed from the paths. The snapshot must not be modified while the State is used.
+func NewState(snap *Snapshot, opts ...StateOption) (*State, error) {
+	cfg := stateConfig{}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := snap.Validate(); err != nil {
+		return nil, err
+	}
+	cat := snap.Catalog()
+	if cfg.catalog != nil {
+		cat.Enrich(cfg.catalog)
+	}
+	rules := cfg.rules
+	if rules == nil {
+		rules = DefaultRules()
+	}
+	s := &State{
+		cat:        cat,
+		rules:      rules.Compile(cat),
+		tenantID:   snap.TenantID,
+		defaultLoc: snap.DefaultUsageLocation,
+		subBySku:   make(map[SkuID]int32, len(snap.SubscribedSkus)),
+		userByKey:  make(map[string]int32, 2*len(snap.Users)),
+		groupByID:  make(map[string]int32, len(snap.Groups)),
+		groupNames: make(map[string][]int32, len(snap.Groups)),
+	}
+	for i := range snap.SubscribedSkus {
+		k := &snap.SubscribedSkus[i]
+		sku, _ := cat.Sku(k.SkuID)
+		s.subBySku[k.SkuID] = int32(len(s.subs))
+		s.subs = append(s.subs, Subscription{Sku: sku, AppliesTo: k.AppliesTo, CapabilityStatus: k.CapabilityStatus, Prepaid: k.PrepaidUnits, source: k})
+	}
+	for i := range snap.Groups {
+		g := &snap.Groups[i]
+		gr := groupRec{g: g, processing: ProcessingComplete}
+		if g.LicenseProcessingState != nil && g.LicenseProcessingState.State != "" {
+			gr.processing = g.LicenseProcessingState.State
+		}
+		for _, l := range g.AssignedLicenses {
+			gr.licenses = append(gr.licenses, groupLicense{sub: s.subBySku[l.SkuID], disabled: cat.PlanSetOf(l.DisabledPlans)})
+		}
+		s.groupByID[g.ID] = int32(i)
+		if g.DisplayName != "" {
+			k := strings.ToLower(g.DisplayName)
+			s.groupNames[k] = append(s.groupNames[k], int32(i))
+		}
+		s.groups = append(s.groups, gr)
+	}
+	s.users = make([]userRec, len(snap.Users))
+	for i := range snap.Users {
+		u := &snap.Users[i]
+		s.users[i] = userRec{u: u, usage: u.UsageLocation}
+		s.userByKey[u.ID] = int32(i)
+		if u.UserPrincipalName != "" {
+			s.userByKey[strings.ToLower(u.UserPrincipalName)] = int32(i)
+		}
+	}
+	for gi := range s.groups {
+		for _, m := range s.groups[gi].g.Members {
+			ui := s.userByKey[m]
+			s.groups[gi].members = append(s.groups[gi].members, ui)
+			s.users[ui].groups = append(s.users[ui].groups, int32(gi))
+		}
+		slices.Sort(s.groups[gi].members)
+	}
+	// Direct paths, and the group paths the snapshot reports.
+	type pending struct{ user, group int32 }
+	var missing []pending
+	for ui := range s.users {
+		r := &s.users[ui]
+		u := r.u
+		if u.LicenseAssignmentStates == nil {
+			for _, l := range u.AssignedLicenses {
+				r.paths = append(r.paths, path{sub: s.subBySku[l.SkuID], group: -1, disabled: cat.PlanSetOf(l.DisabledPlans)})
+			}
+		} else {
+			for _, st := range u.LicenseAssignmentStates {
+				if st.Direct() {
+					r.paths = append(r.paths, s.pathFromState(st, -1))
+				}
+			}
+		}
+		for _, gi := range r.groups {
+			g := &s.groups[gi]
+			reported := 0
+			for _, st := range u.LicenseAssignmentStates {
+				if !st.Direct() && *st.AssignedByGroup == g.g.ID && g.has(s.subBySku[st.SkuID]) {
+					p := s.pathFromState(st, gi)
+					p.disabled = g.license(p.sub).disabled
+					r.paths = append(r.paths, p)
+					reported++
+				}
+			}
+			if reported < len(g.licenses) {
+				missing = append(missing, pending{int32(ui), gi})
+			}
+		}
+		sortPaths(r.paths)
+	}
+	for i := range s.subs {
+		s.subs[i].Consumed = 0
+	}
+	for ui := range s.users {
+		for _, sub := range seatsOf(s.users[ui].paths) {
+			s.subs[sub].Consumed++
+		}
+	}
+	slices.SortFunc(missing, func(a, b pending) int {
+		if a.group != b.group {
+			return int(a.group - b.group)
+		}
+		return int(a.user - b.user)
+	})
+	for _, m := range missing {
+		t := s.newTxn()
+		t.processMember(m.user, m.group)
+		t.commit()
+	}
+	return s, nil
+}
+
+func (s *State) pathFromState(st LicenseAssignmentState, group int32) path {
+	p := path{sub: s.subBySku[st.SkuID], group: group, state: parsePathState(st.State), disabled: s.cat.PlanSetOf(st.DisabledPlans)}
+	if k, ok := ParseKind(st.Error); ok && (k == None || k.IsEntraError()) {
+		p.err = k
+	} else {
+		p.err = Other
+	}
+	if p.state == PathError && p.err == None {
+		p.err = Other
+	}
+	return p
+}
+
+func (g *groupRec) has(sub int32) bool {
+	for _, l := range g.licenses {
+		if l.sub == sub {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *groupRec) license(sub int32) groupLicense {
+	for _, l := range g.licenses {
+		if l.sub == sub {
+			return l
+		}
+	}
+	return groupLicense{sub: -1}
+}
+
+func sortPaths(ps []path) {
+	slices.SortFunc(ps, func(a, b path) int {
+		if a.sub != b.sub {
+			return int(a.sub - b.sub)
+		}
+		return int(a.group - b.group)
+	})
+}
+
+// seatsOf returns the subscriptions a user consumes a seat of: those with a path not in Error.
+func seatsOf(ps []path) []int32 {
+	var out []int32
+	for _, p := range ps {
+		if p.state != PathError && (len(out) == 0 || out[len(out)-1] != p.sub) {
+			out = append(out, p.sub)
+		}
+	}
+	return out
+}
+
+func holdsSeat(ps []path, sub int32) bool {
+	for _, p := range ps {
+		if p.sub == sub && p.state != PathError {
+			return true
+		}
+	}
+	return false
+}
+
+// Clone returns an independent copy that shares no mutable data with s.
+func (s *State) Clone() *State {
+	c := *s
+	c.subs = slices.Clone(s.subs)
+	c.users = slices.Clone(s.users)
+	c.groups = slices.Clone(s.groups)
+	return &c
+}
+
+// Catalog returns the catalog (the tenant's SKUs, enriched as configured).
+func (s *State) Catalog() *Catalog { return s.cat }
+
+// Rules returns the compiled rules.
+func (s *State) Rules() *RuleIndex { return s.rules }
+
+// TenantID returns the tenant id from the snapshot.
+func (s *State) TenantID() string { return s.tenantID }
+
+// DefaultUsageLocation is the country group-based licensing falls back to.
+func (s *State) DefaultUsageLocation() string { return s.defaultLoc }
+
+// Subscriptions returns the subscribed SKUs in snapshot order.
+func (s *State) Subscriptions() []*Subscription {
+	out := make([]*Subscription, len(s.subs))
+	for i := range s.subs {
+		out[i] = &s.subs[i]
+	}
+	return out
+}
+
+// Subscription returns the subscription of the SKU, if the tenant has one.
+func (s *State) Subscription(id SkuID) (*Subscription, bool) {
+	i, ok := s.subBySku[id]
+	if !ok {
+		return nil, false
+	}
+	return &s.subs[i], true
+}
+
+// LookupSku resolves a SKU reference (id, part number or display name) to a subscribed SKU.
+// A SKU the catalog knows but the tenant does not subscribe to is an UnknownSku error that says so.
+func (s *State) LookupSku(ref string) (*Subscription, error) {
+	sku, err := s.cat.LookupSku(ref)
+	if err != nil {
+		return nil, err
+	}
+	sub, ok := s.Subscription(sku.ID)
+	if !ok {
+		var have []string
+		for _, x := range s.subs {
+			have = append(have, x.Sku.Label())
+		}
+		return nil, &Error{Kind: UnknownSku, SkuID: sku.ID, Message: fmt.Sprintf("SKU %q (%s) exists but this tenant has no subscription to it; subscribed: %s", ref, sku.ID, strings.Join(have, ", "))}
+	}
+	return sub, nil
+}
+
+// NumUsers returns the number of users.
+func (s *State) NumUsers() int { return len(s.users) }
+
+// NumGroups returns the number of groups.
+func (s *State) NumGroups() int { return len(s.groups) }
+
+// User returns the user at index i (0 ≤ i < NumUsers) as read from the snapshot. Its
+// license fields are those of the snapshot; ask Paths and Effective for the state now.
+func (s *State) User(i int) *User { return s.users[i].u }
+
+// UsageLocation returns the user's usage location now (it may have been changed by Apply).
+func (s *State) UsageLocation(i int) string { return s.users[i].usage }
+
+// Group returns the group at index i as read from the snapshot.
+func (s *State) Group(i int) *Group { return s.groups[i].g }
+
+// GroupProcessingState returns the group's licenseProcessingState now.
+func (s *State) GroupProcessingState(i int) string { return s.groups[i].processing }
+
+// LookupUser resolves a user by id or userPrincipalName (any case) to its index.
+func (s *State) LookupUser(ref string) (int, error) {
+	if i, ok := s.userByKey[ref]; ok {
+		return int(i), nil
+	}
+	if i, ok := s.userByKey[strings.ToLower(ref)]; ok {
+		return int(i), nil
+	}
+	hint := ""
+	if strings.Contains(ref, "@") {
+		var names []string
+		at := ref[strings.IndexByte(ref, '@'):]
+		for _, u := range s.users {
+			if strings.HasSuffix(strings.ToLower(u.u.UserPrincipalName), strings.ToLower(at)) {
+				names = append(names, u.u.UserPrincipalName)
+			}
+			if len(names) > 10000 {
+				break
+			}
+		}
+		hint = suggestion(ref, names)
+	}
+	return -1, &Error{Kind: UnknownUser, Target: Target{Type: TargetUser, ID: ref}, Message: fmt.Sprintf("no user with id or userPrincipalName %q%s", ref, hint)}
+}
+
+// LookupGroup resolves a group by id or displayName (any case; a name must be unique).
+func (s *State) LookupGroup(ref string) (int, error) {
+	if i, ok := s.groupByID[ref]; ok {
+		return int(i), nil
+	}
+	switch is := s.groupNames[strings.ToLower(ref)]; len(is) {
+	case 1:
+		return int(is[0]), nil
+	case 0:
+		var names []string
+		for _, g := range s.groups {
+			names = append(names, g.g.DisplayName)
+		}
+		return -1, &Error{Kind: UnknownGroup, Target: Target{Type: TargetGroup, ID: ref}, Message: fmt.Sprintf("no group with id or displayName %q%s", ref, suggestion(ref, names))}
+	default:
+		var ids []string
+		for _, i := range is {
+			ids = append(ids, s.groups[i].g.ID)
+		}
+		return -1, &Error{Kind: UnknownGroup, Target: Target{Type: TargetGroup, ID: ref}, Message: fmt.Sprintf("group name %q is ambiguous: use one of the ids %s", ref, strings.Join(ids, ", "))}
+	}
+}
+
+// UserTarget names user i for errors and plans.
+func (s *State) UserTarget(i int) Target {
+	u := s.users[i].u
+	return Target{Type: TargetUser, ID: u.ID, Name: u.UserPrincipalName}
+}
+
+// GroupTarget names group i for errors and plans.
+func (s *State) GroupTarget(i int) Target {
+	g := s.groups[i].g
+	return Target{Type: TargetGroup, ID: g.ID, Name: g.DisplayName}
+}
+
+// Path is one assignment path of a SKU to a user, as reports show it.
+type Path struct {
+	Sku      SkuID
+	Group    string    // the assigning group's id; "" for a direct assignment
+	Disabled PlanSet   // the path's disabled plans
+	State    PathState // Active, ActiveWithError, Disabled or Error
+	Error    Kind      // None, or why when State is Error or ActiveWithError
+}
+
+// Direct reports whether the path is a direct assignment.
+func (p Path) Direct() bool { return p.Group == "" }
+
+// Paths returns user i's assignment paths, ordered by SKU (snapshot order) then direct first,
+// then groups in snapshot order.
+func (s *State) Paths(i int) []Path {
+	ps := s.users[i].paths
+	out := make([]Path, len(ps))
+	for k, p := range ps {
+		out[k] = s.exportPath(p)
+	}
+	return out
+}
+
+func (s *State) exportPath(p path) Path {
+	out := Path{Sku: s.subs[p.sub].Sku.ID, Disabled: p.disabled, State: p.state, Error: p.err}
+	if p.group >= 0 {
+		out.Group = s.groups[p.group].g.ID
+	}
+	return out
+}
+
+// UserGroups returns the indexes of the groups user i is a direct member of, ascending.
+func (s *State) UserGroups(i int) []int {
+	out := make([]int, len(s.users[i].groups))
+	for k, g := range s.users[i].groups {
+		out[k] = int(g)
+	}
+	return out
+}
+
+// GroupMembers returns the indexes of group i's members, ascending.
+func (s *State) GroupMembers(i int) []int {
+	out := make([]int, len(s.groups[i].members))
+	for k, m := range s.groups[i].members {
+		out[k] = int(m)
+	}
+	return out
+}
+
+// GroupLicenses returns group i's assignedLicenses.
+func (s *State) GroupLicenses(i int) []AssignedLicense {
+	var out []AssignedLicense
+	for _, l := range s.groups[i].licenses {
+		out = append(out, AssignedLicense{SkuID: s.subs[l.sub].Sku.ID, DisabledPlans: s.cat.PlanIDs(l.disabled)})
+	}
+	return out
+}
+
+// Effective is a user's effective licensing: what Entra derives from the active paths.
+type Effective struct {
+	Enabled  PlanSet           // plans enabled by any active path
+	BySku    []SkuPlans        // per SKU with an active path: the plans it enables
+	Assigned []AssignedLicense // assignedLicenses: per SKU, the plans disabled on every active path
+}
+
+// Effective computes user i's effective licensing.
+func (s *State) Effective(i int) Effective {
+	return s.effective(s.users[i].paths)
+}
+
+// EnabledPlans returns the plans enabled for user i (the union over active paths).
+func (s *State) EnabledPlans(i int) PlanSet {
+	var e PlanSet
+	for _, p := range s.users[i].paths {
+		if p.state.Enables() {
+			e.UnionWith(s.subs[p.sub].Sku.plans.Minus(p.disabled))
+		}
+	}
+	return e
+}
+
+func (s *State) effective(ps []path) Effective {
+	var e Effective
+	for _, sp := range s.bySku(ps, nil) {
+		e.Enabled.UnionWith(sp.Plans)
+		e.BySku = append(e.BySku, sp)
+		sku, _ := s.cat.Sku(sp.Sku)
+		e.Assigned = append(e.Assigned, AssignedLicense{SkuID: sp.Sku, DisabledPlans: s.cat.PlanIDs(sku.plans.Minus(sp.Plans))})
+	}
+	return e
+}
+
+// bySku merges the active paths per SKU; skip, when not nil, leaves paths out.
+func (s *State) bySku(ps []path, skip func(path) bool) []SkuPlans {
+	var out []SkuPlans
+	for _, p := range ps {
+		if !p.state.Enables() || (skip != nil && skip(p)) {
+			continue
+		}
+		sku := s.subs[p.sub].Sku
+		en := sku.plans.Minus(p.disabled)
+		if n := len(out); n > 0 && out[n-1].Sku == sku.ID {
+			out[n-1].Plans.UnionWith(en)
+			continue
+		}
+		out = append(out, SkuPlans{Sku: sku.ID, Plans: en})
+	}
+	return out
+}
+
+// Snapshot exports the state now as a tenant/v1 document: consumedUnits recomputed,
+// assignedLicenses as Entra derives them and every path in licenseAssignmentStates.
+func (s *State) Snapshot() *Snapshot {
+	out := &Snapshot{FormatVersion: TenantFormatVersion, TenantID: s.tenantID, DefaultUsageLocation: s.defaultLoc}
+	for _, sub := range s.subs {
+		k := *sub.source
+		k.ConsumedUnits = sub.Consumed
+		k.CapabilityStatus = sub.CapabilityStatus
+		k.PrepaidUnits = sub.Prepaid
+		out.SubscribedSkus = append(out.SubscribedSkus, k)
+	}
+	for gi := range s.groups {
+		g := *s.groups[gi].g
+		g.AssignedLicenses = s.GroupLicenses(gi)
+		g.Members = make([]string, len(s.groups[gi].members))
+		for k, m := range s.groups[gi].members {
+			g.Members[k] = s.users[m].u.ID
+		}
+		g.LicenseProcessingState = &LicenseProcessingState{State: s.groups[gi].processing}
+		out.Groups = append(out.Groups, g)
+	}
+	out.Users = make([]User, len(s.users))
+	for ui := range s.users {
+		r := &s.users[ui]
+		u := *r.u
+		u.UsageLocation = r.usage
+		u.AssignedLicenses = s.effective(r.paths).Assigned
+		u.LicenseAssignmentStates = make([]LicenseAssignmentState, 0, len(r.paths))
+		for _, p := range r.paths {
+			st := LicenseAssignmentState{SkuID: s.subs[p.sub].Sku.ID, DisabledPlans: s.cat.PlanIDs(p.disabled), State: p.state.String(), Error: "None"}
+			if p.group >= 0 {
+				id := s.groups[p.group].g.ID
+				st.AssignedByGroup = &id
+			}
+			if p.err != None {
+				st.Error = p.err.String()
+			}
+			u.LicenseAssignmentStates = append(u.LicenseAssignmentStates, st)
+		}
+		out.Users[ui] = u
+	}
+	return out
+}
