@@ -17,6 +17,8 @@ type Tenant interface {
 	// Snapshot reads the whole tenant: subscribed SKUs, users with their licenses and
 	// licenseAssignmentStates, and licensed groups with their members.
 	Snapshot(ctx context.Context) (*licensing.Snapshot, error)
+	// SubscribedSkus reads the tenant's SKUs with their seats (GET /subscribedSkus).
+	SubscribedSkus(ctx context.Context) ([]licensing.SubscribedSku, error)
 	// User reads one user with usageLocation, assignedLicenses and licenseAssignmentStates.
 	User(ctx context.Context, userID string) (*licensing.User, error)
 	// Group reads one group with assignedLicenses and licenseProcessingState; Members may be nil.
