@@ -56,6 +56,9 @@ const (
 	Throttled
 	// Transient: a failure that may succeed when retried (HTTP 5xx, a reset connection).
 	Transient
+	// NotCovered: a direct assignment that a direct → group migration leaves alone because the
+	// user's active group paths do not enable every plan it enables.
+	NotCovered
 	numKinds
 )
 
@@ -81,6 +84,7 @@ var kindNames = [...]string{
 	Drift:                              "Drift",
 	Throttled:                          "Throttled",
 	Transient:                          "Transient",
+	NotCovered:                         "NotCovered",
 }
 
 // String returns the kind's stable name, e.g. "CountViolation".

@@ -1,0 +1,816 @@
+package planner
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// Build makes the plan that takes the tenant in st to the desired state d. It never modifies
+// st: the plan is made by predicting every step, in order, on a copy. Names in d that do not
+// resolve, contradictions and every error Entra would raise become Problems in the plan (with
+// the location in the desired file where there is one); a plan with an error-severity problem
+// is not applyable.
+//
+// Order: group license changes (each followed by a wait for group processing), usage
+// locations, group joins (and their waits), then per user exactly one assignLicense carrying
+// every direct add and remove (so a conflicting swap such as E1 → E3 is one atomic call; with
+// makeBeforeBreak and licenses that may coexist, add then remove), migration removals in
+// waves, group leaves, and reprocessing where it clears errors.
+func Build(st *licensing.State, d *Desired) *Plan {
+	b := &builder{
+		before: st,
+		w:      st.Clone(),
+		cat:    st.Catalog(),
+		rules:  st.Rules(),
+		d:      d,
+		plan:   &Plan{TenantID: st.TenantID(), cat: st.Catalog()},
+		users:  make([]*userTarget, st.NumUsers()),
+		waits:  map[int]string{},
+	}
+	b.resolve()
+	b.groupLicenseSteps()
+	b.usageLocationSteps()
+	b.joinSteps()
+	b.directSteps()
+	b.leaveSteps()
+	b.inheritedChecks()
+	b.seats()
+	return b.plan
+}
+
+type builder struct {
+	before *licensing.State
+	w      *licensing.State
+	cat    *licensing.Catalog
+	rules  *licensing.RuleIndex
+	d      *Desired
+	plan   *Plan
+	users  []*userTarget
+	groups []*groupTarget
+	waits  map[int]string // group index → its latest waitForGroupProcessing step
+	// per-user steps that later steps of the same user depend on
+	userSteps map[int][]string
+	joined    map[int][]int // user → groups joined in this plan
+	touched   []int         // users with a direct step, ascending
+}
+
+type licTarget struct {
+	sub      *licensing.Subscription
+	disabled licensing.PlanSet
+	from     string
+}
+
+type userTarget struct {
+	mode      string
+	usage     string
+	usageFrom string
+	lic       []licTarget
+	groups    []int
+	groupsSet bool
+	from      string
+}
+
+type groupTarget struct {
+	g    int
+	mode string
+	lic  []licTarget
+	at   string
+}
+
+func (b *builder) problem(p Problem) { b.plan.Problems = append(b.plan.Problems, p) }
+
+func (b *builder) problemFromErr(at string, err error, sev Severity, step string) {
+	e, ok := err.(*licensing.Error)
+	if !ok {
+		e = &licensing.Error{Kind: licensing.InvalidInput, Message: err.Error()}
+	}
+	msg := e.Message
+	if at != "" {
+		msg = at + ": " + msg
+	}
+	b.problem(Problem{Kind: e.Kind, Severity: sev, Target: e.Target, SkuID: e.SkuID, ServicePlans: e.Plans, Message: msg, Step: step})
+}
+
+func (b *builder) nextID() string { return fmt.Sprintf("s%d", len(b.plan.Steps)+1) }
+
+func (b *builder) add(s *Step) *Step {
+	s.ID = b.nextID()
+	b.plan.Steps = append(b.plan.Steps, s)
+	return s
+}
+
+// resolve turns names into users, groups, SKUs and plans, and merges explicit targets with rules.
+func (b *builder) resolve() {
+	st := b.before
+	seen := map[int]string{}
+	for i, ut := range b.d.Users {
+		at := fmt.Sprintf("users[%d]", i)
+		u, err := st.LookupUser(ut.User)
+		if err != nil {
+			b.problemFromErr(at, err, SeverityError, "")
+			continue
+		}
+		if prev, dup := seen[u]; dup {
+			b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: st.UserTarget(u), Message: fmt.Sprintf("%s: user %s is already targeted by %s; give each user one entry", at, ut.User, prev)})
+			continue
+		}
+		seen[u] = at
+		t := b.target(u, at)
+		if ut.Mode == ModeExact {
+			t.mode = ModeExact
+		}
+		if ut.UsageLocation != "" {
+			loc := strings.ToUpper(ut.UsageLocation)
+			if !validCountry(loc) {
+				b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: st.UserTarget(u), Message: fmt.Sprintf("%s.usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", at, ut.UsageLocation)})
+			} else {
+				t.usage, t.usageFrom = loc, at
+			}
+		}
+		for _, lt := range b.resolveSpecs(at, st.UserTarget(u), ut.Licenses) {
+			b.merge(u, t, lt)
+		}
+		if ut.Groups != nil {
+			t.groupsSet = true
+			for k, gref := range ut.Groups {
+				g, err := st.LookupGroup(gref)
+				if err != nil {
+					b.problemFromErr(fmt.Sprintf("%s.groups[%d]", at, k), err, SeverityError, "")
+					continue
+				}
+				if !slices.Contains(t.groups, g) {
+					t.groups = append(t.groups, g)
+				}
+			}
+			slices.Sort(t.groups)
+		}
+	}
+	for ri, r := range b.d.Rules {
+		at := fmt.Sprintf("rules[%d] (%q)", ri, r.Name)
+		lts := b.resolveSpecs(at, licensing.Target{}, r.Licenses)
+		for u := 0; u < st.NumUsers(); u++ {
+			if !b.matches(u, r.Where) {
+				continue
+			}
+			t := b.target(u, at)
+			if r.Mode == ModeExact {
+				t.mode = ModeExact
+			}
+			for _, lt := range lts {
+				lt.from = at
+				b.merge(u, t, lt)
+			}
+		}
+	}
+	seenG := map[int]string{}
+	for i, gt := range b.d.Groups {
+		at := fmt.Sprintf("groups[%d]", i)
+		g, err := st.LookupGroup(gt.Group)
+		if err != nil {
+			b.problemFromErr(at, err, SeverityError, "")
+			continue
+		}
+		if prev, dup := seenG[g]; dup {
+			b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: st.GroupTarget(g), Message: fmt.Sprintf("%s: group %s is already targeted by %s", at, gt.Group, prev)})
+			continue
+		}
+		seenG[g] = at
+		t := &groupTarget{g: g, mode: gt.Mode, at: at}
+		for _, lt := range b.resolveSpecs(at, st.GroupTarget(g), gt.Licenses) {
+			if i := slices.IndexFunc(t.lic, func(x licTarget) bool { return x.sub == lt.sub }); i >= 0 {
+				b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: st.GroupTarget(g), SkuID: lt.sub.Sku.ID, Message: fmt.Sprintf("%s lists SKU %s twice", at, lt.sub.Sku.Label())})
+				continue
+			}
+			t.lic = append(t.lic, lt)
+		}
+		b.groups = append(b.groups, t)
+	}
+	slices.SortFunc(b.groups, func(a, c *groupTarget) int { return a.g - c.g })
+}
+
+func validCountry(c string) bool {
+	return len(c) == 2 && 'A' <= c[0] && c[0] <= 'Z' && 'A' <= c[1] && c[1] <= 'Z'
+}
+
+func (b *builder) target(u int, from string) *userTarget {
+	if b.users[u] == nil {
+		b.users[u] = &userTarget{mode: ModeEnsure, from: from}
+	}
+	return b.users[u]
+}
+
+func (b *builder) matches(u int, where map[string]string) bool {
+	usr := b.before.User(u)
+	for k, v := range where {
+		if !strings.EqualFold(attribute(usr, b.before.UsageLocation(u), k), v) {
+			return false
+		}
+	}
+	return true
+}
+
+func (b *builder) merge(u int, t *userTarget, lt licTarget) {
+	for _, have := range t.lic {
+		if have.sub != lt.sub {
+			continue
+		}
+		if !have.disabled.Equal(lt.disabled) {
+			on1 := b.cat.PlanNames(have.sub.Sku.PlanSet().Minus(have.disabled))
+			on2 := b.cat.PlanNames(lt.sub.Sku.PlanSet().Minus(lt.disabled))
+			b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: b.before.UserTarget(u), SkuID: lt.sub.Sku.ID,
+				Message: fmt.Sprintf("%s and %s give user %s different plans of %s: [%s] vs [%s]", have.from, lt.from, b.before.User(u).UserPrincipalName, lt.sub.Sku.Label(), strings.Join(on1, " "), strings.Join(on2, " "))})
+		}
+		return
+	}
+	t.lic = append(t.lic, lt)
+	slices.SortFunc(t.lic, func(a, c licTarget) int { return a.sub.Sku.ID.Compare(c.sub.Sku.ID) })
+}
+
+// resolveSpecs resolves license specs; names that do not resolve become problems.
+func (b *builder) resolveSpecs(at string, target licensing.Target, specs []LicenseSpec) []licTarget {
+	var out []licTarget
+	for i, l := range specs {
+		where := fmt.Sprintf("%s.licenses[%d]", at, i)
+		sub, err := b.before.LookupSku(l.Sku)
+		if err != nil {
+			b.problemFromErr(where, withTarget(err, target), SeverityError, "")
+			continue
+		}
+		lt := licTarget{sub: sub, from: where}
+		ok := true
+		plans := func(names []string, field string) licensing.PlanSet {
+			var s licensing.PlanSet
+			for k, n := range names {
+				p, err := b.cat.LookupPlanInSku(sub.Sku, n)
+				if err != nil {
+					b.problemFromErr(fmt.Sprintf("%s.%s[%d]", where, field, k), withTarget(err, target), SeverityError, "")
+					ok = false
+					continue
+				}
+				s.Add(p.Index())
+			}
+			return s
+		}
+		if len(l.EnabledPlans) > 0 {
+			lt.disabled = sub.Sku.PlanSet().Minus(plans(l.EnabledPlans, "enabledPlans"))
+		} else {
+			lt.disabled = plans(l.DisabledPlans, "disabledPlans")
+		}
+		if ok {
+			out = append(out, lt)
+		}
+	}
+	return out
+}
+
+func withTarget(err error, t licensing.Target) error {
+	if e, ok := err.(*licensing.Error); ok && e.Target.Type == "" && t.Type != "" {
+		c := *e
+		c.Target = t
+		return &c
+	}
+	return err
+}
+
+// licenses converts targets to an assignLicense body entry list.
+func (b *builder) assigned(lts []licTarget) []licensing.AssignedLicense {
+	out := make([]licensing.AssignedLicense, len(lts))
+	for i, lt := range lts {
+		out[i] = licensing.AssignedLicense{SkuID: lt.sub.Sku.ID, DisabledPlans: b.cat.PlanIDs(lt.disabled)}
+	}
+	return out
+}
+
+func (b *builder) groupLicenseSteps() {
+	for _, gt := range b.groups {
+		g := gt.g
+		cur := b.w.GroupLicenses(g)
+		var adds []licTarget
+		var removes []licensing.SkuID
+		for _, lt := range gt.lic {
+			i := slices.IndexFunc(cur, func(a licensing.AssignedLicense) bool { return a.SkuID == lt.sub.Sku.ID })
+			if i >= 0 && b.cat.PlanSetOf(cur[i].DisabledPlans).Equal(lt.disabled) {
+				continue
+			}
+			adds = append(adds, lt)
+		}
+		if gt.mode == ModeExact {
+			for _, a := range cur {
+				if !slices.ContainsFunc(gt.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == a.SkuID }) {
+					removes = append(removes, a.SkuID)
+				}
+			}
+		}
+		if len(adds) == 0 && len(removes) == 0 {
+			continue
+		}
+		target := b.w.GroupTarget(g)
+		step := &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: removes,
+			Reason: b.changeReason("group "+target.Name, adds, removes, ""), Expect: Expectation{GroupLicenses: cur}}
+		b.add(step)
+		beforeErr := b.memberErrors(g)
+		o := b.w.Apply(licensing.Change{Kind: licensing.AssignGroupLicenses, Group: target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: removes})
+		step.Result.GroupLicenses = b.w.GroupLicenses(g)
+		if o.Refused {
+			for _, v := range o.Violations {
+				b.problemFromErr("", v, SeverityError, step.ID)
+			}
+			continue
+		}
+		b.groupImpact(step, g, o, beforeErr)
+		b.wait(g, step.ID)
+	}
+}
+
+// memberErrors records the error kinds on group g's paths per member now.
+func (b *builder) memberErrors(g int) map[string]licensing.Kind {
+	out := map[string]licensing.Kind{}
+	gid := b.w.Group(g).ID
+	for _, u := range b.w.GroupMembers(g) {
+		for _, p := range b.w.Paths(u) {
+			if p.Group == gid && p.State == licensing.PathError {
+				out[b.w.User(u).ID] = p.Error
+			}
+		}
+	}
+	return out
+}
+
+// groupImpact records what a group step does to members: their plans, new path errors and service loss.
+func (b *builder) groupImpact(step *Step, g int, o *licensing.Outcome, beforeErr map[string]licensing.Kind) {
+	errs := map[string]licensing.Kind{}
+	for _, v := range o.Violations {
+		errs[v.Target.ID] = v.Kind
+		sev := SeverityError
+		if beforeErr[v.Target.ID] == v.Kind {
+			sev = SeverityWarning // the member was already in this error before the plan
+		}
+		b.problemFromErr("", v, sev, step.ID)
+	}
+	for _, e := range o.Users {
+		t := b.w.UserTarget(e.User)
+		step.Members = append(step.Members, MemberImpact{User: t, Gained: b.cat.PlanIDs(e.Gained()), Lost: b.cat.PlanIDs(e.Lost()), Error: errs[t.ID]})
+		b.serviceLoss(step, t, e.Before, e.After)
+	}
+}
+
+func (b *builder) serviceLoss(step *Step, t licensing.Target, before, after licensing.PlanSet) {
+	lost := b.rules.ServiceLoss(before, after)
+	if lost.IsEmpty() {
+		return
+	}
+	sev := SeverityError
+	note := "; set options.allowServiceLoss to accept"
+	if b.d.Options.AllowServiceLoss {
+		sev, note = SeverityWarning, " (allowed by options.allowServiceLoss)"
+	}
+	b.problem(Problem{Kind: licensing.ServiceLoss, Severity: sev, Target: t, ServicePlans: b.cat.PlanIDs(lost), Step: step.ID,
+		Message: fmt.Sprintf("%s would lose %s at step %s%s", t, strings.Join(b.cat.PlanNames(lost), ", "), step.ID, note)})
+}
+
+func (b *builder) wait(g int, after ...string) string {
+	gt := b.w.GroupTarget(g)
+	s := b.add(&Step{Action: WaitForGroupProcessing, Target: gt, Group: &gt, DependsOn: after,
+		Reason: fmt.Sprintf("wait until group %s has processed its members (licenseProcessingState ProcessingComplete)", gt.Name)})
+	b.waits[g] = s.ID
+	return s.ID
+}
+
+func (b *builder) depends(u int, id string) {
+	if b.userSteps == nil {
+		b.userSteps = map[int][]string{}
+	}
+	b.userSteps[u] = append(b.userSteps[u], id)
+}
+
+func (b *builder) usageLocationSteps() {
+	for u, t := range b.users {
+		if t == nil || t.usage == "" || t.usage == b.w.UsageLocation(u) {
+			continue
+		}
+		target := b.w.UserTarget(u)
+		step := b.add(&Step{Action: SetUsageLocation, Target: target, UsageLocation: t.usage,
+			Reason: fmt.Sprintf("set usage location %s (%s)", t.usage, t.usageFrom), Expect: Expectation{UsageLocation: b.w.UsageLocation(u)}})
+		if before := b.w.UsageLocation(u); before != "" {
+			step.Reason = fmt.Sprintf("change usage location %s → %s (%s)", before, t.usage, t.usageFrom)
+		}
+		o := b.w.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: target.ID, UsageLocation: t.usage})
+		step.Result.UsageLocation = b.w.UsageLocation(u)
+		for _, v := range o.Violations {
+			b.problemFromErr("", v, SeverityError, step.ID)
+		}
+		b.depends(u, step.ID)
+	}
+}
+
+func (b *builder) joinSteps() {
+	joinsByGroup := map[int][]string{}
+	b.joined = map[int][]int{}
+	for u, t := range b.users {
+		if t == nil || !t.groupsSet {
+			continue
+		}
+		cur := b.w.UserGroups(u)
+		for _, g := range t.groups {
+			if slices.Contains(cur, g) {
+				continue
+			}
+			target := b.w.UserTarget(u)
+			gt := b.w.GroupTarget(g)
+			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt, DependsOn: slices.Clone(b.userSteps[u]),
+				Reason: fmt.Sprintf("join licensed group %s (%s)", gt.Name, t.from), Expect: Expectation{Member: false}, Result: Expectation{Member: true}})
+			if w, ok := b.waits[g]; ok {
+				step.DependsOn = append(step.DependsOn, w)
+			}
+			before := b.w.EnabledPlans(u)
+			o := b.w.Apply(licensing.Change{Kind: licensing.AddGroupMember, User: target.ID, Group: gt.ID})
+			if o.Refused {
+				for _, v := range o.Violations {
+					b.problemFromErr("", v, SeverityError, step.ID)
+				}
+				continue
+			}
+			for _, v := range o.Violations {
+				b.problemFromErr("", v, SeverityError, step.ID)
+			}
+			after := b.w.EnabledPlans(u)
+			step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
+			b.serviceLoss(step, target, before, after)
+			joinsByGroup[g] = append(joinsByGroup[g], step.ID)
+			b.joined[u] = append(b.joined[u], g)
+		}
+	}
+	groups := make([]int, 0, len(joinsByGroup))
+	for g := range joinsByGroup {
+		groups = append(groups, g)
+	}
+	slices.Sort(groups)
+	for _, g := range groups {
+		id := b.wait(g, joinsByGroup[g]...)
+		for u, gs := range b.joined {
+			if slices.Contains(gs, g) {
+				b.depends(u, id)
+			}
+		}
+	}
+}
+
+// direct returns user u's direct licenses in the working state, by SKU.
+func (b *builder) direct(u int) []licensing.Path {
+	var out []licensing.Path
+	for _, p := range b.w.Paths(u) {
+		if p.Direct() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (b *builder) directAssigned(u int) []licensing.AssignedLicense {
+	var out []licensing.AssignedLicense
+	for _, p := range b.direct(u) {
+		out = append(out, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: b.cat.PlanIDs(p.Disabled)})
+	}
+	slices.SortFunc(out, func(a, c licensing.AssignedLicense) int { return a.SkuID.Compare(c.SkuID) })
+	return out
+}
+
+type migrationRemoval struct {
+	sku   licensing.SkuID
+	group string
+}
+
+func (b *builder) directSteps() {
+	removals, waveOf := b.migration()
+	for u := 0; u < b.w.NumUsers(); u++ {
+		t := b.users[u]
+		mig := removals[u]
+		if t == nil && len(mig) == 0 {
+			continue
+		}
+		cur := b.direct(u)
+		var adds []licTarget
+		var removes []licensing.SkuID
+		if t != nil {
+			for _, lt := range t.lic {
+				i := slices.IndexFunc(cur, func(p licensing.Path) bool { return p.Sku == lt.sub.Sku.ID })
+				if i >= 0 && cur[i].Disabled.Equal(lt.disabled) {
+					continue
+				}
+				adds = append(adds, lt)
+			}
+			if t.mode == ModeExact {
+				for _, p := range cur {
+					if !slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
+						removes = append(removes, p.Sku)
+					}
+				}
+			}
+		}
+		migNote := ""
+		for _, m := range mig {
+			if !slices.Contains(removes, m.sku) {
+				removes = append(removes, m.sku)
+			}
+			migNote += fmt.Sprintf("; direct %s is covered by group %s", b.cat.SkuName(m.sku), m.group)
+		}
+		if len(adds) == 0 && len(removes) == 0 {
+			continue
+		}
+		slices.SortFunc(removes, func(a, c licensing.SkuID) int { return a.Compare(c) })
+		b.userDirectStep(u, adds, removes, waveOf[u], migNote)
+	}
+	b.reprocessSteps()
+}
+
+// userDirectStep emits the one assignLicense of user u (or two, make-before-break).
+func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.SkuID, wave int, migNote string) {
+	target := b.w.UserTarget(u)
+	addBody := b.assigned(adds)
+	conflict := ""
+	split := false
+	if len(adds) > 0 && len(removes) > 0 {
+		o := b.w.Predict(licensing.Change{Kind: licensing.AssignUserLicenses, User: target.ID, AddLicenses: addBody})
+		for _, v := range o.Violations {
+			if v.Kind == licensing.MutuallyExclusiveViolation {
+				conflict = fmt.Sprintf(" (%s conflict)", strings.Join(b.planNames(v.Plans), " and "))
+				break
+			}
+		}
+		split = b.d.Options.MakeBeforeBreak && !o.Refused
+	}
+	reason := b.changeReason("", adds, removes, conflict)
+	if migNote != "" {
+		if len(adds) == 0 && len(removes) == len(strings.Split(migNote, "; "))-1 {
+			reason = "migrate to group-based licensing:" + strings.TrimPrefix(migNote, ";")
+		} else {
+			reason = reason + "; migrate to group-based licensing:" + strings.TrimPrefix(migNote, ";")
+		}
+	}
+	if split {
+		swap := strings.TrimSuffix(strings.TrimPrefix(b.changeReason("", adds, removes, ""), "swap "), " in one call")
+		s1 := b.applyUser(u, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
+			Reason: "make-before-break swap " + swap + ": add the new license first (both may be held at once)"})
+		b.applyUser(u, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: removes, Wave: wave,
+			DependsOn: []string{s1.ID}, Reason: "make-before-break swap " + swap + ": remove the old license once the new one is active"})
+		return
+	}
+	b.applyUser(u, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: nonNil(removes), Wave: wave, Reason: reason})
+}
+
+func dedupe(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (b *builder) planNames(ids []licensing.PlanID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = b.cat.PlanName(id)
+	}
+	return out
+}
+
+func (b *builder) applyUser(u int, step *Step) *Step {
+	step.DependsOn = dedupe(append(slices.Clone(b.userSteps[u]), step.DependsOn...))
+	step.Expect.DirectLicenses = b.directAssigned(u)
+	b.add(step)
+	before := b.w.EnabledPlans(u)
+	o := b.w.Apply(licensing.Change{Kind: licensing.AssignUserLicenses, User: step.Target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: step.RemoveLicenses})
+	step.Result.DirectLicenses = b.directAssigned(u)
+	if o.Refused {
+		for _, v := range o.Violations {
+			b.problemFromErr("", v, SeverityError, step.ID)
+		}
+		return step
+	}
+	after := b.w.EnabledPlans(u)
+	step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
+	b.serviceLoss(step, step.Target, before, after)
+	b.depends(u, step.ID)
+	if len(b.touched) == 0 || b.touched[len(b.touched)-1] != u {
+		b.touched = append(b.touched, u)
+	}
+	return step
+}
+
+func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict string) string {
+	var addNames, remNames []string
+	for _, a := range adds {
+		addNames = append(addNames, a.sub.Sku.Label())
+	}
+	for _, r := range removes {
+		remNames = append(remNames, b.cat.SkuName(r))
+	}
+	prefix := ""
+	if who != "" {
+		prefix = who + ": "
+	}
+	switch {
+	case len(adds) > 0 && len(removes) > 0:
+		return fmt.Sprintf("%sswap %s → %s in one call%s", prefix, strings.Join(remNames, ", "), strings.Join(addNames, ", "), conflict)
+	case len(adds) > 0:
+		return fmt.Sprintf("%sassign %s", prefix, strings.Join(addNames, ", "))
+	default:
+		return fmt.Sprintf("%sremove %s", prefix, strings.Join(remNames, ", "))
+	}
+}
+
+// migration selects the direct paths to remove in a direct → group migration: only those whose
+// every enabled plan is already enabled by the user's active group paths of the same SKU, and
+// that the desired state does not keep as direct. Users are put in waves in snapshot order.
+func (b *builder) migration() (map[int][]migrationRemoval, map[int]int) {
+	m := b.d.MigrateDirectToGroup
+	if m == nil {
+		return nil, nil
+	}
+	var selected []int
+	if m.Users.All {
+		for u := 0; u < b.w.NumUsers(); u++ {
+			selected = append(selected, u)
+		}
+	} else {
+		seen := map[int]bool{}
+		for i, ref := range m.Users.Users {
+			u, err := b.w.LookupUser(ref)
+			if err != nil {
+				b.problemFromErr(fmt.Sprintf("migrateDirectToGroup.users[%d]", i), err, SeverityError, "")
+				continue
+			}
+			if !seen[u] {
+				seen[u] = true
+				selected = append(selected, u)
+			}
+		}
+		slices.Sort(selected)
+	}
+	removals := map[int][]migrationRemoval{}
+	var movers []int
+	for _, u := range selected {
+		paths := b.w.Paths(u)
+		t := b.users[u]
+		for _, p := range paths {
+			if !p.Direct() {
+				continue
+			}
+			sku, _ := b.cat.Sku(p.Sku)
+			if t != nil && slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
+				if !m.Users.All {
+					b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
+						Message: fmt.Sprintf("%s: direct %s kept: the desired state lists it for the user", b.w.UserTarget(u), sku.Label())})
+				}
+				continue
+			}
+			var groupOn licensing.PlanSet
+			var groups []string
+			for _, q := range paths {
+				if q.Sku == p.Sku && !q.Direct() && q.State.Enables() {
+					groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
+					groups = append(groups, b.w.Group(mustGroup(b.w, q.Group)).DisplayName)
+				}
+			}
+			if len(groups) == 0 {
+				if !m.Users.All {
+					b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
+						Message: fmt.Sprintf("%s: direct %s kept: no active group path gives %s", b.w.UserTarget(u), sku.Label(), sku.Label())})
+				}
+				continue
+			}
+			on := sku.PlanSet().Minus(p.Disabled)
+			if missing := on.Minus(groupOn); !missing.IsEmpty() {
+				b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku, ServicePlans: b.cat.PlanIDs(missing),
+					Message: fmt.Sprintf("%s: direct %s kept: groups %s do not enable %s", b.w.UserTarget(u), sku.Label(), strings.Join(groups, ", "), strings.Join(b.cat.PlanNames(missing), ", "))})
+				continue
+			}
+			removals[u] = append(removals[u], migrationRemoval{sku: p.Sku, group: strings.Join(groups, ", ")})
+		}
+		if len(removals[u]) > 0 {
+			movers = append(movers, u)
+		}
+	}
+	waveOf := map[int]int{}
+	waves := m.Waves
+	if len(waves) == 0 {
+		waves = []float64{1}
+	}
+	n := len(movers)
+	w := 0
+	for k, u := range movers {
+		for w < len(waves)-1 && k >= int(math.Ceil(waves[w]*float64(n))) {
+			w++
+		}
+		waveOf[u] = w
+	}
+	return removals, waveOf
+}
+
+func mustGroup(s *licensing.State, id string) int {
+	g, err := s.LookupGroup(id)
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
+
+// reprocessSteps asks Entra to evaluate group paths in error again for users whose direct
+// change resolved the cause (e.g. a conflicting direct license was removed).
+func (b *builder) reprocessSteps() {
+	for _, u := range b.touched {
+		hasErr := slices.ContainsFunc(b.w.Paths(u), func(p licensing.Path) bool { return !p.Direct() && p.State == licensing.PathError })
+		if !hasErr {
+			continue
+		}
+		target := b.w.UserTarget(u)
+		o := b.w.Predict(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
+		if len(o.Users) == 0 {
+			continue
+		}
+		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: slices.Clone(b.userSteps[u]),
+			Reason: "reprocess the user's group licenses now that the cause of their error is gone"})
+		before := b.w.EnabledPlans(u)
+		b.w.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
+		after := b.w.EnabledPlans(u)
+		step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
+		b.depends(u, step.ID)
+	}
+}
+
+func (b *builder) leaveSteps() {
+	for u, t := range b.users {
+		if t == nil || !t.groupsSet || t.mode != ModeExact {
+			continue
+		}
+		for _, g := range b.w.UserGroups(u) {
+			if slices.Contains(t.groups, g) || len(b.w.GroupLicenses(g)) == 0 {
+				continue
+			}
+			target := b.w.UserTarget(u)
+			gt := b.w.GroupTarget(g)
+			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt, DependsOn: slices.Clone(b.userSteps[u]),
+				Reason: fmt.Sprintf("leave licensed group %s (%s)", gt.Name, t.from), Expect: Expectation{Member: true}, Result: Expectation{Member: false}})
+			before := b.w.EnabledPlans(u)
+			o := b.w.Apply(licensing.Change{Kind: licensing.RemoveGroupMember, User: target.ID, Group: gt.ID})
+			for _, v := range o.Violations {
+				b.problemFromErr("", v, SeverityError, step.ID)
+			}
+			after := b.w.EnabledPlans(u)
+			step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
+			for _, c := range o.Converted {
+				b.problem(Problem{Kind: licensing.DependencyViolation, Severity: SeverityWarning, Target: target, SkuID: c.Sku, Step: step.ID,
+					Message: fmt.Sprintf("%s: leaving %s converts %s to a direct assignment because a remaining plan depends on it", target, gt.Name, b.cat.SkuName(c.Sku))})
+			}
+			b.serviceLoss(step, target, before, after)
+			b.depends(u, step.ID)
+		}
+	}
+}
+
+// inheritedChecks reports exact targets that the plan cannot meet because a group still gives
+// the user a SKU the target leaves out.
+func (b *builder) inheritedChecks() {
+	for u, t := range b.users {
+		if t == nil || t.mode != ModeExact {
+			continue
+		}
+		reported := map[licensing.SkuID]bool{}
+		for _, p := range b.w.Paths(u) {
+			if p.Direct() || reported[p.Sku] || slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
+				continue
+			}
+			reported[p.Sku] = true
+			g := b.w.Group(mustGroup(b.w, p.Group))
+			target := b.w.UserTarget(u)
+			b.problem(Problem{Kind: licensing.InheritedLicense, Severity: SeverityError, Target: target, SkuID: p.Sku,
+				Message: fmt.Sprintf("%s: %s comes from group %s and cannot be removed from the user directly; list the group's licenses in the target, remove the user from the group (\"groups\": [...] with mode exact) or change the group", target, b.cat.SkuName(p.Sku), g.DisplayName)})
+		}
+	}
+}
+
+func (b *builder) seats() {
+	after := b.w.Subscriptions()
+	for i, s := range b.before.Subscriptions() {
+		b.plan.Seats = append(b.plan.Seats, SeatChange{SkuID: s.Sku.ID, SkuPartNumber: s.Sku.PartNumber, Available: s.Prepaid.Enabled, ConsumedBefore: s.Consumed, ConsumedAfter: after[i].Consumed})
+	}
+	slices.SortFunc(b.plan.Seats, func(a, c SeatChange) int {
+		if r := strings.Compare(a.SkuPartNumber, c.SkuPartNumber); r != 0 {
+			return r
+		}
+		return a.SkuID.Compare(c.SkuID)
+	})
+}

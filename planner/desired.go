@@ -1,0 +1,296 @@
+package planner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// DesiredFormatVersion is the formatVersion of a desired-state file.
+const DesiredFormatVersion = "desired/v1"
+
+// Desired is the licensing an administrator wants (desired/v1). SKUs are named by
+// skuPartNumber, skuId or product name; plans by servicePlanName or servicePlanId; users by id
+// or userPrincipalName; groups by id or displayName.
+type Desired struct {
+	FormatVersion        string         `json:"formatVersion"`
+	Users                []UserTarget   `json:"users,omitempty"`
+	Groups               []GroupTarget  `json:"groups,omitempty"`
+	Rules                []AttrRule     `json:"rules,omitempty"`
+	MigrateDirectToGroup *Migration     `json:"migrateDirectToGroup,omitempty"`
+	Options              DesiredOptions `json:"options"`
+}
+
+// Modes of a target.
+const (
+	// ModeExact: direct licenses (and licensed-group memberships, when Groups is given) not listed are removed.
+	ModeExact = "exact"
+	// ModeEnsure: only adds and updates; nothing unlisted is removed. The default.
+	ModeEnsure = "ensure"
+)
+
+// UserTarget is what one user should hold directly.
+type UserTarget struct {
+	User          string        `json:"user"`
+	Mode          string        `json:"mode,omitempty"`
+	UsageLocation string        `json:"usageLocation,omitempty"`
+	Licenses      []LicenseSpec `json:"licenses"`
+	// Groups, when present, are the licensed groups the user should be a direct member of
+	// (a group-based move: join the new group, wait for processing, then leave the old one).
+	// With mode exact, memberships of licensed groups not listed are removed.
+	Groups []string `json:"groups,omitempty"`
+}
+
+// GroupTarget is what one group should assign.
+type GroupTarget struct {
+	Group    string        `json:"group"`
+	Mode     string        `json:"mode,omitempty"`
+	Licenses []LicenseSpec `json:"licenses"`
+}
+
+// LicenseSpec is one SKU with either the plans to turn off (DisabledPlans) or an allowlist of
+// the plans to turn on (EnabledPlans: plans Microsoft adds to the SKU later stay off).
+type LicenseSpec struct {
+	Sku           string   `json:"sku"`
+	DisabledPlans []string `json:"disabledPlans,omitempty"`
+	EnabledPlans  []string `json:"enabledPlans,omitempty"`
+}
+
+// AttrRule gives licenses to every user whose attributes match (policy as code: the library's
+// alternative to dynamic groups). Where maps an attribute path to the value it must equal
+// (case-insensitive). Attribute paths: userPrincipalName, displayName, department, jobTitle,
+// usageLocation, accountEnabled, onPremisesExtensionAttributes.extensionAttribute1…15.
+type AttrRule struct {
+	Name     string            `json:"name"`
+	Where    map[string]string `json:"where"`
+	Mode     string            `json:"mode,omitempty"`
+	Licenses []LicenseSpec     `json:"licenses"`
+}
+
+// Migration moves users from direct assignments to the groups that already cover them.
+type Migration struct {
+	// Users is "all" or a list of user ids / userPrincipalNames.
+	Users UserSelector `json:"users"`
+	// Waves are cumulative fractions of the selected users, ascending, the last 1.0; e.g.
+	// [0.05, 1.0] migrates a 5 % canary wave first. Empty means one wave.
+	Waves []float64 `json:"waves,omitempty"`
+}
+
+// UserSelector is "all" or a list of users.
+type UserSelector struct {
+	All   bool
+	Users []string
+}
+
+// MarshalJSON writes "all" or the list.
+func (u UserSelector) MarshalJSON() ([]byte, error) {
+	if u.All {
+		return []byte(`"all"`), nil
+	}
+	return json.Marshal(u.Users)
+}
+
+// UnmarshalJSON reads "all" or a list of strings.
+func (u *UserSelector) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		if s != "all" {
+			return fmt.Errorf(`users must be "all" or a list of users, not %q`, s)
+		}
+		u.All = true
+		return nil
+	}
+	return json.Unmarshal(b, &u.Users)
+}
+
+// DesiredOptions tune how the plan is made.
+type DesiredOptions struct {
+	// AllowServiceLoss turns ServiceLoss problems from errors into warnings.
+	AllowServiceLoss bool `json:"allowServiceLoss,omitempty"`
+	// MakeBeforeBreak splits a swap into add, then remove (after the add is confirmed) where the
+	// rules allow both licenses at once (e.g. Exchange Online Plan 1 → Plan 2). Conflicting
+	// swaps (E1 → E3) stay one atomic call.
+	MakeBeforeBreak bool `json:"makeBeforeBreak,omitempty"`
+}
+
+// ReadDesired reads and checks a desired/v1 document: its format version, known fields, modes,
+// that every license names a SKU and sets at most one of disabledPlans and enabledPlans, and
+// migration waves. Names are resolved later, against a tenant (see Build). Errors give the
+// location in the file, such as users[2].licenses[0].
+func ReadDesired(r io.Reader) (*Desired, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &licensing.Error{Kind: licensing.InvalidInput, Message: "reading desired state", Err: err}
+	}
+	var d Desired
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return nil, &licensing.Error{Kind: licensing.InvalidInput, Message: "desired state is not valid desired/v1 JSON: " + jsonErrorAt(data, err)}
+	}
+	if dec.More() {
+		return nil, invalid("desired state has data after the JSON document")
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// jsonErrorAt describes a decoding error with its line and column.
+func jsonErrorAt(data []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+		err = fmt.Errorf("field %s: got JSON %s, want %s", te.Field, te.Value, te.Type)
+	}
+	if off < 0 || off > int64(len(data)) {
+		return err.Error()
+	}
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
+	return fmt.Sprintf("line %d, column %d: %v", line, col, err)
+}
+
+func invalid(format string, args ...any) *licensing.Error {
+	return &licensing.Error{Kind: licensing.InvalidDesiredState, Message: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks what can be checked without a tenant.
+func (d *Desired) Validate() error {
+	if d.FormatVersion != DesiredFormatVersion {
+		return &licensing.Error{Kind: licensing.InvalidInput, Message: fmt.Sprintf("desired state formatVersion is %q, want %q", d.FormatVersion, DesiredFormatVersion)}
+	}
+	mode := func(where, m string) error {
+		if m != "" && m != ModeExact && m != ModeEnsure {
+			return invalid("%s.mode is %q, want %q or %q", where, m, ModeExact, ModeEnsure)
+		}
+		return nil
+	}
+	specs := func(where string, ls []LicenseSpec) error {
+		for i, l := range ls {
+			at := fmt.Sprintf("%s.licenses[%d]", where, i)
+			if strings.TrimSpace(l.Sku) == "" {
+				return invalid("%s has no sku", at)
+			}
+			if len(l.DisabledPlans) > 0 && len(l.EnabledPlans) > 0 {
+				return invalid("%s (%s) sets both disabledPlans and enabledPlans; use one", at, l.Sku)
+			}
+		}
+		return nil
+	}
+	for i, u := range d.Users {
+		at := fmt.Sprintf("users[%d]", i)
+		if strings.TrimSpace(u.User) == "" {
+			return invalid("%s has no user", at)
+		}
+		if err := mode(at, u.Mode); err != nil {
+			return err
+		}
+		if err := specs(at, u.Licenses); err != nil {
+			return err
+		}
+	}
+	for i, g := range d.Groups {
+		at := fmt.Sprintf("groups[%d]", i)
+		if strings.TrimSpace(g.Group) == "" {
+			return invalid("%s has no group", at)
+		}
+		if err := mode(at, g.Mode); err != nil {
+			return err
+		}
+		if err := specs(at, g.Licenses); err != nil {
+			return err
+		}
+	}
+	for i, r := range d.Rules {
+		at := fmt.Sprintf("rules[%d] (%q)", i, r.Name)
+		if len(r.Where) == 0 {
+			return invalid("%s has no where: a rule must match on at least one attribute", at)
+		}
+		for k := range r.Where {
+			if !knownAttribute(k) {
+				return invalid("%s matches on unknown attribute %q; known: %s", at, k, strings.Join(attributeNames(), ", "))
+			}
+		}
+		if err := mode(at, r.Mode); err != nil {
+			return err
+		}
+		if err := specs(at, r.Licenses); err != nil {
+			return err
+		}
+	}
+	if m := d.MigrateDirectToGroup; m != nil {
+		if !m.Users.All && len(m.Users.Users) == 0 {
+			return invalid(`migrateDirectToGroup.users is empty: use "all" or list users`)
+		}
+		prev := 0.0
+		for i, w := range m.Waves {
+			if w <= prev || w > 1 {
+				return invalid("migrateDirectToGroup.waves[%d] = %v: waves must rise strictly within (0, 1]", i, w)
+			}
+			prev = w
+		}
+		if len(m.Waves) > 0 && prev != 1 {
+			return invalid("migrateDirectToGroup.waves must end with 1.0, ends with %v", prev)
+		}
+	}
+	return nil
+}
+
+var simpleAttributes = []string{"userPrincipalName", "displayName", "department", "jobTitle", "usageLocation", "accountEnabled"}
+
+func knownAttribute(k string) bool {
+	for _, a := range simpleAttributes {
+		if strings.EqualFold(a, k) {
+			return true
+		}
+	}
+	if rest, ok := strings.CutPrefix(k, "onPremisesExtensionAttributes."); ok {
+		for i := 1; i <= 15; i++ {
+			if rest == fmt.Sprintf("extensionAttribute%d", i) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func attributeNames() []string {
+	return append(append([]string{}, simpleAttributes...), "onPremisesExtensionAttributes.extensionAttribute1…15")
+}
+
+// attribute returns the value of an attribute path for a user.
+func attribute(u *licensing.User, usage string, k string) string {
+	switch strings.ToLower(k) {
+	case "userprincipalname":
+		return u.UserPrincipalName
+	case "displayname":
+		return u.DisplayName
+	case "department":
+		return u.Department
+	case "jobtitle":
+		return u.JobTitle
+	case "usagelocation":
+		return usage
+	case "accountenabled":
+		if u.AccountEnabled == nil {
+			return ""
+		}
+		return fmt.Sprint(*u.AccountEnabled)
+	}
+	if rest, ok := strings.CutPrefix(k, "onPremisesExtensionAttributes."); ok {
+		return u.OnPremisesExtensionAttributes[rest]
+	}
+	return ""
+}
