@@ -793,8 +793,12 @@ func (b *builder) inheritedChecks() {
 			if p.Direct() || reported[p.Sku] || slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
 				continue
 			}
+			gi := mustGroup(b.w, p.Group)
+			if t.groupsSet && slices.Contains(t.groups, gi) {
+				continue // the target asks for this group's licenses
+			}
 			reported[p.Sku] = true
-			g := b.w.Group(mustGroup(b.w, p.Group))
+			g := b.w.Group(gi)
 			target := b.w.UserTarget(u)
 			b.problem(Problem{Kind: licensing.InheritedLicense, Severity: SeverityError, Target: target, SkuID: p.Sku,
 				Message: fmt.Sprintf("%s: %s comes from group %s and cannot be removed from the user directly; list the group's licenses in the target, remove the user from the group (\"groups\": [...] with mode exact) or change the group", target, b.cat.SkuName(p.Sku), g.DisplayName)})

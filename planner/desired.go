@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/licenseplan/licenseplan/licensing"
@@ -153,6 +154,13 @@ func jsonErrorAt(data []byte, err error) string {
 	case errors.As(err, &te):
 		off = te.Offset
 		err = fmt.Errorf("field %s: got JSON %s, want %s", te.Field, te.Value, te.Type)
+	default:
+		// encoding/json reports unknown fields without an offset: find the key in the text.
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			if m := regexp.MustCompile(regexp.QuoteMeta(name) + `\s*:`).FindIndex(data); m != nil {
+				off = int64(m[0]) + 1
+			}
+		}
 	}
 	if off < 0 || off > int64(len(data)) {
 		return err.Error()

@@ -1,0 +1,229 @@
+package planner_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/licenseplan/licenseplan/internal/sampletenant"
+	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/planner"
+)
+
+func sampleState(t *testing.T) *licensing.State {
+	t.Helper()
+	st, err := licensing.NewState(sampletenant.Snapshot())
+	require.NoError(t, err)
+	return st
+}
+
+func desired(t *testing.T, doc string) *planner.Desired {
+	t.Helper()
+	d, err := planner.ReadDesired(strings.NewReader(doc))
+	require.NoError(t, err)
+	return d
+}
+
+func problemsOf(p *planner.Plan, k licensing.Kind) []planner.Problem {
+	var out []planner.Problem
+	for _, pr := range p.Problems {
+		if pr.Kind == k {
+			out = append(out, pr)
+		}
+	}
+	return out
+}
+
+func TestSwapE1ToE3IsOneAtomicCallEvenWithMakeBeforeBreak(t *testing.T) {
+	for _, mbb := range []string{"false", "true"} {
+		t.Run("makeBeforeBreak="+mbb, func(t *testing.T) {
+			p := planner.Build(sampleState(t), desired(t, `{"formatVersion":"desired/v1",
+				"users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]}],
+				"options":{"makeBeforeBreak":`+mbb+`}}`))
+			require.True(t, p.Applyable(), p.String())
+			require.Len(t, p.Steps, 1)
+			s := p.Steps[0]
+			assert.Equal(t, planner.AssignLicense, s.Action)
+			assert.Equal(t, []licensing.SkuID{licensing.MustParseSkuID(sampletenant.E1)}, s.RemoveLicenses)
+			require.Len(t, s.AddLicenses, 1)
+			assert.Equal(t, licensing.MustParseSkuID(sampletenant.E3), s.AddLicenses[0].SkuID)
+			assert.Contains(t, s.Reason, "SHAREPOINTSTANDARD and SHAREPOINTENTERPRISE conflict")
+			assert.Empty(t, problemsOf(p, licensing.ServiceLoss))
+		})
+	}
+}
+
+func TestMakeBeforeBreakSplitsStackableSwap(t *testing.T) {
+	p := planner.Build(sampleState(t), desired(t, `{"formatVersion":"desired/v1",
+		"users":[{"user":"bob@contoso.com","mode":"exact","licenses":[{"sku":"EXCHANGEENTERPRISE"}]}],
+		"options":{"makeBeforeBreak":true,"allowServiceLoss":true}}`))
+	require.Len(t, p.Steps, 2)
+	assert.Len(t, p.Steps[0].AddLicenses, 1)
+	assert.Empty(t, p.Steps[0].RemoveLicenses)
+	assert.Empty(t, p.Steps[1].AddLicenses)
+	assert.Equal(t, []string{p.Steps[0].ID}, p.Steps[1].DependsOn, "the removal waits for the addition")
+	// Exchange Online Plan 2 does not carry Plan 1's To Do and Intune plans: a real loss, reported.
+	loss := problemsOf(p, licensing.ServiceLoss)
+	require.Len(t, loss, 1)
+	assert.Equal(t, planner.SeverityWarning, loss[0].Severity, "allowServiceLoss turns the error into a warning")
+	assert.True(t, p.Applyable())
+}
+
+func TestServiceLossBlocksUnlessAllowed(t *testing.T) {
+	doc := `{"formatVersion":"desired/v1","users":[{"user":"bob@contoso.com","mode":"exact","licenses":[]}]}`
+	p := planner.Build(sampleState(t), desired(t, doc))
+	assert.False(t, p.Applyable())
+	loss := problemsOf(p, licensing.ServiceLoss)
+	require.Len(t, loss, 1)
+	assert.Equal(t, planner.SeverityError, loss[0].Severity)
+	assert.Contains(t, loss[0].Message, "EXCHANGE_S_STANDARD")
+}
+
+func TestOneWritePerUserWhoseDirectLicensesChange(t *testing.T) {
+	st := sampleState(t)
+	p := planner.Build(st, desired(t, `{"formatVersion":"desired/v1",
+		"users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]},
+		         {"user":"frank@contoso.com","licenses":[{"sku":"ENTERPRISEPACK","disabledPlans":["YAMMER_ENTERPRISE"]}]}],
+		"migrateDirectToGroup":{"users":"all"}}`))
+	writes := map[string]int{}
+	for _, s := range p.Steps {
+		if s.Action == planner.AssignLicense && s.Target.Type == licensing.TargetUser {
+			writes[s.Target.ID]++
+		}
+	}
+	for id, n := range writes {
+		assert.Equal(t, 1, n, "user %s gets %d assignLicense calls", id, n)
+	}
+	assert.Contains(t, writes, sampletenant.Alice)
+	assert.Contains(t, writes, sampletenant.Frank)
+	assert.Contains(t, writes, sampletenant.Dave, "dave's direct E3 is covered by Licensing_E3_Base")
+}
+
+func TestMigrationWavesAndCoverage(t *testing.T) {
+	st, d := loadCase(t, "testdata/migration-1000-users")
+	p := planner.Build(st, d)
+	require.True(t, p.Applyable())
+	perWave := map[int]int{}
+	for _, s := range p.Steps {
+		require.Equal(t, planner.AssignLicense, s.Action)
+		require.Empty(t, s.AddLicenses)
+		require.Empty(t, s.Lost, "a migration never takes a plan away")
+		perWave[s.Wave]++
+	}
+	// 1000 users, every 50th has Sway and Yammer on directly, which the group does not give.
+	assert.Equal(t, map[int]int{0: 49, 1: 441, 2: 490}, perWave)
+	nc := problemsOf(p, licensing.NotCovered)
+	assert.Len(t, nc, 20)
+	for _, pr := range nc {
+		assert.Equal(t, planner.SeverityInfo, pr.Severity)
+		assert.Contains(t, pr.Message, "SWAY, YAMMER_ENTERPRISE")
+	}
+	assert.Equal(t, p.Seats[0].ConsumedBefore, p.Seats[0].ConsumedAfter, "the same SKU direct and via a group uses one seat")
+}
+
+func TestGroupChangePredictsMemberErrorsAndLoss(t *testing.T) {
+	p := planner.Build(sampleState(t), desired(t, `{"formatVersion":"desired/v1",
+		"groups":[{"group":"Licensing_Teams","licenses":[{"sku":"STANDARDPACK","enabledPlans":["TEAMS1","SHAREPOINTSTANDARD"]}]}]}`))
+	assert.False(t, p.Applyable())
+	require.Len(t, p.Steps, 2)
+	assert.Equal(t, planner.WaitForGroupProcessing, p.Steps[1].Action)
+	assert.Len(t, problemsOf(p, licensing.MutuallyExclusiveViolation), 4)
+	loss := problemsOf(p, licensing.ServiceLoss)
+	require.Len(t, loss, 1)
+	assert.Equal(t, sampletenant.Carol, loss[0].Target.ID, "carol gets Teams only from this group; its error takes Teams away")
+}
+
+func TestPreExistingGroupErrorIsAWarning(t *testing.T) {
+	// Licensing_EMS already has mobile4 in CountViolation; changing the group's plans keeps it so.
+	p := planner.Build(sampleState(t), desired(t, `{"formatVersion":"desired/v1",
+		"groups":[{"group":"Licensing_EMS","mode":"exact","licenses":[{"sku":"EMS","disabledPlans":["MFA_PREMIUM"]}]}]}`))
+	counts := problemsOf(p, licensing.CountViolation)
+	require.Len(t, counts, 1)
+	assert.Equal(t, planner.SeverityWarning, counts[0].Severity)
+}
+
+func TestReadDesiredErrorsNameTheLocation(t *testing.T) {
+	cases := map[string]struct{ doc, want string }{
+		"version":     {`{"formatVersion":"desired/v2"}`, `want "desired/v1"`},
+		"unknown key": {"{\"formatVersion\":\"desired/v1\",\n \"user\": []}", "line 2"},
+		"both lists":  {`{"formatVersion":"desired/v1","users":[{"user":"a","licenses":[{"sku":"X","disabledPlans":["A"],"enabledPlans":["B"]}]}]}`, "users[0].licenses[0] (X) sets both"},
+		"mode":        {`{"formatVersion":"desired/v1","groups":[{"group":"g","mode":"replace","licenses":[]}]}`, `groups[0].mode is "replace"`},
+		"waves":       {`{"formatVersion":"desired/v1","migrateDirectToGroup":{"users":"all","waves":[0.5,0.2]}}`, "waves[1]"},
+		"waves end":   {`{"formatVersion":"desired/v1","migrateDirectToGroup":{"users":"all","waves":[0.5]}}`, "must end with 1.0"},
+		"users word":  {`{"formatVersion":"desired/v1","migrateDirectToGroup":{"users":"everyone"}}`, `"everyone"`},
+		"attribute":   {`{"formatVersion":"desired/v1","rules":[{"name":"r","where":{"office":"Oslo"},"licenses":[]}]}`, `unknown attribute "office"`},
+		"no sku":      {`{"formatVersion":"desired/v1","users":[{"user":"a","licenses":[{"disabledPlans":[]}]}]}`, "users[0].licenses[0] has no sku"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := planner.ReadDesired(strings.NewReader(c.doc))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+func TestReadPlanRefusesForeignOrBrokenPlans(t *testing.T) {
+	st := sampleState(t)
+	p := planner.Build(st, desired(t, `{"formatVersion":"desired/v1","users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]}]}`))
+	var b bytes.Buffer
+	require.NoError(t, p.WriteJSON(&b))
+	good := b.String()
+
+	_, err := planner.ReadPlan(strings.NewReader(good), "11111111-1111-1111-1111-111111111111")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "made for tenant")
+
+	for name, c := range map[string]struct{ from, to, want string }{
+		"version": {`"plan/v1"`, `"plan/v9"`, "formatVersion"},
+		"action":  {`"assignLicense"`, `"assignLicence"`, "unknown action"},
+		"flag":    {`"applyable": true`, `"applyable": false`, "applyable is false"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := planner.ReadPlan(strings.NewReader(strings.Replace(good, c.from, c.to, 1)), st.TenantID())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+func TestReplanAfterApplyingOnTheModelIsEmpty(t *testing.T) {
+	// Apply every step on the licensing model, then plan again: nothing left to do.
+	st := sampleState(t)
+	d := desired(t, `{"formatVersion":"desired/v1",
+		"users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]},
+		         {"user":"grace@contoso.com","usageLocation":"NO","licenses":[{"sku":"STANDARDPACK"}]},
+		         {"user":"carol@contoso.com","groups":["Licensing_E3_Base"],"mode":"exact","licenses":[]}],
+		"groups":[{"group":"Licensing_E3_Base","licenses":[{"sku":"ENTERPRISEPACK","disabledPlans":["SWAY"]}]}],
+		"migrateDirectToGroup":{"users":"all","waves":[0.1,1.0]},
+		"options":{"allowServiceLoss":true}}`)
+	p := planner.Build(st, d)
+	require.True(t, p.Applyable(), p.String())
+	for _, s := range p.Steps {
+		var c licensing.Change
+		switch s.Action {
+		case planner.AssignLicense:
+			c = licensing.Change{Kind: licensing.AssignUserLicenses, User: s.Target.ID, AddLicenses: s.AddLicenses, RemoveLicenses: s.RemoveLicenses}
+			if s.Target.Type == licensing.TargetGroup {
+				c = licensing.Change{Kind: licensing.AssignGroupLicenses, Group: s.Target.ID, AddLicenses: s.AddLicenses, RemoveLicenses: s.RemoveLicenses}
+			}
+		case planner.SetUsageLocation:
+			c = licensing.Change{Kind: licensing.SetUsageLocation, User: s.Target.ID, UsageLocation: s.UsageLocation}
+		case planner.AddGroupMember:
+			c = licensing.Change{Kind: licensing.AddGroupMember, User: s.Target.ID, Group: s.Group.ID}
+		case planner.RemoveGroupMember:
+			c = licensing.Change{Kind: licensing.RemoveGroupMember, User: s.Target.ID, Group: s.Group.ID}
+		case planner.ReprocessLicenseAssignment:
+			c = licensing.Change{Kind: licensing.ReprocessUser, User: s.Target.ID}
+		default:
+			continue
+		}
+		o := st.Apply(c)
+		require.False(t, o.Refused, "step %s: %v", s.ID, o.Err())
+	}
+	again := planner.Build(st, d)
+	assert.Empty(t, again.Steps, again.String())
+}

@@ -1,0 +1,92 @@
+package planner_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/licenseplan/licenseplan/internal/sampletenant"
+	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/planner"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// loadCase reads testdata/<case>/tenant.json (or the sample tenant) and desired.json.
+func loadCase(t *testing.T, dir string) (*licensing.State, *planner.Desired) {
+	t.Helper()
+	snap := sampletenant.Snapshot()
+	if f, err := os.Open(filepath.Join(dir, "tenant.json")); err == nil {
+		defer f.Close()
+		snap, err = licensing.ReadSnapshot(f)
+		require.NoError(t, err)
+	}
+	st, err := licensing.NewState(snap)
+	require.NoError(t, err)
+	f, err := os.Open(filepath.Join(dir, "desired.json"))
+	require.NoError(t, err)
+	defer f.Close()
+	d, err := planner.ReadDesired(f)
+	require.NoError(t, err)
+	return st, d
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./planner -run TestGolden -update")
+	assert.Equal(t, string(want), string(got), "%s differs; if the change is intended, run with -update", path)
+}
+
+// TestGoldenPlans builds the plan of every case under testdata/ and compares its text, plan/v1
+// JSON and Markdown renderings with the golden files. Each plan is also built twice (the bytes
+// must be identical) and its JSON must read back.
+func TestGoldenPlans(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/*/desired.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, dirs)
+	for _, d := range dirs {
+		dir := filepath.Dir(d)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			st, desired := loadCase(t, dir)
+			before := snapshotBytes(t, st)
+			p := planner.Build(st, desired)
+			assert.Equal(t, before, snapshotBytes(t, st), "Build must not modify the state it plans from")
+
+			var txt, js, md bytes.Buffer
+			require.NoError(t, p.WriteText(&txt))
+			require.NoError(t, p.WriteJSON(&js))
+			require.NoError(t, p.WriteMarkdown(&md))
+			golden(t, filepath.Join(dir, "plan.txt"), txt.Bytes())
+			if len(p.Steps) <= 100 { // big cases keep only the text golden
+				golden(t, filepath.Join(dir, "plan.json"), js.Bytes())
+				golden(t, filepath.Join(dir, "plan.md"), md.Bytes())
+			}
+
+			var again bytes.Buffer
+			require.NoError(t, planner.Build(st, desired).WriteJSON(&again))
+			assert.Equal(t, js.String(), again.String(), "same input must give a byte-identical plan")
+
+			back, err := planner.ReadPlan(bytes.NewReader(js.Bytes()), st.TenantID())
+			require.NoError(t, err)
+			var js2 bytes.Buffer
+			require.NoError(t, back.WriteJSON(&js2))
+			assert.Equal(t, js.String(), js2.String(), "plan/v1 must round-trip")
+		})
+	}
+}
+
+func snapshotBytes(t *testing.T, st *licensing.State) string {
+	var b bytes.Buffer
+	require.NoError(t, st.Snapshot().WriteJSON(&b))
+	return b.String()
+}
