@@ -1,0 +1,160 @@
+package fake
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// Graph error codes the fake answers with. The texts are listed per kind in doc.go; where
+// Microsoft Graph's own text is known the fake uses it word for word.
+const (
+	CodeBadRequest       = "Request_BadRequest"       // a refused license or membership change
+	CodeNotFound         = "Request_ResourceNotFound" // no such user, group or member reference
+	CodeUnsupportedQuery = "Request_UnsupportedQuery" // a $filter the fake (or Graph) does not support
+	CodeODataBadRequest  = "BadRequest"               // malformed URL, segment or JSON payload
+	CodeTooManyRequests  = "TooManyRequests"          // throttled (HTTP 429)
+	CodeUnavailable      = "serviceNotAvailable"      // injected HTTP 503
+	CodeGatewayTimeout   = "UnknownError"             // injected HTTP 504
+	CodeFailedDependency = "FailedDependency"         // a $batch request whose dependency failed (HTTP 424)
+)
+
+// The messages Graph sends for license errors. Those marked "Graph's" are Graph's own texts;
+// the others are the fake's, written in Graph's style (see doc.go).
+const (
+	msgInherited      = "User license is inherited from a group membership and it cannot be removed directly from the user." // Graph's
+	msgUsageLocation  = "License assignment cannot be done for user with invalid usage location."                            // Graph's
+	msgNotHeld        = "User does not have a corresponding license."                                                        // Graph's
+	msgGroupNotHeld   = "Group does not have a corresponding license."
+	msgMemberExists   = "One or more added object references already exist for the following modified properties: 'members'."   // Graph's
+	msgMemberNotFound = "One or more removed object references do not exist for the following modified properties: 'members'." // Graph's
+	msgMethod         = "Specified HTTP method is not allowed for the request target."                                         // Graph's
+	msgBadJSON        = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
+	msgThrottled      = "Please retry again later." // Graph's (throttling guidance sample)
+)
+
+func newError(kind licensing.Kind, code string, target licensing.Target, msg string) *licensing.Error {
+	return &licensing.Error{Kind: kind, Code: code, Target: target, Message: msg}
+}
+
+func errUnknownUser(id string) *licensing.Error {
+	return newError(licensing.UnknownUser, CodeNotFound, licensing.Target{Type: licensing.TargetUser, ID: id}, resourceNotFound(id))
+}
+
+func errUnknownGroup(id string) *licensing.Error {
+	return newError(licensing.UnknownGroup, CodeNotFound, licensing.Target{Type: licensing.TargetGroup, ID: id}, resourceNotFound(id))
+}
+
+// resourceNotFound is Graph's text for an object id that does not exist.
+func resourceNotFound(id string) string {
+	return fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", id)
+}
+
+func errUnknownSku(target licensing.Target, sku licensing.SkuID) *licensing.Error {
+	e := newError(licensing.UnknownSku, CodeBadRequest, target, fmt.Sprintf("License %s does not correspond to a valid company License.", sku))
+	e.SkuID = sku
+	return e
+}
+
+func errSkuNotAssignable(target licensing.Target, sku licensing.SkuID, status string) *licensing.Error {
+	msg := fmt.Sprintf("License %s cannot be assigned to a user.", sku)
+	if status != "" {
+		msg = fmt.Sprintf("License %s cannot be assigned to a user because its subscription is %s.", sku, status)
+	}
+	e := newError(licensing.SkuNotAssignable, CodeBadRequest, target, msg)
+	e.SkuID = sku
+	return e
+}
+
+func errPlanNotInSku(target licensing.Target, sku licensing.SkuID, plan licensing.PlanID) *licensing.Error {
+	e := newError(licensing.UnknownServicePlan, CodeBadRequest, target, fmt.Sprintf("Service plan %s is not part of license %s.", plan, sku))
+	e.SkuID, e.Plans = sku, []licensing.PlanID{plan}
+	return e
+}
+
+func errInvalid(target licensing.Target, msg string) *licensing.Error {
+	return newError(licensing.InvalidInput, CodeBadRequest, target, msg)
+}
+
+func errNotHeld(target licensing.Target, sku licensing.SkuID) *licensing.Error {
+	msg := msgNotHeld
+	if target.Type == licensing.TargetGroup {
+		msg = msgGroupNotHeld
+	}
+	e := errInvalid(target, msg)
+	e.SkuID = sku
+	return e
+}
+
+func errInherited(target licensing.Target, sku licensing.SkuID) *licensing.Error {
+	e := newError(licensing.InheritedLicense, CodeBadRequest, target, msgInherited)
+	e.SkuID = sku
+	return e
+}
+
+func errUsageLocation(target licensing.Target) *licensing.Error {
+	return newError(licensing.UsageLocationMissing, CodeBadRequest, target, msgUsageLocation)
+}
+
+func errConflict(target licensing.Target, c licensing.Conflict) *licensing.Error {
+	e := newError(licensing.MutuallyExclusiveViolation, CodeBadRequest, target,
+		fmt.Sprintf("License assignment failed because service plans %s,%s are mutually exclusive.", c.Plans[0], c.Plans[1]))
+	e.SkuID, e.Plans = c.Skus[0], []licensing.PlanID{c.Plans[0], c.Plans[1]}
+	return e
+}
+
+// errDependency is Graph's text for a plan left (or put) without its prerequisite. Graph sends
+// the same text for a group assignment that lacks an add-on's prerequisite; the kind is then
+// GroupPrerequisiteMissing.
+func errDependency(kind licensing.Kind, target licensing.Target, m licensing.MissingPrerequisite) *licensing.Error {
+	e := newError(kind, CodeBadRequest, target,
+		fmt.Sprintf("License assignment failed because service plan %s depends on the service plan(s) %s.", m.Plan, joinPlans(m.AnyOf)))
+	e.Plans = append([]licensing.PlanID{m.Plan}, m.AnyOf...)
+	return e
+}
+
+func errProhibited(target licensing.Target, plans []licensing.PlanID, country string) *licensing.Error {
+	e := newError(licensing.ProhibitedInUsageLocationViolation, CodeBadRequest, target,
+		fmt.Sprintf("License assignment failed because service plan(s) %s are not available in usage location %s.", joinPlans(plans), country))
+	e.Plans = plans
+	return e
+}
+
+func errCount(target licensing.Target, sku licensing.SkuID) *licensing.Error {
+	e := newError(licensing.CountViolation, CodeBadRequest, target, fmt.Sprintf("Subscription with SKU %s does not have any available licenses.", sku))
+	e.SkuID = sku
+	return e
+}
+
+func joinPlans(ps []licensing.PlanID) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// httpStatus is the status code Graph answers an error with.
+func httpStatus(e *licensing.Error) int {
+	switch e.Code {
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeTooManyRequests:
+		return http.StatusTooManyRequests
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case CodeGatewayTimeout:
+		return http.StatusGatewayTimeout
+	case CodeFailedDependency:
+		return http.StatusFailedDependency
+	}
+	switch e.Kind {
+	case licensing.Throttled:
+		return http.StatusTooManyRequests
+	case licensing.Transient:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
