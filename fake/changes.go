@@ -214,7 +214,9 @@ func (t *Tenant) assignGroup(id string, add []licensing.AssignedLicense, remove 
 	if err != nil {
 		return nil, err
 	}
-	held := func(s int) bool { return slices.ContainsFunc(g.licenses, func(l groupLicense) bool { return l.sku == s }) }
+	held := func(s int) bool {
+		return slices.ContainsFunc(g.licenses, func(l groupLicense) bool { return l.sku == s })
+	}
 	for _, r := range removes {
 		if !held(r) {
 			return nil, errNotHeld(target, t.skus[r].info.SkuID)

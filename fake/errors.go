@@ -28,7 +28,7 @@ const (
 	msgUsageLocation  = "License assignment cannot be done for user with invalid usage location."                            // Graph's
 	msgNotHeld        = "User does not have a corresponding license."                                                        // Graph's
 	msgGroupNotHeld   = "Group does not have a corresponding license."
-	msgMemberExists   = "One or more added object references already exist for the following modified properties: 'members'."   // Graph's
+	msgMemberExists   = "One or more added object references already exist for the following modified properties: 'members'."  // Graph's
 	msgMemberNotFound = "One or more removed object references do not exist for the following modified properties: 'members'." // Graph's
 	msgMethod         = "Specified HTTP method is not allowed for the request target."                                         // Graph's
 	msgBadJSON        = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
