@@ -1,0 +1,359 @@
+package fake
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// ServerOption configures NewServer.
+type ServerOption func(*serverConfig)
+
+type serverConfig struct {
+	throttle Throttle
+	faults   Faults
+}
+
+// WithThrottle makes the server answer 429 beyond the limits th (see GraphThrottle). Buckets
+// run on the tenant's clock, so a test moves them with a ManualClock and never sleeps.
+func WithThrottle(th Throttle) ServerOption { return func(c *serverConfig) { c.throttle = th } }
+
+// WithFaults makes the server fail some requests as f says (see Faults).
+func WithFaults(f Faults) ServerOption { return func(c *serverConfig) { c.faults = f } }
+
+// server speaks Microsoft Graph v1.0 JSON over a Tenant.
+type server struct {
+	t        *Tenant
+	throttle *throttler
+	faults   *faulter
+	seq      atomic.Uint64
+	users    *entityType[userView]
+	groups   *entityType[groupView]
+	skus     *entityType[licensing.SubscribedSku]
+}
+
+// NewServer returns an http.Handler that serves the tenant as Microsoft Graph v1.0 under
+// /v1.0 (see doc.go for the endpoints), with the test hooks GET /_fake/state (the tenant as
+// tenant/v1) and GET /_fake/history ({"value": [history entries]}).
+func NewServer(t *Tenant, opts ...ServerOption) http.Handler {
+	var cfg serverConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return &server{
+		t:        t,
+		throttle: newThrottler(cfg.throttle, t.clock, t.tenantID),
+		faults:   newFaulter(cfg.faults),
+		users:    t.userType(),
+		groups:   t.groupType(),
+		skus:     t.skuType(),
+	}
+}
+
+// response is one answer, written by ServeHTTP or collected into a $batch response.
+type response struct {
+	status int
+	header http.Header
+	body   any    // encoded as JSON; nil for no body
+	raw    []byte // written as is instead of body (a malformed reply)
+	reset  bool   // close the connection without answering
+}
+
+const jsonContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.write(w, s.failStatus(r, http.StatusInternalServerError, &licensing.Error{Kind: licensing.Transient, Code: "InternalServerError", Message: fmt.Sprintf("The fake Graph server failed: %v", v)}))
+		}
+	}()
+	switch r.URL.Path {
+	case "/_fake/state":
+		s.write(w, s.hook(r, func() any { return rawJSON(s.t.State()) }))
+		return
+	case "/_fake/history":
+		s.write(w, s.hook(r, func() any { return object{"value": s.t.History()} }))
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v1.0")
+	if !ok || (rest != "" && rest[0] != '/') {
+		version, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		s.write(w, s.fail(r, errInvalidQuery(fmt.Sprintf("Invalid version: %s", version))))
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.write(w, s.fail(r, err))
+		return
+	}
+	if rest == "/$batch" {
+		s.write(w, s.batch(r, body))
+		return
+	}
+	resp := s.serve(r, rest, body)
+	if resp.reset {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	s.write(w, resp)
+}
+
+// hook answers a test hook outside /v1.0.
+func (s *server) hook(r *http.Request, v func() any) response {
+	if r.Method != http.MethodGet {
+		return s.fail(r, newError(licensing.InvalidInput, CodeBadRequest, licensing.Target{}, msgMethod))
+	}
+	return response{status: http.StatusOK, body: v()}
+}
+
+type rawSnapshot struct{ s *licensing.Snapshot }
+
+func rawJSON(s *licensing.Snapshot) rawSnapshot { return rawSnapshot{s} }
+
+// readBody reads the request body, gunzipping it when Content-Encoding is gzip (as the Go SDK sends it).
+func readBody(r *http.Request) ([]byte, *licensing.Error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	var rd io.Reader = io.LimitReader(r.Body, 64<<20)
+	if strings.Contains(strings.ToLower(r.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(rd)
+		if err != nil {
+			return nil, errInvalidQuery("The request body is not valid gzip: " + err.Error())
+		}
+		defer zr.Close()
+		rd = zr
+	}
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, errInvalidQuery("The request body could not be read: " + err.Error())
+	}
+	return b, nil
+}
+
+// serve answers one request below /v1.0 (rest is the path after /v1.0): throttling first,
+// then injected faults, then the endpoint.
+func (s *server) serve(r *http.Request, rest string, body []byte) response {
+	segs := splitPath(rest)
+	cost := costOf(r.Method, segs, r.URL.Query())
+	if s.throttle != nil {
+		if wait, h := s.throttle.admit(cost); wait > 0 {
+			resp := s.fail(r, &licensing.Error{Kind: licensing.Throttled, Code: CodeTooManyRequests, Message: msgThrottled, RetryAfter: wait})
+			for k, v := range h {
+				resp.header[k] = v
+			}
+			return resp
+		}
+	}
+	kind, faulted := s.faults.draw(r.Method, rest)
+	if faulted && kind != FaultLostReply {
+		switch kind {
+		case FaultReset:
+			return response{reset: true}
+		case FaultMalformed:
+			return response{status: http.StatusOK, raw: []byte(`{"value":[{"id":"`)}
+		}
+		return s.fail(r, faultError(kind))
+	}
+	resp := s.route(r, segs, body)
+	if faulted {
+		return s.fail(r, faultError(kind))
+	}
+	if resp.header == nil {
+		resp.header = http.Header{}
+	}
+	resp.header.Set("x-ms-resource-unit", fmt.Sprint(cost.units))
+	return resp
+}
+
+func splitPath(rest string) []string {
+	var segs []string
+	for _, p := range strings.Split(rest, "/") {
+		if p != "" {
+			segs = append(segs, p)
+		}
+	}
+	return segs
+}
+
+// route dispatches to the endpoint the path and method name.
+func (s *server) route(r *http.Request, segs []string, body []byte) response {
+	if len(segs) == 0 {
+		return s.fail(r, errSegment(""))
+	}
+	m := r.Method
+	method := func(want string, h func() response) response {
+		if m != want {
+			return s.fail(r, newError(licensing.InvalidInput, CodeBadRequest, licensing.Target{}, msgMethod))
+		}
+		return h()
+	}
+	switch segs[0] {
+	case "subscribedSkus":
+		switch len(segs) {
+		case 1:
+			return method(http.MethodGet, func() response { return s.listSkus(r, "") })
+		case 2:
+			return method(http.MethodGet, func() response { return s.listSkus(r, segs[1]) })
+		}
+	case "users":
+		switch {
+		case len(segs) == 1:
+			return method(http.MethodGet, func() response { return s.listUsers(r) })
+		case len(segs) == 2 && m == http.MethodPatch:
+			return s.patchUser(r, segs[1], body)
+		case len(segs) == 2:
+			return method(http.MethodGet, func() response { return s.getUser(r, segs[1]) })
+		case len(segs) == 3 && segs[2] == "assignLicense":
+			return method(http.MethodPost, func() response { return s.assignUser(r, segs[1], body) })
+		case len(segs) == 3 && segs[2] == "reprocessLicenseAssignment":
+			return method(http.MethodPost, func() response { return s.reprocess(r, segs[1]) })
+		case len(segs) == 3 && segs[2] == "licenseDetails":
+			return method(http.MethodGet, func() response { return s.licenseDetails(r, segs[1]) })
+		case len(segs) >= 3:
+			return s.fail(r, errSegment(segs[2]))
+		}
+	case "groups":
+		switch {
+		case len(segs) == 1:
+			return method(http.MethodGet, func() response { return s.listGroups(r) })
+		case len(segs) == 2 && m == http.MethodDelete:
+			return s.deleteGroup(r, segs[1])
+		case len(segs) == 2:
+			return method(http.MethodGet, func() response { return s.getGroup(r, segs[1]) })
+		case segs[2] == "assignLicense" && len(segs) == 3:
+			return method(http.MethodPost, func() response { return s.assignGroup(r, segs[1], body) })
+		case segs[2] == "members" && len(segs) == 4 && segs[3] == "$ref":
+			return method(http.MethodPost, func() response { return s.addMember(r, segs[1], body) })
+		case segs[2] == "members" && len(segs) == 5 && segs[4] == "$ref":
+			return method(http.MethodDelete, func() response { return s.removeMember(r, segs[1], segs[3]) })
+		case segs[2] == "members" || segs[2] == "transitiveMembers" || segs[2] == "membersWithLicenseErrors":
+			if len(segs) == 4 && segs[3] != "microsoft.graph.user" && segs[3] != "graph.user" {
+				return s.fail(r, errSegment(segs[3]))
+			}
+			if len(segs) > 4 {
+				return s.fail(r, errSegment(segs[4]))
+			}
+			return method(http.MethodGet, func() response { return s.members(r, segs[1], segs[2], len(segs) == 4) })
+		default:
+			return s.fail(r, errSegment(segs[2]))
+		}
+	}
+	return s.fail(r, errSegment(segs[0]))
+}
+
+func errSegment(seg string) *licensing.Error {
+	return errInvalidQuery(fmt.Sprintf("Resource not found for the segment '%s'.", seg))
+}
+
+// fail answers with Graph's error envelope; the status comes from the error's code and kind.
+func (s *server) fail(r *http.Request, e *licensing.Error) response {
+	return s.failStatus(r, httpStatus(e), e)
+}
+
+func (s *server) failStatus(r *http.Request, status int, e *licensing.Error) response {
+	code := e.Code
+	if code == "" {
+		code = "UnknownError"
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = e.Error()
+	}
+	id := s.requestID()
+	clientID := r.Header.Get("client-request-id")
+	if clientID == "" {
+		clientID = id
+	}
+	h := http.Header{}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", fmt.Sprint(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	return response{status: status, header: h, body: object{"error": object{
+		"code":    code,
+		"message": msg,
+		"innerError": object{
+			"date":              s.t.clock.Now().UTC().Format("2006-01-02T15:04:05"),
+			"request-id":        id,
+			"client-request-id": clientID,
+		},
+	}}}
+}
+
+func (s *server) requestID() string {
+	n := s.seq.Add(1)
+	return fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(n>>48), n&0xffffffffffff)
+}
+
+func (s *server) write(w http.ResponseWriter, resp response) {
+	for k, v := range resp.header {
+		w.Header()[k] = v
+	}
+	if resp.raw != nil {
+		w.Header().Set("Content-Type", jsonContentType)
+		w.WriteHeader(resp.status)
+		w.Write(resp.raw)
+		return
+	}
+	if resp.body == nil {
+		w.WriteHeader(resp.status)
+		return
+	}
+	if snap, ok := resp.body.(rawSnapshot); ok {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.status)
+		bw := bufio.NewWriter(w)
+		snap.s.WriteJSON(bw)
+		bw.Flush()
+		return
+	}
+	b := marshal(resp.body)
+	w.Header().Set("Content-Type", jsonContentType)
+	w.Header().Set("OData-Version", "4.0")
+	w.WriteHeader(resp.status)
+	w.Write(b)
+}
+
+func marshal(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// collection is a Graph collection response.
+func collection(r *http.Request, entitySet string, items []object, count *int, next string) response {
+	body := object{
+		"@odata.context": baseURL(r) + "/v1.0/$metadata#" + entitySet,
+		"value":          items,
+	}
+	if count != nil {
+		body["@odata.count"] = *count
+	}
+	if next != "" {
+		body["@odata.nextLink"] = nextLink(r, next)
+	}
+	return response{status: http.StatusOK, body: body}
+}
+
+func entity(r *http.Request, entitySet string, status int, o object) response {
+	o["@odata.context"] = baseURL(r) + "/v1.0/$metadata#" + entitySet + "/$entity"
+	return response{status: status, body: o}
+}
