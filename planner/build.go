@@ -37,6 +37,7 @@ func Build(st *licensing.State, d *Desired) *Plan {
 	b.joinSteps()
 	b.directSteps()
 	b.leaveSteps()
+	b.reprocessSteps()
 	b.inheritedChecks()
 	b.seats()
 	return b.plan
@@ -52,6 +53,8 @@ type builder struct {
 	users  []*userTarget
 	groups []*groupTarget
 	waits  map[int]string // group index → its latest waitForGroupProcessing step
+	// releasers are the steps that free seats of a SKU (a reprocess of a CountViolation waits for them)
+	releasers map[licensing.SkuID][]string
 	// per-user steps that later steps of the same user depend on
 	userSteps map[int][]string
 	joined    map[int][]int // user → groups joined in this plan
@@ -65,6 +68,7 @@ type licTarget struct {
 }
 
 type userTarget struct {
+	allowLoss licensing.PlanSet
 	mode      string
 	usage     string
 	usageFrom string
@@ -133,6 +137,14 @@ func (b *builder) resolve() {
 		}
 		for _, lt := range b.resolveSpecs(at, st.UserTarget(u), ut.Licenses) {
 			b.merge(u, t, lt)
+		}
+		for k, ref := range ut.AllowServiceLoss {
+			p, err := b.cat.LookupPlan(ref)
+			if err != nil {
+				b.problemFromErr(fmt.Sprintf("%s.allowServiceLoss[%d]", at, k), withTarget(err, st.UserTarget(u)), SeverityError, "")
+				continue
+			}
+			t.allowLoss.Add(p.Index())
 		}
 		if ut.Groups != nil {
 			t.groupsSet = true
@@ -321,6 +333,7 @@ func (b *builder) groupLicenseSteps() {
 			}
 			continue
 		}
+		b.released(step, o)
 		b.groupImpact(step, g, o, beforeErr)
 		b.wait(g, step.ID)
 	}
@@ -364,12 +377,29 @@ func (b *builder) serviceLoss(step *Step, t licensing.Target, before, after lice
 		return
 	}
 	sev := SeverityError
-	note := "; set options.allowServiceLoss to accept"
-	if b.d.Options.AllowServiceLoss {
+	note := "; list the plans in the user's allowServiceLoss (or set options.allowServiceLoss) to accept"
+	if u, err := b.w.LookupUser(t.ID); err == nil && t.Type == licensing.TargetUser && b.users[u] != nil && !b.users[u].allowLoss.IsEmpty() {
+		if lost.SubsetOf(b.users[u].allowLoss) {
+			sev, note = SeverityInfo, " (accepted by the user's allowServiceLoss)"
+		}
+	}
+	if sev == SeverityError && b.d.Options.AllowServiceLoss {
 		sev, note = SeverityWarning, " (allowed by options.allowServiceLoss)"
 	}
 	b.problem(Problem{Kind: licensing.ServiceLoss, Severity: sev, Target: t, ServicePlans: b.cat.PlanIDs(lost), Step: step.ID,
 		Message: fmt.Sprintf("%s would lose %s at step %s%s", t, strings.Join(b.cat.PlanNames(lost), ", "), step.ID, note)})
+}
+
+// released records a step that frees seats of a SKU.
+func (b *builder) released(step *Step, o *licensing.Outcome) {
+	for _, s := range o.Seats {
+		if s.After < s.Before {
+			if b.releasers == nil {
+				b.releasers = map[licensing.SkuID][]string{}
+			}
+			b.releasers[s.Sku] = append(b.releasers[s.Sku], step.ID)
+		}
+	}
 }
 
 func (b *builder) wait(g int, after ...string) string {
@@ -524,7 +554,6 @@ func (b *builder) directSteps() {
 		slices.SortFunc(removes, func(a, c licensing.SkuID) int { return a.Compare(c) })
 		b.userDirectStep(u, adds, removes, waveOf[u], migNote)
 	}
-	b.reprocessSteps()
 }
 
 // userDirectStep emits the one assignLicense of user u (or two, make-before-break).
@@ -603,6 +632,7 @@ func (b *builder) applyUser(u int, step *Step) *Step {
 	after := b.w.EnabledPlans(u)
 	step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
 	b.serviceLoss(step, step.Target, before, after)
+	b.released(step, o)
 	b.depends(u, step.ID)
 	if len(b.touched) == 0 || b.touched[len(b.touched)-1] != u {
 		b.touched = append(b.touched, u)
@@ -728,10 +758,20 @@ func mustGroup(s *licensing.State, id string) int {
 	return g
 }
 
-// reprocessSteps asks Entra to evaluate group paths in error again for users whose direct
-// change resolved the cause (e.g. a conflicting direct license was removed).
+// reprocessSteps asks Entra to evaluate group paths in error again where the plan removed the
+// cause: a conflicting direct license of the user, or seats freed by earlier steps. Each
+// reprocess step waits for the user's own steps and for the steps that freed seats.
 func (b *builder) reprocessSteps() {
-	for _, u := range b.touched {
+	candidates := append([]int(nil), b.touched...)
+	if len(b.releasers) > 0 {
+		for u := 0; u < b.w.NumUsers(); u++ {
+			if !slices.Contains(b.touched, u) && slices.ContainsFunc(b.w.Paths(u), func(p licensing.Path) bool { return p.State == licensing.PathError && p.Error == licensing.CountViolation }) {
+				candidates = append(candidates, u)
+			}
+		}
+		slices.Sort(candidates)
+	}
+	for _, u := range candidates {
 		hasErr := slices.ContainsFunc(b.w.Paths(u), func(p licensing.Path) bool { return !p.Direct() && p.State == licensing.PathError })
 		if !hasErr {
 			continue
@@ -741,7 +781,13 @@ func (b *builder) reprocessSteps() {
 		if len(o.Users) == 0 {
 			continue
 		}
-		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: slices.Clone(b.userSteps[u]),
+		deps := slices.Clone(b.userSteps[u])
+		for _, p := range b.w.Paths(u) {
+			if p.State == licensing.PathError && p.Error == licensing.CountViolation {
+				deps = append(deps, b.releasers[p.Sku]...)
+			}
+		}
+		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: dedupe(deps),
 			Reason: "reprocess the user's group licenses now that the cause of their error is gone"})
 		before := b.w.EnabledPlans(u)
 		b.w.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
@@ -769,6 +815,7 @@ func (b *builder) leaveSteps() {
 			for _, v := range o.Violations {
 				b.problemFromErr("", v, SeverityError, step.ID)
 			}
+			b.released(step, o)
 			after := b.w.EnabledPlans(u)
 			step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
 			for _, c := range o.Converted {

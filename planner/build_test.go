@@ -20,7 +20,7 @@ func sampleState(t *testing.T) *licensing.State {
 	return st
 }
 
-func desired(t *testing.T, doc string) *planner.Desired {
+func mustDesired(t *testing.T, doc string) *planner.Desired {
 	t.Helper()
 	d, err := planner.ReadDesired(strings.NewReader(doc))
 	require.NoError(t, err)
@@ -40,7 +40,7 @@ func problemsOf(p *planner.Plan, k licensing.Kind) []planner.Problem {
 func TestSwapE1ToE3IsOneAtomicCallEvenWithMakeBeforeBreak(t *testing.T) {
 	for _, mbb := range []string{"false", "true"} {
 		t.Run("makeBeforeBreak="+mbb, func(t *testing.T) {
-			p := planner.Build(sampleState(t), desired(t, `{"formatVersion":"desired/v1",
+			p := planner.Build(sampleState(t), mustDesired(t, `{"formatVersion":"desired/v1",
 				"users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]}],
 				"options":{"makeBeforeBreak":`+mbb+`}}`))
 			require.True(t, p.Applyable(), p.String())
@@ -57,7 +57,7 @@ func TestSwapE1ToE3IsOneAtomicCallEvenWithMakeBeforeBreak(t *testing.T) {
 }
 
 func TestMakeBeforeBreakSplitsStackableSwap(t *testing.T) {
-	p := planner.Build(sampleState(t), desired(t, `{"formatVersion":"desired/v1",
+	p := planner.Build(sampleState(t), mustDesired(t, `{"formatVersion":"desired/v1",
 		"users":[{"user":"bob@contoso.com","mode":"exact","licenses":[{"sku":"EXCHANGEENTERPRISE"}]}],
 		"options":{"makeBeforeBreak":true,"allowServiceLoss":true}}`))
 	require.Len(t, p.Steps, 2)
@@ -74,7 +74,7 @@ func TestMakeBeforeBreakSplitsStackableSwap(t *testing.T) {
 
 func TestServiceLossBlocksUnlessAllowed(t *testing.T) {
 	doc := `{"formatVersion":"desired/v1","users":[{"user":"bob@contoso.com","mode":"exact","licenses":[]}]}`
-	p := planner.Build(sampleState(t), desired(t, doc))
+	p := planner.Build(sampleState(t), mustDesired(t, doc))
 	assert.False(t, p.Applyable())
 	loss := problemsOf(p, licensing.ServiceLoss)
 	require.Len(t, loss, 1)
@@ -84,7 +84,7 @@ func TestServiceLossBlocksUnlessAllowed(t *testing.T) {
 
 func TestOneWritePerUserWhoseDirectLicensesChange(t *testing.T) {
 	st := sampleState(t)
-	p := planner.Build(st, desired(t, `{"formatVersion":"desired/v1",
+	p := planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1",
 		"users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]},
 		         {"user":"frank@contoso.com","licenses":[{"sku":"ENTERPRISEPACK","disabledPlans":["YAMMER_ENTERPRISE"]}]}],
 		"migrateDirectToGroup":{"users":"all"}}`))
@@ -125,7 +125,7 @@ func TestMigrationWavesAndCoverage(t *testing.T) {
 }
 
 func TestGroupChangePredictsMemberErrorsAndLoss(t *testing.T) {
-	p := planner.Build(sampleState(t), desired(t, `{"formatVersion":"desired/v1",
+	p := planner.Build(sampleState(t), mustDesired(t, `{"formatVersion":"desired/v1",
 		"groups":[{"group":"Licensing_Teams","licenses":[{"sku":"STANDARDPACK","enabledPlans":["TEAMS1","SHAREPOINTSTANDARD"]}]}]}`))
 	assert.False(t, p.Applyable())
 	require.Len(t, p.Steps, 2)
@@ -138,7 +138,7 @@ func TestGroupChangePredictsMemberErrorsAndLoss(t *testing.T) {
 
 func TestPreExistingGroupErrorIsAWarning(t *testing.T) {
 	// Licensing_EMS already has mobile4 in CountViolation; changing the group's plans keeps it so.
-	p := planner.Build(sampleState(t), desired(t, `{"formatVersion":"desired/v1",
+	p := planner.Build(sampleState(t), mustDesired(t, `{"formatVersion":"desired/v1",
 		"groups":[{"group":"Licensing_EMS","mode":"exact","licenses":[{"sku":"EMS","disabledPlans":["MFA_PREMIUM"]}]}]}`))
 	counts := problemsOf(p, licensing.CountViolation)
 	require.Len(t, counts, 1)
@@ -168,7 +168,7 @@ func TestReadDesiredErrorsNameTheLocation(t *testing.T) {
 
 func TestReadPlanRefusesForeignOrBrokenPlans(t *testing.T) {
 	st := sampleState(t)
-	p := planner.Build(st, desired(t, `{"formatVersion":"desired/v1","users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]}]}`))
+	p := planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1","users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]}]}`))
 	var b bytes.Buffer
 	require.NoError(t, p.WriteJSON(&b))
 	good := b.String()
@@ -193,7 +193,7 @@ func TestReadPlanRefusesForeignOrBrokenPlans(t *testing.T) {
 func TestReplanAfterApplyingOnTheModelIsEmpty(t *testing.T) {
 	// Apply every step on the licensing model, then plan again: nothing left to do.
 	st := sampleState(t)
-	d := desired(t, `{"formatVersion":"desired/v1",
+	d := mustDesired(t, `{"formatVersion":"desired/v1",
 		"users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]},
 		         {"user":"grace@contoso.com","usageLocation":"NO","licenses":[{"sku":"STANDARDPACK"}]},
 		         {"user":"carol@contoso.com","groups":["Licensing_E3_Base"],"mode":"exact","licenses":[]}],

@@ -45,6 +45,10 @@ type UserTarget struct {
 	// (a group-based move: join the new group, wait for processing, then leave the old one).
 	// With mode exact, memberships of licensed groups not listed are removed.
 	Groups []string `json:"groups,omitempty"`
+	// AllowServiceLoss lists plans (by servicePlanName or id) this user may lose: explicit,
+	// per-user consent, e.g. the To Do plan that Exchange Online Plan 1 carries and Plan 2 does
+	// not. Losing any other plan is still a ServiceLoss error.
+	AllowServiceLoss []string `json:"allowServiceLoss,omitempty"`
 }
 
 // GroupTarget is what one group should assign.

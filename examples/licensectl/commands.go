@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/licenseplan/licenseplan/internal/synth"
+	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/planner"
+)
+
+func isLoopbackHTTP(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func newFlags(name, synopsis string, e *env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: licensectl %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func cmdPlan(ctx context.Context, e *env, args []string) error {
+	var src source
+	fs := newFlags("plan", "plan SOURCE --desired FILE [--output text|json|markdown] [--fail-on-problems]", e)
+	src.register(fs)
+	desiredFile := fs.String("desired", "", "desired/v1 `FILE`")
+	out := fs.String("output", "text", "output format: text, json or markdown")
+	failOn := fs.Bool("fail-on-problems", false, "exit 3 when the plan has error-severity problems (for CI)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *desiredFile == "" {
+		return usageErr("plan needs --desired FILE")
+	}
+	write, err := planWriter(*out)
+	if err != nil {
+		return err
+	}
+	d, err := readFile(*desiredFile, planner.ReadDesired)
+	if err != nil {
+		return err
+	}
+	st, err := src.state(ctx)
+	if err != nil {
+		return err
+	}
+	p := planner.Build(st, d)
+	if err := write(p, e.stdout); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	if *failOn && !p.Applyable() {
+		return &exitError{code: 3, err: fmt.Errorf("the plan has error-severity problems")}
+	}
+	return nil
+}
+
+func planWriter(format string) (func(*planner.Plan, io.Writer) error, error) {
+	switch format {
+	case "text":
+		return (*planner.Plan).WriteText, nil
+	case "json":
+		return (*planner.Plan).WriteJSON, nil
+	case "markdown", "md":
+		return (*planner.Plan).WriteMarkdown, nil
+	}
+	return nil, usageErr("--output %q: want text, json or markdown", format)
+}
+
+func cmdApply(ctx context.Context, e *env, args []string) error {
+	var src source
+	fs := newFlags("apply", "apply SOURCE (--desired FILE | --plan FILE) [--yes] [--journal FILE] [--out FILE]", e)
+	src.register(fs)
+	desiredFile := fs.String("desired", "", "desired/v1 `FILE` (a plan is made first)")
+	planFile := fs.String("plan", "", "plan/v1 `FILE` made by licensectl plan --output json")
+	yes := fs.Bool("yes", false, "apply without asking")
+	journal := fs.String("journal", "", "journal `FILE`: written as steps run; an existing journal of the same plan is resumed")
+	outFile := fs.String("out", "", "with --tenant: write the resulting tenant/v1 to `FILE`")
+	concurrency := fs.Int("concurrency", 4, "steps of a wave run at once")
+	rate := fs.Float64("rate", 0, "at most this many writes per second (0: no limit)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*desiredFile == "") == (*planFile == "") {
+		return usageErr("apply needs exactly one of --desired FILE and --plan FILE")
+	}
+	if *outFile != "" && src.tenantFile == "" {
+		return usageErr("--out is for --tenant sources (a Graph tenant is changed in place)")
+	}
+	tenant, fk, err := src.openTenant(ctx)
+	if err != nil {
+		return err
+	}
+	snap, err := tenant.Snapshot(ctx)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("reading the tenant: %w", err)}
+	}
+	st, err := src.compile(snap)
+	if err != nil {
+		return err
+	}
+	var p *planner.Plan
+	if *desiredFile != "" {
+		d, err := readFile(*desiredFile, planner.ReadDesired)
+		if err != nil {
+			return err
+		}
+		p = planner.Build(st, d)
+	} else {
+		p, err = readFile(*planFile, func(r io.Reader) (*planner.Plan, error) { return planner.ReadPlan(r, snap.TenantID) })
+		if err != nil {
+			return err
+		}
+		p = p.WithCatalog(st.Catalog())
+	}
+	if err := p.WriteText(e.stdout); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	if !p.Applyable() {
+		return &exitError{code: 1, err: fmt.Errorf("the plan has error-severity problems; fix the desired state (or allow what it reports) and plan again")}
+	}
+	if len(p.Steps) == 0 {
+		return writeOut(fk, *outFile)
+	}
+	if !*yes {
+		fmt.Fprintf(e.stderr, "\nApply %d steps to tenant %s? Type yes to continue: ", len(p.Steps), p.TenantID)
+		line, _ := bufio.NewReader(e.stdin).ReadString('\n')
+		if strings.TrimSpace(strings.ToLower(line)) != "yes" {
+			return &exitError{code: 1, err: fmt.Errorf("not applied: confirmation declined (use --yes to skip the question)")}
+		}
+	}
+	opts := []planner.ApplyOption{planner.WithTenantID(snap.TenantID), planner.WithConcurrency(*concurrency)}
+	if *rate > 0 {
+		opts = append(opts, planner.WithRateLimit(*rate, max(1, int(*rate))))
+	}
+	if *journal != "" {
+		opts = append(opts, planner.WithJournalFile(*journal))
+	}
+	if e.interactive {
+		opts = append(opts, planner.WithProgress(progressBar(e.stderr)))
+	}
+	res, err := planner.Apply(ctx, tenant, p, opts...)
+	if res != nil {
+		fmt.Fprintln(e.stdout)
+		fmt.Fprintln(e.stdout, res.Summary())
+	}
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	return writeOut(fk, *outFile)
+}
+
+func progressBar(w io.Writer) func(planner.Progress) {
+	return func(p planner.Progress) {
+		if p.Total == 0 {
+			return
+		}
+		const width = 30
+		n := p.Done * width / p.Total
+		fmt.Fprintf(w, "\r[%s%s] %d/%d", strings.Repeat("#", n), strings.Repeat(".", width-n), p.Done, p.Total)
+		if p.Done == p.Total {
+			fmt.Fprintln(w)
+		}
+	}
+}
+
+type exporter interface{ State() *licensing.Snapshot }
+
+func writeOut(fk exporter, path string) error {
+	if path == "" || fk == nil {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	if err := fk.State().WriteJSON(f); err != nil {
+		f.Close()
+		return &exitError{code: 1, err: err}
+	}
+	return f.Close()
+}
+
+func cmdSnapshot(ctx context.Context, e *env, args []string) error {
+	var src source
+	fs := newFlags("snapshot", "snapshot SOURCE [--out FILE]", e)
+	src.register(fs)
+	outFile := fs.String("out", "", "write tenant/v1 to `FILE` instead of stdout")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	snap, err := src.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	w, done, err := output(e, *outFile)
+	if err != nil {
+		return err
+	}
+	if err := snap.WriteJSON(w); err != nil {
+		done()
+		return &exitError{code: 1, err: err}
+	}
+	return done()
+}
+
+func cmdGenerate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("generate", "generate --users N [--seed S] [--skus N] [--groups N] [--out FILE] [--desired FILE]", e)
+	users := fs.Int("users", 0, "number of users")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same tenant")
+	skus := fs.Int("skus", 0, "number of SKUs (default 60)")
+	groups := fs.Int("groups", 0, "number of licensed groups (default: users/200, at most 500)")
+	outFile := fs.String("out", "", "write the tenant/v1 to `FILE` instead of stdout")
+	desiredFile := fs.String("desired", "", "also write a desired/v1 touching every user to `FILE`")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *users <= 0 {
+		return usageErr("generate needs --users N with N > 0")
+	}
+	o := synth.DefaultOptions(*users)
+	o.Seed = *seed
+	if *skus > 0 {
+		o.Skus = *skus
+	}
+	if *groups > 0 {
+		o.Groups = *groups
+	}
+	snap := synth.Tenant(o)
+	w, done, err := output(e, *outFile)
+	if err != nil {
+		return err
+	}
+	if err := snap.WriteJSON(w); err != nil {
+		done()
+		return &exitError{code: 1, err: err}
+	}
+	if err := done(); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	if *desiredFile != "" {
+		if err := os.WriteFile(*desiredFile, synth.DesiredJSON(snap), 0o644); err != nil {
+			return &exitError{code: 1, err: err}
+		}
+	}
+	return nil
+}

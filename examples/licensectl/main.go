@@ -1,0 +1,127 @@
+// Command licensectl is licenseplan's reference CLI: plan and apply license changes, export a
+// tenant, report on it and explain a user's licensing — against Microsoft Graph, a Graph-speaking
+// endpoint such as the fake server, or a tenant/v1 snapshot file.
+//
+//	licensectl plan     SOURCE --desired FILE [--output text|json|markdown]
+//	licensectl apply    SOURCE (--desired FILE | --plan FILE) [--yes] [--journal FILE] [--out FILE]
+//	licensectl snapshot SOURCE [--out FILE]
+//	licensectl report   paths|errors|seats|redundant|direct-only SOURCE [--output text|csv|json]
+//	licensectl explain  SOURCE --user ID|UPN
+//	licensectl generate --users N [--seed S] [--out FILE] [--desired FILE]
+//
+// SOURCE is one of --tenant FILE (a tenant/v1 file, in memory), --graph (Microsoft Graph with
+// azidentity's default credential chain) or --graph-endpoint URL (another Graph root; a loopback
+// http:// URL needs no credentials).
+//
+// Exit codes: 0 success (for plan: a plan was produced, whatever its problems, unless
+// --fail-on-problems); 1 the operation failed (apply: a step did not succeed); 2 bad usage or
+// bad input (the one-line reason is printed on stderr); 3 plan --fail-on-problems found errors.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `licensectl — plan and apply Microsoft 365 / Entra ID license changes safely
+
+Usage:
+  licensectl plan     SOURCE --desired FILE [--output text|json|markdown] [--fail-on-problems]
+  licensectl apply    SOURCE (--desired FILE | --plan FILE) [--yes] [--journal FILE] [--out FILE]
+  licensectl snapshot SOURCE [--out FILE]
+  licensectl report   paths|errors|seats|redundant|direct-only SOURCE [--output text|csv|json]
+  licensectl explain  SOURCE --user ID|UPN [--output text|json]
+  licensectl generate --users N [--seed S] [--out FILE] [--desired FILE]
+
+SOURCE (one of):
+  --tenant FILE          a tenant/v1 snapshot file (apply runs it on the in-memory fake tenant)
+  --graph                Microsoft Graph, credentials from azidentity's default chain
+                         (AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET, workload or
+                         managed identity, az login)
+  --graph-endpoint URL   another Graph root, e.g. the fake server http://127.0.0.1:PORT/v1.0
+                         (a loopback http:// URL needs no credentials)
+Common options:
+  --catalog FILE         Microsoft's licensing CSV, for product names and better suggestions
+  --rules FILE           a rules/v1 file that extends (or replaces) the default rules
+
+Exit codes: 0 ok; 1 the operation failed; 2 bad usage or input; 3 plan --fail-on-problems found errors.
+Run "licensectl COMMAND --help" for a command's flags.
+`
+
+// exitError carries an exit code with the one-line reason.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ee *exitError
+		code := 2
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		if code != 0 {
+			fmt.Fprintln(os.Stderr, "licensectl:", err)
+		}
+		os.Exit(code)
+	}
+}
+
+// env is what a command runs with; tests give their own streams.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	interactive    bool // stdin and stderr are terminals
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return &exitError{code: 2, err: errors.New("no command given")}
+		}
+		return nil
+	}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, interactive: isTerminal(stdin) && isTerminal(stderr)}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "plan":
+		return cmdPlan(ctx, e, rest)
+	case "apply":
+		return cmdApply(ctx, e, rest)
+	case "snapshot":
+		return cmdSnapshot(ctx, e, rest)
+	case "report":
+		return cmdReport(ctx, e, rest)
+	case "explain":
+		return cmdExplain(ctx, e, rest)
+	case "generate":
+		return cmdGenerate(ctx, e, rest)
+	}
+	return usageErr("unknown command %q: want plan, apply, snapshot, report, explain or generate (licensectl --help)", cmd)
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

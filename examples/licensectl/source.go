@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/licenseplan/licenseplan/fake"
+	"github.com/licenseplan/licenseplan/graphadapter"
+	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/planner"
+)
+
+// source holds the SOURCE flags shared by the commands.
+type source struct {
+	tenantFile    string
+	graph         bool
+	graphEndpoint string
+	catalogFile   string
+	rulesFile     string
+}
+
+func (s *source) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.tenantFile, "tenant", "", "tenant/v1 snapshot `FILE`")
+	fs.BoolVar(&s.graph, "graph", false, "use Microsoft Graph with azidentity's default credential chain")
+	fs.StringVar(&s.graphEndpoint, "graph-endpoint", "", "Graph root `URL` (e.g. the fake server's http://127.0.0.1:PORT/v1.0)")
+	fs.StringVar(&s.catalogFile, "catalog", "", "Microsoft's licensing CSV `FILE` for product names and suggestions")
+	fs.StringVar(&s.rulesFile, "rules", "", "rules/v1 `FILE` extending the default rules")
+}
+
+func (s *source) check() error {
+	n := 0
+	for _, set := range []bool{s.tenantFile != "", s.graph, s.graphEndpoint != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return usageErr("give exactly one source: --tenant FILE, --graph or --graph-endpoint URL")
+	}
+	return nil
+}
+
+// openTenant returns a planner.Tenant for the source: the in-memory fake for --tenant, the Graph
+// adapter otherwise. For --tenant, fk is the fake (to write the resulting tenant with --out).
+func (s *source) openTenant(ctx context.Context) (t planner.Tenant, fk *fake.Tenant, err error) {
+	if err := s.check(); err != nil {
+		return nil, nil, err
+	}
+	if s.tenantFile != "" {
+		f, err := os.Open(s.tenantFile)
+		if err != nil {
+			return nil, nil, usageErr("%v", err)
+		}
+		defer f.Close()
+		var opts []fake.Option
+		if r, err := s.rules(); err != nil {
+			return nil, nil, err
+		} else if r != nil {
+			opts = append(opts, fake.WithRules(r))
+		}
+		fk, err := fake.Load(f, opts...)
+		if err != nil {
+			return nil, nil, usageErr("%s: %v", s.tenantFile, err)
+		}
+		return fk, fk, nil
+	}
+	opts := []graphadapter.Option{}
+	if s.graphEndpoint != "" {
+		opts = append(opts, graphadapter.WithRoot(s.graphEndpoint))
+		if !isLoopbackHTTP(s.graphEndpoint) {
+			opts = append(opts, graphadapter.WithDefaultCredential())
+		}
+	} else {
+		opts = append(opts, graphadapter.WithDefaultCredential())
+	}
+	ga, err := graphadapter.New(opts...)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	return ga, nil, nil
+}
+
+// snapshot reads the source as tenant/v1.
+func (s *source) snapshot(ctx context.Context) (*licensing.Snapshot, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if s.tenantFile != "" {
+		f, err := os.Open(s.tenantFile)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		defer f.Close()
+		snap, err := licensing.ReadSnapshot(f)
+		if err != nil {
+			return nil, usageErr("%s: %v", s.tenantFile, err)
+		}
+		return snap, nil
+	}
+	t, _, err := s.openTenant(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := t.Snapshot(ctx)
+	if err != nil {
+		return nil, &exitError{code: 1, err: fmt.Errorf("reading the tenant: %w", err)}
+	}
+	return snap, nil
+}
+
+// state compiles the source's snapshot with the catalog and rules options.
+func (s *source) state(ctx context.Context) (*licensing.State, error) {
+	snap, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.compile(snap)
+}
+
+func (s *source) compile(snap *licensing.Snapshot) (*licensing.State, error) {
+	var opts []licensing.StateOption
+	if s.catalogFile != "" {
+		f, err := os.Open(s.catalogFile)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		defer f.Close()
+		cat, err := licensing.ReadCatalogCSV(f)
+		if err != nil {
+			return nil, usageErr("%s: %v", s.catalogFile, err)
+		}
+		opts = append(opts, licensing.WithCatalog(cat))
+	}
+	r, err := s.rules()
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		opts = append(opts, licensing.WithRules(r))
+	}
+	st, err := licensing.NewState(snap, opts...)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return st, nil
+}
+
+func (s *source) rules() (*licensing.Rules, error) {
+	if s.rulesFile == "" {
+		return nil, nil
+	}
+	f, err := os.Open(s.rulesFile)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	defer f.Close()
+	r, err := licensing.ReadRules(f)
+	if err != nil {
+		return nil, usageErr("%s: %v", s.rulesFile, err)
+	}
+	return licensing.DefaultRules().Extend(r), nil
+}
+
+func readFile[T any](path string, read func(io.Reader) (T, error)) (T, error) {
+	var zero T
+	f, err := os.Open(path)
+	if err != nil {
+		return zero, usageErr("%v", err)
+	}
+	defer f.Close()
+	v, err := read(f)
+	if err != nil {
+		return zero, usageErr("%s: %v", path, err)
+	}
+	return v, nil
+}
+
+// parse parses a command's flags; it accepts flags before and after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &exitError{code: 0, err: err}
+			}
+			return nil, usageErr("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// output opens --out (or stdout when empty) for writing.
+func output(e *env, path string) (io.Writer, func() error, error) {
+	if path == "" || path == "-" {
+		return e.stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, usageErr("%v", err)
+	}
+	return f, f.Close, nil
+}
