@@ -765,7 +765,9 @@ func (b *builder) reprocessSteps() {
 	candidates := append([]int(nil), b.touched...)
 	if len(b.releasers) > 0 {
 		for u := 0; u < b.w.NumUsers(); u++ {
-			if !slices.Contains(b.touched, u) && slices.ContainsFunc(b.w.Paths(u), func(p licensing.Path) bool { return p.State == licensing.PathError && p.Error == licensing.CountViolation }) {
+			if !slices.Contains(b.touched, u) && slices.ContainsFunc(b.w.Paths(u), func(p licensing.Path) bool {
+				return p.State == licensing.PathError && p.Error == licensing.CountViolation
+			}) {
 				candidates = append(candidates, u)
 			}
 		}
