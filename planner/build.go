@@ -764,8 +764,12 @@ func mustGroup(s *licensing.State, id string) int {
 func (b *builder) reprocessSteps() {
 	candidates := append([]int(nil), b.touched...)
 	if len(b.releasers) > 0 {
+		isTouched := make([]bool, b.w.NumUsers())
+		for _, u := range b.touched {
+			isTouched[u] = true
+		}
 		for u := 0; u < b.w.NumUsers(); u++ {
-			if !slices.Contains(b.touched, u) && slices.ContainsFunc(b.w.Paths(u), func(p licensing.Path) bool {
+			if !isTouched[u] && slices.ContainsFunc(b.w.Paths(u), func(p licensing.Path) bool {
 				return p.State == licensing.PathError && p.Error == licensing.CountViolation
 			}) {
 				candidates = append(candidates, u)
