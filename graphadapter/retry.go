@@ -1,0 +1,296 @@
+package graphadapter
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// RetryPolicy bounds how often and how long the adapter retries a request that Graph throttled
+// (429), could not serve (503, 504), or that failed on the network (a reset connection, a reply
+// cut short, an attempt that took longer than AttemptTimeout). Graph's Retry-After is honoured;
+// without it the wait grows exponentially from BaseDelay to MaxDelay with jitter.
+// Zero fields take the defaults of DefaultRetryPolicy.
+type RetryPolicy struct {
+	// MaxAttempts is the number of tries of one request, the first included (default 5).
+	// 1 disables retries.
+	MaxAttempts int
+	// BaseDelay is the first wait when Graph sent no Retry-After (default 1s).
+	BaseDelay time.Duration
+	// MaxDelay caps the exponential wait (default 30s).
+	MaxDelay time.Duration
+	// MaxRetryAfter is the longest Retry-After the adapter waits out by itself (default 2m). A longer
+	// one is returned at once as a Throttled error with its RetryAfter, for the caller to schedule.
+	MaxRetryAfter time.Duration
+	// AttemptTimeout bounds one try, from sending the request to reading the last byte of the
+	// reply (default 100s). A try that takes longer is retried as a network failure.
+	AttemptTimeout time.Duration
+}
+
+// DefaultRetryPolicy is the policy used when no WithRetryPolicy option is given.
+var DefaultRetryPolicy = RetryPolicy{
+	MaxAttempts:    5,
+	BaseDelay:      time.Second,
+	MaxDelay:       30 * time.Second,
+	MaxRetryAfter:  2 * time.Minute,
+	AttemptTimeout: 100 * time.Second,
+}
+
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy
+	if p.MaxAttempts > 0 {
+		d.MaxAttempts = p.MaxAttempts
+	}
+	if p.BaseDelay > 0 {
+		d.BaseDelay = p.BaseDelay
+	}
+	if p.MaxDelay > 0 {
+		d.MaxDelay = p.MaxDelay
+	}
+	if p.MaxRetryAfter > 0 {
+		d.MaxRetryAfter = p.MaxRetryAfter
+	}
+	if p.AttemptTimeout > 0 {
+		d.AttemptTimeout = p.AttemptTimeout
+	}
+	if d.MaxDelay < d.BaseDelay {
+		d.MaxDelay = d.BaseDelay
+	}
+	return d
+}
+
+// backoff is the wait before try attempt+1 when the service named none: exponential with
+// "equal jitter", so that many clients throttled together do not come back together.
+func (p RetryPolicy) backoff(attempt int) time.Duration {
+	d := p.BaseDelay
+	for i := 1; i < attempt && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	if d > p.MaxDelay {
+		d = p.MaxDelay
+	}
+	half := d / 2
+	if half <= 0 {
+		return d
+	}
+	return half + rand.N(half+1)
+}
+
+// retryAfter reads Retry-After as seconds or as an HTTP date. ok is false when there is none.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	return parseRetryAfter(h.Get("Retry-After"), now)
+}
+
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s < 0 {
+			s = 0
+		}
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// retryableStatus reports whether an outer response status is worth another try:
+// Graph's documented throttling and transient unavailability.
+func retryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
+}
+
+// retryableNetError reports whether a transport error may go away on another try. Everything
+// is, except certificate problems and requests that can never be sent.
+func retryableNetError(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid):
+		return false
+	case strings.Contains(err.Error(), "unsupported protocol scheme"):
+		return false
+	}
+	return true
+}
+
+// retryTransport is the innermost round tripper of the adapter's HTTP client: it retries one
+// request as the RetryPolicy says. It sits below the SDK's middleware so that every try sends the
+// same bytes with the same headers (the request body is buffered once; nothing re-compresses it).
+type retryTransport struct {
+	next   http.RoundTripper
+	policy RetryPolicy
+	log    *slog.Logger
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	}
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, rt.policy.AttemptTimeout)
+		try := req.Clone(actx)
+		if body != nil {
+			try.Body = io.NopCloser(bytes.NewReader(body))
+			try.ContentLength = int64(len(body))
+			try.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		}
+		resp, err := rt.next.RoundTrip(try)
+		var delay time.Duration
+		if err != nil {
+			cancel()
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if attempt >= rt.policy.MaxAttempts || !retryableNetError(err) {
+				return nil, err
+			}
+			delay = rt.policy.backoff(attempt)
+			rt.log.DebugContext(ctx, "graph request failed on the network; retrying",
+				"method", req.Method, "path", req.URL.Path, "attempt", attempt, "delay", delay, "error", err.Error())
+		} else {
+			if !retryableStatus(resp.StatusCode) || attempt >= rt.policy.MaxAttempts {
+				return finalReply(resp, cancel)
+			}
+			d, ok := retryAfter(resp.Header, rt.now())
+			if ok && d > rt.policy.MaxRetryAfter {
+				// Too long to wait here: hand the 429 up with its Retry-After.
+				return finalReply(resp, cancel)
+			}
+			if !ok {
+				d = rt.policy.backoff(attempt)
+			}
+			delay = d
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			cancel()
+			rt.log.DebugContext(ctx, "graph asked to retry",
+				"method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "attempt", attempt, "delay", delay)
+		}
+		if err := rt.sleep(ctx, delay); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// finalReply hands a reply up to the SDK. An error reply is first made a well-formed Graph error
+// envelope: the SDK cannot read an error body that is not JSON (a gateway's HTML page, a proxy's
+// text) and loses its status; and its ODataError panics when the envelope has no message.
+func finalReply(resp *http.Response, cancel context.CancelFunc) (*http.Response, error) {
+	if resp.StatusCode >= 400 {
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+		cancel()
+		if err != nil {
+			body = nil
+		}
+		out, changed := errorEnvelope(resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		if changed {
+			resp.Header.Set("Content-Type", "application/json")
+			resp.Header.Del("Content-Encoding")
+		}
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = int64(len(out))
+		resp.Body = io.NopCloser(bytes.NewReader(out))
+		return resp, nil
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// maxErrorBody bounds how much of an error reply is read.
+const maxErrorBody = 1 << 20
+
+// errorEnvelope returns body as {"error": {"code": …, "message": …, …}} with a non-empty code and
+// message, keeping every field Graph sent. changed reports whether body was rewritten.
+func errorEnvelope(status int, contentType string, body []byte) ([]byte, bool) {
+	var env map[string]any
+	isJSON := strings.Contains(strings.ToLower(contentType), "json")
+	if isJSON && json.Unmarshal(body, &env) == nil {
+		if e, ok := env["error"].(map[string]any); ok {
+			code, _ := e["code"].(string)
+			msg, _ := e["message"].(string)
+			if code != "" && msg != "" {
+				return body, false
+			}
+			if code == "" {
+				e["code"] = fallbackCode(status)
+			}
+			if msg == "" {
+				e["message"] = fmt.Sprintf("Graph answered HTTP %d %s without an error message", status, http.StatusText(status))
+			}
+			out, err := json.Marshal(env)
+			if err == nil {
+				return out, true
+			}
+		}
+	}
+	what := "an error reply that is not Graph's JSON error envelope"
+	if len(bytes.TrimSpace(body)) == 0 {
+		what = "an empty error reply"
+	}
+	out, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"code":    fallbackCode(status),
+		"message": fmt.Sprintf("Graph answered HTTP %d %s with %s", status, http.StatusText(status), what),
+	}})
+	return out, true
+}
+
+func fallbackCode(status int) string { return "HTTP" + strconv.Itoa(status) }
+
+// cancelOnClose releases a try's timeout when the caller has read the reply.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
