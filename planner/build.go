@@ -40,7 +40,31 @@ func Build(st *licensing.State, d *Desired) *Plan {
 	b.reprocessSteps()
 	b.inheritedChecks()
 	b.seats()
+	b.orderByWave()
 	return b.plan
+}
+
+// orderByWave puts the steps in wave order (stable: within a wave, the order they were planned
+// in) and numbers them s1, s2, … in that order, so a plan reads top to bottom as it runs.
+func (b *builder) orderByWave() {
+	steps := b.plan.Steps
+	slices.SortStableFunc(steps, func(x, y *Step) int { return x.Wave - y.Wave })
+	rename := make(map[string]string, len(steps))
+	for i, s := range steps {
+		id := fmt.Sprintf("s%d", i+1)
+		rename[s.ID] = id
+		s.ID = id
+	}
+	for _, s := range steps {
+		for k, d := range s.DependsOn {
+			s.DependsOn[k] = rename[d]
+		}
+	}
+	for i := range b.plan.Problems {
+		if id, ok := rename[b.plan.Problems[i].Step]; ok {
+			b.plan.Problems[i].Step = id
+		}
+	}
 }
 
 type builder struct {
@@ -387,7 +411,7 @@ func (b *builder) serviceLoss(step *Step, t licensing.Target, before, after lice
 		sev, note = SeverityWarning, " (allowed by options.allowServiceLoss)"
 	}
 	b.problem(Problem{Kind: licensing.ServiceLoss, Severity: sev, Target: t, ServicePlans: b.cat.PlanIDs(lost), Step: step.ID,
-		Message: fmt.Sprintf("%s would lose %s at step %s%s", t, strings.Join(b.cat.PlanNames(lost), ", "), step.ID, note)})
+		Message: fmt.Sprintf("%s would lose %s%s", t, strings.Join(b.cat.PlanNames(lost), ", "), note)})
 }
 
 // released records a step that frees seats of a SKU.
