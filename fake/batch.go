@@ -35,7 +35,7 @@ type batchResponse struct {
 // batch itself is 200 whenever it could be read, and 400 when it is malformed.
 func (s *server) batch(r *http.Request, body []byte) response {
 	if r.Method != http.MethodPost {
-		return s.fail(r, newError(licensing.InvalidInput, CodeBadRequest, licensing.Target{}, msgMethod))
+		return s.methodNotAllowed(r)
 	}
 	var in struct {
 		Requests []batchRequest `json:"requests"`

@@ -122,4 +122,6 @@ func sortedPlans(ps ...licensing.PlanID) []licensing.PlanID {
 
 var errContextCanceled = context.Canceled
 
-func contextWithCancel() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}

@@ -133,9 +133,6 @@ func (t *Tenant) setPaths(u *user, next []path, cause Cause) {
 				break
 			}
 		}
-		if t.loading {
-			next[i].updated = time.Time{}
-		}
 	}
 	seen := map[int]bool{}
 	for _, p := range append(slices.Clip(u.paths), next...) {

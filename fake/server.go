@@ -115,7 +115,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // hook answers a test hook outside /v1.0.
 func (s *server) hook(r *http.Request, v func() any) response {
 	if r.Method != http.MethodGet {
-		return s.fail(r, newError(licensing.InvalidInput, CodeBadRequest, licensing.Target{}, msgMethod))
+		return s.methodNotAllowed(r)
 	}
 	return response{status: http.StatusOK, body: v()}
 }
@@ -198,7 +198,7 @@ func (s *server) route(r *http.Request, segs []string, body []byte) response {
 	m := r.Method
 	method := func(want string, h func() response) response {
 		if m != want {
-			return s.fail(r, newError(licensing.InvalidInput, CodeBadRequest, licensing.Target{}, msgMethod))
+			return s.methodNotAllowed(r)
 		}
 		return h()
 	}
@@ -254,6 +254,11 @@ func (s *server) route(r *http.Request, segs []string, body []byte) response {
 		}
 	}
 	return s.fail(r, errSegment(segs[0]))
+}
+
+// methodNotAllowed is Graph's 405 for a method the path does not take.
+func (s *server) methodNotAllowed(r *http.Request) response {
+	return s.failStatus(r, http.StatusMethodNotAllowed, newError(licensing.InvalidInput, CodeBadRequest, licensing.Target{}, msgMethod))
 }
 
 func errSegment(seg string) *licensing.Error {

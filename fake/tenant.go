@@ -359,9 +359,11 @@ func (t *Tenant) exportUser(u *user) licensing.User {
 	out := copyUser(u.data)
 	out.UsageLocation = u.usage
 	out.AssignedLicenses = t.assignedLicenses(u.paths)
-	out.LicenseAssignmentStates = make([]licensing.LicenseAssignmentState, len(u.paths))
-	for i, p := range u.paths {
-		out.LicenseAssignmentStates[i] = t.exportPath(p)
+	if len(u.paths) > 0 { // nil otherwise, as a tenant/v1 file reads back
+		out.LicenseAssignmentStates = make([]licensing.LicenseAssignmentState, len(u.paths))
+		for i, p := range u.paths {
+			out.LicenseAssignmentStates[i] = t.exportPath(p)
+		}
 	}
 	return out
 }
