@@ -384,7 +384,7 @@ func TestMembership(t *testing.T) {
 // Seed story: deleting a group (or leaving it) converts a path to direct where a remaining
 // plan depends on it: Audio Conferencing keeps Skype for Business.
 func TestDependentPathConvertedToDirect(t *testing.T) {
-	for _, how := range []string{"group deleted", "member removed", "SKU removed from the group"} {
+	for _, how := range []string{"group deleted", "member removed", "SKU removed from the group", "plan disabled in the group"} {
 		t.Run(how, func(t *testing.T) {
 			tn, _ := sample(t)
 			require.NoError(t, tn.AssignUserLicenses(ctx, sampletenant.Carol, []licensing.AssignedLicense{lic(skuAudioConf)}, nil))
@@ -400,10 +400,17 @@ func TestDependentPathConvertedToDirect(t *testing.T) {
 				require.NoError(t, tn.RemoveGroupMember(ctx, sampletenant.GroupE3Base, sampletenant.Carol))
 			case "SKU removed from the group":
 				require.NoError(t, tn.AssignGroupLicenses(ctx, sampletenant.GroupE3Base, nil, []licensing.SkuID{skuE3}))
+			case "plan disabled in the group":
+				disabled := append(basePath.DisabledPlans, planSkype)
+				require.NoError(t, tn.AssignGroupLicenses(ctx, sampletenant.GroupE3Base, []licensing.AssignedLicense{lic(skuE3, disabled...)}, nil))
 			}
 			carol := getUser(t, tn, sampletenant.Carol)
-			_, stillBase := groupPath(carol, skuE3, sampletenant.GroupE3Base)
-			assert.False(t, stillBase)
+			p, stillBase := groupPath(carol, skuE3, sampletenant.GroupE3Base)
+			if how == "plan disabled in the group" {
+				assert.Contains(t, p.DisabledPlans, planSkype, "the group path follows the group")
+			} else {
+				assert.False(t, stillBase)
+			}
 			direct, ok := directPath(carol, skuE3)
 			require.True(t, ok, "the E3 path is converted to a direct assignment")
 			assert.Equal(t, basePath.DisabledPlans, direct.DisabledPlans)
