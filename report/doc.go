@@ -1,0 +1,42 @@
+// Package report answers the questions Microsoft 365 administrators ask of their licensing,
+// each as a function over a *licensing.State that returns plain data rows, with renderers to
+// text (aligned columns for people), CSV (a header row and RFC 4180 quoting, for spreadsheets)
+// and JSON (an indented report/v1 document with stable field names). Output is deterministic:
+// the same state gives the same bytes.
+//
+// A short tour, by question:
+//
+//   - "How does each user get each license?" — Paths: every user × SKU × assignment path
+//     (direct, or a group by displayName and id) with its state, error and disabled plans, and
+//     the user's UPN and usage location. The export an 80,000-user tenant cannot get from the
+//     portal.
+//   - "Who is in a license error, why, and what do I do?" — Errors: paths in an error state
+//     grouped by cause, each with the plans in conflict, the missing prerequisite or the
+//     prohibited plan computed from the rules, and a concrete fix: buy or free N seats of a SKU
+//     (N counted over every waiting user), disable a plan in a group or remove a direct SKU,
+//     enable a prerequisite, set a usage location; then reprocess the user. Where Entra only says
+//     "Other", the likely cause is looked for.
+//   - "Who consumes our seats?" — Seats (per SKU: enabled, consumed, available, warning,
+//     suspended, status, and consumers by path type: direct only, group only, both) and
+//     Consumers (each user's seat and the paths that carry it).
+//   - "Which direct licenses can go now that groups license everyone?" — Redundant: direct
+//     assignments whose plans the user's active group paths of the same SKU all enable (safe to
+//     remove), and DirectOnly: users with no group path at all.
+//   - "Why does Carol have Teams but not Sway?" — Explain: every plan of every SKU of one user,
+//     on or off, which paths turn it on and which disable it, the paths' states and errors with
+//     their fixes, and any conflict, missing prerequisite or prohibited plan.
+//
+// Write renders a tabular report by name (paths, errors, seats, consumers, redundant,
+// direct-only), as licensectl's report command does:
+//
+//	st, _ := licensing.NewState(snapshot)
+//	report.Write(os.Stdout, st, "errors", report.Text)
+//	report.WritePaths(file, st, report.CSV)
+//	ex, _ := report.Explain(st, "alice@contoso.com")
+//	ex.WriteText(os.Stdout)
+//
+// The reports make one pass over the users and keep no per-user maps, so they run on tenants
+// of a million users; Paths, Consumers, Redundant and DirectOnly stream their rows (iter.Seq),
+// and their CSV and JSON writers never hold the whole report. Text output aligns its columns
+// in a first pass over the rows.
+package report

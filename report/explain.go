@@ -1,0 +1,314 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// Explanation answers "why does this user have (or not have) this service?": every SKU the
+// user holds by any path, every plan of it on or off and why, the paths with their states and
+// errors, and any conflict, missing prerequisite or prohibited plan among the enabled plans.
+type Explanation struct {
+	TenantID          string `json:"tenantId"`
+	UserID            string `json:"userId"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	DisplayName       string `json:"displayName"`
+	AccountEnabled    *bool  `json:"accountEnabled"`
+	// UsageLocation is the user's own; "" when not set (direct assignments then fail).
+	UsageLocation string `json:"usageLocation"`
+	// GroupUsageLocation is the location group-based licensing uses: the user's own, or the
+	// tenant's default when the user has none.
+	GroupUsageLocation string `json:"groupUsageLocation"`
+	// Groups are the licensed groups the user is a direct member of (nested groups pass no licenses).
+	Groups []Membership `json:"groups"`
+	// EnabledPlans is the number of distinct plans enabled for the user.
+	EnabledPlans         int                   `json:"enabledPlans"`
+	Skus                 []SkuExplanation      `json:"skus"`
+	Conflicts            []PlanConflict        `json:"conflicts"`
+	MissingPrerequisites []MissingPrerequisite `json:"missingPrerequisites"`
+	Prohibited           []Prohibition         `json:"prohibited"`
+}
+
+// Membership is a licensed group of the user.
+type Membership struct {
+	GroupID                string   `json:"groupId"`
+	DisplayName            string   `json:"displayName"`
+	LicenseProcessingState string   `json:"licenseProcessingState"`
+	Skus                   []string `json:"skus"` // the part numbers the group assigns
+}
+
+// SkuExplanation is one SKU of the user.
+type SkuExplanation struct {
+	SkuID         licensing.SkuID   `json:"skuId"`
+	SkuPartNumber string            `json:"skuPartNumber"`
+	ConsumesSeat  bool              `json:"consumesSeat"` // a path not in Error carries it
+	EnabledPlans  int               `json:"enabledPlans"` // plans of the SKU on for the user
+	TotalPlans    int               `json:"totalPlans"`   // plans in the SKU
+	Paths         []PathExplanation `json:"paths"`
+	Plans         []PlanExplanation `json:"plans"` // by name
+}
+
+// PathExplanation is one assignment path of the SKU; paths in error carry why and a fix.
+type PathExplanation struct {
+	Source        Source   `json:"source"`
+	State         string   `json:"state"`
+	Error         string   `json:"error"`
+	DisabledPlans []string `json:"disabledPlans"` // names
+	Detail        string   `json:"detail"`        // why the path is in error; "" when it is not
+	Fix           *Fix     `json:"fix"`           // how to fix the error; nil when there is none
+}
+
+// PlanExplanation is one service plan of a SKU for the user.
+type PlanExplanation struct {
+	ServicePlanID   licensing.PlanID `json:"servicePlanId"`
+	ServicePlanName string           `json:"servicePlanName"`
+	On              bool             `json:"on"`
+	EnabledBy       []Source         `json:"enabledBy"`  // active paths that enable it
+	DisabledBy      []Source         `json:"disabledBy"` // paths that list it in disabledPlans
+	Inactive        []Source         `json:"inactive"`   // paths that would enable it but are in Error or Disabled
+}
+
+// Explain explains the licensing of one user, given by id or userPrincipalName (any case).
+// An unknown user is a licensing.UnknownUser error that suggests close names.
+func Explain(st *licensing.State, user string) (*Explanation, error) {
+	i, err := st.LookupUser(user)
+	if err != nil {
+		return nil, err
+	}
+	return explainUser(newDiagnoser(st), i), nil
+}
+
+func explainUser(d *diagnoser, i int) *Explanation {
+	st := d.st
+	u := st.User(i)
+	ps := st.Paths(i)
+	ex := &Explanation{
+		TenantID: st.TenantID(), UserID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName,
+		AccountEnabled: u.AccountEnabled, UsageLocation: st.UsageLocation(i), GroupUsageLocation: st.UsageLocation(i),
+		Groups: []Membership{}, Skus: []SkuExplanation{},
+	}
+	if ex.GroupUsageLocation == "" {
+		ex.GroupUsageLocation = st.DefaultUsageLocation()
+	}
+	for _, g := range st.UserGroups(i) {
+		grp := st.Group(g)
+		m := Membership{GroupID: grp.ID, DisplayName: firstOf(grp.DisplayName, grp.ID), LicenseProcessingState: st.GroupProcessingState(g), Skus: []string{}}
+		for _, l := range st.GroupLicenses(g) {
+			m.Skus = append(m.Skus, d.skuName(l.SkuID))
+		}
+		ex.Groups = append(ex.Groups, m)
+	}
+	fails := failingSources(d, ps)
+	diags := make([]diagnosis, len(fails))
+	for k := range fails {
+		diags[k] = d.diagnose(i, ps, &fails[k])
+	}
+	for start := 0; start < len(ps); {
+		end := start + 1
+		for end < len(ps) && ps[end].Sku == ps[start].Sku {
+			end++
+		}
+		ex.Skus = append(ex.Skus, d.explainSku(i, ps, ps[start:end], fails, diags))
+		start = end
+	}
+	eff := st.Effective(i)
+	ex.EnabledPlans = eff.Enabled.Len()
+	ex.Conflicts = []PlanConflict{}
+	for _, c := range d.rules.Conflicts(eff.BySku) {
+		pc := PlanConflict{Rule: c.Rule.Name}
+		for k := range 2 {
+			pc.Sides[k] = ConflictSide{Plan: d.planRef(c.Plans[k]), Sku: d.skuRef(c.Skus[k]), Sources: d.sourcesEnabling(ps, nil, c.Skus[k], c.Plans[k])}
+		}
+		ex.Conflicts = append(ex.Conflicts, pc)
+	}
+	ex.MissingPrerequisites = nonNil(d.missing(d.rules.MissingPrerequisites(eff.Enabled)))
+	ex.Prohibited = []Prohibition{}
+	if loc := ex.GroupUsageLocation; loc != "" {
+		ex.Prohibited = nonNil(d.prohibited(d.rules.Prohibited(eff.Enabled, loc), loc))
+	}
+	return ex
+}
+
+// explainSku explains the paths run (one SKU) of user i.
+func (d *diagnoser) explainSku(i int, ps, run []licensing.Path, fails []failing, diags []diagnosis) SkuExplanation {
+	id := run[0].Sku
+	all := d.skuPlans(id)
+	se := SkuExplanation{SkuID: id, SkuPartNumber: d.skuName(id), TotalPlans: all.Len(), Paths: []PathExplanation{}, Plans: []PlanExplanation{}}
+	var on licensing.PlanSet
+	for _, p := range run {
+		if p.State != licensing.PathError {
+			se.ConsumesSeat = true
+		}
+		if p.State.Enables() {
+			on.UnionWith(d.enabled(p))
+		}
+		pe := PathExplanation{Source: d.source(p), State: p.State.String(), Error: errorName(p.Error), DisabledPlans: d.planNames(p.Disabled)}
+		for k := range fails {
+			if fails[k].has(p) {
+				fx := d.fix(i, ps, &fails[k], &diags[k], func(sub int) int {
+					s := d.subs[sub]
+					return max(1, s.Consumed+1-s.Prepaid.Enabled)
+				})
+				pe.Detail, pe.Fix = diags[k].detail, &fx
+			}
+		}
+		se.Paths = append(se.Paths, pe)
+	}
+	se.EnabledPlans = on.Len()
+	for _, k := range d.planIndexes(all) {
+		plan := d.cat.PlanAt(k)
+		pe := PlanExplanation{ServicePlanID: plan.ID, ServicePlanName: planLabel(plan), On: on.Has(k),
+			EnabledBy: []Source{}, DisabledBy: []Source{}, Inactive: []Source{}}
+		for _, p := range run {
+			src := d.source(p)
+			switch {
+			case p.Disabled.Has(k):
+				pe.DisabledBy = append(pe.DisabledBy, src)
+			case p.State.Enables():
+				pe.EnabledBy = append(pe.EnabledBy, src)
+			default:
+				pe.Inactive = append(pe.Inactive, src)
+			}
+		}
+		se.Plans = append(se.Plans, pe)
+	}
+	return se
+}
+
+// Write writes the explanation as text or JSON (an explanation has no CSV form).
+func (ex *Explanation) Write(w io.Writer, f Format) error {
+	switch f {
+	case Text:
+		return ex.WriteText(w)
+	case JSON:
+		return ex.WriteJSON(w)
+	case CSV:
+		return &licensing.Error{Kind: licensing.InvalidInput, Message: "explain writes text or json, not csv; use the paths report for a table"}
+	}
+	_, err := ParseFormat(string(f))
+	return err
+}
+
+// WriteJSON writes the explanation as an indented report/v1 document.
+func (ex *Explanation) WriteJSON(w io.Writer) error {
+	return writeJSONDocument(w, struct {
+		FormatVersion string `json:"formatVersion"`
+		Report        string `json:"report"`
+		*Explanation
+	}{FormatVersion, "explain", ex})
+}
+
+// pathState returns the state of the SKU's path from src.
+func (s *SkuExplanation) pathState(src Source) string {
+	for _, p := range s.Paths {
+		if p.Source == src {
+			return p.State
+		}
+	}
+	return ""
+}
+
+func sourceNames(ss []Source) string {
+	n := make([]string, len(ss))
+	for i, s := range ss {
+		n[i] = s.String()
+	}
+	return strings.Join(n, ", ")
+}
+
+// WriteText writes the explanation for a person to read, as licensectl explain --user prints it.
+func (ex *Explanation) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	name := firstOf(ex.UserPrincipalName, ex.UserID)
+	head := name
+	if ex.DisplayName != "" {
+		head += " (" + ex.DisplayName + ")"
+	}
+	fmt.Fprintf(bw, "%s  id %s\n", head, ex.UserID)
+	if ex.AccountEnabled != nil && !*ex.AccountEnabled {
+		bw.WriteString("account disabled (its licenses still consume seats)\n")
+	}
+	switch {
+	case ex.UsageLocation != "":
+		fmt.Fprintf(bw, "usage location: %s\n", ex.UsageLocation)
+	case ex.GroupUsageLocation != "":
+		fmt.Fprintf(bw, "usage location: none — direct assignments fail; group licenses use the tenant default %s\n", ex.GroupUsageLocation)
+	default:
+		bw.WriteString("usage location: none, and the tenant has no default — every assignment fails until one is set\n")
+	}
+	if len(ex.Groups) == 0 {
+		bw.WriteString("licensed groups: none\n")
+	} else {
+		gs := make([]string, len(ex.Groups))
+		for i, g := range ex.Groups {
+			gs[i] = fmt.Sprintf("%s (%s; %s)", g.DisplayName, orText(joinList(g.Skus), "no licenses"), g.LicenseProcessingState)
+		}
+		fmt.Fprintf(bw, "licensed groups: %s\n", strings.Join(gs, ", "))
+	}
+	if len(ex.Skus) == 0 {
+		bw.WriteString("\nno licenses\n")
+	}
+	for _, s := range ex.Skus {
+		seat := "no seat (every path in Error)"
+		if s.ConsumesSeat {
+			seat = "1 seat"
+		}
+		fmt.Fprintf(bw, "\n%s — %d of %d plans on, %s\n", s.SkuPartNumber, s.EnabledPlans, s.TotalPlans, seat)
+		bw.WriteString("  paths:\n")
+		var rows [][]string
+		for _, p := range s.Paths {
+			rows = append(rows, []string{p.Source.String(), p.State, p.Error, "disabled: " + orText(joinList(p.DisabledPlans), "none")})
+		}
+		alignedRows(bw, "    ", rows)
+		for _, p := range s.Paths {
+			if p.Detail != "" {
+				fmt.Fprintf(bw, "    %s: %s\n", p.Source, p.Detail)
+			}
+			if p.Fix != nil {
+				writeFix(bw, "      ", *p.Fix)
+			}
+		}
+		bw.WriteString("  plans:\n")
+		rows = rows[:0]
+		for _, p := range s.Plans {
+			state := "off"
+			if p.On {
+				state = "on"
+			}
+			var why []string
+			if len(p.EnabledBy) > 0 {
+				why = append(why, "on via "+sourceNames(p.EnabledBy))
+			}
+			if len(p.DisabledBy) > 0 {
+				why = append(why, "off on "+sourceNames(p.DisabledBy))
+			}
+			if len(p.Inactive) > 0 {
+				var in []string
+				for _, src := range p.Inactive {
+					in = append(in, fmt.Sprintf("%s (%s)", src, s.pathState(src)))
+				}
+				why = append(why, "would be on via "+strings.Join(in, ", "))
+			}
+			rows = append(rows, []string{state, p.ServicePlanName, strings.Join(why, "; ")})
+		}
+		alignedRows(bw, "    ", rows)
+	}
+	bw.WriteString("\n")
+	if len(ex.Conflicts)+len(ex.MissingPrerequisites)+len(ex.Prohibited) == 0 {
+		bw.WriteString("no conflicts, missing prerequisites or prohibited plans among the enabled plans\n")
+	}
+	for _, c := range ex.Conflicts {
+		fmt.Fprintf(bw, "conflict: %s\n", c)
+	}
+	for _, m := range ex.MissingPrerequisites {
+		fmt.Fprintf(bw, "missing prerequisite: %s\n", m)
+	}
+	for _, p := range ex.Prohibited {
+		fmt.Fprintf(bw, "prohibited: %s\n", p)
+	}
+	return bw.Flush()
+}

@@ -1,0 +1,207 @@
+package report
+
+import (
+	"io"
+	"iter"
+	"slices"
+	"strconv"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// SeatRow is one subscribed SKU's seats and who consumes them. A user consumes one seat of a
+// SKU however many paths carry it, through any path not in Error; DirectOnly + GroupOnly +
+// DirectAndGroup = ConsumedUnits.
+type SeatRow struct {
+	SkuID            licensing.SkuID `json:"skuId"`
+	SkuPartNumber    string          `json:"skuPartNumber"`
+	DisplayName      string          `json:"displayName"` // product name, when the catalog knows it
+	AppliesTo        string          `json:"appliesTo"`
+	CapabilityStatus string          `json:"capabilityStatus"` // Enabled, Warning, Suspended, Deleted, LockedOut
+	Enabled          int             `json:"enabled"`          // prepaidUnits.enabled
+	ConsumedUnits    int             `json:"consumedUnits"`
+	Available        int             `json:"available"` // enabled − consumed, never negative
+	Warning          int             `json:"warning"`   // prepaidUnits.warning
+	Suspended        int             `json:"suspended"` // prepaidUnits.suspended
+	LockedOut        int             `json:"lockedOut"` // prepaidUnits.lockedOut
+	DirectOnly       int             `json:"directOnly"`
+	GroupOnly        int             `json:"groupOnly"`
+	DirectAndGroup   int             `json:"directAndGroup"`
+	// Waiting counts users who hold the SKU only through paths in Error (no seat): members
+	// a group could not license, typically for want of seats (CountViolation) or a conflict.
+	Waiting int `json:"waiting"`
+}
+
+// Seats returns every subscribed SKU (snapshot order) with its seats and the number of users
+// consuming them by path type. It makes one pass over the users.
+func Seats(st *licensing.State) []SeatRow {
+	v := newView(st)
+	rows := make([]SeatRow, len(v.subs))
+	for i, s := range v.subs {
+		rows[i] = SeatRow{
+			SkuID: s.Sku.ID, SkuPartNumber: s.Sku.Label(), DisplayName: s.Sku.DisplayName,
+			AppliesTo: s.AppliesTo, CapabilityStatus: s.CapabilityStatus,
+			Enabled: s.Prepaid.Enabled, ConsumedUnits: s.Consumed, Available: s.Available(),
+			Warning: s.Prepaid.Warning, Suspended: s.Prepaid.Suspended, LockedOut: s.Prepaid.LockedOut,
+		}
+	}
+	for i := range st.NumUsers() {
+		eachSeat(v, st.Paths(i), func(sub int, direct, group bool, _ []licensing.Path) {
+			r := &rows[sub]
+			switch {
+			case direct && group:
+				r.DirectAndGroup++
+			case direct:
+				r.DirectOnly++
+			case group:
+				r.GroupOnly++
+			default:
+				r.Waiting++
+			}
+		})
+	}
+	return rows
+}
+
+// eachSeat calls fn for every SKU of a user's paths (which come sorted by SKU) with whether a
+// direct and whether a group path not in Error carries it, and the SKU's paths.
+func eachSeat(v *view, ps []licensing.Path, fn func(sub int, direct, group bool, run []licensing.Path)) {
+	for start := 0; start < len(ps); {
+		end := start + 1
+		for end < len(ps) && ps[end].Sku == ps[start].Sku {
+			end++
+		}
+		_, sub := v.sku(ps[start].Sku)
+		if sub >= 0 {
+			direct, group := false, false
+			for _, p := range ps[start:end] {
+				if p.State == licensing.PathError {
+					continue
+				}
+				if p.Direct() {
+					direct = true
+				} else {
+					group = true
+				}
+			}
+			fn(sub, direct, group, ps[start:end])
+		}
+		start = end
+	}
+}
+
+// WriteSeats writes the Seats report (text table, CSV with the JSON field names as header,
+// or a report/v1 JSON document with the rows under "seats").
+func WriteSeats(w io.Writer, st *licensing.State, f Format) error {
+	itoa := strconv.Itoa
+	t := table[SeatRow]{
+		name: ReportSeats, key: "seats",
+		csvHead: []string{"skuPartNumber", "skuId", "displayName", "appliesTo", "capabilityStatus", "enabled", "consumedUnits", "available", "warning", "suspended", "lockedOut", "directOnly", "groupOnly", "directAndGroup", "waiting"},
+		txtHead: []string{"SKU", "STATUS", "ENABLED", "CONSUMED", "AVAILABLE", "WARNING", "SUSPENDED", "LOCKED OUT", "DIRECT ONLY", "GROUP ONLY", "BOTH", "WAITING"},
+		csv: func(r *SeatRow, c []string) {
+			c[0], c[1], c[2], c[3], c[4] = r.SkuPartNumber, r.SkuID.String(), r.DisplayName, r.AppliesTo, r.CapabilityStatus
+			c[5], c[6], c[7], c[8], c[9], c[10] = itoa(r.Enabled), itoa(r.ConsumedUnits), itoa(r.Available), itoa(r.Warning), itoa(r.Suspended), itoa(r.LockedOut)
+			c[11], c[12], c[13], c[14] = itoa(r.DirectOnly), itoa(r.GroupOnly), itoa(r.DirectAndGroup), itoa(r.Waiting)
+		},
+		text: func(r *SeatRow, c []string) {
+			c[0], c[1] = r.SkuPartNumber, r.CapabilityStatus
+			c[2], c[3], c[4], c[5], c[6], c[7] = itoa(r.Enabled), itoa(r.ConsumedUnits), itoa(r.Available), itoa(r.Warning), itoa(r.Suspended), itoa(r.LockedOut)
+			c[8], c[9], c[10], c[11] = itoa(r.DirectOnly), itoa(r.GroupOnly), itoa(r.DirectAndGroup), itoa(r.Waiting)
+		},
+		rows: slices.Values(Seats(st)),
+	}
+	return t.write(w, st, f)
+}
+
+// ConsumerRow is one user consuming a seat of one SKU, and through which paths.
+type ConsumerRow struct {
+	UserID            string          `json:"userId"`
+	UserPrincipalName string          `json:"userPrincipalName"`
+	SkuID             licensing.SkuID `json:"skuId"`
+	SkuPartNumber     string          `json:"skuPartNumber"`
+	Via               string          `json:"via"`    // "direct", "group" or "both"
+	Groups            []Source        `json:"groups"` // the groups whose paths (not in Error) carry the SKU
+}
+
+// The values of ConsumerRow.Via.
+const (
+	ViaDirect = "direct"
+	ViaGroup  = "group"
+	ViaBoth   = "both"
+)
+
+// Consumers returns, for every user (snapshot order) and every SKU they consume a seat of
+// (snapshot order), how they get it: "who consumes our E3 seats, and through what?". It streams
+// like Paths.
+func Consumers(st *licensing.State) iter.Seq[ConsumerRow] {
+	return func(yield func(ConsumerRow) bool) {
+		v := newView(st)
+		for i := range st.NumUsers() {
+			u := st.User(i)
+			ok := true
+			eachSeat(v, st.Paths(i), func(sub int, direct, group bool, run []licensing.Path) {
+				if !ok || (!direct && !group) {
+					return
+				}
+				r := ConsumerRow{UserID: u.ID, UserPrincipalName: u.UserPrincipalName, SkuID: run[0].Sku, SkuPartNumber: v.subs[sub].Sku.Label(), Groups: []Source{}}
+				switch {
+				case direct && group:
+					r.Via = ViaBoth
+				case direct:
+					r.Via = ViaDirect
+				default:
+					r.Via = ViaGroup
+				}
+				for _, p := range run {
+					if !p.Direct() && p.State != licensing.PathError {
+						r.Groups = append(r.Groups, v.source(p))
+					}
+				}
+				ok = yield(r)
+			})
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
+// WriteConsumers writes the Consumers report (text table, CSV with the JSON field names as
+// header, or a report/v1 JSON document with the rows under "consumers"). CSV and JSON are streamed.
+func WriteConsumers(w io.Writer, st *licensing.State, f Format) error {
+	t := table[ConsumerRow]{
+		name: ReportConsumers, key: "consumers",
+		csvHead: []string{"userPrincipalName", "userId", "skuPartNumber", "skuId", "via", "groups", "groupIds"},
+		txtHead: []string{"USER", "SKU", "VIA", "GROUPS"},
+		csv: func(r *ConsumerRow, c []string) {
+			names, ids := sourceLists(r.Groups)
+			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = r.UserPrincipalName, r.UserID, r.SkuPartNumber, r.SkuID.String(), r.Via, safeCell(names), ids
+		},
+		text: func(r *ConsumerRow, c []string) {
+			names, _ := sourceLists(r.Groups)
+			c[0], c[1], c[2], c[3] = firstOf(r.UserPrincipalName, r.UserID), r.SkuPartNumber, r.Via, orDash(names)
+		},
+		rows: Consumers(st),
+	}
+	return t.write(w, st, f)
+}
+
+// sourceLists joins the display names and the ids of group sources for one cell each.
+func sourceLists(gs []Source) (names, ids string) {
+	n := make([]string, len(gs))
+	d := make([]string, len(gs))
+	for i, g := range gs {
+		n[i], d[i] = g.GroupDisplayName, g.GroupID
+	}
+	return joinList(n), joinList(d)
+}
+
+// firstOf returns the first non-empty string.
+func firstOf(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}

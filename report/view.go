@@ -1,0 +1,212 @@
+package report
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// view holds the per-tenant lookups every report needs, built once per report (never per user):
+// subscriptions by SKU, groups by id, and the display order of service plans.
+type view struct {
+	st       *licensing.State
+	cat      *licensing.Catalog
+	subs     []*licensing.Subscription
+	subIdx   map[licensing.SkuID]int
+	groupIdx map[string]int
+	planRank []int // catalog plan index → position when sorted by name, then id
+	// names caches the plan names of disabled-plan sets per SKU: the paths of one group (or of
+	// one licensing script) share a handful of sets, so most rows find theirs here.
+	names map[licensing.SkuID][]namedSet
+}
+
+type namedSet struct {
+	set   licensing.PlanSet
+	names []string
+}
+
+// maxNamedSets bounds the cache per SKU (a linear search).
+const maxNamedSets = 16
+
+// sharedPlanNames is planNames for a SKU's disabled plans, from the cache: the slice is
+// shared and must not be modified.
+func (v *view) sharedPlanNames(sku licensing.SkuID, s licensing.PlanSet) []string {
+	if s.IsEmpty() {
+		return []string{}
+	}
+	if v.names == nil {
+		v.names = map[licensing.SkuID][]namedSet{}
+	}
+	sets := v.names[sku]
+	for _, e := range sets {
+		if e.set.Equal(s) {
+			return e.names
+		}
+	}
+	names := v.planNames(s)
+	if len(sets) < maxNamedSets {
+		v.names[sku] = append(sets, namedSet{set: s, names: names})
+	}
+	return names
+}
+
+func newView(st *licensing.State) *view {
+	v := &view{st: st, cat: st.Catalog(), subs: st.Subscriptions()}
+	v.subIdx = make(map[licensing.SkuID]int, len(v.subs))
+	for i, s := range v.subs {
+		v.subIdx[s.Sku.ID] = i
+	}
+	v.groupIdx = make(map[string]int, st.NumGroups())
+	for i := range st.NumGroups() {
+		v.groupIdx[st.Group(i).ID] = i
+	}
+	plans := v.cat.Plans()
+	order := make([]int, len(plans))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if r := strings.Compare(planLabel(plans[a]), planLabel(plans[b])); r != 0 {
+			return r
+		}
+		return plans[a].ID.Compare(plans[b].ID)
+	})
+	v.planRank = make([]int, len(plans))
+	for r, i := range order {
+		v.planRank[i] = r
+	}
+	return v
+}
+
+func planLabel(p *licensing.ServicePlan) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.ID.String()
+}
+
+// sku returns the subscription of a SKU id and its position, or nil.
+func (v *view) sku(id licensing.SkuID) (*licensing.Subscription, int) {
+	i, ok := v.subIdx[id]
+	if !ok {
+		return nil, -1
+	}
+	return v.subs[i], i
+}
+
+func (v *view) skuName(id licensing.SkuID) string { return v.cat.SkuName(id) }
+
+// skuPlans returns the SKU's plans as a set (empty when the SKU is unknown).
+func (v *view) skuPlans(id licensing.SkuID) licensing.PlanSet {
+	if s, ok := v.cat.Sku(id); ok {
+		return s.PlanSet()
+	}
+	return licensing.PlanSet{}
+}
+
+// enabled returns the plans a path enables when it is active: the SKU's plans minus its disabled plans.
+func (v *view) enabled(p licensing.Path) licensing.PlanSet {
+	return v.skuPlans(p.Sku).Minus(p.Disabled)
+}
+
+// planIndexes returns the plans of s in display order (by name, then id).
+func (v *view) planIndexes(s licensing.PlanSet) []int {
+	idx := s.Indexes()
+	if len(idx) > 1 {
+		slices.SortFunc(idx, func(a, b int) int { return v.rank(a) - v.rank(b) })
+	}
+	return idx
+}
+
+func (v *view) rank(i int) int {
+	if i < len(v.planRank) {
+		return v.planRank[i]
+	}
+	return len(v.planRank) + i
+}
+
+// planNames returns the names of the plans of s in display order.
+func (v *view) planNames(s licensing.PlanSet) []string {
+	idx := v.planIndexes(s)
+	out := make([]string, len(idx))
+	for k, i := range idx {
+		out[k] = planLabel(v.cat.PlanAt(i))
+	}
+	return out
+}
+
+// planIDNames returns the names of plan ids, in the order given.
+func (v *view) planIDNames(ids []licensing.PlanID) []string {
+	out := make([]string, len(ids))
+	for k, id := range ids {
+		out[k] = v.cat.PlanName(id)
+	}
+	return out
+}
+
+// planName returns the name of plan index i.
+func (v *view) planName(i int) string { return planLabel(v.cat.PlanAt(i)) }
+
+// group returns the group's index and display name (the id when it has none), or -1.
+func (v *view) group(id string) (int, string) {
+	i, ok := v.groupIdx[id]
+	if !ok {
+		return -1, id
+	}
+	if n := v.st.Group(i).DisplayName; n != "" {
+		return i, n
+	}
+	return i, id
+}
+
+// Source is where a path comes from: a direct assignment, or a licensed group.
+type Source struct {
+	// Type is "direct" or "group".
+	Type string `json:"type"`
+	// GroupID is the assigning group's id (Graph's assignedByGroup); "" for a direct assignment.
+	GroupID string `json:"groupId,omitempty"`
+	// GroupDisplayName is the group's displayName (its id when it has none).
+	GroupDisplayName string `json:"groupDisplayName,omitempty"`
+}
+
+// The Source types.
+const (
+	SourceDirect = "direct"
+	SourceGroup  = "group"
+)
+
+// String returns "direct" or "group <displayName>".
+func (s Source) String() string {
+	if s.Type == SourceDirect {
+		return SourceDirect
+	}
+	return "group " + s.GroupDisplayName
+}
+
+// Direct reports whether the source is a direct assignment.
+func (s Source) Direct() bool { return s.Type == SourceDirect }
+
+func (v *view) source(p licensing.Path) Source {
+	if p.Direct() {
+		return Source{Type: SourceDirect}
+	}
+	_, name := v.group(p.Group)
+	return Source{Type: SourceGroup, GroupID: p.Group, GroupDisplayName: name}
+}
+
+// userRef names a user in sentences: the userPrincipalName, or the id.
+func userRef(u *licensing.User) string {
+	if u.UserPrincipalName != "" {
+		return u.UserPrincipalName
+	}
+	return u.ID
+}
+
+// errorName is Entra's name of a path's error ("None" when there is none).
+func errorName(k licensing.Kind) string { return k.String() }
+
+// inError reports whether a path is in an error state: Error, ActiveWithError, or an error recorded.
+func inError(p licensing.Path) bool {
+	return p.State == licensing.PathError || p.State == licensing.PathActiveWithError || p.Error != licensing.None
+}
