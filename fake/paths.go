@@ -134,12 +134,12 @@ func (t *Tenant) setPaths(u *user, next []path, cause Cause) {
 			}
 		}
 	}
-	seen := map[int]bool{}
+	var seen []int
 	for _, p := range append(slices.Clip(u.paths), next...) {
-		if seen[p.sku] {
+		if slices.Contains(seen, p.sku) {
 			continue
 		}
-		seen[p.sku] = true
+		seen = append(seen, p.sku)
 		was, is := holdsSeat(u.paths, p.sku), holdsSeat(next, p.sku)
 		switch {
 		case was && !is:

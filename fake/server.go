@@ -73,6 +73,9 @@ const jsonContentType = "application/json;odata.metadata=minimal;odata.streaming
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
 			s.write(w, s.failStatus(r, http.StatusInternalServerError, &licensing.Error{Kind: licensing.Transient, Code: "InternalServerError", Message: fmt.Sprintf("The fake Graph server failed: %v", v)}))
 		}
 	}()
@@ -300,8 +303,7 @@ func (s *server) failStatus(r *http.Request, status int, e *licensing.Error) res
 }
 
 func (s *server) requestID() string {
-	n := s.seq.Add(1)
-	return fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(n>>48), n&0xffffffffffff)
+	return fmt.Sprintf("00000000-0000-4000-8000-%012x", s.seq.Add(1)&0xffffffffffff)
 }
 
 func (s *server) write(w http.ResponseWriter, resp response) {

@@ -602,3 +602,56 @@ func TestParseThrottle(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// The seed stories, read the way a Graph client reads them.
+func TestHTTPSeedStories(t *testing.T) {
+	tn, _ := sample(t)
+	c := startGraph(t, tn)
+	states := func(user string) []map[string]any {
+		r := c.do(http.MethodGet, "/users/"+user+"?$select=assignedLicenses,licenseAssignmentStates", "")
+		require.Equal(t, http.StatusOK, r.status)
+		var out []map[string]any
+		for _, s := range r.body["licenseAssignmentStates"].([]any) {
+			out = append(out, s.(map[string]any))
+		}
+		return out
+	}
+
+	t.Run("cumulative groups: 10 of 13", func(t *testing.T) {
+		r := c.do(http.MethodGet, "/users/carol@contoso.com?$select=assignedLicenses", "")
+		al := r.body["assignedLicenses"].([]any)
+		require.Len(t, al, 1)
+		assert.Len(t, al[0].(map[string]any)["disabledPlans"], 3)
+		assert.Len(t, states("carol@contoso.com"), 2, "two assignment paths")
+	})
+	t.Run("E1 direct and E3 from a group", func(t *testing.T) {
+		st := states("erin@contoso.com")
+		require.Len(t, st, 2)
+		assert.Nil(t, st[0]["assignedByGroup"])
+		assert.Equal(t, sampletenant.GroupE3Base, st[1]["assignedByGroup"])
+		assert.Equal(t, "Error", st[1]["state"])
+		assert.Equal(t, "MutuallyExclusiveViolation", st[1]["error"])
+	})
+	t.Run("Exchange Online stacks", func(t *testing.T) {
+		r := c.do(http.MethodPost, "/users/bob@contoso.com/assignLicense", assignBody([]licensing.AssignedLicense{lic(skuExchangeP2)}, nil))
+		require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+		assert.Len(t, r.body["assignedLicenses"], 2)
+	})
+	t.Run("more members than seats", func(t *testing.T) {
+		st := states(mobile4)
+		require.Len(t, st, 1)
+		assert.Equal(t, "CountViolation", st[0]["error"])
+	})
+	t.Run("SKUs that cannot be assigned", func(t *testing.T) {
+		suspended := licensing.MustParseSkuID("d17b27af-3f49-4822-99f9-56a661538792")
+		tn, err := fake.NewBuilder("t").
+			SubscribedSku(licensing.SubscribedSku{SkuID: suspended, SkuPartNumber: "CRMSTANDARD", AppliesTo: "User", CapabilityStatus: "Suspended"}).
+			User("u1", "u1@t", "US").Build()
+		require.NoError(t, err)
+		c := startGraph(t, tn)
+		r := c.do(http.MethodPost, "/users/u1/assignLicense", assignBody([]licensing.AssignedLicense{lic(suspended)}, nil))
+		assert.Equal(t, http.StatusBadRequest, r.status)
+		_, msg := graphError(t, r)
+		assert.Equal(t, "License "+suspended.String()+" cannot be assigned to a user because its subscription is Suspended.", msg)
+	})
+}
