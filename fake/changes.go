@@ -258,7 +258,7 @@ func (t *Tenant) setUsageLocation(u *user, loc string) error {
 	}
 	if loc == "" && slices.ContainsFunc(u.paths, func(p path) bool { return p.group == "" }) {
 		return newError(licensing.UsageLocationMissing, CodeBadRequest, target,
-			"The usage location cannot be removed from a user who has licenses assigned directly.")
+			"A usage location is required for a user who has licenses assigned directly: it cannot be removed.")
 	}
 	effective := func(l string) string {
 		if l == "" {

@@ -144,7 +144,7 @@
 //	GroupPrerequisiteMissing            400 Request_BadRequest           the same text as DependencyViolation, from POST /groups/{id}/assignLicense (Graph)
 //	ProhibitedInUsageLocationViolation  400 Request_BadRequest           License assignment failed because service plan(s) {planId},… are not available in usage location {CC}.
 //	UsageLocationMissing                400 Request_BadRequest           License assignment cannot be done for user with invalid usage location. (Graph)
-//	                                                                     The usage location cannot be removed from a user who has licenses assigned directly.
+//	                                                                     A usage location is required for a user who has licenses assigned directly: it cannot be removed.
 //	InheritedLicense                    400 Request_BadRequest           User license is inherited from a group membership and it cannot be removed directly from the user. (Graph)
 //	UnknownSku                          400 Request_BadRequest           License {skuId} does not correspond to a valid company License. (Graph)
 //	SkuNotAssignable                    400 Request_BadRequest           License {skuId} cannot be assigned to a user. (Graph) / … to a user because its subscription is {capabilityStatus}.

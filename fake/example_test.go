@@ -41,7 +41,11 @@ func ExampleStartServer() {
 	defer srv.Close()
 
 	body := `{"addLicenses": [{"skuId": "` + sampletenant.EMS + `", "disabledPlans": []}], "removeLicenses": []}`
-	resp, _ := http.Post(srv.URL+"/users/alice@contoso.com/assignLicense", "application/json", strings.NewReader(body))
+	resp, err := http.Post(srv.URL+"/users/alice@contoso.com/assignLicense", "application/json", strings.NewReader(body))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer resp.Body.Close()
 	var e struct {
 		Error struct{ Code, Message string }
