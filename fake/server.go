@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -81,7 +80,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	switch r.URL.Path {
 	case "/_fake/state":
-		s.write(w, s.hook(r, func() any { return rawJSON(s.t.State()) }))
+		s.write(w, s.hook(r, func() any { return tenantDocument{s.t.State()} }))
 		return
 	case "/_fake/history":
 		s.write(w, s.hook(r, func() any { return object{"value": s.t.History()} }))
@@ -123,9 +122,8 @@ func (s *server) hook(r *http.Request, v func() any) response {
 	return response{status: http.StatusOK, body: v()}
 }
 
-type rawSnapshot struct{ s *licensing.Snapshot }
-
-func rawJSON(s *licensing.Snapshot) rawSnapshot { return rawSnapshot{s} }
+// tenantDocument is a response body written as tenant/v1 (Snapshot.WriteJSON).
+type tenantDocument struct{ snap *licensing.Snapshot }
 
 // readBody reads the request body, gunzipping it when Content-Encoding is gzip (as the Go SDK sends it).
 func readBody(r *http.Request) ([]byte, *licensing.Error) {
@@ -320,12 +318,10 @@ func (s *server) write(w http.ResponseWriter, resp response) {
 		w.WriteHeader(resp.status)
 		return
 	}
-	if snap, ok := resp.body.(rawSnapshot); ok {
+	if doc, ok := resp.body.(tenantDocument); ok {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(resp.status)
-		bw := bufio.NewWriter(w)
-		snap.s.WriteJSON(bw)
-		bw.Flush()
+		doc.snap.WriteJSON(w)
 		return
 	}
 	b := marshal(resp.body)
