@@ -136,3 +136,16 @@ func (s PlanSet) Indexes() []int {
 	}
 	return out
 }
+
+// unionMinus adds a \ b to s in place (s ∪= a ∖ b) without allocating when s is large enough.
+func (s *PlanSet) unionMinus(a, b PlanSet) {
+	for len(s.w) < len(a.w) {
+		s.w = append(s.w, 0)
+	}
+	for i, w := range a.w {
+		if i < len(b.w) {
+			w &^= b.w[i]
+		}
+		s.w[i] |= w
+	}
+}

@@ -138,10 +138,59 @@ func (s *State) Apply(c Change) *Outcome {
 	return o
 }
 
+// pathTable maps users to their new paths within a txn. Most changes touch one user, so it is
+// a short list; a map index is built only when a change touches many (a group's members).
+type pathTable struct {
+	users []int32
+	paths [][]path
+	index map[int32]int
+}
+
+func (pt *pathTable) find(u int32) int {
+	if pt.index != nil {
+		if i, ok := pt.index[u]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, x := range pt.users {
+		if x == u {
+			return i
+		}
+	}
+	return -1
+}
+
+func (pt *pathTable) get(u int32) ([]path, bool) {
+	if i := pt.find(u); i >= 0 {
+		return pt.paths[i], true
+	}
+	return nil, false
+}
+
+// set stores u's paths and reports whether u is new to the table.
+func (pt *pathTable) set(u int32, ps []path) bool {
+	if i := pt.find(u); i >= 0 {
+		pt.paths[i] = ps
+		return false
+	}
+	pt.users = append(pt.users, u)
+	pt.paths = append(pt.paths, ps)
+	if pt.index != nil {
+		pt.index[u] = len(pt.users) - 1
+	} else if len(pt.users) > 16 {
+		pt.index = make(map[int32]int, 64)
+		for i, x := range pt.users {
+			pt.index[x] = i
+		}
+	}
+	return true
+}
+
 // txn collects the effects of one change before they are committed.
 type txn struct {
 	s          *State
-	paths      map[int32][]path
+	paths      pathTable
 	usage      map[int32]string
 	userGroups map[int32][]int32
 	groupLic   map[int32][]groupLicense
@@ -154,7 +203,7 @@ type txn struct {
 }
 
 func (s *State) newTxn() *txn {
-	return &txn{s: s, paths: map[int32][]path{}, seat: make([]int, len(s.subs))}
+	return &txn{s: s}
 }
 
 func (t *txn) refuse(e *Error) {
@@ -163,7 +212,7 @@ func (t *txn) refuse(e *Error) {
 }
 
 func (t *txn) getPaths(u int32) []path {
-	if ps, ok := t.paths[u]; ok {
+	if ps, ok := t.paths.get(u); ok {
 		return ps
 	}
 	return t.s.users[u].paths
@@ -171,20 +220,29 @@ func (t *txn) getPaths(u int32) []path {
 
 func (t *txn) setPaths(u int32, ps []path) {
 	old := t.getPaths(u)
-	if _, ok := t.paths[u]; !ok {
+	sortPaths(ps)
+	if t.seat == nil && !slices.Equal(seatsOf(old), seatsOf(ps)) {
+		t.seat = make([]int, len(t.s.subs))
+	}
+	if t.seat != nil {
+		for _, sub := range seatsOf(old) {
+			t.seat[sub]--
+		}
+		for _, sub := range seatsOf(ps) {
+			t.seat[sub]++
+		}
+	}
+	if t.paths.set(u, ps) {
 		t.touched = append(t.touched, u)
 	}
-	for _, sub := range seatsOf(old) {
-		t.seat[sub]--
-	}
-	sortPaths(ps)
-	for _, sub := range seatsOf(ps) {
-		t.seat[sub]++
-	}
-	t.paths[u] = ps
 }
 
-func (t *txn) consumed(sub int32) int { return t.s.subs[sub].Consumed + t.seat[sub] }
+func (t *txn) consumed(sub int32) int {
+	if t.seat == nil {
+		return t.s.subs[sub].Consumed
+	}
+	return t.s.subs[sub].Consumed + t.seat[sub]
+}
 
 func (t *txn) getUsage(u int32) string {
 	if v, ok := t.usage[u]; ok {
@@ -216,8 +274,8 @@ func (t *txn) getMembers(g int32) []int32 {
 
 func (t *txn) commit() {
 	s := t.s
-	for u, ps := range t.paths {
-		s.users[u].paths = ps
+	for i, u := range t.paths.users {
+		s.users[u].paths = t.paths.paths[i]
 	}
 	for u, v := range t.usage {
 		s.users[u].usage = v
@@ -244,8 +302,9 @@ func (t *txn) outcome() *Outcome {
 	slices.Sort(t.touched)
 	for _, u := range t.touched {
 		before := t.s.EnabledPlans(int(u))
-		after := t.s.enabledOf(t.paths[u])
-		if before.Equal(after) && slices.EqualFunc(t.s.users[u].paths, t.paths[u], pathEqual) {
+		ps, _ := t.paths.get(u)
+		after := t.s.enabledOf(ps)
+		if before.Equal(after) && slices.EqualFunc(t.s.users[u].paths, ps, pathEqual) {
 			continue
 		}
 		o.Users = append(o.Users, UserEffect{User: int(u), Before: before, After: after})
@@ -266,7 +325,7 @@ func (s *State) enabledOf(ps []path) PlanSet {
 	var e PlanSet
 	for _, p := range ps {
 		if p.state.Enables() {
-			e.UnionWith(s.subs[p.sub].Sku.plans.Minus(p.disabled))
+			e.unionMinus(s.subs[p.sub].Sku.plans, p.disabled)
 		}
 	}
 	return e
@@ -301,18 +360,30 @@ func (t *txn) planNames(ids []PlanID) string {
 // licenses resolves and checks the SKUs of an assignLicense body for target.
 func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (adds []groupLicense, removes []int32, ok bool) {
 	s := t.s
-	seen := map[SkuID]string{}
+	type use struct {
+		id  SkuID
+		how string
+	}
+	var seenList []use
+	seenHow := func(id SkuID) string {
+		for _, u := range seenList {
+			if u.id == id {
+				return u.how
+			}
+		}
+		return ""
+	}
 	for _, l := range add {
 		sub, known := s.subBySku[l.SkuID]
 		if !known {
 			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target, s.cat.SkuName(l.SkuID))})
 			continue
 		}
-		if why := seen[l.SkuID]; why != "" {
+		if why := seenHow(l.SkuID); why != "" {
 			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target, s.cat.SkuName(l.SkuID))})
 			continue
 		}
-		seen[l.SkuID] = "add"
+		seenList = append(seenList, use{l.SkuID, "add"})
 		sb := &s.subs[sub]
 		if okA, why := sb.Assignable(); !okA {
 			t.refuse(&Error{Kind: SkuNotAssignable, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: %s", target, why)})
@@ -335,11 +406,11 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s in removeLicenses is not subscribed in this tenant", target, s.cat.SkuName(id))})
 			continue
 		}
-		if seen[id] != "" {
+		if seenHow(id) != "" {
 			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s is both added and removed in one call", target, s.cat.SkuName(id))})
 			continue
 		}
-		seen[id] = "remove"
+		seenList = append(seenList, use{id, "remove"})
 		removes = append(removes, sub)
 	}
 	return adds, removes, !t.refused
@@ -475,7 +546,7 @@ func (t *txn) assignGroup(c Change) {
 	slices.SortFunc(next, func(a, b groupLicense) int { return int(a.sub - b.sub) })
 	var enabled PlanSet
 	for _, l := range next {
-		enabled.UnionWith(s.subs[l.sub].Sku.plans.Minus(l.disabled))
+		enabled.unionMinus(s.subs[l.sub].Sku.plans, l.disabled)
 	}
 	for _, m := range s.rules.MissingPrerequisites(enabled) {
 		t.refuse(&Error{Kind: GroupPrerequisiteMissing, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
@@ -562,7 +633,7 @@ func (t *txn) processMember(u, g int32) {
 	var groupEnabled PlanSet
 	for i, l := range lic {
 		mine[i] = path{sub: l.sub, group: g, state: PathActive, disabled: l.disabled}
-		groupEnabled.UnionWith(s.subs[l.sub].Sku.plans.Minus(l.disabled))
+		groupEnabled.unionMinus(s.subs[l.sub].Sku.plans, l.disabled)
 	}
 	target := s.UserTarget(int(u))
 	gname := s.groups[g].g.DisplayName
@@ -720,9 +791,8 @@ func (t *txn) setUsageLocation(c Change) {
 		t.usage = map[int32]string{}
 	}
 	t.usage[u] = loc
-	if _, ok := t.paths[u]; !ok {
+	if t.paths.set(u, ps) {
 		t.touched = append(t.touched, u)
-		t.paths[u] = ps
 	}
 }
 

@@ -321,21 +321,28 @@ func (ri *RuleIndex) Conflicts(bySku []SkuPlans) []Conflict {
 	if len(bySku) < 2 {
 		return nil
 	}
+	// Most users hold no two SKUs with plans in an exclusion set: find that out without allocating.
+	hits := 0
+	for _, sp := range bySku {
+		if sp.Plans.Intersects(ri.allExcl) {
+			hits++
+		}
+	}
+	if hits < 2 {
+		return nil
+	}
 	var out []Conflict
 	for e, ex := range ri.excl {
 		for a := 0; a < len(bySku); a++ {
-			pa := bySku[a].Plans.Intersect(ex)
-			if pa.IsEmpty() {
+			if !bySku[a].Plans.Intersects(ex) {
 				continue
 			}
+			pa := bySku[a].Plans.Intersect(ex)
 			for b := a + 1; b < len(bySku); b++ {
-				if bySku[a].Sku == bySku[b].Sku {
+				if bySku[a].Sku == bySku[b].Sku || !bySku[b].Plans.Intersects(ex) {
 					continue
 				}
 				pb := bySku[b].Plans.Intersect(ex)
-				if pb.IsEmpty() {
-					continue
-				}
 				for _, p := range pa.Indexes() {
 					for _, q := range pb.Indexes() {
 						if p == q || ri.stackable(p, q) {

@@ -184,8 +184,13 @@ func NewState(snap *Snapshot, opts ...StateOption) (*State, error) {
 		u := &snap.Users[i]
 		s.users[i] = userRec{u: u, usage: u.UsageLocation}
 		s.userByKey[u.ID] = int32(i)
-		if u.UserPrincipalName != "" {
-			s.userByKey[strings.ToLower(u.UserPrincipalName)] = int32(i)
+	}
+	// userPrincipalNames second, never over an id: members and assignedByGroup name users by id.
+	for i := range snap.Users {
+		if upn := snap.Users[i].UserPrincipalName; upn != "" {
+			if _, taken := s.userByKey[strings.ToLower(upn)]; !taken {
+				s.userByKey[strings.ToLower(upn)] = int32(i)
+			}
 		}
 	}
 	for gi := range s.groups {
@@ -244,9 +249,13 @@ func NewState(snap *Snapshot, opts ...StateOption) (*State, error) {
 		}
 		return int(a.user - b.user)
 	})
-	for _, m := range missing {
+	// Evaluate the unreported paths group by group, as Entra's processing of each group would.
+	for i := 0; i < len(missing); {
 		t := s.newTxn()
-		t.processMember(m.user, m.group)
+		g := missing[i].group
+		for ; i < len(missing) && missing[i].group == g; i++ {
+			t.processMember(missing[i].user, g)
+		}
 		t.commit()
 	}
 	return s, nil
@@ -471,6 +480,15 @@ func (s *State) Paths(i int) []Path {
 	return out
 }
 
+// AppendPaths appends user i's assignment paths to dst and returns it (Paths without the
+// allocation, for loops over many users).
+func (s *State) AppendPaths(dst []Path, i int) []Path {
+	for _, p := range s.users[i].paths {
+		dst = append(dst, s.exportPath(p))
+	}
+	return dst
+}
+
 func (s *State) exportPath(p path) Path {
 	out := Path{Sku: s.subs[p.sub].Sku.ID, Disabled: p.disabled, State: p.state, Error: p.err}
 	if p.group >= 0 {
@@ -523,7 +541,7 @@ func (s *State) EnabledPlans(i int) PlanSet {
 	var e PlanSet
 	for _, p := range s.users[i].paths {
 		if p.state.Enables() {
-			e.UnionWith(s.subs[p.sub].Sku.plans.Minus(p.disabled))
+			e.unionMinus(s.subs[p.sub].Sku.plans, p.disabled)
 		}
 	}
 	return e
@@ -548,12 +566,11 @@ func (s *State) bySku(ps []path, skip func(path) bool) []SkuPlans {
 			continue
 		}
 		sku := s.subs[p.sub].Sku
-		en := sku.plans.Minus(p.disabled)
 		if n := len(out); n > 0 && out[n-1].Sku == sku.ID {
-			out[n-1].Plans.UnionWith(en)
+			out[n-1].Plans.unionMinus(sku.plans, p.disabled)
 			continue
 		}
-		out = append(out, SkuPlans{Sku: sku.ID, Plans: en})
+		out = append(out, SkuPlans{Sku: sku.ID, Plans: sku.plans.Minus(p.disabled)})
 	}
 	return out
 }

@@ -77,6 +77,7 @@ type builder struct {
 	users  []*userTarget
 	groups []*groupTarget
 	waits  map[int]string // group index → its latest waitForGroupProcessing step
+	pbuf   []licensing.Path
 	// releasers are the steps that free seats of a SKU (a reprocess of a CountViolation waits for them)
 	releasers map[licensing.SkuID][]string
 	// per-user steps that later steps of the same user depend on
@@ -513,10 +514,12 @@ func (b *builder) joinSteps() {
 	}
 }
 
-// direct returns user u's direct licenses in the working state, by SKU.
+// direct returns user u's direct licenses in the working state, by SKU. The slice is reused
+// by the next call.
 func (b *builder) direct(u int) []licensing.Path {
-	var out []licensing.Path
-	for _, p := range b.w.Paths(u) {
+	b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
+	out := b.pbuf[:0]
+	for _, p := range b.pbuf {
 		if p.Direct() {
 			out = append(out, p)
 		}
@@ -716,8 +719,10 @@ func (b *builder) migration() (map[int][]migrationRemoval, map[int]int) {
 	}
 	removals := map[int][]migrationRemoval{}
 	var movers []int
+	var buf []licensing.Path
 	for _, u := range selected {
-		paths := b.w.Paths(u)
+		buf = b.w.AppendPaths(buf[:0], u)
+		paths := buf
 		t := b.users[u]
 		for _, p := range paths {
 			if !p.Direct() {

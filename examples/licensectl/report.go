@@ -1,11 +1,85 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/licenseplan/licenseplan/report"
+)
 
 func cmdReport(ctx context.Context, e *env, args []string) error {
-	return usageErr("report: not available yet")
+	var src source
+	names := strings.Join(report.Names(), "|")
+	fs := newFlags("report", "report "+names+" SOURCE [--output text|csv|json]", e)
+	src.register(fs)
+	out := fs.String("output", "text", "output format: text, csv or json")
+	outFile := fs.String("out", "", "write to `FILE` instead of stdout")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageErr("report needs one report name: %s", names)
+	}
+	name := pos[0]
+	if !contains(report.Names(), name) {
+		return usageErr("unknown report %q: want one of %s", name, names)
+	}
+	f, err := report.ParseFormat(*out)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	st, err := src.state(ctx)
+	if err != nil {
+		return err
+	}
+	w, done, err := output(e, *outFile)
+	if err != nil {
+		return err
+	}
+	if err := report.Write(w, st, name, f); err != nil {
+		done()
+		return &exitError{code: 1, err: err}
+	}
+	return done()
 }
 
 func cmdExplain(ctx context.Context, e *env, args []string) error {
-	return usageErr("explain: not available yet")
+	var src source
+	fs := newFlags("explain", "explain SOURCE --user ID|UPN [--output text|json]", e)
+	src.register(fs)
+	user := fs.String("user", "", "the user's id or userPrincipalName")
+	out := fs.String("output", "text", "output format: text or json")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *user == "" {
+		return usageErr("explain needs --user ID|UPN")
+	}
+	f, err := report.ParseFormat(*out)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	st, err := src.state(ctx)
+	if err != nil {
+		return err
+	}
+	ex, err := report.Explain(st, *user)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if err := ex.Write(e.stdout, f); err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("explain: %w", err)}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
