@@ -56,14 +56,20 @@ type call struct {
 	remove []licensing.SkuID
 }
 
+// target is the user the call is about, else the group (membership calls are about the user).
 func (c call) target() licensing.Target {
-	if c.group != "" && !strings.HasPrefix(c.path, "/users/") {
+	switch {
+	case c.user != "":
+		return licensing.Target{Type: licensing.TargetUser, ID: c.user}
+	case c.group != "":
 		return licensing.Target{Type: licensing.TargetGroup, ID: c.group}
 	}
-	if c.user != "" {
-		return licensing.Target{Type: licensing.TargetUser, ID: c.user}
-	}
 	return licensing.Target{}
+}
+
+// isGroupAssign reports whether the call is POST /groups/{id}/assignLicense.
+func (c call) isGroupAssign() bool {
+	return c.user == "" && c.group != "" && strings.HasSuffix(c.path, "/assignLicense")
 }
 
 func (c call) String() string { return c.method + " " + c.path }
@@ -214,6 +220,7 @@ var entraNames = map[string]licensing.Kind{
 	"skunotassignable":                   licensing.SkuNotAssignable,
 	"unknownuser":                        licensing.UnknownUser,
 	"unknowngroup":                       licensing.UnknownGroup,
+	"groupprerequisitemissing":           licensing.GroupPrerequisiteMissing,
 }
 
 var resourceRE = regexp.MustCompile(`(?i)(?:resource|object identifier|object|user|group)\s+'([^']+)'`)
@@ -229,23 +236,51 @@ func classify(c call, f failure) licensing.Kind {
 	codes := append([]string{f.code}, f.more...)
 	for _, code := range codes {
 		if k, ok := entraNames[strings.ToLower(strings.TrimSpace(code))]; ok {
-			return k
+			return groupKind(c, k)
 		}
-	}
-	if f.status == http.StatusNotFound || strings.Contains(strings.ToLower(f.code), "resourcenotfound") {
-		return notFoundKind(c, f)
 	}
 	text := strings.ToLower(f.code + "\n" + f.message + "\n" + strings.Join(f.more, "\n"))
+	if invalidRequest.match(text) {
+		return licensing.InvalidInput
+	}
+	if f.status == http.StatusNotFound || strings.Contains(strings.ToLower(f.code), "resourcenotfound") ||
+		strings.Contains(text, "does not exist or one of its queried reference-property objects are not present") {
+		return notFoundKind(c, f)
+	}
 	for _, r := range rules {
 		if r.match(text) {
-			return r.kind
+			return groupKind(c, r.kind)
 		}
 	}
-	if strings.Contains(text, "invalid object identifier") || strings.Contains(text, "does not exist or one of its queried reference-property objects are not present") {
-		return notFoundKind(c, f)
+	switch strings.ToLower(f.code) {
+	case "badrequest", "request_unsupportedquery", "invalidrequest":
+		// OData's own refusals of a malformed URL, query or payload.
+		return licensing.InvalidInput
+	}
+	if f.status == http.StatusMethodNotAllowed {
+		return licensing.InvalidInput
 	}
 	return licensing.Other
 }
+
+// groupKind: Graph answers a group assignment that lacks an add-on's prerequisite with the
+// dependency text; for a group that is GroupPrerequisiteMissing (the prerequisite must be in the
+// same group's assignment).
+func groupKind(c call, k licensing.Kind) licensing.Kind {
+	if k == licensing.DependencyViolation && c.isGroupAssign() {
+		return licensing.GroupPrerequisiteMissing
+	}
+	return k
+}
+
+// invalidRequest matches refusals of a request that cannot succeed as sent: a membership that is
+// already there or not there, a license the object does not hold, an id that is not one.
+var invalidRequest = rule{licensing.InvalidInput, [][]string{
+	{"added object references already exist"},
+	{"removed object references do not exist"},
+	{"does not have a corresponding license"},
+	{"invalid object identifier"},
+}}
 
 // notFoundKind tells a missing user from a missing group: by the id Graph names in the message
 // ("Resource '<id>' does not exist or …"), else by the object the path starts with.
@@ -298,9 +333,16 @@ func mapFailure(c call, f failure) *licensing.Error {
 	}
 	guids := guidRE.FindAllString(f.message, -1)
 	switch kind {
-	case licensing.MutuallyExclusiveViolation, licensing.DependencyViolation, licensing.ProhibitedInUsageLocationViolation, licensing.UnknownServicePlan:
+	case licensing.MutuallyExclusiveViolation, licensing.DependencyViolation, licensing.GroupPrerequisiteMissing,
+		licensing.ProhibitedInUsageLocationViolation, licensing.UnknownServicePlan:
 		for _, g := range guids {
-			if id, err := licensing.ParsePlanID(g); err == nil && !isCallObject(c, g) && !isCallSku(c, id) {
+			id, err := licensing.ParsePlanID(g)
+			switch {
+			case err != nil || isCallObject(c, g):
+			case isCallSku(c, id):
+				// "Service plan P is not part of license S": S is the call's SKU.
+				e.SkuID = licensing.SkuID(id)
+			default:
 				e.Plans = append(e.Plans, id)
 			}
 		}
