@@ -88,7 +88,8 @@ func userFromModel(m models.Userable) (licensing.User, error) {
 	if u.AssignedLicenses, err = licensesFromModels(m.GetAssignedLicenses(), "user "+u.ID); err != nil {
 		return u, err
 	}
-	if states := m.GetLicenseAssignmentStates(); states != nil {
+	// No paths reads as nil, as a tenant/v1 file reads back (the field is omitted when empty).
+	if states := m.GetLicenseAssignmentStates(); len(states) > 0 {
 		u.LicenseAssignmentStates = make([]licensing.LicenseAssignmentState, 0, len(states))
 		for _, s := range states {
 			if s == nil {

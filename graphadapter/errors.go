@@ -280,6 +280,10 @@ var invalidRequest = rule{licensing.InvalidInput, [][]string{
 	{"removed object references do not exist"},
 	{"does not have a corresponding license"},
 	{"invalid object identifier"},
+	{"invalid value specified for property"},
+	{"property '", "is required"},
+	{"is not currently supported"},
+	{"resource not found for the segment"},
 }}
 
 // notFoundKind tells a missing user from a missing group: by the id Graph names in the message
