@@ -30,11 +30,15 @@ func startFake(t *testing.T, snap *licensing.Snapshot, fopts []fake.Option, sopt
 	require.NoError(t, err)
 	srv, err := fake.StartServer(ft, sopts...)
 	require.NoError(t, err)
-	t.Cleanup(func() { srv.Close() })
 	require.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"), "loopback only: %s", srv.URL)
 	opts = append([]Option{WithRoot(srv.URL)}, opts...)
 	tn, err := New(opts...)
 	require.NoError(t, err)
+	t.Cleanup(func() {
+		// An idle connection the server never saw a request on would hold its shutdown for 5 s.
+		tn.CloseIdleConnections()
+		srv.Close()
+	})
 	clock := &fakeClock{now: ft.Clock().Now()}
 	tn.now, tn.sleep = clock.Now, clock.Sleep
 	return ft, srv, tn, clock

@@ -28,6 +28,7 @@ type Tenant struct {
 	rootURL              *url.URL // root, parsed
 	client               *msgraph.GraphServiceClient
 	adapter              abs.RequestAdapter
+	base                 http.RoundTripper // the transport below the retries
 	log                  *slog.Logger
 	retry                RetryPolicy
 	tenantID             string
@@ -107,7 +108,8 @@ func New(opts ...Option) (*Tenant, error) {
 		t.log = slog.New(slog.DiscardHandler)
 	}
 
-	hc := t.httpClient(c.httpClient)
+	hc, base := t.httpClient(c.httpClient)
+	t.base = base
 	adapter, err := msgraph.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, hc)
 	if err != nil {
 		return nil, fmt.Errorf("graphadapter: building the Graph request adapter: %w", err)
@@ -124,7 +126,7 @@ func New(opts ...Option) (*Tenant, error) {
 // deterministic: Graph's telemetry headers, then the decoding of OData parameter names ($select
 // rather than %24select); below it, this package's retryTransport, then the network. No compression
 // middleware: a request body goes out exactly as serialized, on every try.
-func (t *Tenant) httpClient(user *http.Client) *http.Client {
+func (t *Tenant) httpClient(user *http.Client) (*http.Client, http.RoundTripper) {
 	var hc http.Client
 	var base http.RoundTripper
 	if user != nil {
@@ -144,7 +146,15 @@ func (t *Tenant) httpClient(user *http.Client) *http.Client {
 		msgraphcore.NewGraphTelemetryHandler(&options),
 		khttp.NewParametersNameDecodingHandler(),
 	)
-	return &hc
+	return &hc, base
+}
+
+// CloseIdleConnections closes the connections the tenant keeps open for reuse (see
+// http.Transport.CloseIdleConnections), e.g. before a test server shuts down.
+func (t *Tenant) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 // nowFunc and sleepFunc let tests replace the clock after construction.
