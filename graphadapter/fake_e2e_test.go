@@ -457,3 +457,37 @@ func TestFakeFaults(t *testing.T) {
 		assert.NotEmpty(t, clock.Sleeps(), "some items waited for their Retry-After")
 	})
 }
+
+// TestFakeBatchUnderGraphThrottling sends more writes than Graph's 3,000 per 150 s through
+// $batch against the fake's Graph throttling: every write succeeds, the throttled ones after
+// waiting out their own Retry-After (on a manual clock shared with the fake, so no real waiting).
+func TestFakeBatchUnderGraphThrottling(t *testing.T) {
+	snap := sampletenant.Snapshot()
+	manual := fake.NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	_, _, tn, _ := startFake(t, snap, []fake.Option{fake.WithClock(manual)},
+		[]fake.ServerOption{fake.WithThrottle(fake.GraphThrottle())}, WithRetryPolicy(RetryPolicy{MaxAttempts: 10}))
+	var slept time.Duration
+	tn.now = manual.Now
+	tn.sleep = func(ctx context.Context, d time.Duration) error {
+		slept += d
+		manual.Advance(d)
+		return ctx.Err()
+	}
+	const n = 3200
+	ws := make([]Write, n)
+	for i := range ws {
+		ws[i] = Write{Op: OpReprocessUser, UserID: snap.Users[i%len(snap.Users)].ID}
+	}
+	errs := tn.WriteBatch(context.Background(), ws)
+	failed := 0
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			t.Log(err)
+		}
+	}
+	assert.Zero(t, failed, "every write gets through")
+	// 200 writes beyond the bucket refill at 20 per second: about ten seconds of waiting.
+	assert.GreaterOrEqual(t, slept, 5*time.Second)
+	assert.Less(t, slept, 2*time.Minute)
+}

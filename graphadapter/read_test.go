@@ -70,6 +70,7 @@ func TestSnapshotReadsEveryPage(t *testing.T) {
 		assert.NotContains(t, r.URL.RawQuery, "licenseDetails")
 		switch q.Get("$skiptoken") {
 		case "":
+			assert.Contains(t, r.URL.RawQuery, "$select=", "OData parameter names go out as $select, not %24select")
 			assert.Equal(t, "id,userPrincipalName,displayName,accountEnabled,usageLocation,department,jobTitle,onPremisesExtensionAttributes,assignedLicenses,licenseAssignmentStates", q.Get("$select"))
 			assert.Equal(t, "999", q.Get("$top"))
 			writeJSON(w, 200, map[string]any{
