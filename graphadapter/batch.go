@@ -126,9 +126,7 @@ func (t *Tenant) WriteBatch(ctx context.Context, writes []Write) []error {
 		now := t.now()
 		chunk, wait := t.nextChunk(pending, now)
 		if len(chunk) == 0 {
-			if err := t.sleep(ctx, wait); err != nil {
-				continue // the ctx check above fails the rest
-			}
+			_ = t.sleep(ctx, wait) // a cancelled ctx is caught at the top of the loop
 			continue
 		}
 		t.sendChunk(ctx, chunk)
@@ -153,7 +151,7 @@ type batchItem struct {
 	object   string
 	req      batchRequestItem
 	attempts int
-	notAfter time.Time // not to be sent before this time (Retry-After)
+	notBefore time.Time // not to be sent before this time (Retry-After)
 	done     bool
 	err      error
 }
@@ -170,8 +168,8 @@ func (t *Tenant) nextChunk(pending []*batchItem, now time.Time) ([]*batchItem, t
 			continue
 		}
 		blocked[it.object] = true
-		if it.notAfter.After(now) {
-			if d := it.notAfter.Sub(now); wait < 0 || d < wait {
+		if it.notBefore.After(now) {
+			if d := it.notBefore.Sub(now); wait < 0 || d < wait {
 				wait = d
 			}
 			continue
@@ -285,7 +283,7 @@ func (t *Tenant) sendChunk(ctx context.Context, chunk []*batchItem) {
 				delay = t.retry.backoff(it.attempts)
 			}
 			if delay <= t.retry.MaxRetryAfter {
-				it.notAfter = now.Add(delay)
+				it.notBefore = now.Add(delay)
 				t.log.DebugContext(ctx, "graph batch item will be retried", "method", it.call.method, "path", it.call.path,
 					"status", r.Status, "attempt", it.attempts, "delay", delay)
 				continue
@@ -300,7 +298,7 @@ func (t *Tenant) sendChunk(ctx context.Context, chunk []*batchItem) {
 		}
 		// Graph left an item out of its reply: try it again, within the same limit.
 		if it.attempts < t.retry.MaxAttempts {
-			it.notAfter = now.Add(t.retry.backoff(it.attempts))
+			it.notBefore = now.Add(t.retry.backoff(it.attempts))
 			continue
 		}
 		it.done = true

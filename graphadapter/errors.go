@@ -448,10 +448,11 @@ func (t *Tenant) logFailure(ctx context.Context, c call, e *licensing.Error) {
 	}
 }
 
+// isCredentialUnavailable matches azidentity's errors for a credential that cannot work here
+// (e.g. no managed identity endpoint): azcore marks them NonRetriable.
 func isCredentialUnavailable(err error) bool {
-	type unavailable interface{ NonRetriable() }
-	var u unavailable
-	return errors.As(err, &u) && strings.Contains(err.Error(), "credential")
+	var u interface{ NonRetriable() }
+	return errors.As(err, &u)
 }
 
 func isMalformed(err error) bool {

@@ -2,8 +2,10 @@ package graphadapter
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +13,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/licenseplan/licenseplan/licensing"
 )
 
 func (c *stubCredential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
@@ -97,4 +101,21 @@ func TestOptionValidation(t *testing.T) {
 	assert.Equal(t, 5, tn.batchSize)
 	assert.Equal(t, 2, tn.retry.MaxAttempts)
 	assert.Equal(t, DefaultRetryPolicy.BaseDelay, tn.retry.BaseDelay, "zero fields keep the defaults")
+}
+
+type failingCredential struct{}
+
+func (failingCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{}, errors.New("AADSTS7000215: Invalid client secret provided")
+}
+
+func TestCredentialFailureStopsBeforeTheRequest(t *testing.T) {
+	var calls atomic.Int32
+	srv := newTLSServer(t, muxFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
+	tn, err := New(WithRoot(srv.URL+"/v1.0"), WithCredential(failingCredential{}), WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	le := asError(t, tn.ReprocessUser(context.Background(), userA))
+	assert.Equal(t, licensing.Other, le.Kind)
+	assert.Contains(t, le.Error(), "AADSTS7000215")
+	assert.Zero(t, calls.Load(), "nothing is sent without a token")
 }
