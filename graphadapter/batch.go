@@ -146,14 +146,14 @@ func (t *Tenant) WriteBatch(ctx context.Context, writes []Write) []error {
 
 // batchItem is one write on its way through $batch.
 type batchItem struct {
-	index    int
-	call     call
-	object   string
-	req      batchRequestItem
-	attempts int
+	index     int
+	call      call
+	object    string
+	req       batchRequestItem
+	attempts  int
 	notBefore time.Time // not to be sent before this time (Retry-After)
-	done     bool
-	err      error
+	done      bool
+	err       error
 }
 
 // nextChunk picks the writes to send now, in order: ready (past their Retry-After), not behind an
