@@ -592,7 +592,9 @@ func (r *runner) runWaves(ctx context.Context) {
 			}
 		}
 		if blocked == "" && r.stopped == nil {
-			r.seats.invalidate()
+			if w != waves[0] {
+				r.seats.invalidate() // the first wave uses the seats read to check the tenant
+			}
 			r.runWave(ctx, w, steps)
 		}
 		if blocked != "" || r.stopped != nil {

@@ -139,19 +139,29 @@ func TestApplyOnFakeStories(t *testing.T) {
 	assert.Empty(t, again.Steps, "%s", again)
 }
 
-// groupMoveTenant has two groups giving the same E3 plans; u1 is in the old one.
-func groupMoveTenant(t testing.TB, clk fake.Clock) *fake.Tenant {
+// groupMoveSnapshot has two groups giving the same E3 plans; u1 and u2 are in the old one.
+func groupMoveSnapshot() *licensing.Snapshot {
 	e3 := licensing.MustParseSkuID(sampletenant.E3)
 	exo := licensing.ServicePlan{ID: licensing.PlanID(licensing.MustParseGUID("efb87545-963c-4e0d-99df-69c6916d9eb0")), Name: "EXCHANGE_S_ENTERPRISE"}
 	spo := licensing.ServicePlan{ID: licensing.PlanID(licensing.MustParseGUID("5dbe027f-2339-4123-9542-606e4d348a72")), Name: "SHAREPOINTENTERPRISE"}
 	teams := licensing.ServicePlan{ID: licensing.PlanID(licensing.MustParseGUID("57ff2da0-773e-42df-b2af-ffb7a2317929")), Name: "TEAMS1"}
-	ft, err := fake.NewBuilder(sampletenant.TenantID).DefaultUsageLocation("US").
+	snap := fake.NewBuilder(sampletenant.TenantID).DefaultUsageLocation("US").
 		Sku(e3, "ENTERPRISEPACK", 10, exo, spo, teams).
 		User("u1", "u1@contoso.com", "NO").
 		User("u2", "u2@contoso.com", "NO").
 		Group("gOld", "Licensing_Old", []licensing.AssignedLicense{{SkuID: e3}}, "u1", "u2").
 		Group("gNew", "Licensing_New", []licensing.AssignedLicense{{SkuID: e3}}).
-		Build(fake.WithClock(clk), fake.WithProcessingDelay(time.Minute))
+		Snapshot()
+	snap.SubscribedSkus[0].ID = sampletenant.TenantID + "_" + e3.String()
+	return snap
+}
+
+const groupMoveDesired = `{"formatVersion":"desired/v1","users":[
+	{"user":"u1@contoso.com","mode":"exact","groups":["Licensing_New"],"licenses":[]},
+	{"user":"u2@contoso.com","mode":"exact","groups":["Licensing_New"],"licenses":[]}]}`
+
+func groupMoveTenant(t testing.TB, clk fake.Clock) *fake.Tenant {
+	ft, err := fake.New(groupMoveSnapshot(), fake.WithClock(clk), fake.WithProcessingDelay(time.Minute))
 	require.NoError(t, err)
 	return ft
 }
@@ -160,9 +170,7 @@ func TestApplyOnFakeGroupMoveWaitsForProcessing(t *testing.T) {
 	clk := fake.NewManualClock(epoch)
 	ft := groupMoveTenant(t, clk)
 	before := ft.State()
-	d := desired(t, `{"formatVersion":"desired/v1","users":[
-		{"user":"u1@contoso.com","mode":"exact","groups":["Licensing_New"],"licenses":[]},
-		{"user":"u2@contoso.com","mode":"exact","groups":["Licensing_New"],"licenses":[]}]}`)
+	d := desired(t, groupMoveDesired)
 	p := planner.Build(fakeState(t, ft), d)
 	require.True(t, p.Applyable(), "%s", p)
 	var actions []string

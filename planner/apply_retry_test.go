@@ -2,6 +2,7 @@ package planner_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -233,4 +234,65 @@ func (n *noMembers) Group(ctx context.Context, id string) (*licensing.Group, err
 		g.Members = nil
 	}
 	return g, err
+}
+
+func TestApplyWaitConfirmsMembersWereProcessed(t *testing.T) {
+	t.Run("a stale ProcessingComplete", func(t *testing.T) {
+		// The group reports ProcessingComplete, but the new member's path from it only
+		// appears 45 seconds after the join: the wait keeps polling until it does.
+		m := newMemTenant(t, sampletenant.Snapshot())
+		p := buildPlan(t, m, desired(t, `{"formatVersion":"desired/v1","users":[{"user":"grace@contoso.com","groups":["Licensing_Teams"],"licenses":[]}]}`))
+		clk := newTestClock()
+		visible := clk.Now().Add(45 * time.Second)
+		m.mangleUser = func(u *licensing.User) {
+			if u.ID == sampletenant.Grace && clk.Now().Before(visible) {
+				u.LicenseAssignmentStates = slices.DeleteFunc(u.LicenseAssignmentStates, func(s licensing.LicenseAssignmentState) bool { return !s.Direct() })
+			}
+		}
+		res, err := planner.Apply(context.Background(), m, p, applyOpts(clk, planner.WithGroupProcessing(10*time.Second, time.Hour))...)
+		require.NoError(t, err)
+		assert.True(t, res.OK())
+		assert.Len(t, clk.slept(), 5, "polled until the member's path appeared")
+	})
+	t.Run("a joined member's path in error stops the move", func(t *testing.T) {
+		m := newMemTenant(t, groupMoveSnapshot())
+		d := desired(t, groupMoveDesired)
+		p := buildPlan(t, m, d)
+		m.mangleUser = func(u *licensing.User) {
+			for i, s := range u.LicenseAssignmentStates {
+				if u.ID == "u1" && !s.Direct() && *s.AssignedByGroup == "gNew" {
+					u.LicenseAssignmentStates[i].State, u.LicenseAssignmentStates[i].Error = licensing.StateError, "MutuallyExclusiveViolation"
+				}
+			}
+		}
+		res, err := planner.Apply(context.Background(), m, p, applyOpts(newTestClock())...)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, licensing.MutuallyExclusiveViolation)
+		for _, s := range res.Steps {
+			switch s.Step.Action {
+			case planner.AddGroupMember:
+				assert.Equal(t, planner.StepSucceeded, s.Status)
+			case planner.WaitForGroupProcessing:
+				assert.Equal(t, planner.StepFailed, s.Status)
+				assert.Contains(t, s.Err.Error(), "processed user u1, but the user's ENTERPRISEPACK from the group is in Error (MutuallyExclusiveViolation)")
+			case planner.RemoveGroupMember:
+				assert.Equal(t, planner.StepSkipped, s.Status, "nobody leaves the old group")
+			}
+		}
+		assert.Len(t, m.writesTo("u1"), 1, "u1 only joined")
+	})
+	t.Run("a deleted target is drift", func(t *testing.T) {
+		m, p := aliceSwap(t)
+		m.fault = func(op, id string) error {
+			if op == "User" && id == sampletenant.Alice {
+				return &licensing.Error{Kind: licensing.UnknownUser, Message: "Resource '" + id + "' does not exist"}
+			}
+			return nil
+		}
+		res, err := planner.Apply(context.Background(), m, p, applyOpts(newTestClock())...)
+		require.Error(t, err)
+		assert.Equal(t, planner.StepDrift, res.Steps[0].Status)
+		assert.ErrorIs(t, err, licensing.Drift)
+		assert.ErrorIs(t, err, licensing.UnknownUser)
+	})
 }

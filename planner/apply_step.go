@@ -63,6 +63,11 @@ func (r *runner) runStep(ctx context.Context, s *Step) stepOutcome {
 	for attempt := 1; ; attempt++ {
 		obs, err := r.observe(ctx, s)
 		if err != nil {
+			if k := licensing.KindOf(err); calls == 0 && (k == licensing.UnknownUser || k == licensing.UnknownGroup) {
+				// The target was deleted since the plan was made.
+				err = &licensing.Error{Kind: licensing.Drift, Target: s.Target, Err: err,
+					Message: fmt.Sprintf("step %s (%s on %s): the target no longer exists; plan again", s.ID, s.Action, s.Target)}
+			}
 			return failed(err, calls)
 		}
 		if diff := r.differs(s, obs, s.Result); diff == "" {
@@ -482,9 +487,16 @@ func pathKey(st licensing.LicenseAssignmentState) string {
 	return st.SkuID.String() + "/" + g
 }
 
-// waitForGroup polls the group until Entra has processed its members.
+// waitForGroup polls the group until Entra has processed its members: licenseProcessingState
+// ProcessingComplete and, for the members the steps it waits for concern (users who joined the
+// group, members of a group whose licenses changed), the paths from the group as those steps
+// leave them — a group read just after a change may still report the previous processing as
+// complete. A member's new path in Error that the plan did not predict fails the step, so that
+// nothing depending on it (leaving the old group of a group-based move) takes service away.
+// When the tenant returns no licenseAssignmentStates for a user, only the group's state counts.
 func (r *runner) waitForGroup(ctx context.Context, s *Step) stepOutcome {
 	deadline := r.clock.Now().Add(r.cfg.processTimeout)
+	checks := r.processingChecks(s)
 	for {
 		g, err := r.readGroup(ctx, s.Group.ID)
 		if err != nil {
@@ -494,16 +506,110 @@ func (r *runner) waitForGroup(ctx context.Context, s *Step) stepOutcome {
 		if g.LicenseProcessingState != nil {
 			state = g.LicenseProcessingState.State
 		}
+		waiting := ""
 		// A group that reports no processing state has nothing queued.
-		if state == "" || state == licensing.ProcessingComplete {
-			return stepOutcome{status: StepSucceeded}
+		if state != "" && state != licensing.ProcessingComplete {
+			waiting = state
+		} else {
+			for len(checks) > 0 {
+				c := checks[0]
+				ok, err := r.memberProcessed(ctx, s, g, c)
+				if err != nil {
+					return failed(err, 0)
+				}
+				if !ok {
+					waiting = fmt.Sprintf("%s, but user %s is not processed yet", state, c.user)
+					break
+				}
+				checks = checks[1:]
+			}
+			if waiting == "" {
+				return stepOutcome{status: StepSucceeded}
+			}
 		}
 		if !r.clock.Now().Before(deadline) {
 			return failed(&licensing.Error{Kind: licensing.Transient, Target: *s.Group,
-				Message: fmt.Sprintf("step %s: group %s is still %s after %s; run again later to resume", s.ID, targetText(*s.Group), state, r.cfg.processTimeout)}, 0)
+				Message: fmt.Sprintf("step %s: group %s is still %s after %s; run again later to resume", s.ID, targetText(*s.Group), waiting, r.cfg.processTimeout)}, 0)
 		}
 		if err := r.clock.Sleep(ctx, r.cfg.pollInterval); err != nil {
 			return failed(err, 0)
 		}
 	}
+}
+
+// processingCheck is what a wait expects of one member's paths from the group.
+type processingCheck struct {
+	user     string
+	joined   bool              // the user joined: a path of every SKU the group assigns
+	present  []licensing.SkuID // SKUs the group now assigns
+	absent   []licensing.SkuID // SKUs the group no longer assigns
+	allowErr bool              // the plan predicted this member's path in error
+}
+
+func (r *runner) processingChecks(s *Step) []processingCheck {
+	var out []processingCheck
+	for _, id := range s.DependsOn {
+		d := r.plan.Steps[r.index[id]]
+		switch {
+		case d.Action == AddGroupMember && strings.EqualFold(d.Group.ID, s.Group.ID):
+			out = append(out, processingCheck{user: d.Target.ID, joined: true})
+		case d.Action == AssignLicense && d.Target.Type == licensing.TargetGroup && strings.EqualFold(d.Target.ID, s.Group.ID):
+			var present []licensing.SkuID
+			for _, a := range d.AddLicenses {
+				present = append(present, a.SkuID)
+			}
+			for _, m := range d.Members {
+				out = append(out, processingCheck{user: m.User.ID, present: present, absent: d.RemoveLicenses, allowErr: m.Error != licensing.None})
+			}
+		}
+	}
+	return out
+}
+
+// memberProcessed reports whether a member's paths from the group are as the checked step leaves them.
+func (r *runner) memberProcessed(ctx context.Context, s *Step, g *licensing.Group, c processingCheck) (bool, error) {
+	u, err := r.readUser(ctx, c.user)
+	if err != nil {
+		return false, err
+	}
+	if u.LicenseAssignmentStates == nil {
+		return true, nil
+	}
+	present := c.present
+	if c.joined {
+		if !slices.Contains(g.Members, c.user) && g.Members != nil {
+			return true, nil // the user left again; nothing to wait for
+		}
+		for _, l := range g.AssignedLicenses {
+			present = append(present, l.SkuID)
+		}
+	}
+	fromGroup := func(sku licensing.SkuID) *licensing.LicenseAssignmentState {
+		for i, st := range u.LicenseAssignmentStates {
+			if st.SkuID == sku && !st.Direct() && strings.EqualFold(*st.AssignedByGroup, s.Group.ID) {
+				return &u.LicenseAssignmentStates[i]
+			}
+		}
+		return nil
+	}
+	for _, sku := range c.absent {
+		if fromGroup(sku) != nil {
+			return false, nil
+		}
+	}
+	for _, sku := range present {
+		st := fromGroup(sku)
+		if st == nil {
+			return false, nil
+		}
+		if st.State == licensing.StateError && !c.allowErr {
+			kind, ok := licensing.ParseKind(st.Error)
+			if !ok || !kind.IsEntraError() {
+				kind = licensing.Other
+			}
+			return false, &licensing.Error{Kind: kind, Target: licensing.Target{Type: licensing.TargetUser, ID: u.ID, Name: u.UserPrincipalName}, SkuID: sku,
+				Message: fmt.Sprintf("step %s: group %s processed user %s, but the user's %s from the group is in Error (%s), which the plan did not predict", s.ID, targetText(*s.Group), u.ID, r.plan.skuName(sku), st.Error)}
+		}
+	}
+	return true, nil
 }
