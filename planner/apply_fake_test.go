@@ -221,17 +221,17 @@ type writeCounter struct {
 	planner.Tenant
 	mu     sync.Mutex
 	writes []string
-	after  func()
+	after  func(n int) // called with the number of writes so far
 }
 
 func (w *writeCounter) did(op, id string, err error) error {
 	if err == nil {
 		w.mu.Lock()
 		w.writes = append(w.writes, op+" "+id)
-		f := w.after
+		f, n := w.after, len(w.writes)
 		w.mu.Unlock()
 		if f != nil {
-			f()
+			f(n)
 		}
 	}
 	return err
@@ -278,8 +278,8 @@ func TestApplyOnFakeResumesAfterACrashAtEveryStep(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			wc := &writeCounter{Tenant: ft}
-			wc.after = func() {
-				if len(wc.writes) == k {
+			wc.after = func(n int) {
+				if n == k {
 					cancel()
 				}
 			}
