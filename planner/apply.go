@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -124,8 +125,9 @@ func Apply(ctx context.Context, tenant Tenant, plan *Plan, opts ...ApplyOption) 
 		}
 	}
 	if resume != nil {
+		done := resume.done()
 		for i, s := range plan.Steps {
-			if st, ok := resume.doneStatus(s.ID); ok {
+			if st, ok := done[s.ID]; ok {
 				res.Steps[i].Status = st
 				res.Steps[i].Resumed = true
 				r.done++
@@ -628,40 +630,61 @@ type stepDone struct {
 	out stepOutcome
 }
 
-// runWave runs the steps of one wave (indexes into the plan) as their dependencies allow.
+// runWave runs the steps of one wave (indexes into the plan, ascending) as their dependencies
+// allow. Ready steps start in plan order; the work per finished step is proportional to its
+// dependents, so that waves of a million steps schedule in linear time.
 func (r *runner) runWave(ctx context.Context, wave int, steps []int) {
+	inWave := make(map[int]bool, len(steps))
+	for _, i := range steps {
+		inWave[i] = true
+	}
+	waitingDeps := make(map[int]int, len(steps)) // pending step → dependencies not yet succeeded
+	ready := &indexHeap{}
+	for _, i := range steps {
+		if r.res.Steps[i].Status != StepPending {
+			continue
+		}
+		n := 0
+		for _, d := range r.plan.Steps[i].DependsOn {
+			if !r.res.Steps[r.index[d]].Status.OK() {
+				n++
+			}
+		}
+		waitingDeps[i] = n
+		if n == 0 {
+			heap.Push(ready, i)
+		}
+	}
+	onTarget := map[string][]int{} // ready steps waiting for their target to be free
 	results := make(chan stepDone)
 	running := 0
 	for {
-		r.settle(steps)
 		if r.stopped == nil && ctx.Err() != nil {
 			r.stopped = ctx.Err()
 		}
-		if r.stopped == nil {
-			for _, i := range steps {
-				if running >= r.cfg.concurrency {
-					break
-				}
-				if r.res.Steps[i].Status != StepPending || !r.ready(i) {
-					continue
-				}
-				s := r.plan.Steps[i]
-				key := string(s.Target.Type) + ":" + s.Target.ID
-				if r.busy[key] {
-					continue
-				}
-				if err := r.journal.write(JournalEntry{Event: EventStarted, Step: s.ID, Action: s.Action.String(), Target: s.Target.ID}); err != nil {
-					r.stopped = fmt.Errorf("writing the journal: %w", err)
-					break
-				}
-				r.busy[key] = true
-				r.res.Steps[i].Status = StepRunning
-				r.res.Steps[i].Started = r.clock.Now()
-				r.report(i, nil)
-				r.log.Info("apply: step started", "step", s.ID, "action", s.Action.String(), "target", s.Target.ID, "wave", wave)
-				running++
-				go func(i int) { results <- stepDone{i, r.runStep(ctx, r.plan.Steps[i])} }(i)
+		for r.stopped == nil && running < r.cfg.concurrency && ready.Len() > 0 {
+			i := heap.Pop(ready).(int)
+			if r.res.Steps[i].Status != StepPending {
+				continue
 			}
+			s := r.plan.Steps[i]
+			key := targetKey(s)
+			if r.busy[key] {
+				onTarget[key] = append(onTarget[key], i)
+				continue
+			}
+			if err := r.journal.write(JournalEntry{Event: EventStarted, Step: s.ID, Action: s.Action.String(), Target: s.Target.ID}); err != nil {
+				r.stopped = fmt.Errorf("writing the journal: %w", err)
+				heap.Push(ready, i)
+				break
+			}
+			r.busy[key] = true
+			r.res.Steps[i].Status = StepRunning
+			r.res.Steps[i].Started = r.clock.Now()
+			r.report(i, nil)
+			r.log.Info("apply: step started", "step", s.ID, "action", s.Action.String(), "target", s.Target.ID, "wave", wave)
+			running++
+			go func(i int) { results <- stepDone{i, r.runStep(ctx, r.plan.Steps[i])} }(i)
 		}
 		if running == 0 {
 			break
@@ -669,8 +692,24 @@ func (r *runner) runWave(ctx context.Context, wave int, steps []int) {
 		d := <-results
 		running--
 		s := r.plan.Steps[d.i]
-		delete(r.busy, string(s.Target.Type)+":"+s.Target.ID)
+		key := targetKey(s)
+		delete(r.busy, key)
+		for _, j := range onTarget[key] {
+			heap.Push(ready, j)
+		}
+		delete(onTarget, key)
 		r.finish(d.i, d.out)
+		if d.out.status.OK() {
+			for _, j := range r.dependents[d.i] {
+				if inWave[j] && r.res.Steps[j].Status == StepPending {
+					if waitingDeps[j]--; waitingDeps[j] == 0 {
+						heap.Push(ready, j)
+					}
+				}
+			}
+		} else {
+			r.skipDependents(d.i)
+		}
 		if d.out.status == StepDrift && r.cfg.stopOnDrift && r.stopped == nil {
 			r.stopped = fmt.Errorf("step %s drifted (WithStopOnDrift): %w", s.ID, d.out.err)
 		}
@@ -684,36 +723,36 @@ func (r *runner) runWave(ctx context.Context, wave int, steps []int) {
 	}
 }
 
-// ready reports whether every dependency of step i succeeded.
-func (r *runner) ready(i int) bool {
-	for _, d := range r.plan.Steps[i].DependsOn {
-		if !r.res.Steps[r.index[d]].Status.OK() {
-			return false
-		}
-	}
-	return true
-}
+func targetKey(s *Step) string { return string(s.Target.Type) + ":" + strings.ToLower(s.Target.ID) }
 
-// settle skips the pending steps of the wave whose dependencies failed, until nothing changes.
-func (r *runner) settle(steps []int) {
-	for changed := true; changed; {
-		changed = false
-		for _, i := range steps {
-			if r.res.Steps[i].Status != StepPending {
+// skipDependents skips the pending steps that depend, directly or not, on step i, which did not succeed.
+func (r *runner) skipDependents(i int) {
+	queue := []int{i}
+	for len(queue) > 0 {
+		k := queue[0]
+		queue = queue[1:]
+		for _, j := range r.dependents[k] {
+			if r.res.Steps[j].Status != StepPending {
 				continue
 			}
-			for _, d := range r.plan.Steps[i].DependsOn {
-				switch st := r.res.Steps[r.index[d]].Status; st {
-				case StepFailed, StepSkipped, StepDrift:
-					r.skip(i, fmt.Sprintf("step %s it depends on did not succeed (%s)", d, st))
-					changed = true
-				}
-				if r.res.Steps[i].Status != StepPending {
-					break
-				}
-			}
+			r.skip(j, fmt.Sprintf("step %s it depends on did not succeed (%s)", r.plan.Steps[k].ID, r.res.Steps[k].Status))
+			queue = append(queue, j)
 		}
 	}
+}
+
+// indexHeap is a min-heap of step indexes: ready steps start in plan order.
+type indexHeap []int
+
+func (h indexHeap) Len() int           { return len(h) }
+func (h indexHeap) Less(a, b int) bool { return h[a] < h[b] }
+func (h indexHeap) Swap(a, b int)      { h[a], h[b] = h[b], h[a] }
+func (h *indexHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *indexHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 func (r *runner) skip(i int, reason string) {

@@ -163,35 +163,32 @@ func (j *Journal) matches(tenantID, hash string) error {
 	return nil
 }
 
-// doneStatus returns how the journal's last word on the step left it, when that is success.
-func (j *Journal) doneStatus(id string) (StepStatus, bool) {
-	st, ok := StepStatus(0), false
+// done maps the steps whose last word in the journal is success to their status.
+func (j *Journal) done() map[string]StepStatus {
+	out := map[string]StepStatus{}
 	for _, e := range j.Entries {
-		if e.Step != id {
-			continue
-		}
 		switch e.Event {
 		case EventSucceeded:
-			st, ok = parseStepStatus(e.Status)
+			if st, ok := parseStepStatus(e.Status); ok {
+				out[e.Step] = st
+			}
 		case EventStarted, EventFailed, EventSkipped:
-			// A later run re-checked the step (it found the target changed?) or it is in doubt.
-			ok = false
+			// Started again after a success (by another run) or failed: in doubt.
+			delete(out, e.Step)
 		}
 	}
-	return st, ok
+	return out
 }
 
 // Done returns the ids of the steps the journal records as succeeded or already done, which a
-// resumed run neither repeats nor reads.
+// resumed run neither repeats nor reads, in the order they first appear.
 func (j *Journal) Done() []string {
+	done := j.done()
 	var out []string
-	seen := map[string]bool{}
 	for _, e := range j.Entries {
-		if e.Step != "" && !seen[e.Step] {
-			seen[e.Step] = true
-			if _, ok := j.doneStatus(e.Step); ok {
-				out = append(out, e.Step)
-			}
+		if _, ok := done[e.Step]; ok && e.Step != "" {
+			out = append(out, e.Step)
+			delete(done, e.Step)
 		}
 	}
 	return out
