@@ -337,6 +337,9 @@ type ApplyResult struct {
 	Steps []StepResult
 	// The number of steps per status.
 	Succeeded, AlreadyDone, Failed, Skipped, Drift int
+	// Resumed is the number of steps the journal recorded as done (counted in Succeeded or
+	// AlreadyDone): this run neither read nor called anything for them.
+	Resumed int
 	// Stopped says why the run stopped before reaching every step (the context was cancelled,
 	// the journal could not be written, a drift with WithStopOnDrift), or nil.
 	Stopped error
@@ -353,8 +356,11 @@ func (r *ApplyResult) Step(id string) (*StepResult, bool) {
 }
 
 func (r *ApplyResult) count() {
-	r.Succeeded, r.AlreadyDone, r.Failed, r.Skipped, r.Drift = 0, 0, 0, 0, 0
+	r.Succeeded, r.AlreadyDone, r.Failed, r.Skipped, r.Drift, r.Resumed = 0, 0, 0, 0, 0, 0
 	for _, s := range r.Steps {
+		if s.Resumed {
+			r.Resumed++
+		}
 		switch s.Status {
 		case StepSucceeded:
 			r.Succeeded++
@@ -376,7 +382,7 @@ func (r *ApplyResult) OK() bool {
 }
 
 // Summary describes the run in one line, e.g. "15 steps: 12 succeeded, 1 already done, 1 drift
-// (s2), 1 skipped (s4)".
+// (s2), 1 skipped (s4)" or "3 steps: 3 succeeded (3 done earlier, per the journal)".
 func (r *ApplyResult) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d steps: %d succeeded", len(r.Steps), r.Succeeded)
@@ -402,6 +408,9 @@ func (r *ApplyResult) Summary() string {
 		}
 	}
 	part(r.AlreadyDone, "already done", StepAlreadyDone)
+	if r.Resumed > 0 {
+		fmt.Fprintf(&b, " (%d done earlier, per the journal)", r.Resumed)
+	}
 	part(r.Drift, "drift", StepDrift)
 	part(r.Failed, "failed", StepFailed)
 	part(r.Skipped, "skipped", StepSkipped)
