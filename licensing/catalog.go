@@ -80,6 +80,9 @@ func (c *Catalog) AddPlan(p ServicePlan) *ServicePlan {
 			have.DisplayName = p.DisplayName
 			c.indexName(c.planByName, p.DisplayName, i)
 		}
+		for _, a := range p.Aliases {
+			c.AddPlan(ServicePlan{ID: p.ID, Name: a})
+		}
 		return have
 	}
 	np := &ServicePlan{ID: p.ID, Name: p.Name, DisplayName: p.DisplayName, index: len(c.plans)}

@@ -1,0 +1,68 @@
+// Package licensing is the domain of licenseplan: Microsoft 365 / Entra ID SKUs and service
+// plans, the rules Entra enforces when it assigns them, a tenant's assignment paths and the
+// licensing they add up to, and a prediction of what Entra would do with a change.
+//
+// The package is pure and deterministic: no network, no clock, no context, no I/O beyond the
+// io.Reader and io.Writer it is given. The same input gives the same output, byte for byte.
+//
+// # A short tour
+//
+// Identifiers. [SkuID] and [PlanID] are 16-byte GUIDs. [ParseSkuID] and [ParsePlanID] accept
+// only the canonical 8-4-4-4-12 form (any case) and print it lower-case; they read and write
+// JSON as strings.
+//
+// Catalog. A [Catalog] resolves SKUs and service plans by id or by name:
+// [Catalog.LookupSku] takes a skuId, a skuPartNumber ("ENTERPRISEPACK") or a product name
+// ("Office 365 E3"); [Catalog.LookupPlan] a servicePlanId, a servicePlanName or a friendly name.
+// An unknown name is an [UnknownSku] or [UnknownServicePlan] error that suggests the closest
+// names ("ENTERPRISEPAK" → did you mean "ENTERPRISEPACK"?). [ReadCatalogCSV] reads Microsoft's
+// "Product names and service plan identifiers for licensing" CSV with its quirks (byte-order
+// mark, CRLF, non-breaking spaces inside GUIDs, duplicate rows, one plan id under two names).
+// A tenant's own catalog comes from its subscribedSkus ([Snapshot.Catalog]);
+// [Catalog.Enrich] adds Microsoft's names to it without changing what the tenant's SKUs contain.
+//
+// Rules. [Rules] (the rules/v1 format) are data with a source and a date: service plans that
+// may not be enabled together from different SKUs (Microsoft's table), Exchange Online plans
+// that may stack since January 2023, add-on prerequisites (Workplace Analytics needs Exchange
+// Online, Audio Conferencing needs Skype for Business Online, Office for the web needs
+// SharePoint), usage-location limits, and services offered at several levels (for telling a
+// swap from a loss). [DefaultRules] returns the embedded set; [ReadRules] reads a file that
+// extends it ([Rules.Extend], with Disable) or replaces it (replaceDefaults). [Rules.Compile]
+// turns rules into a [RuleIndex] over a catalog, whose [RuleIndex.ServiceLoss] says which plans
+// a change would really take away.
+//
+// Snapshot. A [Snapshot] is a tenant in the tenant/v1 format: Graph's subscribedSkus, users
+// (assignedLicenses, licenseAssignmentStates, usageLocation) and licensed groups with their
+// members, under Graph's own field names so that an export loads unchanged. [ReadSnapshot]
+// validates it, naming the user, group or field at fault; [Snapshot.WriteJSON] writes one line
+// per SKU, user and group, byte-stable.
+//
+// State. [NewState] compiles a snapshot into a [State]: each user's assignment paths
+// ([State.Paths]: direct, or one per licensed group, each Active or in Error with Entra's
+// reason), their effective licensing ([State.Effective]: the union of the plans enabled by the
+// active paths, and assignedLicenses' disabledPlans as the plans disabled on every active
+// path), and seats ([State.Subscriptions]: one seat per user per SKU, however many paths).
+// Group paths the snapshot does not report are evaluated as Entra's group processing would.
+//
+// Predict and Apply. A [Change] is one Entra call: assignLicense for a user (atomic: every add
+// and remove, or nothing) or a group (processed per member: all of the group's SKUs, or every
+// path from the group in Error), adding or removing a member, setting a usage location, or
+// reprocessing a user. [State.Predict] returns the [Outcome] without changing the state:
+// whether Entra would refuse the call (Refused, with Violations), the users whose plans change
+// (before and after), seats before and after, and group paths converted to direct assignments
+// because a remaining plan depended on them. [State.Apply] makes the change when Entra would
+// accept it; a refused change leaves the state exactly as it was. [State.Clone] gives an
+// independent copy to explore alternatives on.
+//
+// Errors. There is one error type, [*Error], with a [Kind]. The first kinds are Entra's own
+// error names ([CountViolation], [MutuallyExclusiveViolation], [DependencyViolation],
+// [ProhibitedInUsageLocationViolation], [UniquenessViolation], [Other]); the rest are this
+// library's ([ServiceLoss], [InheritedLicense], [UnknownSku], [InvalidInput], …). A Kind is
+// itself an error target:
+//
+//	if errors.Is(outcome.Err(), licensing.CountViolation) {
+//		// buy seats, or free some and reprocess
+//	}
+//
+// Kinds print as the names plan/v1 uses ("CountViolation") and never change once released.
+package licensing
