@@ -560,8 +560,21 @@ func (t *txn) assignGroup(c Change) {
 	}
 	t.groupLic[g] = next
 	for _, u := range t.getMembers(g) {
+		before := s.enabledOf(t.getPaths(u))
 		t.removeGroupPaths(u, g, func(p path) bool { return slices.Contains(removes, p.sub) })
 		t.processMember(u, g)
+		// Plans the group now disables may be what another of the member's plans needs.
+		was := map[PlanID]bool{}
+		for _, m := range s.rules.MissingPrerequisites(before) {
+			was[m.Plan] = true
+		}
+		for _, m := range s.rules.MissingPrerequisites(s.enabledOf(t.getPaths(u))) {
+			if !was[m.Plan] {
+				ut := s.UserTarget(int(u))
+				t.violations = append(t.violations, &Error{Kind: DependencyViolation, Target: ut, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
+					Message: fmt.Sprintf("%s: after the change to group %s, %s needs one of %s enabled (rule %q)", ut, target.Name, s.cat.PlanName(m.Plan), t.planNames(m.AnyOf), m.Rule.Name)})
+			}
+		}
 	}
 }
 
@@ -596,11 +609,14 @@ func (t *txn) removeGroupPaths(u, g int32, match func(path) bool) {
 				if !p.state.Enables() || !s.subs[p.sub].Sku.plans.Minus(p.disabled).Intersects(need) {
 					continue
 				}
-				if slices.ContainsFunc(keep, func(k path) bool { return k.direct() && k.sub == p.sub }) {
-					continue
-				}
 				t.converted = append(t.converted, Conversion{User: int(u), Sku: s.subs[p.sub].Sku.ID, Group: s.groups[g].g.ID})
-				keep = append(keep, path{sub: p.sub, group: -1, state: PathActive, disabled: p.disabled})
+				if k := slices.IndexFunc(keep, func(k path) bool { return k.direct() && k.sub == p.sub }); k >= 0 {
+					// A direct path of the SKU exists: it is widened to enable what the group path enabled.
+					keep[k].disabled = keep[k].disabled.Intersect(p.disabled)
+					keep[k].state = PathActive
+				} else {
+					keep = append(keep, path{sub: p.sub, group: -1, state: PathActive, disabled: p.disabled})
+				}
 				gone = slices.Delete(gone, i, i+1)
 				changed = true
 				break
@@ -794,6 +810,8 @@ func (t *txn) setUsageLocation(c Change) {
 	if t.paths.set(u, ps) {
 		t.touched = append(t.touched, u)
 	}
+	// A new usage location may resolve a group path in error (e.g. a prohibited plan, or no location).
+	t.reprocess(u)
 }
 
 func (t *txn) reprocess(u int32) {

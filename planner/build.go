@@ -48,6 +48,16 @@ func Build(st *licensing.State, d *Desired) *Plan {
 // in) and numbers them s1, s2, … in that order, so a plan reads top to bottom as it runs.
 func (b *builder) orderByWave() {
 	steps := b.plan.Steps
+	// A step runs no earlier than the latest wave of the steps it depends on (a user's group
+	// leave after their migration removal belongs to the migration's wave). Dependencies are
+	// always planned before their dependents, so one pass in planning order settles it.
+	wave := make(map[string]int, len(steps))
+	for _, s := range steps {
+		for _, d := range s.DependsOn {
+			s.Wave = max(s.Wave, wave[d])
+		}
+		wave[s.ID] = s.Wave
+	}
 	slices.SortStableFunc(steps, func(x, y *Step) int { return x.Wave - y.Wave })
 	rename := make(map[string]string, len(steps))
 	for i, s := range steps {
@@ -380,6 +390,11 @@ func (b *builder) memberErrors(g int) map[string]licensing.Kind {
 
 // groupImpact records what a group step does to members: their plans, new path errors and service loss.
 func (b *builder) groupImpact(step *Step, g int, o *licensing.Outcome, beforeErr map[string]licensing.Kind) {
+	for _, c := range o.Converted {
+		t := b.w.UserTarget(c.User)
+		b.problem(Problem{Kind: licensing.DependencyViolation, Severity: SeverityError, Target: t, SkuID: c.Sku, Step: step.ID,
+			Message: fmt.Sprintf("%s: the change to group %s would convert %s to a direct assignment, because a remaining plan depends on it", t, b.w.Group(g).DisplayName, b.cat.SkuName(c.Sku))})
+	}
 	errs := map[string]licensing.Kind{}
 	for _, v := range o.Violations {
 		errs[v.Target.ID] = v.Kind
@@ -435,6 +450,21 @@ func (b *builder) wait(g int, after ...string) string {
 	return s.ID
 }
 
+// deps returns what a step of user u must wait for: the user's earlier steps, and the
+// processing of every group the user is a member of that this plan changes (so that the
+// tenant goes through the states the plan predicted, in the same order).
+func (b *builder) deps(u int) []string {
+	out := slices.Clone(b.userSteps[u])
+	if len(b.waits) > 0 {
+		for _, g := range b.w.UserGroups(u) {
+			if w, ok := b.waits[g]; ok && !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
 func (b *builder) depends(u int, id string) {
 	if b.userSteps == nil {
 		b.userSteps = map[int][]string{}
@@ -448,7 +478,7 @@ func (b *builder) usageLocationSteps() {
 			continue
 		}
 		target := b.w.UserTarget(u)
-		step := b.add(&Step{Action: SetUsageLocation, Target: target, UsageLocation: t.usage,
+		step := b.add(&Step{Action: SetUsageLocation, Target: target, UsageLocation: t.usage, DependsOn: b.deps(u),
 			Reason: fmt.Sprintf("set usage location %s (%s)", t.usage, t.usageFrom), Expect: Expectation{UsageLocation: b.w.UsageLocation(u)}})
 		if before := b.w.UsageLocation(u); before != "" {
 			step.Reason = fmt.Sprintf("change usage location %s → %s (%s)", before, t.usage, t.usageFrom)
@@ -476,7 +506,7 @@ func (b *builder) joinSteps() {
 			}
 			target := b.w.UserTarget(u)
 			gt := b.w.GroupTarget(g)
-			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt, DependsOn: slices.Clone(b.userSteps[u]),
+			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
 				Reason: fmt.Sprintf("join licensed group %s (%s)", gt.Name, t.from), Expect: Expectation{Member: false}, Result: Expectation{Member: true}})
 			if w, ok := b.waits[g]; ok {
 				step.DependsOn = append(step.DependsOn, w)
@@ -644,7 +674,7 @@ func (b *builder) planNames(ids []licensing.PlanID) []string {
 }
 
 func (b *builder) applyUser(u int, step *Step) *Step {
-	step.DependsOn = dedupe(append(slices.Clone(b.userSteps[u]), step.DependsOn...))
+	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
 	step.Expect.DirectLicenses = b.directAssigned(u)
 	b.add(step)
 	before := b.w.EnabledPlans(u)
@@ -816,7 +846,7 @@ func (b *builder) reprocessSteps() {
 		if len(o.Users) == 0 {
 			continue
 		}
-		deps := slices.Clone(b.userSteps[u])
+		deps := b.deps(u)
 		for _, p := range b.w.Paths(u) {
 			if p.State == licensing.PathError && p.Error == licensing.CountViolation {
 				deps = append(deps, b.releasers[p.Sku]...)
@@ -843,7 +873,7 @@ func (b *builder) leaveSteps() {
 			}
 			target := b.w.UserTarget(u)
 			gt := b.w.GroupTarget(g)
-			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt, DependsOn: slices.Clone(b.userSteps[u]),
+			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
 				Reason: fmt.Sprintf("leave licensed group %s (%s)", gt.Name, t.from), Expect: Expectation{Member: true}, Result: Expectation{Member: false}})
 			before := b.w.EnabledPlans(u)
 			o := b.w.Apply(licensing.Change{Kind: licensing.RemoveGroupMember, User: target.ID, Group: gt.ID})
@@ -854,8 +884,8 @@ func (b *builder) leaveSteps() {
 			after := b.w.EnabledPlans(u)
 			step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
 			for _, c := range o.Converted {
-				b.problem(Problem{Kind: licensing.DependencyViolation, Severity: SeverityWarning, Target: target, SkuID: c.Sku, Step: step.ID,
-					Message: fmt.Sprintf("%s: leaving %s converts %s to a direct assignment because a remaining plan depends on it", target, gt.Name, b.cat.SkuName(c.Sku))})
+				b.problem(Problem{Kind: licensing.DependencyViolation, Severity: SeverityError, Target: target, SkuID: c.Sku, Step: step.ID,
+					Message: fmt.Sprintf("%s: leaving %s would convert %s to a direct assignment, because a remaining plan depends on it; give the user the prerequisite another way or drop the dependent plan", target, gt.Name, b.cat.SkuName(c.Sku))})
 			}
 			b.serviceLoss(step, target, before, after)
 			b.depends(u, step.ID)
