@@ -30,7 +30,9 @@ import (
 //
 // Each step is guarded by a precondition: Apply reads the target and compares it with
 // step.Expect and step.Result. A target already at Result is done without a call (an
-// interrupted run can simply be run again); a target at neither is drift, and the step is
+// interrupted run can simply be run again), and so is one already at the Result of a later step
+// that depends on it and changes the same thing (the removal after a make-before-break add); a
+// target at neither is drift, and the step is
 // refused with a *licensing.Error of kind Drift naming what differs, since acting on a state the
 // plan did not foresee could take services away. A step that gives a user a SKU they do not yet
 // hold also needs a free seat (prepaidUnits.enabled − consumedUnits, read once per wave and kept

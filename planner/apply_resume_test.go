@@ -328,3 +328,30 @@ func TestReadJournalRefusesMalformedJournals(t *testing.T) {
 		assert.Equal(t, []string{"s1", "s4"}, j.Done())
 	})
 }
+
+// failingWriter fails every write after the first n.
+type failingWriter struct{ n int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if f.n == 0 {
+		return 0, fmt.Errorf("disk full")
+	}
+	f.n--
+	return len(p), nil
+}
+
+func TestApplyStopsWhenTheJournalCannotBeWritten(t *testing.T) {
+	m := newMemTenant(t, sampletenant.Snapshot())
+	p := buildPlan(t, m, storiesDesired(t))
+	// begin, started s1, succeeded s1, started s2 — then the disk is full.
+	res, err := planner.Apply(context.Background(), m, p, applyOpts(newTestClock(), planner.WithConcurrency(1), planner.WithJournal(&failingWriter{n: 4}))...)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "writing the journal: disk full")
+	require.Error(t, res.Stopped)
+	assert.Len(t, m.allWrites(), 2, "no step starts once its start cannot be journaled")
+	assert.Equal(t, len(p.Steps)-2, res.Skipped)
+
+	_, err = planner.Apply(context.Background(), m, p, applyOpts(newTestClock(), planner.WithJournal(&failingWriter{n: 0}))...)
+	require.Error(t, err)
+	assert.Len(t, m.allWrites(), 2, "nothing is written to a tenant without a journal to say so")
+}
