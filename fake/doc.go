@@ -111,6 +111,7 @@
 //
 // # Endpoints (under /v1.0)
 //
+//	GET    /organization              the tenant's id and countryLetterCode (its default usage location)
 //	GET    /subscribedSkus, /subscribedSkus/{id}
 //	GET    /users                     $select $top $count $filter, @odata.nextLink
 //	GET    /users/{id | userPrincipalName}          PATCH (usageLocation, displayName, department, jobTitle, accountEnabled): 204

@@ -8,6 +8,24 @@ import (
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
+// listOrganization is GET /organization: the one organization of the tenant, with its id and
+// countryLetterCode (the tenant's default usage location). Other organization properties are
+// not modelled; $select may name id and countryLetterCode, anything else is answered as null
+// like a property the organization does not have set.
+func (s *server) listOrganization(r *http.Request) response {
+	if _, qerr := parseQuery(r); qerr != nil {
+		return s.fail(r, qerr)
+	}
+	s.t.lock()
+	id, country := s.t.tenantID, s.t.defaultLoc
+	s.t.mu.Unlock()
+	o := object{"id": id, "countryLetterCode": nil}
+	if country != "" {
+		o["countryLetterCode"] = country
+	}
+	return collection(r, "organization", []object{o}, nil, "")
+}
+
 
 // GET /subscribedSkus and /subscribedSkus/{id}
 func (s *server) listSkus(r *http.Request, id string) response {

@@ -204,6 +204,10 @@ func (s *server) route(r *http.Request, segs []string, body []byte) response {
 		return h()
 	}
 	switch segs[0] {
+	case "organization":
+		if len(segs) == 1 {
+			return method(http.MethodGet, func() response { return s.listOrganization(r) })
+		}
 	case "subscribedSkus":
 		switch len(segs) {
 		case 1:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -19,6 +20,9 @@ type Server struct {
 
 	srv  *http.Server
 	done chan error
+
+	mu    sync.Mutex
+	fresh map[net.Conn]bool // connections accepted that have not yet sent a request
 }
 
 // StartServer serves the tenant on a free loopback port (127.0.0.1:0) until Close, like
@@ -36,19 +40,45 @@ func Listen(addr string, t *Tenant, opts ...ServerOption) (*Server, error) {
 	s := &Server{
 		Addr:   ln.Addr().String(),
 		Tenant: t,
-		srv:    &http.Server{Handler: NewServer(t, opts...), ReadHeaderTimeout: 10 * time.Second},
 		done:   make(chan error, 1),
+		fresh:  map[net.Conn]bool{},
 	}
+	s.srv = &http.Server{Handler: NewServer(t, opts...), ReadHeaderTimeout: 10 * time.Second, ConnState: s.track}
 	s.URL = "http://" + s.Addr + "/v1.0"
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
 }
 
-// Close stops the server, letting requests in flight finish for up to five seconds.
+// track remembers the connections that have not sent a request yet. http.Server.Shutdown
+// counts such a connection as busy for its first five seconds, so a client that opened a
+// connection it never used (an HTTP client dialling ahead, a connection pool) would hold
+// Close for that long.
+func (s *Server) track(c net.Conn, st http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st == http.StateNew {
+		s.fresh[c] = true
+	} else {
+		delete(s.fresh, c)
+	}
+}
+
+// Close stops the server: it closes idle connections and connections that never carried a
+// request at once, and lets requests in flight finish for up to five seconds.
 func (s *Server) Close() error {
+	s.srv.SetKeepAlivesEnabled(false)
+	s.mu.Lock()
+	for c := range s.fresh {
+		c.Close()
+		delete(s.fresh, c)
+	}
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.srv.Close()
+	}
 	if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}

@@ -81,9 +81,8 @@ func TestFakeSnapshotEqualsTheFakesState(t *testing.T) {
 	require.NoError(t, err)
 	want := fakeState(t, srv)
 
-	// The fake serves no GET /organization, so the default usage location is not readable.
-	assert.Equal(t, "", got.DefaultUsageLocation)
-	got.DefaultUsageLocation = want.DefaultUsageLocation
+	// The default usage location comes from GET /organization's countryLetterCode.
+	assert.Equal(t, "US", got.DefaultUsageLocation)
 	assert.Equal(t, sampletenant.TenantID, got.TenantID, "from subscribedSku.id")
 	require.NoError(t, got.Validate())
 	assert.Equal(t, canonical(t, want), canonical(t, got))
