@@ -8,6 +8,7 @@ import (
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
+
 // listOrganization is GET /organization: the one organization of the tenant, with its id and
 // countryLetterCode (the tenant's default usage location). Other organization properties are
 // not modelled; $select may name id and countryLetterCode, anything else is answered as null
@@ -25,7 +26,6 @@ func (s *server) listOrganization(r *http.Request) response {
 	}
 	return collection(r, "organization", []object{o}, nil, "")
 }
-
 
 // GET /subscribedSkus and /subscribedSkus/{id}
 func (s *server) listSkus(r *http.Request, id string) response {
