@@ -503,12 +503,13 @@ func (t *txn) conflictError(target Target, c Conflict) *Error {
 
 // checkDependencies refuses when a plan enabled after has lost every prerequisite it had before.
 func (t *txn) checkDependencies(target Target, before, after PlanSet, kind Kind) {
-	was := map[PlanID]bool{}
-	for _, m := range t.s.rules.MissingPrerequisites(before) {
-		was[m.Plan] = true
+	missing := t.s.rules.MissingPrerequisites(after)
+	if len(missing) == 0 {
+		return
 	}
-	for _, m := range t.s.rules.MissingPrerequisites(after) {
-		if was[m.Plan] {
+	was := t.s.rules.MissingPrerequisites(before)
+	for _, m := range missing {
+		if slices.ContainsFunc(was, func(w MissingPrerequisite) bool { return w.Plan == m.Plan }) {
 			continue
 		}
 		t.refuse(&Error{Kind: kind, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),

@@ -361,6 +361,20 @@ func (ri *RuleIndex) Conflicts(bySku []SkuPlans) []Conflict {
 	return out
 }
 
+// MayConflict reports whether some exclusion rule has plans in both a and b: a cheap
+// necessary condition for Conflicts to find a pair between two SKUs.
+func (ri *RuleIndex) MayConflict(a, b PlanSet) bool {
+	if !a.Intersects(ri.allExcl) || !b.Intersects(ri.allExcl) {
+		return false
+	}
+	for _, ex := range ri.excl {
+		if a.Intersects(ex) && b.Intersects(ex) {
+			return true
+		}
+	}
+	return false
+}
+
 func (ri *RuleIndex) stackable(p, q int) bool {
 	for _, s := range ri.stack {
 		if s.Has(p) && s.Has(q) {

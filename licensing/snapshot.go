@@ -163,20 +163,27 @@ func (s *Snapshot) Validate() error {
 		}
 		skuPlans[k.SkuID] = ps
 	}
-	checkLicenses := func(who string, ls []AssignedLicense) error {
-		seen := map[SkuID]bool{}
-		for _, l := range ls {
-			plans, ok := skuPlans[l.SkuID]
-			if !ok {
-				return &Error{Kind: UnknownSku, SkuID: l.SkuID, Message: fmt.Sprintf("%s: assignedLicenses has SKU %s, which is not in subscribedSkus", who, l.SkuID)}
+	// who names the document part at fault; it is only built when there is an error.
+	checkLicense := func(who func() string, l AssignedLicense) error {
+		plans, ok := skuPlans[l.SkuID]
+		if !ok {
+			return &Error{Kind: UnknownSku, SkuID: l.SkuID, Message: fmt.Sprintf("%s: assignedLicenses has SKU %s, which is not in subscribedSkus", who(), l.SkuID)}
+		}
+		for _, p := range l.DisabledPlans {
+			if !plans[p] {
+				return &Error{Kind: UnknownServicePlan, SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", who(), p, l.SkuID)}
 			}
-			if seen[l.SkuID] {
-				return errorf(InvalidInput, "%s: assignedLicenses lists SKU %s twice", who, l.SkuID)
+		}
+		return nil
+	}
+	checkLicenses := func(who func() string, ls []AssignedLicense) error {
+		for i, l := range ls {
+			if err := checkLicense(who, l); err != nil {
+				return err
 			}
-			seen[l.SkuID] = true
-			for _, p := range l.DisabledPlans {
-				if !plans[p] {
-					return &Error{Kind: UnknownServicePlan, SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", who, p, l.SkuID)}
+			for _, o := range ls[:i] {
+				if o.SkuID == l.SkuID {
+					return errorf(InvalidInput, "%s: assignedLicenses lists SKU %s twice", who(), l.SkuID)
 				}
 			}
 		}
@@ -191,20 +198,21 @@ func (s *Snapshot) Validate() error {
 			return errorf(InvalidInput, "groups[%d]: group id %s appears twice", i, g.ID)
 		}
 		groups[g.ID] = true
-		if err := checkLicenses(fmt.Sprintf("group %s (%s)", g.ID, g.DisplayName), g.AssignedLicenses); err != nil {
+		if err := checkLicenses(func() string { return fmt.Sprintf("group %s (%s)", g.ID, g.DisplayName) }, g.AssignedLicenses); err != nil {
 			return err
 		}
 	}
-	users := make(map[string]bool, len(s.Users))
+	users := make(map[string]int32, len(s.Users))
 	upns := make(map[string]string, len(s.Users))
-	for i, u := range s.Users {
+	for i := range s.Users {
+		u := &s.Users[i]
 		if u.ID == "" {
 			return errorf(InvalidInput, "users[%d] (%q) has no id", i, u.UserPrincipalName)
 		}
-		if users[u.ID] {
+		if _, dup := users[u.ID]; dup {
 			return errorf(InvalidInput, "users[%d]: user id %s appears twice", i, u.ID)
 		}
-		users[u.ID] = true
+		users[u.ID] = int32(i)
 		if u.UserPrincipalName != "" {
 			k := strings.ToLower(u.UserPrincipalName)
 			if other, dup := upns[k]; dup {
@@ -212,47 +220,51 @@ func (s *Snapshot) Validate() error {
 			}
 			upns[k] = u.ID
 		}
-		who := "user " + u.ID
-		if u.UserPrincipalName != "" {
-			who += " (" + u.UserPrincipalName + ")"
+		who := func() string {
+			if u.UserPrincipalName != "" {
+				return "user " + u.ID + " (" + u.UserPrincipalName + ")"
+			}
+			return "user " + u.ID
 		}
 		if u.UsageLocation != "" && !validCountry(u.UsageLocation) {
-			return errorf(InvalidInput, "%s: usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", who, u.UsageLocation)
+			return errorf(InvalidInput, "%s: usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", who(), u.UsageLocation)
 		}
 		if err := checkLicenses(who, u.AssignedLicenses); err != nil {
 			return err
 		}
-		direct := map[SkuID]bool{}
-		for _, st := range u.LicenseAssignmentStates {
-			if err := checkLicenses(who+" licenseAssignmentStates", []AssignedLicense{{SkuID: st.SkuID, DisabledPlans: st.DisabledPlans}}); err != nil {
+		whoStates := func() string { return who() + " licenseAssignmentStates" }
+		for k, st := range u.LicenseAssignmentStates {
+			if err := checkLicense(whoStates, AssignedLicense{SkuID: st.SkuID, DisabledPlans: st.DisabledPlans}); err != nil {
 				return err
 			}
 			if !st.Direct() && !groups[*st.AssignedByGroup] {
-				return &Error{Kind: UnknownGroup, Message: fmt.Sprintf("%s: licenseAssignmentStates names group %s, which is not in groups", who, *st.AssignedByGroup)}
+				return &Error{Kind: UnknownGroup, Message: fmt.Sprintf("%s: licenseAssignmentStates names group %s, which is not in groups", who(), *st.AssignedByGroup)}
 			}
 			if st.Direct() {
-				if direct[st.SkuID] {
-					return errorf(InvalidInput, "%s: two direct licenseAssignmentStates for SKU %s", who, st.SkuID)
+				for _, o := range u.LicenseAssignmentStates[:k] {
+					if o.Direct() && o.SkuID == st.SkuID {
+						return errorf(InvalidInput, "%s: two direct licenseAssignmentStates for SKU %s", who(), st.SkuID)
+					}
 				}
-				direct[st.SkuID] = true
 			}
 			switch st.State {
 			case StateActive, StateActiveWithError, StateDisabled, StateError, "":
 			default:
-				return errorf(InvalidInput, "%s: licenseAssignmentStates state %q is not one of Active, ActiveWithError, Disabled, Error", who, st.State)
+				return errorf(InvalidInput, "%s: licenseAssignmentStates state %q is not one of Active, ActiveWithError, Disabled, Error", who(), st.State)
 			}
 		}
 	}
-	for _, g := range s.Groups {
-		seen := make(map[string]bool, len(g.Members))
+	lastGroup := make([]int32, len(s.Users)) // 1 + the index of the last group that listed the user
+	for gi, g := range s.Groups {
 		for _, m := range g.Members {
-			if !users[m] {
+			ui, ok := users[m]
+			if !ok {
 				return &Error{Kind: UnknownUser, Target: Target{Type: TargetGroup, ID: g.ID, Name: g.DisplayName}, Message: fmt.Sprintf("group %s (%s) has member %q, which is not in users", g.ID, g.DisplayName, m)}
 			}
-			if seen[m] {
+			if lastGroup[ui] == int32(gi)+1 {
 				return errorf(InvalidInput, "group %s (%s) lists member %s twice", g.ID, g.DisplayName, m)
 			}
-			seen[m] = true
+			lastGroup[ui] = int32(gi) + 1
 		}
 	}
 	return nil

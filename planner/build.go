@@ -560,7 +560,7 @@ func (b *builder) direct(u int) []licensing.Path {
 func (b *builder) directAssigned(u int) []licensing.AssignedLicense {
 	var out []licensing.AssignedLicense
 	for _, p := range b.direct(u) {
-		out = append(out, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: b.cat.PlanIDs(p.Disabled)})
+		out = append(out, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: b.cat.PlanIDsByID(p.Disabled)})
 	}
 	slices.SortFunc(out, func(a, c licensing.AssignedLicense) int { return a.SkuID.Compare(c.SkuID) })
 	return out
@@ -619,7 +619,7 @@ func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.Sk
 	addBody := b.assigned(adds)
 	conflict := ""
 	split := false
-	if len(adds) > 0 && len(removes) > 0 {
+	if len(adds) > 0 && len(removes) > 0 && (b.d.Options.MakeBeforeBreak || b.mayConflict(adds, removes)) {
 		o := b.w.Predict(licensing.Change{Kind: licensing.AssignUserLicenses, User: target.ID, AddLicenses: addBody})
 		for _, v := range o.Violations {
 			if v.Kind == licensing.MutuallyExclusiveViolation {
@@ -658,6 +658,20 @@ func dedupe(ids []string) []string {
 	return out
 }
 
+// mayConflict reports whether an added and a removed SKU have plans in one exclusion set: only
+// then can adding before removing conflict (a cheap test that spares a prediction per user).
+func (b *builder) mayConflict(adds []licTarget, removes []licensing.SkuID) bool {
+	for _, a := range adds {
+		on := a.sub.Sku.PlanSet().Minus(a.disabled)
+		for _, r := range removes {
+			if sku, ok := b.cat.Sku(r); ok && b.rules.MayConflict(on, sku.PlanSet()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}
@@ -677,7 +691,6 @@ func (b *builder) applyUser(u int, step *Step) *Step {
 	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
 	step.Expect.DirectLicenses = b.directAssigned(u)
 	b.add(step)
-	before := b.w.EnabledPlans(u)
 	o := b.w.Apply(licensing.Change{Kind: licensing.AssignUserLicenses, User: step.Target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: step.RemoveLicenses})
 	step.Result.DirectLicenses = b.directAssigned(u)
 	if o.Refused {
@@ -686,7 +699,10 @@ func (b *builder) applyUser(u int, step *Step) *Step {
 		}
 		return step
 	}
-	after := b.w.EnabledPlans(u)
+	var before, after licensing.PlanSet // equal (and empty) when the call changes no plan
+	if len(o.Users) > 0 {
+		before, after = o.Users[0].Before, o.Users[0].After
+	}
 	step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
 	b.serviceLoss(step, step.Target, before, after)
 	b.released(step, o)
