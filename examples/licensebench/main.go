@@ -1,0 +1,435 @@
+// Command licensebench measures the library against the performance targets of DESIGN.md §6,
+// each figure beside a naive baseline run in the same process (see naive.go), and writes
+// BENCHMARKS.md.
+//
+//	go run ./examples/licensebench [--sizes 10000,100000,1000000] [--out BENCHMARKS.md]
+//	    [--apply-users N] [--apply-seconds S] [--apply-speed F]
+//
+// For each size it generates a synthetic tenant (internal/synth), writes it to a temporary
+// tenant/v1 file and times load, state + effective plans, prediction, planning and rendering,
+// with allocated bytes and the peak heap of each phase (sampled with runtime/metrics after a
+// GC). The whole run's peak RSS is VmHWM; the library's own load → state → plan pipeline is
+// also run in a child process so that its peak RSS is not the baseline's.
+//
+// The apply benchmark runs planner.Apply through graphadapter against the fake Graph server
+// with Graph's write quota (3,000 writes per 150 s) on an accelerated clock (the fake's
+// throttle reads the tenant clock; planner.Apply's rate limiter reads the same clock).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/licenseplan/licenseplan/internal/synth"
+	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/planner"
+)
+
+// measure is one timed phase.
+type measure struct {
+	Wall      time.Duration
+	Alloc     uint64 // bytes allocated during the phase
+	PeakHeap  uint64 // peak live heap objects during the phase (sampled), including data already live
+	StartHeap uint64 // live heap at the start (after GC)
+	Ops       int    // operations in the phase (for per-op figures), 0 if one
+}
+
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// run times f after a GC, sampling the heap every 2 ms.
+func run(f func()) measure {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	start := heapObjects()
+	peak := start
+	var mu sync.Mutex
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				h := heapObjects()
+				mu.Lock()
+				peak = max(peak, h)
+				mu.Unlock()
+			}
+		}
+	}()
+	before := ms.TotalAlloc
+	t0 := time.Now()
+	f()
+	wall := time.Since(t0)
+	close(done)
+	wg.Wait()
+	runtime.ReadMemStats(&ms)
+	return measure{Wall: wall, Alloc: ms.TotalAlloc - before, PeakHeap: max(peak, heapObjects()), StartHeap: start}
+}
+
+// vmHWM reads the peak RSS of the process from /proc/self/status (0 where unavailable).
+func vmHWM() uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// sizeResult is every figure for one tenant size.
+type sizeResult struct {
+	Users                   int
+	FileBytes               int64
+	Load, NaiveLoad         measure
+	State, NaiveState       measure
+	Predict                 measure
+	Plan, NaivePlan         measure
+	RenderJSON, RenderText  measure
+	NaiveRender             measure
+	JSONBytes, TextBytes    int
+	NaiveJSONBytes          int
+	Steps, NaiveSteps       int
+	DirectUsers, NaiveUsers int
+	Agree                   bool
+	Child                   *childResult
+	ChildErr                string
+}
+
+// childResult is the library's pipeline run alone in a child process.
+type childResult struct {
+	LoadNs, StateNs, PlanNs int64
+	VmHWM                   uint64
+}
+
+func main() {
+	sizesFlag := flag.String("sizes", "10000,100000,1000000", "comma-separated tenant sizes (users)")
+	out := flag.String("out", "BENCHMARKS.md", "where to write the report")
+	applyUsers := flag.Int("apply-users", 0, "users to swap in the apply benchmark (0: enough for --apply-seconds at the quota)")
+	applySeconds := flag.Float64("apply-seconds", 30, "real seconds the apply benchmark should last at the quota")
+	applySpeed := flag.Float64("apply-speed", 10, "how much faster than real time the emulated clock runs in the apply benchmark (1: real time)")
+	applyConc := flag.Int("apply-concurrency", 20, "planner.WithConcurrency in the apply benchmark")
+	noIsolate := flag.Bool("no-isolate", false, "do not run the library's pipeline in a child process")
+	child := flag.String("child", "", "internal: run the library's load → state → plan pipeline on this tenant file and print JSON")
+	childDesired := flag.String("child-desired", "", "internal: the desired file for --child")
+	flag.Parse()
+
+	if *child != "" {
+		runChild(*child, *childDesired)
+		return
+	}
+	var sizes []int
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fatalf("bad --sizes %q", *sizesFlag)
+		}
+		sizes = append(sizes, n)
+	}
+	loadStart := loadAvg()
+	t0 := time.Now()
+	var results []*sizeResult
+	for _, n := range sizes {
+		r := benchSize(n, !*noIsolate)
+		results = append(results, r)
+	}
+	quotaRate := float64(3000) / 150
+	users := *applyUsers
+	if users <= 0 {
+		users = int(quotaRate * *applySeconds * *applySpeed)
+	}
+	fmt.Fprintf(os.Stderr, "apply: %d users at speed %gx\n", users, *applySpeed)
+	ours, err := benchApply(users, *applySpeed, *applyConc, false)
+	if err != nil {
+		fatalf("apply: %v", err)
+	}
+	naive, err := benchApply(users, *applySpeed, 1, true)
+	if err != nil {
+		fatalf("naive apply: %v", err)
+	}
+	rep := report{
+		Command: "go run ./examples/licensebench " + strings.Join(os.Args[1:], " "),
+		Sizes:   results, Apply: ours, NaiveApply: naive, Speed: *applySpeed, Concurrency: *applyConc,
+		VmHWM: vmHWM(), LoadStart: loadStart, LoadEnd: loadAvg(), Total: time.Since(t0),
+	}
+	var buf bytes.Buffer
+	rep.write(&buf)
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		fatalf("%v", err)
+	}
+	os.Stdout.Write(buf.Bytes())
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "licensebench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+type countWriter struct{ n int }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
+
+func benchSize(n int, isolate bool) *sizeResult {
+	r := &sizeResult{Users: n}
+	fmt.Fprintf(os.Stderr, "size %d: generating\n", n)
+	dir, err := os.MkdirTemp("", "licensebench")
+	if err != nil {
+		fatalf("%v", err)
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "tenant.json")
+	desiredFile := filepath.Join(dir, "desired.json")
+	var desiredJSON []byte
+	{
+		snap := synth.Tenant(synth.DefaultOptions(n))
+		desiredJSON = synth.DesiredJSON(snap)
+		f, err := os.Create(file)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		if err := snap.WriteJSON(w); err != nil {
+			fatalf("write tenant: %v", err)
+		}
+		if err := w.Flush(); err != nil {
+			fatalf("%v", err)
+		}
+		f.Close()
+		if err := os.WriteFile(desiredFile, desiredJSON, 0o644); err != nil {
+			fatalf("%v", err)
+		}
+	}
+	if fi, err := os.Stat(file); err == nil {
+		r.FileBytes = fi.Size()
+	}
+	if isolate {
+		r.Child, err = spawnChild(file, desiredFile)
+		if err != nil {
+			r.ChildErr = err.Error()
+		}
+	}
+
+	fmt.Fprintf(os.Stderr, "size %d: load\n", n)
+	var snap *licensing.Snapshot
+	r.Load = run(func() {
+		f, err := os.Open(file)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		defer f.Close()
+		if snap, err = licensing.ReadSnapshot(f); err != nil {
+			fatalf("load: %v", err)
+		}
+	})
+	r.NaiveLoad = run(func() {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		m, err := naiveLoad(data)
+		if err != nil || len(m["users"].([]any)) != n {
+			fatalf("naive load: %v", err)
+		}
+	})
+
+	fmt.Fprintf(os.Stderr, "size %d: state\n", n)
+	var st *licensing.State
+	r.State = run(func() {
+		if st, err = licensing.NewState(snap); err != nil {
+			fatalf("state: %v", err)
+		}
+		var total int
+		for i := 0; i < st.NumUsers(); i++ {
+			total += st.EnabledPlans(i).Len()
+		}
+		if total == 0 {
+			fatalf("no enabled plans")
+		}
+	})
+	r.NaiveState = run(func() {
+		m := buildNaiveModel(snap)
+		if len(m) != n {
+			fatalf("naive model: %d users", len(m))
+		}
+	})
+
+	fmt.Fprintf(os.Stderr, "size %d: predict\n", n)
+	k := min(n, 100_000)
+	add := []licensing.AssignedLicense{{SkuID: snap.SubscribedSkus[8].SkuID, DisabledPlans: []licensing.PlanID{}}}
+	r.Predict = run(func() {
+		for i := 0; i < k; i++ {
+			st.Predict(licensing.Change{Kind: licensing.AssignUserLicenses, User: st.User(i).ID, AddLicenses: add})
+		}
+	})
+	r.Predict.Ops = k
+
+	fmt.Fprintf(os.Stderr, "size %d: plan\n", n)
+	var plan *planner.Plan
+	r.Plan = run(func() {
+		d, err := planner.ReadDesired(bytes.NewReader(desiredJSON))
+		if err != nil {
+			fatalf("desired: %v", err)
+		}
+		plan = planner.Build(st, d)
+	})
+	var naive []naiveStep
+	r.NaivePlan = run(func() {
+		var d planner.Desired
+		if err := json.Unmarshal(desiredJSON, &d); err != nil {
+			fatalf("naive desired: %v", err)
+		}
+		naive = naivePlan(snap, &d)
+	})
+	r.Steps, r.NaiveSteps = len(plan.Steps), len(naive)
+	ours := directUsers(plan)
+	r.DirectUsers, r.NaiveUsers = len(ours), len(naive)
+	r.Agree = len(ours) == len(naive)
+	if r.Agree {
+		for i := range naive {
+			if naive[i].User != ours[i] && !contains(ours, naive[i].User) {
+				r.Agree = false
+				break
+			}
+		}
+	}
+
+	fmt.Fprintf(os.Stderr, "size %d: render\n", n)
+	var cw countWriter
+	r.RenderJSON = run(func() {
+		w := bufio.NewWriterSize(&cw, 1<<16)
+		if err := plan.WriteJSON(w); err != nil {
+			fatalf("render json: %v", err)
+		}
+		w.Flush()
+	})
+	r.JSONBytes = cw.n
+	cw = countWriter{}
+	r.RenderText = run(func() {
+		w := bufio.NewWriterSize(&cw, 1<<16)
+		if err := plan.WriteText(w); err != nil {
+			fatalf("render text: %v", err)
+		}
+		w.Flush()
+	})
+	r.TextBytes = cw.n
+	cw = countWriter{}
+	r.NaiveRender = run(func() {
+		enc := json.NewEncoder(&cw)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(naive); err != nil {
+			fatalf("naive render: %v", err)
+		}
+	})
+	r.NaiveJSONBytes = cw.n
+	runtime.KeepAlive(snap)
+	return r
+}
+
+func contains(sorted []string, s string) bool {
+	lo, hi := 0, len(sorted)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if sorted[m] < s {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(sorted) && sorted[lo] == s
+}
+
+func spawnChild(file, desired string) (*childResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(exe, "--child", file, "--child-desired", desired)
+	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, err
+	}
+	var c childResult
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// runChild is the library's pipeline alone: ReadSnapshot → NewState → ReadDesired + Build.
+func runChild(file, desiredFile string) {
+	t0 := time.Now()
+	f, err := os.Open(file)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	snap, err := licensing.ReadSnapshot(f)
+	f.Close()
+	if err != nil {
+		fatalf("%v", err)
+	}
+	t1 := time.Now()
+	st, err := licensing.NewState(snap)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	t2 := time.Now()
+	df, err := os.Open(desiredFile)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	d, err := planner.ReadDesired(df)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	p := planner.Build(st, d)
+	t3 := time.Now()
+	if len(p.Steps) == 0 {
+		fatalf("empty plan")
+	}
+	json.NewEncoder(io.Writer(os.Stdout)).Encode(childResult{LoadNs: t1.Sub(t0).Nanoseconds(), StateNs: t2.Sub(t1).Nanoseconds(), PlanNs: t3.Sub(t2).Nanoseconds(), VmHWM: vmHWM()})
+}
