@@ -28,7 +28,8 @@ type Sku struct {
 	index       int
 }
 
-// PlanSet returns the SKU's service plans as a set over its catalog.
+// PlanSet returns the SKU's service plans as a set over its catalog. The set is the
+// catalog's own: read it or Clone it, never Add or Remove.
 func (s *Sku) PlanSet() PlanSet { return s.plans }
 
 // Index is the SKU's position in its Catalog.

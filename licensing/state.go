@@ -461,7 +461,7 @@ func (s *State) GroupTarget(i int) Target {
 type Path struct {
 	Sku      SkuID
 	Group    string    // the assigning group's id; "" for a direct assignment
-	Disabled PlanSet   // the path's disabled plans
+	Disabled PlanSet   // the path's disabled plans (shared with the State: read it, do not Add or Remove)
 	State    PathState // Active, ActiveWithError, Disabled or Error
 	Error    Kind      // None, or why when State is Error or ActiveWithError
 }
