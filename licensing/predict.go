@@ -221,14 +221,16 @@ func (t *txn) getPaths(u int32) []path {
 func (t *txn) setPaths(u int32, ps []path) {
 	old := t.getPaths(u)
 	sortPaths(ps)
-	if t.seat == nil && !slices.Equal(seatsOf(old), seatsOf(ps)) {
+	var b1, b2 [8]int32
+	was, now := appendSeats(b1[:0], old), appendSeats(b2[:0], ps)
+	if t.seat == nil && !slices.Equal(was, now) {
 		t.seat = make([]int, len(t.s.subs))
 	}
 	if t.seat != nil {
-		for _, sub := range seatsOf(old) {
+		for _, sub := range was {
 			t.seat[sub]--
 		}
-		for _, sub := range seatsOf(ps) {
+		for _, sub := range now {
 			t.seat[sub]++
 		}
 	}
@@ -470,7 +472,7 @@ func (t *txn) assignUser(c Change) {
 	}
 	sortPaths(next)
 	before, after := s.enabledOf(old), s.enabledOf(next)
-	for _, c := range s.rules.Conflicts(s.bySku(next, nil)) {
+	for _, c := range s.conflictsOf(next) {
 		if added[c.Skus[0]] || added[c.Skus[1]] {
 			t.refuse(t.conflictError(target, c))
 		}
@@ -821,4 +823,20 @@ func (t *txn) reprocess(u int32) {
 			t.processMember(u, g)
 		}
 	}
+}
+
+// conflictsOf returns the conflicts among a user's active paths; users whose SKUs cannot
+// conflict (fewer than two with a plan in any exclusion rule) are answered without allocating.
+func (s *State) conflictsOf(ps []path) []Conflict {
+	n, last := 0, int32(-1)
+	for _, p := range ps {
+		if p.state.Enables() && p.sub != last && s.subs[p.sub].Sku.plans.Intersects(s.rules.allExcl) {
+			n++
+			last = p.sub
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	return s.rules.Conflicts(s.bySku(ps, nil))
 }

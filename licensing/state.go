@@ -302,8 +302,11 @@ func sortPaths(ps []path) {
 }
 
 // seatsOf returns the subscriptions a user consumes a seat of: those with a path not in Error.
-func seatsOf(ps []path) []int32 {
-	var out []int32
+func seatsOf(ps []path) []int32 { return appendSeats(nil, ps) }
+
+// appendSeats appends the subscriptions a user consumes a seat of to out (paths are sorted by
+// subscription).
+func appendSeats(out []int32, ps []path) []int32 {
 	for _, p := range ps {
 		if p.state != PathError && (len(out) == 0 || out[len(out)-1] != p.sub) {
 			out = append(out, p.sub)
