@@ -169,6 +169,6 @@
 // Faults is an optional layer: WithFaults on the server (matched by HTTP method and path,
 // request by request inside a $batch) or NewFaultyTenant around any planner.Tenant (matched
 // by method name). It fails a seeded random share of requests with 503, 504, 429, a lost
-// reply (the request is carried out, then 504), a reset connection or a malformed JSON body,
-// and can add latency.
+// reply (the request is carried out, then 504), a reset connection or a malformed JSON body
+// (the request is carried out, its reply cut short), and can add latency.
 package fake

@@ -28,7 +28,9 @@ const (
 	FaultLostReply
 	// FaultReset closes the connection without an answer (over HTTP; through FaultyTenant it is a Transient error).
 	FaultReset
-	// FaultMalformed answers 200 with a truncated JSON body (over HTTP; through FaultyTenant it is a Transient error).
+	// FaultMalformed carries the request out and answers its status with the JSON body cut in
+	// half (200 with a truncated body when the reply has none); inside a $batch it answers 504.
+	// Through FaultyTenant it is a Transient error and the call is not made.
 	FaultMalformed
 )
 

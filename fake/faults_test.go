@@ -3,6 +3,7 @@ package fake_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,6 +60,19 @@ func TestHTTPFaults(t *testing.T) {
 		defer resp.Body.Close()
 		var v any
 		assert.Error(t, jsonDecode(resp, &v))
+	})
+	t.Run("malformed reply to a write that was carried out", func(t *testing.T) {
+		tn, _ := sample(t)
+		c := startGraph(t, tn, fake.WithFaults(onAssign(fake.FaultMalformed)))
+		req, _ := http.NewRequest(http.MethodPost, c.base+"/users/"+sampletenant.Alice+"/assignLicense", strings.NewReader(swap))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "a 200 means Graph did it")
+		var v any
+		assert.Error(t, jsonDecode(resp, &v), "the body is cut short")
+		assert.NotEmpty(t, tn.History(), "the swap was carried out")
 	})
 	t.Run("inside a batch, request by request", func(t *testing.T) {
 		tn, _ := sample(t)

@@ -161,16 +161,16 @@ func (s *server) serve(r *http.Request, rest string, body []byte) response {
 		}
 	}
 	kind, faulted := s.faults.draw(r.Method, rest)
-	if faulted && kind != FaultLostReply {
-		switch kind {
-		case FaultReset:
+	if faulted && kind != FaultLostReply && kind != FaultMalformed {
+		if kind == FaultReset {
 			return response{reset: true}
-		case FaultMalformed:
-			return response{status: http.StatusOK, raw: []byte(`{"value":[{"id":"`)}
 		}
 		return s.fail(r, faultError(kind))
 	}
 	resp := s.route(r, segs, body)
+	if faulted && kind == FaultMalformed {
+		return malformed(resp)
+	}
 	if faulted {
 		return s.fail(r, faultError(kind))
 	}
@@ -179,6 +179,17 @@ func (s *server) serve(r *http.Request, rest string, body []byte) response {
 	}
 	resp.header.Set("x-ms-resource-unit", fmt.Sprint(cost.units))
 	return resp
+}
+
+// malformed is resp with its JSON body cut in half, as a reply broken off by a proxy would be.
+// The request was carried out: a client that does not read the body of a write's reply cannot
+// tell. A reply without a body becomes 200 with a truncated JSON body.
+func malformed(resp response) response {
+	if resp.body == nil {
+		return response{status: http.StatusOK, header: resp.header, raw: []byte(`{"value":[{"id":"`)}
+	}
+	b := marshal(resp.body)
+	return response{status: resp.status, header: resp.header, raw: b[:len(b)/2]}
 }
 
 func splitPath(rest string) []string {
