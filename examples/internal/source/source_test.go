@@ -1,0 +1,67 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/licenseplan/licenseplan/fake"
+	"github.com/licenseplan/licenseplan/internal/sampletenant"
+)
+
+func parse(t *testing.T, args ...string) *Flags {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	f := Register(fs)
+	require.NoError(t, fs.Parse(args))
+	return f
+}
+
+func TestOpenFakeByDefault(t *testing.T) {
+	f := parse(t)
+	assert.False(t, f.Real())
+	tn, err := f.Open()
+	require.NoError(t, err)
+	assert.IsType(t, &fake.Tenant{}, tn)
+	snap, err := tn.Snapshot(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, sampletenant.TenantID, snap.TenantID)
+	// On the fake nothing is asked.
+	var out bytes.Buffer
+	assert.True(t, f.Confirm(strings.NewReader(""), &out, 3))
+	assert.Empty(t, out.String())
+}
+
+func TestOpenGraphEndpoint(t *testing.T) {
+	fk, err := fake.New(sampletenant.Snapshot())
+	require.NoError(t, err)
+	srv, err := fake.StartServer(fk)
+	require.NoError(t, err)
+	defer srv.Close()
+
+	f := parse(t, "--graph-endpoint", srv.URL)
+	require.True(t, f.Real())
+	tn, err := f.Open()
+	require.NoError(t, err)
+	u, err := tn.User(context.Background(), sampletenant.Alice)
+	require.NoError(t, err)
+	assert.Equal(t, "alice@contoso.com", u.UserPrincipalName)
+
+	var out bytes.Buffer
+	assert.False(t, f.Confirm(strings.NewReader("no\n"), &out, 2))
+	assert.Contains(t, out.String(), "Apply 2 steps")
+	assert.True(t, f.Confirm(strings.NewReader("YES\n"), &out, 2))
+	assert.True(t, parse(t, "--graph-endpoint", srv.URL, "--yes").Confirm(strings.NewReader(""), &out, 2))
+}
+
+func TestLoopbackHTTP(t *testing.T) {
+	assert.True(t, loopbackHTTP("http://127.0.0.1:8080/v1.0"))
+	assert.True(t, loopbackHTTP("http://localhost/v1.0"))
+	assert.True(t, loopbackHTTP("http://[::1]:1/v1.0"))
+	assert.False(t, loopbackHTTP("https://graph.microsoft.com/v1.0"))
+	assert.False(t, loopbackHTTP("http://10.0.0.1/v1.0"))
+}
