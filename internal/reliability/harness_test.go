@@ -300,4 +300,3 @@ func keys(m map[string]int) []string {
 	sort.Strings(out)
 	return out
 }
-
