@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -80,20 +79,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return err
 	}
 	fmt.Fprintln(stdout)
-	if !plan.Applyable() {
-		return errors.New("the plan has errors (see above); nothing was applied")
-	}
-	if len(plan.Steps) == 0 {
-		return nil
-	}
-	if !src.Confirm(stdin, stdout, len(plan.Steps)) {
-		return errors.New("not applied: confirmation declined (use --yes to skip the question)")
-	}
-	res, err := planner.Apply(ctx, tenant, plan, planner.WithTenantID(snap.TenantID))
-	if res != nil {
-		fmt.Fprintln(stdout, res.Summary())
-	}
-	if err != nil {
+	if err := src.Apply(ctx, tenant, plan, stdin, stdout); err != nil || len(plan.Steps) == 0 {
 		return err
 	}
 

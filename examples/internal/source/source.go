@@ -9,6 +9,8 @@ package source
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -77,4 +79,24 @@ func loopbackHTTP(raw string) bool {
 	}
 	ip := net.ParseIP(u.Hostname())
 	return ip != nil && ip.IsLoopback()
+}
+
+// Apply applies plan to tenant and prints the run's summary to out: after asking on in (see
+// Confirm), and only when the plan is applyable and has steps.
+func (f *Flags) Apply(ctx context.Context, tenant planner.Tenant, plan *planner.Plan, in io.Reader, out io.Writer) error {
+	if !plan.Applyable() {
+		return errors.New("the plan has errors (see its problems); nothing was applied")
+	}
+	if len(plan.Steps) == 0 {
+		fmt.Fprintln(out, "Nothing to do.")
+		return nil
+	}
+	if !f.Confirm(in, out, len(plan.Steps)) {
+		return errors.New("not applied: confirmation declined (use --yes to skip the question)")
+	}
+	res, err := planner.Apply(ctx, tenant, plan, planner.WithTenantID(plan.TenantID))
+	if res != nil {
+		fmt.Fprintln(out, res.Summary())
+	}
+	return err
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/licenseplan/licenseplan/fake"
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
+	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/planner"
 )
 
 func parse(t *testing.T, args ...string) *Flags {
@@ -64,4 +66,30 @@ func TestLoopbackHTTP(t *testing.T) {
 	assert.True(t, loopbackHTTP("http://[::1]:1/v1.0"))
 	assert.False(t, loopbackHTTP("https://graph.microsoft.com/v1.0"))
 	assert.False(t, loopbackHTTP("http://10.0.0.1/v1.0"))
+}
+
+func TestApply(t *testing.T) {
+	ctx := context.Background()
+	f := parse(t)
+	tn, err := f.Open()
+	require.NoError(t, err)
+	snap, err := tn.Snapshot(ctx)
+	require.NoError(t, err)
+	st, err := licensing.NewState(snap)
+	require.NoError(t, err)
+	build := func(doc string) *planner.Plan {
+		d, err := planner.ReadDesired(strings.NewReader(doc))
+		require.NoError(t, err)
+		return planner.Build(st, d)
+	}
+	var out bytes.Buffer
+	// Not applyable: grace has no usage location.
+	bad := build(`{"formatVersion":"desired/v1","users":[{"user":"grace@contoso.com","licenses":[{"sku":"STANDARDPACK"}]}]}`)
+	assert.ErrorContains(t, f.Apply(ctx, tn, bad, strings.NewReader(""), &out), "nothing was applied")
+	good := build(`{"formatVersion":"desired/v1","users":[{"user":"alice@contoso.com","mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}]}]}`)
+	require.NoError(t, f.Apply(ctx, tn, good, strings.NewReader(""), &out))
+	assert.Contains(t, out.String(), "1 steps: 1 succeeded")
+	none := build(`{"formatVersion":"desired/v1"}`)
+	require.NoError(t, f.Apply(ctx, tn, none, strings.NewReader(""), &out))
+	assert.Contains(t, out.String(), "Nothing to do.")
 }
