@@ -124,6 +124,7 @@ type sizeResult struct {
 	Steps, NaiveSteps       int
 	DirectUsers, NaiveUsers int
 	Agree                   bool
+	TextSkipped             bool
 	Child                   *childResult
 	ChildErr                string
 }
@@ -141,6 +142,7 @@ func main() {
 	applySeconds := flag.Float64("apply-seconds", 30, "real seconds the apply benchmark should last at the quota")
 	applySpeed := flag.Float64("apply-speed", 10, "how much faster than real time the emulated clock runs in the apply benchmark (1: real time)")
 	applyConc := flag.Int("apply-concurrency", 20, "planner.WithConcurrency in the apply benchmark")
+	textMax := flag.Int("text-max-users", 100_000, "render the text plan only up to this many users (WriteText is quadratic: Plan.Waves per step)")
 	noIsolate := flag.Bool("no-isolate", false, "do not run the library's pipeline in a child process")
 	child := flag.String("child", "", "internal: run the library's load → state → plan pipeline on this tenant file and print JSON")
 	childDesired := flag.String("child-desired", "", "internal: the desired file for --child")
@@ -162,7 +164,7 @@ func main() {
 	t0 := time.Now()
 	var results []*sizeResult
 	for _, n := range sizes {
-		r := benchSize(n, !*noIsolate)
+		r := benchSize(n, !*noIsolate, *textMax)
 		results = append(results, r)
 	}
 	quotaRate := float64(3000) / 150
@@ -213,7 +215,7 @@ type countWriter struct{ n int }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
 
-func benchSize(n int, isolate bool) *sizeResult {
+func benchSize(n int, isolate bool, textMax int) *sizeResult {
 	r := &sizeResult{Users: n}
 	fmt.Fprintf(os.Stderr, "size %d: generating\n", n)
 	dir, err := os.MkdirTemp("", "licensebench")
@@ -348,7 +350,11 @@ func benchSize(n int, isolate bool) *sizeResult {
 	})
 	r.JSONBytes = cw.n
 	cw = countWriter{}
+	r.TextSkipped = n > textMax
 	r.RenderText = run(func() {
+		if r.TextSkipped {
+			return
+		}
 		w := bufio.NewWriterSize(&cw, 1<<16)
 		if err := plan.WriteText(w); err != nil {
 			fatalf("render text: %v", err)

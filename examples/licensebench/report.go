@@ -102,7 +102,11 @@ func (r *report) write(w io.Writer) {
 			pr.Ops, dur(pr.Wall/time.Duration(max(1, pr.Ops))), dur(pr.Wall), mib(pr.Alloc), mib(pr.PeakHeap), mib(pr.StartHeap))
 		row("plan (ReadDesired + Build vs naive diff)", &s.Plan, &s.NaivePlan)
 		row(fmt.Sprintf("render plan/v1 JSON (%s) vs naive steps JSON (%s)", mib(uint64(s.JSONBytes)), mib(uint64(s.NaiveJSONBytes))), &s.RenderJSON, &s.NaiveRender)
-		row(fmt.Sprintf("render text (%s)", mib(uint64(s.TextBytes))), &s.RenderText, nil)
+		if s.TextSkipped {
+			p("| render text | skipped above --text-max-users (WriteText is quadratic, see notes) | | | | | | |\n")
+		} else {
+			row(fmt.Sprintf("render text (%s)", mib(uint64(s.TextBytes))), &s.RenderText, nil)
+		}
 		p("\nPlan: %d steps, %d users with a direct change; naive: %d users. Agree on the users: %v.\n", s.Steps, s.DirectUsers, s.NaiveUsers, s.Agree)
 		if s.Child != nil {
 			p("Isolated (child process): load %s, NewState %s, plan %s, peak RSS **%s**.\n", dur(time.Duration(s.Child.LoadNs)), dur(time.Duration(s.Child.StateNs)), dur(time.Duration(s.Child.PlanNs)), mib(s.Child.VmHWM))
