@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -135,6 +136,18 @@ func retryableNetError(err error) bool {
 	return true
 }
 
+// idempotent reports whether a request may be repeated whatever became of the first try.
+func idempotent(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+}
+
+// notSent reports whether a transport error happened before the request could reach the
+// server (the connection was never made), so that even a write may be sent again.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
 // retryTransport is the innermost round tripper of the adapter's HTTP client: it retries one
 // request as the RetryPolicy says. It sits below the SDK's middleware so that every try sends the
 // same bytes with the same headers (the request body is buffered once; nothing re-compresses it).
@@ -187,14 +200,19 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if attempt >= rt.policy.MaxAttempts || !retryableNetError(err) {
+			if attempt >= rt.policy.MaxAttempts || !retryableNetError(err) || (!idempotent(req.Method) && !notSent(err)) {
+				// A write that may have reached Graph is not repeated blindly: the caller
+				// (planner.Apply) re-reads the target and decides, so a lost reply of a change
+				// Graph made is not turned into a refused repeat.
 				return nil, err
 			}
 			delay = rt.policy.backoff(attempt)
 			rt.log.DebugContext(ctx, "graph request failed on the network; retrying",
 				"method", req.Method, "path", req.URL.Path, "attempt", attempt, "delay", delay, "error", err.Error())
 		} else {
-			if !retryableStatus(resp.StatusCode) || attempt >= rt.policy.MaxAttempts {
+			if !retryableStatus(resp.StatusCode) || attempt >= rt.policy.MaxAttempts ||
+				(resp.StatusCode == http.StatusGatewayTimeout && !idempotent(req.Method)) {
+				// 429 and 503 mean Graph did not act; a 504 to a write may hide a change it made.
 				return finalReply(resp, cancel)
 			}
 			d, ok := retryAfter(resp.Header, rt.now())

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -123,14 +121,11 @@ func resetConnection(t *testing.T, w http.ResponseWriter) {
 	conn.Close()
 }
 
-func TestConnectionResetIsRetriedWithTheSameBody(t *testing.T) {
-	var mu sync.Mutex
-	var bodies [][]byte
-	tn, clock, n := scripted(t, func(n int, w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		bodies = append(bodies, b)
-		mu.Unlock()
+func TestConnectionResetOfAWriteIsNotRepeated(t *testing.T) {
+	// The reset may come after Graph carried the write out: repeating it blindly could be
+	// refused ("User does not have a corresponding license") although the change is made. The
+	// write fails as Transient after one try; planner.Apply re-reads the target and decides.
+	tn, _, n := scripted(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 1 {
 			resetConnection(t, w)
 			return
@@ -138,11 +133,22 @@ func TestConnectionResetIsRetriedWithTheSameBody(t *testing.T) {
 		writeJSON(w, 200, map[string]any{"id": userA})
 	})
 	add := []licensing.AssignedLicense{{SkuID: licensing.MustParseSkuID(skuE3)}}
-	require.NoError(t, tn.AssignUserLicenses(context.Background(), userA, add, nil))
+	le := asError(t, tn.AssignUserLicenses(context.Background(), userA, add, nil))
+	assert.Equal(t, licensing.Transient, le.Kind)
+	assert.EqualValues(t, 1, n.Load(), "the write is sent once")
+}
+
+func TestConnectionResetOfAReadIsRetried(t *testing.T) {
+	tn, clock, n := scripted(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			resetConnection(t, w)
+			return
+		}
+		writeJSON(w, 200, map[string]any{"id": userA})
+	})
+	_, err := tn.User(context.Background(), userA)
+	require.NoError(t, err)
 	assert.EqualValues(t, 2, n.Load())
-	require.Len(t, bodies, 2)
-	assert.NotEmpty(t, bodies[0])
-	assert.Equal(t, bodies[0], bodies[1], "the retried POST sends the same bytes")
 	assert.Len(t, clock.Sleeps(), 1)
 }
 
@@ -154,7 +160,7 @@ func TestConnectionResetEveryTimeIsTransient(t *testing.T) {
 	assert.EqualValues(t, DefaultRetryPolicy.MaxAttempts, n.Load())
 }
 
-func TestSlowReplyIsRetriedAfterAttemptTimeout(t *testing.T) {
+func TestSlowReplyToAWriteIsNotRepeated(t *testing.T) {
 	var n atomic.Int32
 	srv := newServer(t, muxFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
@@ -167,10 +173,9 @@ func TestSlowReplyIsRetriedAfterAttemptTimeout(t *testing.T) {
 		w.WriteHeader(204)
 	}))
 	tn, _ := newTenant(t, srv, WithRetryPolicy(RetryPolicy{AttemptTimeout: 100 * time.Millisecond}))
-	start := time.Now()
-	require.NoError(t, tn.RemoveGroupMember(context.Background(), groupG, userA))
-	assert.EqualValues(t, 2, n.Load())
-	assert.Less(t, time.Since(start), 3*time.Second)
+	le := asError(t, tn.RemoveGroupMember(context.Background(), groupG, userA))
+	assert.Equal(t, licensing.Transient, le.Kind)
+	assert.EqualValues(t, 1, n.Load(), "a write that timed out may have been made: it is not sent again")
 }
 
 func TestCancelledContextStopsTheWait(t *testing.T) {

@@ -60,6 +60,7 @@ func (r *runner) runStep(ctx context.Context, s *Step) stepOutcome {
 	}
 	calls := 0
 	var before *observation
+	ambiguous := false // an earlier try failed in a way that may hide a change Entra made
 	for attempt := 1; ; attempt++ {
 		obs, err := r.observe(ctx, s)
 		if err != nil {
@@ -96,9 +97,18 @@ func (r *runner) runStep(ctx context.Context, s *Step) stepOutcome {
 		if err == nil {
 			break
 		}
+		if !retryable(ctx, err) && ambiguous {
+			// An earlier try may have been carried out late (its reply was lost or came after
+			// the timeout) and this one refused because of it: if the target is where the step
+			// leads, the step is done.
+			if obs, oerr := r.observe(ctx, s); oerr == nil && r.differs(s, obs, s.Result) == "" {
+				break
+			}
+		}
 		if !retryable(ctx, err) || attempt >= r.cfg.retry.MaxAttempts {
 			return failed(err, calls)
 		}
+		ambiguous = ambiguous || licensing.KindOf(err) == licensing.Transient
 		if err := r.backoff(ctx, s, attempt, err); err != nil {
 			return failed(err, calls)
 		}
@@ -243,6 +253,18 @@ func directLicenses(u *licensing.User) []licensing.AssignedLicense {
 	return out
 }
 
+// groupPaths returns the sorted ids of the groups a user's license paths come from.
+func groupPaths(u *licensing.User) []string {
+	out := []string{}
+	for _, st := range u.LicenseAssignmentStates {
+		if !st.Direct() && !slices.Contains(out, *st.AssignedByGroup) {
+			out = append(out, *st.AssignedByGroup)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // holdsSku reports whether the user consumes a seat of the SKU: a path of it not in Error.
 func holdsSku(u *licensing.User, sku licensing.SkuID) bool {
 	if u.LicenseAssignmentStates == nil {
@@ -260,7 +282,12 @@ func (r *runner) differs(s *Step, obs *observation, e Expectation) string {
 		if s.Target.Type == licensing.TargetGroup {
 			return r.licenseDiff("group licenses", obs.group.AssignedLicenses, e.GroupLicenses)
 		}
-		return r.licenseDiff("direct licenses", directLicenses(obs.user), e.DirectLicenses)
+		if d := r.licenseDiff("direct licenses", directLicenses(obs.user), e.DirectLicenses); d != "" || e.Groups == nil {
+			return d
+		}
+		if have := groupPaths(obs.user); !slices.Equal(have, e.Groups) {
+			return fmt.Sprintf("the user has licenses from groups [%s], the plan expected [%s] (a licensed group membership changed)", strings.Join(have, ", "), strings.Join(e.Groups, ", "))
+		}
 	case SetUsageLocation:
 		if !strings.EqualFold(obs.user.UsageLocation, e.UsageLocation) {
 			return fmt.Sprintf("usage location is %s, the plan expected %s", quoteOrNone(obs.user.UsageLocation), quoteOrNone(e.UsageLocation))

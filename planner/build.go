@@ -557,6 +557,19 @@ func (b *builder) direct(u int) []licensing.Path {
 	return out
 }
 
+// groupPaths returns the sorted ids of the groups user u has license paths from (never nil).
+func (b *builder) groupPaths(u int) []string {
+	out := []string{}
+	b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
+	for _, p := range b.pbuf {
+		if !p.Direct() && !slices.Contains(out, p.Group) {
+			out = append(out, p.Group)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func (b *builder) directAssigned(u int) []licensing.AssignedLicense {
 	var out []licensing.AssignedLicense
 	for _, p := range b.direct(u) {
@@ -690,9 +703,11 @@ func (b *builder) planNames(ids []licensing.PlanID) []string {
 func (b *builder) applyUser(u int, step *Step) *Step {
 	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
 	step.Expect.DirectLicenses = b.directAssigned(u)
+	step.Expect.Groups = b.groupPaths(u)
 	b.add(step)
 	o := b.w.Apply(licensing.Change{Kind: licensing.AssignUserLicenses, User: step.Target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: step.RemoveLicenses})
 	step.Result.DirectLicenses = b.directAssigned(u)
+	step.Result.Groups = b.groupPaths(u)
 	if o.Refused {
 		for _, v := range o.Violations {
 			b.problemFromErr("", v, SeverityError, step.ID)

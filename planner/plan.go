@@ -135,6 +135,10 @@ type MemberImpact struct {
 // setUsageLocation, GroupLicenses for a group's assignLicense, Member for membership steps.
 type Expectation struct {
 	DirectLicenses []licensing.AssignedLicense
+	// Groups are the ids of the groups a user's license paths come from (sorted), checked with
+	// DirectLicenses: a user who joined or left a licensed group since planning is drift.
+	// Nil in plans that do not record it.
+	Groups         []string
 	UsageLocation  string
 	GroupLicenses  []licensing.AssignedLicense
 	Member         bool

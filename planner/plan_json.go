@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -50,6 +51,7 @@ type memberJSON struct {
 
 type expectJSON struct {
 	DirectLicenses *[]licensing.AssignedLicense `json:"directLicenses,omitempty"`
+	Groups         *[]string                    `json:"groups,omitempty"`
 	UsageLocation  *string                      `json:"usageLocation,omitempty"`
 	GroupLicenses  *[]licensing.AssignedLicense `json:"groupLicenses,omitempty"`
 	Member         *bool                        `json:"member,omitempty"`
@@ -89,7 +91,12 @@ func (s *Step) expectJSON(e Expectation) *expectJSON {
 			return &expectJSON{GroupLicenses: &ls}
 		}
 		ls := nonNilLicenses(e.DirectLicenses)
-		return &expectJSON{DirectLicenses: &ls}
+		out := &expectJSON{DirectLicenses: &ls}
+		if e.Groups != nil {
+			gs := e.Groups
+			out.Groups = &gs
+		}
+		return out
 	case SetUsageLocation:
 		loc := e.UsageLocation
 		return &expectJSON{UsageLocation: &loc}
@@ -111,6 +118,9 @@ func (e *expectJSON) expectation() Expectation {
 	if e.GroupLicenses != nil {
 		out.GroupLicenses = *e.GroupLicenses
 	}
+	if e.Groups != nil {
+		out.Groups = *e.Groups
+	}
 	if e.UsageLocation != nil {
 		out.UsageLocation = *e.UsageLocation
 	}
@@ -120,50 +130,87 @@ func (e *expectJSON) expectation() Expectation {
 	return out
 }
 
-func (p *Plan) wire() *planJSON {
-	out := &planJSON{FormatVersion: PlanFormatVersion, TenantID: p.TenantID, Applyable: p.Applyable(),
-		Steps: []stepJSON{}, Seats: []seatJSON{}, Problems: []problemJSON{}}
-	for _, s := range p.Steps {
-		sj := stepJSON{ID: s.ID, Action: s.Action.String(), Target: s.Target, Group: s.Group, UsageLocation: s.UsageLocation,
-			DependsOn: nonNil(s.DependsOn), Wave: s.Wave, Reason: s.Reason, Gained: nonNil(s.Gained), Lost: nonNil(s.Lost),
-			Expect: s.expectJSON(s.Expect), Result: s.expectJSON(s.Result)}
-		if s.Action == AssignLicense {
-			sj.AddLicenses = nonNilLicenses(s.AddLicenses)
-			sj.RemoveLicenses = nonNil(s.RemoveLicenses)
-		}
-		for _, m := range s.Members {
-			mj := memberJSON{User: m.User, Gained: nonNil(m.Gained), Lost: nonNil(m.Lost)}
-			if m.Error != licensing.None {
-				mj.Error = m.Error.String()
-			}
-			sj.Members = append(sj.Members, mj)
-		}
-		out.Steps = append(out.Steps, sj)
+func stepWire(s *Step) stepJSON {
+	sj := stepJSON{ID: s.ID, Action: s.Action.String(), Target: s.Target, Group: s.Group, UsageLocation: s.UsageLocation,
+		DependsOn: nonNil(s.DependsOn), Wave: s.Wave, Reason: s.Reason, Gained: nonNil(s.Gained), Lost: nonNil(s.Lost),
+		Expect: s.expectJSON(s.Expect), Result: s.expectJSON(s.Result)}
+	if s.Action == AssignLicense {
+		sj.AddLicenses = nonNilLicenses(s.AddLicenses)
+		sj.RemoveLicenses = nonNil(s.RemoveLicenses)
 	}
-	for _, s := range p.Seats {
-		out.Seats = append(out.Seats, seatJSON(s))
-	}
-	for _, pr := range p.Problems {
-		pj := problemJSON{Kind: pr.Kind.String(), Severity: string(pr.Severity), ServicePlans: nonNil(pr.ServicePlans), Message: pr.Message, Step: pr.Step}
-		if pr.Target.Type != "" {
-			t := pr.Target
-			pj.Target = &t
+	for _, m := range s.Members {
+		mj := memberJSON{User: m.User, Gained: nonNil(m.Gained), Lost: nonNil(m.Lost)}
+		if m.Error != licensing.None {
+			mj.Error = m.Error.String()
 		}
-		if !pr.SkuID.IsZero() {
-			id := pr.SkuID
-			pj.SkuID = &id
-		}
-		out.Problems = append(out.Problems, pj)
+		sj.Members = append(sj.Members, mj)
 	}
-	return out
+	return sj
 }
 
-// WriteJSON writes the plan as indented plan/v1 JSON. Same plan, same bytes.
+func problemWire(pr Problem) problemJSON {
+	pj := problemJSON{Kind: pr.Kind.String(), Severity: string(pr.Severity), ServicePlans: nonNil(pr.ServicePlans), Message: pr.Message, Step: pr.Step}
+	if pr.Target.Type != "" {
+		t := pr.Target
+		pj.Target = &t
+	}
+	if !pr.SkuID.IsZero() {
+		id := pr.SkuID
+		pj.SkuID = &id
+	}
+	return pj
+}
+
+// WriteJSON writes the plan as indented plan/v1 JSON, one step at a time (a million-step plan
+// is never held twice in memory). Same plan, same bytes.
 func (p *Plan) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(p.wire())
+	item := func(v any) error {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return nil
+	}
+	list := func(name string, n int, at func(i int) any, last bool) error {
+		fmt.Fprintf(bw, "  %q: [", name)
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n    ")
+			if err := item(at(i)); err != nil {
+				return err
+			}
+		}
+		if n > 0 {
+			bw.WriteString("\n  ")
+		}
+		bw.WriteString("]")
+		if !last {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		return nil
+	}
+	tid, _ := json.Marshal(p.TenantID)
+	fmt.Fprintf(bw, "{\n  \"formatVersion\": %q,\n  \"tenantId\": %s,\n  \"applyable\": %v,\n", PlanFormatVersion, tid, p.Applyable())
+	if err := list("steps", len(p.Steps), func(i int) any { return stepWire(p.Steps[i]) }, false); err != nil {
+		return err
+	}
+	if err := list("seats", len(p.Seats), func(i int) any { return seatJSON(p.Seats[i]) }, false); err != nil {
+		return err
+	}
+	if err := list("problems", len(p.Problems), func(i int) any { return problemWire(p.Problems[i]) }, true); err != nil {
+		return err
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 // ReadPlan reads a plan/v1 document and checks it: the format version, known actions, unique

@@ -79,9 +79,9 @@ func (p *Plan) WriteText(w io.Writer) error {
 		state = "NOT applyable"
 	}
 	fmt.Fprintf(bw, "Plan for tenant %s: %d steps, %d problems — %s\n", p.TenantID, len(p.Steps), len(p.Problems), state)
-	wave := -1
+	wave, waves := -1, p.Waves()
 	for _, s := range p.Steps {
-		if p.Waves() > 1 && s.Wave != wave {
+		if waves > 1 && s.Wave != wave {
 			wave = s.Wave
 			fmt.Fprintf(bw, "\nwave %d\n", wave)
 		} else if wave == -1 {

@@ -25,12 +25,11 @@ func TestDriftThroughGraph(t *testing.T) {
 	e1 := licensing.MustParseSkuID(sampletenant.E1)
 	p2 := licensing.MustParseSkuID(sampletenant.ExchangeP2)
 	cases := []struct {
-		name     string
-		change   func(t *testing.T, ga *graphadapter.Tenant, snap *licensing.Snapshot, p *planner.Plan)
-		knownBug bool     // bug 2 of RELIABILITY.md: skipped unless LICENSEPLAN_RELIABILITY_KNOWN_BUGS=1
-		drifted  string   // the step refused
-		skipped  []string // steps of wave 0 skipped with it
-		message  []string // what the drift message names
+		name    string
+		change  func(t *testing.T, ga *graphadapter.Tenant, snap *licensing.Snapshot, p *planner.Plan)
+		drifted string   // the step refused
+		skipped []string // steps of wave 0 skipped with it
+		message []string // what the drift message names
 	}{
 		{
 			name: "a license removed: alice's E1 is gone before the E1 → E3 swap",
@@ -73,22 +72,19 @@ func TestDriftThroughGraph(t *testing.T) {
 			change: func(t *testing.T, ga *graphadapter.Tenant, _ *licensing.Snapshot, _ *planner.Plan) {
 				require.NoError(t, ga.AddGroupMember(context.Background(), sampletenant.GroupE3Base, sampletenant.Grace))
 			},
-			drifted: "s6", message: []string{"grace@contoso.com"}, knownBug: true,
+			drifted: "s6", message: []string{"grace@contoso.com"},
 		},
 		{
 			name: "a member removed: dave leaves Licensing_E3_Base before his direct E3 is removed as covered by it",
 			change: func(t *testing.T, ga *graphadapter.Tenant, _ *licensing.Snapshot, _ *planner.Plan) {
 				require.NoError(t, ga.RemoveGroupMember(context.Background(), sampletenant.GroupE3Base, sampletenant.Dave))
 			},
-			drifted: "s5", message: []string{"dave@contoso.com"}, knownBug: true,
+			drifted: "s5", message: []string{"dave@contoso.com"},
 		},
 	}
 	d := readDesired(t, stories[0])
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.knownBug && !knownBugs() {
-				t.Skip(bugMembershipDrift)
-			}
 			r := newRig(t, sampletenant.Snapshot(), nil)
 			snap := snapshotVia(t, r.clean.URL)
 			p, _ := plan(t, snap, d)

@@ -33,16 +33,9 @@ func full() bool { return os.Getenv("LICENSEPLAN_RELIABILITY_FULL") != "" }
 // stays green for everyone else; RELIABILITY.md lists them.
 func knownBugs() bool { return os.Getenv("LICENSEPLAN_RELIABILITY_KNOWN_BUGS") != "" }
 
-// bugMembershipDrift is the known bug the membership drift cases expose.
-const bugMembershipDrift = "known bug (RELIABILITY.md, bug 2): a user's assignLicense step checks only the user's direct licenses, " +
-	"so a group membership added or removed since planning is not Drift: the step goes ahead on a state the plan did not foresee " +
-	"(removing a direct license 'covered' by a group the user has left takes the service away); " +
-	"set LICENSEPLAN_RELIABILITY_KNOWN_BUGS=1 to run"
-
-// bugBlindWriteRetry is the known bug the lost-reply cases expose.
-const bugBlindWriteRetry = "known bug (RELIABILITY.md, bug 1): graphadapter's retryTransport repeats a write whose reply was lost " +
-	"(504 or attempt timeout after Graph carried it out) without the planner's precondition check, and Graph refuses the repeat " +
-	"(400 'User does not have a corresponding license', InheritedLicense, 'references already exist'); " +
+// limitLateReplies is the known limit the late-reply cases expose.
+const limitLateReplies = "known limit (RELIABILITY.md): when 15 % of replies come after the adapter's attempt timeout and the fake " +
+	"serialises requests behind them, a step can exhaust its retries; it then fails as Transient (resumable), never writes twice; " +
 	"set LICENSEPLAN_RELIABILITY_KNOWN_BUGS=1 to run"
 
 // story is a desired state applied to the sample tenant.

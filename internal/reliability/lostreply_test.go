@@ -17,16 +17,12 @@ import (
 	"github.com/licenseplan/licenseplan/planner"
 )
 
-// TestLostReplyOfAWriteIsNotAFailure isolates bug 1 of RELIABILITY.md: Graph carries out the
+// TestLostReplyOfAWriteIsNotAFailure (bug 1 of RELIABILITY.md, fixed): Graph carries out the
 // first write of the plan (Alice's E1 → E3 swap, one assignLicense) and its reply is lost (504).
-// Retrying is fine only after checking the target: the planner does that (its precondition
-// finds Alice already at the step's result), but the adapter retries the POST below the planner,
-// blindly, and Graph refuses the repeat — removing E1, which Alice no longer has — with a 400
-// that fails the step for good. Want: the run succeeds and the swap is made once.
+// The adapter must not repeat the POST blindly (Graph would refuse removing E1, which Alice no
+// longer has); it reports Transient and the planner re-reads Alice, finds the step's result and
+// goes on. The run succeeds and the swap is made once.
 func TestLostReplyOfAWriteIsNotAFailure(t *testing.T) {
-	if !knownBugs() {
-		t.Skip(bugBlindWriteRetry)
-	}
 	ft, err := fake.New(sampletenant.Snapshot())
 	require.NoError(t, err)
 	inner := fake.NewServer(ft)
