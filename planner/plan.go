@@ -138,10 +138,10 @@ type Expectation struct {
 	// Groups are the ids of the groups a user's license paths come from (sorted), checked with
 	// DirectLicenses: a user who joined or left a licensed group since planning is drift.
 	// Nil in plans that do not record it.
-	Groups         []string
-	UsageLocation  string
-	GroupLicenses  []licensing.AssignedLicense
-	Member         bool
+	Groups        []string
+	UsageLocation string
+	GroupLicenses []licensing.AssignedLicense
+	Member        bool
 }
 
 // Symbol is the step's one-character summary: + adds, - removes, ~ changes, … waits, ↻ reprocesses.
