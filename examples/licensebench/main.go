@@ -142,7 +142,7 @@ func main() {
 	applySeconds := flag.Float64("apply-seconds", 30, "real seconds the apply benchmark should last at the quota")
 	applySpeed := flag.Float64("apply-speed", 10, "how much faster than real time the emulated clock runs in the apply benchmark (1: real time)")
 	applyConc := flag.Int("apply-concurrency", 20, "planner.WithConcurrency in the apply benchmark")
-	textMax := flag.Int("text-max-users", 100_000, "render the text plan only up to this many users (WriteText is quadratic: Plan.Waves per step)")
+	textMax := flag.Int("text-max-users", 1_000_000, "render the text plan only up to this many users")
 	noIsolate := flag.Bool("no-isolate", false, "do not run the library's pipeline in a child process")
 	child := flag.String("child", "", "internal: run the library's load → state → plan pipeline on this tenant file and print JSON")
 	childDesired := flag.String("child-desired", "", "internal: the desired file for --child")

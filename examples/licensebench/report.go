@@ -103,7 +103,7 @@ func (r *report) write(w io.Writer) {
 		row("plan (ReadDesired + Build vs naive diff)", &s.Plan, &s.NaivePlan)
 		row(fmt.Sprintf("render plan/v1 JSON (%s) vs naive steps JSON (%s)", mib(uint64(s.JSONBytes)), mib(uint64(s.NaiveJSONBytes))), &s.RenderJSON, &s.NaiveRender)
 		if s.TextSkipped {
-			p("| render text | skipped above --text-max-users (WriteText is quadratic, see notes) | | | | | | |\n")
+			p("| render text | skipped above --text-max-users | | | | | | |\n")
 		} else {
 			row(fmt.Sprintf("render text (%s)", mib(uint64(s.TextBytes))), &s.RenderText, nil)
 		}
