@@ -36,15 +36,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	tenant, err := src.Open()
-	if err != nil {
-		return err
-	}
-	snap, err := tenant.Snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	st, err := licensing.NewState(snap)
+	_, st, err := src.OpenState(ctx)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,6 @@ import (
 	"os"
 
 	"github.com/licenseplan/licenseplan/examples/internal/source"
-	"github.com/licenseplan/licenseplan/licensing"
 	"github.com/licenseplan/licenseplan/planner"
 )
 
@@ -37,15 +36,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	tenant, err := src.Open()
-	if err != nil {
-		return err
-	}
-	snap, err := tenant.Snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	st, err := licensing.NewState(snap)
+	tenant, st, err := src.OpenState(ctx)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/licenseplan/licenseplan/fake"
 	"github.com/licenseplan/licenseplan/graphadapter"
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
+	"github.com/licenseplan/licenseplan/licensing"
 	"github.com/licenseplan/licenseplan/planner"
 )
 
@@ -56,6 +57,24 @@ func (f *Flags) Open() (planner.Tenant, error) {
 		opts = append(opts, graphadapter.WithDefaultCredential())
 	}
 	return graphadapter.New(opts...)
+}
+
+// OpenState opens the tenant and reads it into a licensing.State (the starting point of every
+// example program).
+func (f *Flags) OpenState(ctx context.Context) (planner.Tenant, *licensing.State, error) {
+	tenant, err := f.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := tenant.Snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := licensing.NewState(snap)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tenant, st, nil
 }
 
 // Confirm reports whether a plan of n steps may be applied: always on the fake and with --yes;

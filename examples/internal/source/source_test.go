@@ -93,3 +93,11 @@ func TestApply(t *testing.T) {
 	require.NoError(t, f.Apply(ctx, tn, none, strings.NewReader(""), &out))
 	assert.Contains(t, out.String(), "Nothing to do.")
 }
+
+func TestOpenStateReadsTheTenant(t *testing.T) {
+	_, st, err := parse(t).OpenState(context.Background())
+	require.NoError(t, err)
+	u, err := st.LookupUser("carol@contoso.com")
+	require.NoError(t, err)
+	assert.Equal(t, 10, st.EnabledPlans(u).Len(), "carol's 10 of 13 E3 plans from two groups")
+}
