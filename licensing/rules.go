@@ -225,6 +225,28 @@ func (r *Rules) Extend(o *Rules) *Rules {
 	return out
 }
 
+// Names returns the names of every rule, in file order (exclusions, stacking, prerequisites,
+// usage locations, services): what a rules file's disable list may name.
+func (r *Rules) Names() []string {
+	var out []string
+	for _, x := range r.MutuallyExclusive {
+		out = append(out, x.Name)
+	}
+	for _, x := range r.Stacking {
+		out = append(out, x.Name)
+	}
+	for _, x := range r.Prerequisites {
+		out = append(out, x.Name)
+	}
+	for _, x := range r.UsageLocation {
+		out = append(out, x.Name)
+	}
+	for _, x := range r.Services {
+		out = append(out, x.Name)
+	}
+	return out
+}
+
 // WriteJSON writes the rules as an indented rules/v1 document.
 func (r *Rules) WriteJSON(w io.Writer) error {
 	c := *r

@@ -109,6 +109,7 @@ func TestBadInputIsExitTwoWithOneLineReason(t *testing.T) {
 		"output":           {[]string{"plan", "--tenant", tenant, "--desired", good, "--output", "yaml"}, "want text, json or markdown"},
 		"report name":      {[]string{"report", "licences", "--tenant", tenant}, `unknown report "licences"`},
 		"explain user":     {[]string{"explain", "--tenant", tenant, "--user", "alise@contoso.com"}, "did you mean"},
+		"rules typo":       {[]string{"plan", "--tenant", tenant, "--desired", good, "--rules", writeFile(t, dir, "r.json", `{"formatVersion":"rules/v1","disable":["Sharepoint Online"]}`)}, `did you mean "SharePoint Online"`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

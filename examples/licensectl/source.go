@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/licenseplan/licenseplan/fake"
 	"github.com/licenseplan/licenseplan/graphadapter"
@@ -162,7 +163,18 @@ func (s *source) rules() (*licensing.Rules, error) {
 	if err != nil {
 		return nil, usageErr("%s: %v", s.rulesFile, err)
 	}
-	return licensing.DefaultRules().Extend(r), nil
+	defaults := licensing.DefaultRules()
+	names := defaults.Names()
+	for _, n := range r.Disable {
+		if !slices.Contains(names, n) {
+			hint := ""
+			if c := licensing.Closest(n, names, 1); len(c) > 0 {
+				hint = fmt.Sprintf(" (did you mean %q?)", c[0])
+			}
+			return nil, usageErr("%s: disable names %q, which is no default rule%s", s.rulesFile, n, hint)
+		}
+	}
+	return defaults.Extend(r), nil
 }
 
 func readFile[T any](path string, read func(io.Reader) (T, error)) (T, error) {

@@ -1,0 +1,21 @@
+package licensing_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+func TestRuleNamesListEveryRuleOnce(t *testing.T) {
+	names := licensing.DefaultRules().Names()
+	assert.Contains(t, names, "SharePoint Online")
+	assert.Contains(t, names, "Exchange Online concurrent licensing")
+	assert.Contains(t, names, "Audio Conferencing needs Skype for Business Online")
+	seen := map[string]bool{}
+	for _, n := range names {
+		assert.False(t, seen[n], "rule name %q is not unique, so disable would hit two rules", n)
+		seen[n] = true
+	}
+}
