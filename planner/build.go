@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/licenseplan/licenseplan/licensing"
@@ -48,33 +49,55 @@ func Build(st *licensing.State, d *Desired) *Plan {
 // in) and numbers them s1, s2, … in that order, so a plan reads top to bottom as it runs.
 func (b *builder) orderByWave() {
 	steps := b.plan.Steps
+	// Steps were numbered s1, s2, … in planning order: the number is the index + 1.
+	at := func(id string) int {
+		n, err := strconv.Atoi(strings.TrimPrefix(id, "s"))
+		if err != nil || n < 1 || n > len(steps) {
+			panic("planner: bad step id " + id)
+		}
+		return n - 1
+	}
 	// A step runs no earlier than the latest wave of the steps it depends on (a user's group
 	// leave after their migration removal belongs to the migration's wave). Dependencies are
 	// always planned before their dependents, so one pass in planning order settles it.
-	wave := make(map[string]int, len(steps))
-	for _, s := range steps {
-		for _, d := range s.DependsOn {
-			s.Wave = max(s.Wave, wave[d])
-		}
-		wave[s.ID] = s.Wave
-	}
-	slices.SortStableFunc(steps, func(x, y *Step) int { return x.Wave - y.Wave })
-	rename := make(map[string]string, len(steps))
+	sorted := true
 	for i, s := range steps {
-		id := fmt.Sprintf("s%d", i+1)
-		rename[s.ID] = id
-		s.ID = id
+		for _, d := range s.DependsOn {
+			s.Wave = max(s.Wave, steps[at(d)].Wave)
+		}
+		if i > 0 && s.Wave < steps[i-1].Wave {
+			sorted = false
+		}
 	}
+	if sorted {
+		return
+	}
+	order := make([]int, len(steps)) // planning index → position after sorting
+	idx := make([]int, len(steps))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { return steps[x].Wave - steps[y].Wave })
+	for pos, i := range idx {
+		order[i] = pos
+	}
+	newID := func(id string) string { return "s" + strconv.Itoa(order[at(id)]+1) }
 	for _, s := range steps {
 		for k, d := range s.DependsOn {
-			s.DependsOn[k] = rename[d]
+			s.DependsOn[k] = newID(d)
 		}
 	}
 	for i := range b.plan.Problems {
-		if id, ok := rename[b.plan.Problems[i].Step]; ok {
-			b.plan.Problems[i].Step = id
+		if id := b.plan.Problems[i].Step; id != "" {
+			b.plan.Problems[i].Step = newID(id)
 		}
 	}
+	out := make([]*Step, len(steps))
+	for pos, i := range idx {
+		out[pos] = steps[i]
+		out[pos].ID = "s" + strconv.Itoa(pos+1)
+	}
+	b.plan.Steps = out
 }
 
 type builder struct {
@@ -557,26 +580,22 @@ func (b *builder) direct(u int) []licensing.Path {
 	return out
 }
 
-// groupPaths returns the sorted ids of the groups user u has license paths from (never nil).
-func (b *builder) groupPaths(u int) []string {
-	out := []string{}
+// expectation returns user u's direct licenses (by SKU id) and the sorted ids of the groups
+// their paths come from (never nil), in one read of the user's paths.
+func (b *builder) expectation(u int) ([]licensing.AssignedLicense, []string) {
 	b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
+	var direct []licensing.AssignedLicense
+	groups := []string{}
 	for _, p := range b.pbuf {
-		if !p.Direct() && !slices.Contains(out, p.Group) {
-			out = append(out, p.Group)
+		if p.Direct() {
+			direct = append(direct, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: b.cat.PlanIDsByID(p.Disabled)})
+		} else if !slices.Contains(groups, p.Group) {
+			groups = append(groups, p.Group)
 		}
 	}
-	slices.Sort(out)
-	return out
-}
-
-func (b *builder) directAssigned(u int) []licensing.AssignedLicense {
-	var out []licensing.AssignedLicense
-	for _, p := range b.direct(u) {
-		out = append(out, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: b.cat.PlanIDsByID(p.Disabled)})
-	}
-	slices.SortFunc(out, func(a, c licensing.AssignedLicense) int { return a.SkuID.Compare(c.SkuID) })
-	return out
+	slices.SortFunc(direct, func(a, c licensing.AssignedLicense) int { return a.SkuID.Compare(c.SkuID) })
+	slices.Sort(groups)
+	return direct, groups
 }
 
 type migrationRemoval struct {
@@ -702,12 +721,10 @@ func (b *builder) planNames(ids []licensing.PlanID) []string {
 
 func (b *builder) applyUser(u int, step *Step) *Step {
 	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
-	step.Expect.DirectLicenses = b.directAssigned(u)
-	step.Expect.Groups = b.groupPaths(u)
+	step.Expect.DirectLicenses, step.Expect.Groups = b.expectation(u)
 	b.add(step)
 	o := b.w.Apply(licensing.Change{Kind: licensing.AssignUserLicenses, User: step.Target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: step.RemoveLicenses})
-	step.Result.DirectLicenses = b.directAssigned(u)
-	step.Result.Groups = b.groupPaths(u)
+	step.Result.DirectLicenses, step.Result.Groups = b.expectation(u)
 	if o.Refused {
 		for _, v := range o.Violations {
 			b.problemFromErr("", v, SeverityError, step.ID)
