@@ -13,81 +13,71 @@ import (
 // removes succeed together or the call fails and nothing changes. Adding a SKU the user holds
 // directly replaces its disabledPlans. See doc.go for the checks and their order.
 func (t *Tenant) AssignUserLicenses(ctx context.Context, userID string, add []licensing.AssignedLicense, remove []licensing.SkuID) error {
-	if err := ctx.Err(); err != nil {
+	return t.change(ctx, func() error {
+		_, err := t.assignUser(userID, add, remove)
 		return err
-	}
-	t.lock()
-	defer t.mu.Unlock()
-	_, err := t.assignUser(userID, add, remove)
-	return err
+	})
 }
 
 // AssignGroupLicenses implements planner.Tenant: POST /groups/{id}/assignLicense. The group's
 // licenses change at once; its members are processed in the background (see WithProcessingDelay).
 func (t *Tenant) AssignGroupLicenses(ctx context.Context, groupID string, add []licensing.AssignedLicense, remove []licensing.SkuID) error {
-	if err := ctx.Err(); err != nil {
+	return t.change(ctx, func() error {
+		_, err := t.assignGroup(groupID, add, remove)
 		return err
-	}
-	t.lock()
-	defer t.mu.Unlock()
-	_, err := t.assignGroup(groupID, add, remove)
-	return err
+	})
 }
 
 // SetUsageLocation implements planner.Tenant: PATCH /users/{id} {"usageLocation": …}.
 func (t *Tenant) SetUsageLocation(ctx context.Context, userID, usageLocation string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	t.lock()
-	defer t.mu.Unlock()
-	u, err := t.lookupUser(userID)
-	if err != nil {
-		return err
-	}
-	return t.setUsageLocation(u, usageLocation)
+	return t.change(ctx, func() error {
+		u, err := t.lookupUser(userID)
+		if err != nil {
+			return err
+		}
+		return t.setUsageLocation(u, usageLocation)
+	})
 }
 
 // AddGroupMember implements planner.Tenant: POST /groups/{id}/members/$ref.
 func (t *Tenant) AddGroupMember(ctx context.Context, groupID, userID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	t.lock()
-	defer t.mu.Unlock()
-	return t.addMember(groupID, userID)
+	return t.change(ctx, func() error {
+		return t.addMember(groupID, userID)
+	})
 }
 
 // RemoveGroupMember implements planner.Tenant: DELETE /groups/{id}/members/{userId}/$ref.
 func (t *Tenant) RemoveGroupMember(ctx context.Context, groupID, userID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	t.lock()
-	defer t.mu.Unlock()
-	return t.removeMember(groupID, userID)
+	return t.change(ctx, func() error {
+		return t.removeMember(groupID, userID)
+	})
 }
 
 // ReprocessUser implements planner.Tenant: POST /users/{id}/reprocessLicenseAssignment.
 func (t *Tenant) ReprocessUser(ctx context.Context, userID string) error {
-	if err := ctx.Err(); err != nil {
+	return t.change(ctx, func() error {
+		_, err := t.reprocess(userID)
 		return err
-	}
-	t.lock()
-	defer t.mu.Unlock()
-	_, err := t.reprocess(userID)
-	return err
+	})
 }
 
 // DeleteGroup deletes a group (DELETE /groups/{id}). Its members lose its paths at once; a
 // path that a remaining plan depends on becomes a direct assignment (see doc.go).
 func (t *Tenant) DeleteGroup(ctx context.Context, groupID string) error {
+	return t.change(ctx, func() error {
+		return t.deleteGroup(groupID)
+	})
+}
+
+// change runs one write of the Go API under the tenant's lock, after the background processing
+// that is due, unless ctx is already done.
+func (t *Tenant) change(ctx context.Context, f func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	t.lock()
 	defer t.mu.Unlock()
-	return t.deleteGroup(groupID)
+	return f()
 }
 
 // resolveLicenses checks an assignLicense body against the tenant's subscriptions.
@@ -253,7 +243,7 @@ func (t *Tenant) groupPlans(ls []groupLicense) licensing.PlanSet {
 func (t *Tenant) setUsageLocation(u *user, loc string) error {
 	target := u.target()
 	loc = strings.ToUpper(strings.TrimSpace(loc))
-	if loc != "" && !validCountry(loc) {
+	if loc != "" && !licensing.IsCountryCode(loc) {
 		return errInvalid(target, "Invalid value specified for property 'usageLocation' of resource 'User'.")
 	}
 	if loc == "" && slices.ContainsFunc(u.paths, func(p path) bool { return p.group == "" }) {
@@ -279,10 +269,6 @@ func (t *Tenant) setUsageLocation(u *user, loc string) error {
 	u.usage = loc
 	t.evaluateErrors(u, CauseUsageLocation)
 	return nil
-}
-
-func validCountry(c string) bool {
-	return len(c) == 2 && 'A' <= c[0] && c[0] <= 'Z' && 'A' <= c[1] && c[1] <= 'Z'
 }
 
 // evaluateErrors evaluates again the user's licensed groups whose paths are in Error or missing.

@@ -88,7 +88,7 @@ func (t *Tenant) writeRequest(ctx context.Context, w Write) (*abs.RequestInforma
 		if err := checkID("user", w.UserID); err != nil {
 			return nil, c, err
 		}
-		if !isCountryCode(w.UsageLocation) {
+		if !licensing.IsCountryCode(strings.ToUpper(w.UsageLocation)) {
 			return nil, c, &licensing.Error{Kind: licensing.InvalidInput, Target: c.target(), Message: fmt.Sprintf("usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", w.UsageLocation)}
 		}
 		loc := strings.ToUpper(w.UsageLocation)
@@ -137,17 +137,4 @@ func skusOf(ls []licensing.AssignedLicense) []licensing.SkuID {
 		out[i] = l.SkuID
 	}
 	return out
-}
-
-func isCountryCode(s string) bool {
-	if len(s) != 2 {
-		return false
-	}
-	for i := 0; i < 2; i++ {
-		c := s[i] | 0x20
-		if c < 'a' || c > 'z' {
-			return false
-		}
-	}
-	return true
 }

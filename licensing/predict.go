@@ -784,7 +784,7 @@ func (t *txn) setUsageLocation(c Change) {
 	s := t.s
 	target := s.UserTarget(int(u))
 	loc := strings.ToUpper(strings.TrimSpace(c.UsageLocation))
-	if loc != "" && !validCountry(loc) {
+	if loc != "" && !IsCountryCode(loc) {
 		t.refuse(&Error{Kind: InvalidInput, Target: target, Message: fmt.Sprintf("%s: usage location %q is not an ISO 3166 alpha-2 code such as \"US\"", target, c.UsageLocation)})
 		return
 	}

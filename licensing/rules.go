@@ -170,7 +170,7 @@ func (r *Rules) Validate() error {
 			return bad("usageLocation", i, x.Name, "needs prohibitedIn or allowedOnlyIn")
 		}
 		for _, c := range append(slices.Clone(x.ProhibitedIn), x.AllowedOnlyIn...) {
-			if !validCountry(c) {
+			if !IsCountryCode(c) {
 				return bad("usageLocation", i, x.Name, "%q is not an ISO 3166 alpha-2 country code such as \"US\"", c)
 			}
 		}
@@ -178,7 +178,9 @@ func (r *Rules) Validate() error {
 	return nil
 }
 
-func validCountry(c string) bool {
+// IsCountryCode reports whether c is an upper-case ISO 3166 alpha-2 code such as "NO", the form
+// Entra's usageLocation takes.
+func IsCountryCode(c string) bool {
 	return len(c) == 2 && 'A' <= c[0] && c[0] <= 'Z' && 'A' <= c[1] && c[1] <= 'Z'
 }
 

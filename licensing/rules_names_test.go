@@ -19,3 +19,9 @@ func TestRuleNamesListEveryRuleOnce(t *testing.T) {
 		seen[n] = true
 	}
 }
+
+func TestIsCountryCode(t *testing.T) {
+	for c, want := range map[string]bool{"NO": true, "US": true, "no": false, "N": false, "NOR": false, "N1": false, "": false} {
+		assert.Equal(t, want, licensing.IsCountryCode(c), c)
+	}
+}

@@ -146,7 +146,7 @@ func (s *Snapshot) Validate() error {
 	if s.FormatVersion != TenantFormatVersion {
 		return errorf(InvalidInput, "tenant file formatVersion is %q, want %q", s.FormatVersion, TenantFormatVersion)
 	}
-	if s.DefaultUsageLocation != "" && !validCountry(s.DefaultUsageLocation) {
+	if s.DefaultUsageLocation != "" && !IsCountryCode(s.DefaultUsageLocation) {
 		return errorf(InvalidInput, "tenant defaultUsageLocation %q is not an ISO 3166 alpha-2 code such as \"US\"", s.DefaultUsageLocation)
 	}
 	skuPlans := make(map[SkuID]map[PlanID]bool, len(s.SubscribedSkus))
@@ -226,7 +226,7 @@ func (s *Snapshot) Validate() error {
 			}
 			return "user " + u.ID
 		}
-		if u.UsageLocation != "" && !validCountry(u.UsageLocation) {
+		if u.UsageLocation != "" && !IsCountryCode(u.UsageLocation) {
 			return errorf(InvalidInput, "%s: usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", who(), u.UsageLocation)
 		}
 		if err := checkLicenses(who, u.AssignedLicenses); err != nil {

@@ -187,7 +187,7 @@ func (b *builder) resolve() {
 		}
 		if ut.UsageLocation != "" {
 			loc := strings.ToUpper(ut.UsageLocation)
-			if !validCountry(loc) {
+			if !licensing.IsCountryCode(loc) {
 				b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: st.UserTarget(u), Message: fmt.Sprintf("%s.usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", at, ut.UsageLocation)})
 			} else {
 				t.usage, t.usageFrom = loc, at
@@ -260,10 +260,6 @@ func (b *builder) resolve() {
 		b.groups = append(b.groups, t)
 	}
 	slices.SortFunc(b.groups, func(a, c *groupTarget) int { return a.g - c.g })
-}
-
-func validCountry(c string) bool {
-	return len(c) == 2 && 'A' <= c[0] && c[0] <= 'Z' && 'A' <= c[1] && c[1] <= 'Z'
 }
 
 func (b *builder) target(u int, from string) *userTarget {

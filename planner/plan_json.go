@@ -259,7 +259,7 @@ func ReadPlan(r io.Reader, tenantID string) (*Plan, error) {
 		if (a == AddGroupMember || a == RemoveGroupMember || a == WaitForGroupProcessing) && (sj.Group == nil || sj.Group.ID == "") {
 			return nil, bad("steps[%d] (%s) %s needs a group", i, sj.ID, a)
 		}
-		if a == SetUsageLocation && !validCountry(sj.UsageLocation) {
+		if a == SetUsageLocation && !licensing.IsCountryCode(sj.UsageLocation) {
 			return nil, bad("steps[%d] (%s) usageLocation %q is not an ISO 3166 alpha-2 code", i, sj.ID, sj.UsageLocation)
 		}
 		if sj.Wave < 0 {
