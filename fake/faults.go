@@ -36,6 +36,7 @@ const (
 
 var faultNames = [...]string{"unavailable", "gatewayTimeout", "tooManyRequests", "lostReply", "reset", "malformed"}
 
+// String returns the fault's name as --fail-kinds takes it.
 func (k FaultKind) String() string {
 	if int(k) < len(faultNames) {
 		return faultNames[k]

@@ -40,6 +40,7 @@ var opNames = [...]string{
 	OpReprocessUser:       "reprocessUser",
 }
 
+// String returns the operation's name, e.g. "assignUserLicenses".
 func (o WriteOp) String() string {
 	if int(o) < len(opNames) && opNames[o] != "" {
 		return opNames[o]

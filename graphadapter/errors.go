@@ -31,6 +31,7 @@ type ResponseError struct {
 	RequestID  string // Graph's request-id header, for Microsoft support
 }
 
+// Error describes the reply: method, path, HTTP status, Graph's error code and the request id.
 func (e *ResponseError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: HTTP %d", e.Method, e.Path, e.StatusCode)

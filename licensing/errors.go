@@ -144,6 +144,7 @@ type Target struct {
 	Name string     `json:"name,omitempty"`
 }
 
+// String names the target for messages, e.g. "user alice@contoso.com (id)".
 func (t Target) String() string {
 	switch {
 	case t.Type == "":

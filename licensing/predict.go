@@ -27,6 +27,7 @@ const (
 
 var changeKindNames = [...]string{"", "assignUserLicenses", "assignGroupLicenses", "addGroupMember", "removeGroupMember", "setUsageLocation", "reprocessUser"}
 
+// String returns the change kind's name, e.g. "assignUserLicenses".
 func (k ChangeKind) String() string {
 	if int(k) < len(changeKindNames) {
 		return changeKindNames[k]

@@ -22,6 +22,7 @@ type PlanRef struct {
 	Name string `json:"name,omitempty"`
 }
 
+// String returns the plan's name, or its id when the rule gives no name.
 func (p PlanRef) String() string {
 	if p.Name != "" {
 		return p.Name
