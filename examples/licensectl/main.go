@@ -5,7 +5,7 @@
 //	licensectl plan     SOURCE --desired FILE [--output text|json|markdown]
 //	licensectl apply    SOURCE (--desired FILE | --plan FILE) [--yes] [--journal FILE] [--out FILE]
 //	licensectl snapshot SOURCE [--out FILE]
-//	licensectl report   paths|errors|seats|redundant|direct-only SOURCE [--output text|csv|json]
+//	licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE]
 //	licensectl explain  SOURCE --user ID|UPN
 //	licensectl generate --users N [--seed S] [--out FILE] [--desired FILE]
 //
@@ -34,7 +34,7 @@ Usage:
   licensectl plan     SOURCE --desired FILE [--output text|json|markdown] [--fail-on-problems]
   licensectl apply    SOURCE (--desired FILE | --plan FILE) [--yes] [--journal FILE] [--out FILE]
   licensectl snapshot SOURCE [--out FILE]
-  licensectl report   paths|errors|seats|redundant|direct-only SOURCE [--output text|csv|json]
+  licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE]
   licensectl explain  SOURCE --user ID|UPN [--output text|json]
   licensectl generate --users N [--seed S] [--out FILE] [--desired FILE]
 
