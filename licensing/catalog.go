@@ -197,6 +197,9 @@ func (c *Catalog) SkuName(id SkuID) string {
 	return id.String()
 }
 
+// words is the number of 64-bit words a PlanSet over every plan of the catalog needs.
+func (c *Catalog) words() int { return (len(c.plans) + 63) / 64 }
+
 // PlanSetOf returns the set of the given plans; ids the catalog does not know are skipped.
 func (c *Catalog) PlanSetOf(ids []PlanID) PlanSet {
 	var s PlanSet

@@ -1,6 +1,9 @@
 package licensing
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // PlanSet is a set of service plans as a bitset over a Catalog's plan indexes
 // (see Catalog.PlanIndex). Sets from different catalogs must not be mixed.
@@ -10,10 +13,15 @@ type PlanSet struct{ w []uint64 }
 
 // Add puts plan index i in the set.
 func (s *PlanSet) Add(i int) {
-	for len(s.w) <= i>>6 {
-		s.w = append(s.w, 0)
-	}
+	s.grow(i>>6 + 1)
 	s.w[i>>6] |= 1 << (uint(i) & 63)
+}
+
+// grow makes s hold at least n words, with one allocation at most.
+func (s *PlanSet) grow(n int) {
+	if len(s.w) < n {
+		s.w = append(s.w, make([]uint64, n-len(s.w))...)
+	}
 }
 
 // Remove takes plan index i out of the set.
@@ -70,9 +78,7 @@ func (s PlanSet) Union(o PlanSet) PlanSet {
 
 // UnionWith adds every plan of o to s in place.
 func (s *PlanSet) UnionWith(o PlanSet) {
-	for len(s.w) < len(o.w) {
-		s.w = append(s.w, 0)
-	}
+	s.grow(len(o.w))
 	for i, w := range o.w {
 		s.w[i] |= w
 	}
@@ -80,6 +86,9 @@ func (s *PlanSet) UnionWith(o PlanSet) {
 
 // Minus returns s \ o.
 func (s PlanSet) Minus(o PlanSet) PlanSet {
+	if s.IsEmpty() {
+		return PlanSet{}
+	}
 	r := append([]uint64(nil), s.w...)
 	for i := 0; i < len(r) && i < len(o.w); i++ {
 		r[i] &^= o.w[i]
@@ -139,13 +148,25 @@ func (s PlanSet) Indexes() []int {
 
 // unionMinus adds a \ b to s in place (s ∪= a ∖ b) without allocating when s is large enough.
 func (s *PlanSet) unionMinus(a, b PlanSet) {
-	for len(s.w) < len(a.w) {
-		s.w = append(s.w, 0)
-	}
+	s.grow(len(a.w))
 	for i, w := range a.w {
 		if i < len(b.w) {
 			w &^= b.w[i]
 		}
 		s.w[i] |= w
 	}
+}
+
+// AppendBinary appends a binary encoding of the set to b (encoding.BinaryAppender): the words
+// of the bitset, little-endian, without trailing zero words, so equal sets encode equally.
+// It suits map keys for sets of one catalog.
+func (s PlanSet) AppendBinary(b []byte) ([]byte, error) {
+	n := len(s.w)
+	for n > 0 && s.w[n-1] == 0 {
+		n--
+	}
+	for _, w := range s.w[:n] {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return b, nil
 }

@@ -139,6 +139,37 @@ func (s *State) Apply(c Change) *Outcome {
 	return o
 }
 
+// ApplyUserLicenses is Apply of an AssignUserLicenses change for user index i (0 ≤ i <
+// NumUsers): the same prediction and effect, without resolving the user by name, and reusing
+// its working memory from one call to the next — the form for loops over many users.
+func (s *State) ApplyUserLicenses(i int, add []AssignedLicense, remove []SkuID) *Outcome {
+	t := s.spare
+	if t == nil {
+		t = s.newTxn()
+	}
+	s.spare = nil
+	t.assignUserAt(int32(i), add, remove)
+	o := t.outcome()
+	if !o.Refused {
+		t.commit()
+	}
+	o.txn = nil
+	t.reset()
+	s.spare = t
+	return o
+}
+
+// reset empties t for reuse, keeping the capacity of what the Outcome does not hold.
+func (t *txn) reset() {
+	clear(t.paths.paths)
+	spare := t.seatSpare
+	if t.seat != nil {
+		clear(t.seat)
+		spare = t.seat
+	}
+	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], seatSpare: spare}
+}
+
 // pathTable maps users to their new paths within a txn. Most changes touch one user, so it is
 // a short list; a map index is built only when a change touches many (a group's members).
 type pathTable struct {
@@ -201,6 +232,7 @@ type txn struct {
 	refused    bool
 	violations []*Error
 	converted  []Conversion
+	seatSpare  []int // a zeroed seat slice kept by reset for the next use
 }
 
 func (s *State) newTxn() *txn {
@@ -225,7 +257,11 @@ func (t *txn) setPaths(u int32, ps []path) {
 	var b1, b2 [8]int32
 	was, now := appendSeats(b1[:0], old), appendSeats(b2[:0], ps)
 	if t.seat == nil && !slices.Equal(was, now) {
-		t.seat = make([]int, len(t.s.subs))
+		if len(t.seatSpare) == len(t.s.subs) {
+			t.seat, t.seatSpare = t.seatSpare, nil
+		} else {
+			t.seat = make([]int, len(t.s.subs))
+		}
 	}
 	if t.seat != nil {
 		for _, sub := range was {
@@ -304,7 +340,7 @@ func (t *txn) outcome() *Outcome {
 	}
 	slices.Sort(t.touched)
 	for _, u := range t.touched {
-		before := t.s.EnabledPlans(int(u))
+		before := t.s.enabledOf(t.s.users[u].paths)
 		ps, _ := t.paths.get(u)
 		after := t.s.enabledOf(ps)
 		if before.Equal(after) && slices.EqualFunc(t.s.users[u].paths, ps, pathEqual) {
@@ -326,6 +362,9 @@ func pathEqual(a, b path) bool {
 
 func (s *State) enabledOf(ps []path) PlanSet {
 	var e PlanSet
+	if len(ps) > 0 {
+		e.w = make([]uint64, 0, s.cat.words())
+	}
 	for _, p := range ps {
 		if p.state.Enables() {
 			e.unionMinus(s.subs[p.sub].Sku.plans, p.disabled)
@@ -424,15 +463,19 @@ func (t *txn) assignUser(c Change) {
 	if !ok {
 		return
 	}
+	t.assignUserAt(u, c.AddLicenses, c.RemoveLicenses)
+}
+
+func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 	s := t.s
 	target := s.UserTarget(int(u))
-	adds, removes, ok := t.licenses(target, c.AddLicenses, c.RemoveLicenses)
+	adds, removes, ok := t.licenses(target, add, remove)
 	if !ok {
 		return
 	}
 	old := t.getPaths(u)
 	for _, sub := range removes {
-		direct, inherited := false, []string{}
+		direct, inherited := false, []string(nil)
 		for _, p := range old {
 			if p.sub == sub {
 				if p.direct() {
@@ -460,21 +503,22 @@ func (t *txn) assignUser(c Change) {
 	touched := func(sub int32) bool {
 		return slices.ContainsFunc(adds, func(l groupLicense) bool { return l.sub == sub }) || slices.Contains(removes, sub)
 	}
-	var next []path
+	next := make([]path, 0, len(old)+len(adds))
 	for _, p := range old {
 		if !(p.direct() && touched(p.sub)) {
 			next = append(next, p)
 		}
 	}
-	added := map[SkuID]bool{}
 	for _, l := range adds {
 		next = append(next, path{sub: l.sub, group: -1, state: PathActive, disabled: l.disabled})
-		added[s.subs[l.sub].Sku.ID] = true
 	}
 	sortPaths(next)
 	before, after := s.enabledOf(old), s.enabledOf(next)
+	added := func(id SkuID) bool {
+		return slices.ContainsFunc(adds, func(l groupLicense) bool { return s.subs[l.sub].Sku.ID == id })
+	}
 	for _, c := range s.conflictsOf(next) {
-		if added[c.Skus[0]] || added[c.Skus[1]] {
+		if added(c.Skus[0]) || added(c.Skus[1]) {
 			t.refuse(t.conflictError(target, c))
 		}
 	}

@@ -108,6 +108,7 @@ type State struct {
 	groups     []groupRec
 	groupByID  map[string]int32
 	groupNames map[string][]int32 // lower-cased displayName
+	spare      *txn               // ApplyUserLicenses's working memory; never shared by Clone
 }
 
 // StateOption configures NewState.
@@ -327,6 +328,7 @@ func holdsSeat(ps []path, sub int32) bool {
 // Clone returns an independent copy that shares no mutable data with s.
 func (s *State) Clone() *State {
 	c := *s
+	c.spare = nil
 	c.subs = slices.Clone(s.subs)
 	c.users = slices.Clone(s.users)
 	c.groups = slices.Clone(s.groups)

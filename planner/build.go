@@ -31,6 +31,7 @@ func Build(st *licensing.State, d *Desired) *Plan {
 		plan:   &Plan{TenantID: st.TenantID(), cat: st.Catalog()},
 		users:  make([]*userTarget, st.NumUsers()),
 		waits:  map[int]string{},
+		in:     newInterner(st.Catalog()),
 	}
 	b.resolve()
 	b.groupLicenseSteps()
@@ -111,12 +112,18 @@ type builder struct {
 	groups []*groupTarget
 	waits  map[int]string // group index → its latest waitForGroupProcessing step
 	pbuf   []licensing.Path
+	cbuf   []licensing.Path
+	dbuf   []licensing.AssignedLicense
+	gbuf   []string
 	// releasers are the steps that free seats of a SKU (a reprocess of a CountViolation waits for them)
 	releasers map[licensing.SkuID][]string
-	// per-user steps that later steps of the same user depend on
-	userSteps map[int][]string
+	// per-user steps that later steps of the same user depend on (by user index; nil until used)
+	userSteps [][]string
 	joined    map[int][]int // user → groups joined in this plan
 	touched   []int         // users with a direct step, ascending
+	in        *interner
+	slab      []Step // steps are carved from slabs: one allocation per many steps
+	idbuf     []byte
 }
 
 type licTarget struct {
@@ -157,12 +164,22 @@ func (b *builder) problemFromErr(at string, err error, sev Severity, step string
 	b.problem(Problem{Kind: e.Kind, Severity: sev, Target: e.Target, SkuID: e.SkuID, ServicePlans: e.Plans, Message: msg, Step: step})
 }
 
-func (b *builder) nextID() string { return fmt.Sprintf("s%d", len(b.plan.Steps)+1) }
+func (b *builder) nextID() string {
+	b.idbuf = strconv.AppendInt(append(b.idbuf[:0], 's'), int64(len(b.plan.Steps)+1), 10)
+	return string(b.idbuf)
+}
 
+// add numbers s and appends it to the plan. The plan holds a copy of *s carved from a slab,
+// and add returns that copy.
 func (b *builder) add(s *Step) *Step {
-	s.ID = b.nextID()
-	b.plan.Steps = append(b.plan.Steps, s)
-	return s
+	if len(b.slab) == cap(b.slab) {
+		b.slab = make([]Step, 0, min(4096, max(16, len(b.plan.Steps))))
+	}
+	b.slab = append(b.slab, *s)
+	p := &b.slab[len(b.slab)-1]
+	p.ID = b.nextID()
+	b.plan.Steps = append(b.plan.Steps, p)
+	return p
 }
 
 // resolve turns names into users, groups, SKUs and plans, and merges explicit targets with rules.
@@ -222,8 +239,9 @@ func (b *builder) resolve() {
 	for ri, r := range b.d.Rules {
 		at := fmt.Sprintf("rules[%d] (%q)", ri, r.Name)
 		lts := b.resolveSpecs(at, licensing.Target{}, r.Licenses)
+		where := compileWhere(r.Where)
 		for u := 0; u < st.NumUsers(); u++ {
-			if !b.matches(u, r.Where) {
+			if !where.matches(st.User(u), st.UsageLocation(u)) {
 				continue
 			}
 			t := b.target(u, at)
@@ -267,16 +285,6 @@ func (b *builder) target(u int, from string) *userTarget {
 		b.users[u] = &userTarget{mode: ModeEnsure, from: from}
 	}
 	return b.users[u]
-}
-
-func (b *builder) matches(u int, where map[string]string) bool {
-	usr := b.before.User(u)
-	for k, v := range where {
-		if !strings.EqualFold(attribute(usr, b.before.UsageLocation(u), k), v) {
-			return false
-		}
-	}
-	return true
 }
 
 func (b *builder) merge(u int, t *userTarget, lt licTarget) {
@@ -346,7 +354,7 @@ func withTarget(err error, t licensing.Target) error {
 func (b *builder) assigned(lts []licTarget) []licensing.AssignedLicense {
 	out := make([]licensing.AssignedLicense, len(lts))
 	for i, lt := range lts {
-		out[i] = licensing.AssignedLicense{SkuID: lt.sub.Sku.ID, DisabledPlans: b.cat.PlanIDs(lt.disabled)}
+		out[i] = licensing.AssignedLicense{SkuID: lt.sub.Sku.ID, DisabledPlans: b.in.planIDs(lt.disabled)}
 	}
 	return out
 }
@@ -377,7 +385,7 @@ func (b *builder) groupLicenseSteps() {
 		target := b.w.GroupTarget(g)
 		step := &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: removes,
 			Reason: b.changeReason("group "+target.Name, adds, removes, ""), Expect: Expectation{GroupLicenses: cur}}
-		b.add(step)
+		step = b.add(step)
 		beforeErr := b.memberErrors(g)
 		o := b.w.Apply(licensing.Change{Kind: licensing.AssignGroupLicenses, Group: target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: removes})
 		step.Result.GroupLicenses = b.w.GroupLicenses(g)
@@ -425,7 +433,7 @@ func (b *builder) groupImpact(step *Step, g int, o *licensing.Outcome, beforeErr
 	}
 	for _, e := range o.Users {
 		t := b.w.UserTarget(e.User)
-		step.Members = append(step.Members, MemberImpact{User: t, Gained: b.cat.PlanIDs(e.Gained()), Lost: b.cat.PlanIDs(e.Lost()), Error: errs[t.ID]})
+		step.Members = append(step.Members, MemberImpact{User: t, Gained: b.in.planIDs(e.Gained()), Lost: b.in.planIDs(e.Lost()), Error: errs[t.ID]})
 		b.serviceLoss(step, t, e.Before, e.After)
 	}
 }
@@ -445,7 +453,7 @@ func (b *builder) serviceLoss(step *Step, t licensing.Target, before, after lice
 	if sev == SeverityError && b.d.Options.AllowServiceLoss {
 		sev, note = SeverityWarning, " (allowed by options.allowServiceLoss)"
 	}
-	b.problem(Problem{Kind: licensing.ServiceLoss, Severity: sev, Target: t, ServicePlans: b.cat.PlanIDs(lost), Step: step.ID,
+	b.problem(Problem{Kind: licensing.ServiceLoss, Severity: sev, Target: t, ServicePlans: b.in.planIDs(lost), Step: step.ID,
 		Message: fmt.Sprintf("%s would lose %s%s", t, strings.Join(b.cat.PlanNames(lost), ", "), note)})
 }
 
@@ -473,7 +481,10 @@ func (b *builder) wait(g int, after ...string) string {
 // processing of every group the user is a member of that this plan changes (so that the
 // tenant goes through the states the plan predicted, in the same order).
 func (b *builder) deps(u int) []string {
-	out := slices.Clone(b.userSteps[u])
+	var out []string
+	if b.userSteps != nil {
+		out = slices.Clone(b.userSteps[u])
+	}
 	if len(b.waits) > 0 {
 		for _, g := range b.w.UserGroups(u) {
 			if w, ok := b.waits[g]; ok && !slices.Contains(out, w) {
@@ -486,7 +497,7 @@ func (b *builder) deps(u int) []string {
 
 func (b *builder) depends(u int, id string) {
 	if b.userSteps == nil {
-		b.userSteps = map[int][]string{}
+		b.userSteps = make([][]string, b.w.NumUsers())
 	}
 	b.userSteps[u] = append(b.userSteps[u], id)
 }
@@ -542,7 +553,7 @@ func (b *builder) joinSteps() {
 				b.problemFromErr("", v, SeverityError, step.ID)
 			}
 			after := b.w.EnabledPlans(u)
-			step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
+			step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 			b.serviceLoss(step, target, before, after)
 			joinsByGroup[g] = append(joinsByGroup[g], step.ID)
 			b.joined[u] = append(b.joined[u], g)
@@ -565,33 +576,55 @@ func (b *builder) joinSteps() {
 
 // direct returns user u's direct licenses in the working state, by SKU. The slice is reused
 // by the next call.
+// direct reads user u's paths into b.pbuf (where expectationOf can use them until the next
+// read) and returns the direct ones in a second buffer, reused by the next call.
 func (b *builder) direct(u int) []licensing.Path {
 	b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
-	out := b.pbuf[:0]
+	b.cbuf = b.cbuf[:0]
 	for _, p := range b.pbuf {
 		if p.Direct() {
-			out = append(out, p)
+			b.cbuf = append(b.cbuf, p)
 		}
 	}
-	return out
+	return b.cbuf
 }
 
 // expectation returns user u's direct licenses (by SKU id) and the sorted ids of the groups
 // their paths come from (never nil), in one read of the user's paths.
-func (b *builder) expectation(u int) ([]licensing.AssignedLicense, []string) {
+func (b *builder) expectation(u int) expected {
 	b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
-	var direct []licensing.AssignedLicense
-	groups := []string{}
-	for _, p := range b.pbuf {
-		if p.Direct() {
-			direct = append(direct, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: b.cat.PlanIDsByID(p.Disabled)})
-		} else if !slices.Contains(groups, p.Group) {
-			groups = append(groups, p.Group)
+	return b.expectationOf(b.pbuf)
+}
+
+// expected is a user's state an assignLicense step checks: direct licenses and the groups
+// the user's paths come from.
+type expected struct {
+	direct []licensing.AssignedLicense
+	groups []string
+}
+
+// expectationOf is expectation from paths already read (they are not modified).
+func (b *builder) expectationOf(paths []licensing.Path) expected {
+	b.gbuf = b.gbuf[:0]
+	for _, p := range paths {
+		if !p.Direct() && !slices.Contains(b.gbuf, p.Group) {
+			b.gbuf = append(b.gbuf, p.Group)
 		}
 	}
-	slices.SortFunc(direct, func(a, c licensing.AssignedLicense) int { return a.SkuID.Compare(c.SkuID) })
-	slices.Sort(groups)
-	return direct, groups
+	slices.Sort(b.gbuf)
+	return expected{b.directOf(paths), b.in.groupList(b.gbuf)}
+}
+
+// directOf returns the direct licenses among paths, by SKU id (shared: read-only).
+func (b *builder) directOf(paths []licensing.Path) []licensing.AssignedLicense {
+	b.dbuf = b.dbuf[:0]
+	for _, p := range paths {
+		if p.Direct() {
+			b.dbuf = append(b.dbuf, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: b.in.planIDsByID(p.Disabled)})
+		}
+	}
+	slices.SortFunc(b.dbuf, func(a, c licensing.AssignedLicense) int { return a.SkuID.Compare(c.SkuID) })
+	return b.in.licenses(b.dbuf)
 }
 
 type migrationRemoval struct {
@@ -603,7 +636,10 @@ func (b *builder) directSteps() {
 	removals, waveOf := b.migration()
 	for u := 0; u < b.w.NumUsers(); u++ {
 		t := b.users[u]
-		mig := removals[u]
+		var mig []migrationRemoval
+		if removals != nil {
+			mig = removals[u]
+		}
 		if t == nil && len(mig) == 0 {
 			continue
 		}
@@ -637,12 +673,17 @@ func (b *builder) directSteps() {
 			continue
 		}
 		slices.SortFunc(removes, func(a, c licensing.SkuID) int { return a.Compare(c) })
-		b.userDirectStep(u, adds, removes, waveOf[u], migNote)
+		exp := b.expectationOf(b.pbuf) // b.pbuf still holds u's paths, read by b.direct
+		wave := 0
+		if waveOf != nil {
+			wave = int(waveOf[u])
+		}
+		b.userDirectStep(u, adds, removes, wave, migNote, exp)
 	}
 }
 
 // userDirectStep emits the one assignLicense of user u (or two, make-before-break).
-func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.SkuID, wave int, migNote string) {
+func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.SkuID, wave int, migNote string, exp expected) {
 	target := b.w.UserTarget(u)
 	addBody := b.assigned(adds)
 	conflict := ""
@@ -667,13 +708,13 @@ func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.Sk
 	}
 	if split {
 		swap := strings.TrimSuffix(strings.TrimPrefix(b.changeReason("", adds, removes, ""), "swap "), " in one call")
-		s1 := b.applyUser(u, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
+		s1, after := b.applyUser(u, exp, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
 			Reason: "make-before-break swap " + swap + ": add the new license first (both may be held at once)"})
-		b.applyUser(u, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: removes, Wave: wave,
+		b.applyUser(u, after, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: removes, Wave: wave,
 			DependsOn: []string{s1.ID}, Reason: "make-before-break swap " + swap + ": remove the old license once the new one is active"})
 		return
 	}
-	b.applyUser(u, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: nonNil(removes), Wave: wave, Reason: reason})
+	b.applyUser(u, exp, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: nonNil(removes), Wave: wave, Reason: reason})
 }
 
 func dedupe(ids []string) []string {
@@ -715,30 +756,38 @@ func (b *builder) planNames(ids []licensing.PlanID) []string {
 	return out
 }
 
-func (b *builder) applyUser(u int, step *Step) *Step {
+// applyUser plans user u's assignLicense step; exp is the user's expectation now (what the
+// step checks before it runs). It returns the step and the expectation after it.
+func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
-	step.Expect.DirectLicenses, step.Expect.Groups = b.expectation(u)
-	b.add(step)
-	o := b.w.Apply(licensing.Change{Kind: licensing.AssignUserLicenses, User: step.Target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: step.RemoveLicenses})
-	step.Result.DirectLicenses, step.Result.Groups = b.expectation(u)
+	step.Expect.DirectLicenses, step.Expect.Groups = exp.direct, exp.groups
+	step = b.add(step)
+	o := b.w.ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
+	res := exp
+	if !o.Refused {
+		// assignLicense changes only direct paths: the groups the user's paths come from stay.
+		b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
+		res.direct = b.directOf(b.pbuf)
+	}
+	step.Result.DirectLicenses, step.Result.Groups = res.direct, res.groups
 	if o.Refused {
 		for _, v := range o.Violations {
 			b.problemFromErr("", v, SeverityError, step.ID)
 		}
-		return step
+		return step, res
 	}
 	var before, after licensing.PlanSet // equal (and empty) when the call changes no plan
 	if len(o.Users) > 0 {
 		before, after = o.Users[0].Before, o.Users[0].After
 	}
-	step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
+	step.Gained, step.Lost = b.in.diff(after, before), b.in.diff(before, after)
 	b.serviceLoss(step, step.Target, before, after)
 	b.released(step, o)
 	b.depends(u, step.ID)
 	if len(b.touched) == 0 || b.touched[len(b.touched)-1] != u {
 		b.touched = append(b.touched, u)
 	}
-	return step
+	return step, res
 }
 
 func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict string) string {
@@ -766,7 +815,7 @@ func (b *builder) changeReason(who string, adds []licTarget, removes []licensing
 // migration selects the direct paths to remove in a direct → group migration: only those whose
 // every enabled plan is already enabled by the user's active group paths of the same SKU, and
 // that the desired state does not keep as direct. Users are put in waves in snapshot order.
-func (b *builder) migration() (map[int][]migrationRemoval, map[int]int) {
+func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 	m := b.d.MigrateDirectToGroup
 	if m == nil {
 		return nil, nil
@@ -791,7 +840,7 @@ func (b *builder) migration() (map[int][]migrationRemoval, map[int]int) {
 		}
 		slices.Sort(selected)
 	}
-	removals := map[int][]migrationRemoval{}
+	removals = make([][]migrationRemoval, b.w.NumUsers())
 	var movers []int
 	var buf []licensing.Path
 	for _, u := range selected {
@@ -827,7 +876,7 @@ func (b *builder) migration() (map[int][]migrationRemoval, map[int]int) {
 			}
 			on := sku.PlanSet().Minus(p.Disabled)
 			if missing := on.Minus(groupOn); !missing.IsEmpty() {
-				b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku, ServicePlans: b.cat.PlanIDs(missing),
+				b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku, ServicePlans: b.in.planIDs(missing),
 					Message: fmt.Sprintf("%s: direct %s kept: groups %s do not enable %s", b.w.UserTarget(u), sku.Label(), strings.Join(groups, ", "), strings.Join(b.cat.PlanNames(missing), ", "))})
 				continue
 			}
@@ -837,7 +886,7 @@ func (b *builder) migration() (map[int][]migrationRemoval, map[int]int) {
 			movers = append(movers, u)
 		}
 	}
-	waveOf := map[int]int{}
+	waveOf = make([]int32, b.w.NumUsers())
 	waves := m.Waves
 	if len(waves) == 0 {
 		waves = []float64{1}
@@ -848,7 +897,7 @@ func (b *builder) migration() (map[int][]migrationRemoval, map[int]int) {
 		for w < len(waves)-1 && k >= int(math.Ceil(waves[w]*float64(n))) {
 			w++
 		}
-		waveOf[u] = w
+		waveOf[u] = int32(w)
 	}
 	return removals, waveOf
 }
@@ -872,7 +921,11 @@ func (b *builder) reprocessSteps() {
 			isTouched[u] = true
 		}
 		for u := 0; u < b.w.NumUsers(); u++ {
-			if !isTouched[u] && slices.ContainsFunc(b.w.Paths(u), func(p licensing.Path) bool {
+			if isTouched[u] {
+				continue
+			}
+			b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
+			if slices.ContainsFunc(b.pbuf, func(p licensing.Path) bool {
 				return p.State == licensing.PathError && p.Error == licensing.CountViolation
 			}) {
 				candidates = append(candidates, u)
@@ -881,7 +934,8 @@ func (b *builder) reprocessSteps() {
 		slices.Sort(candidates)
 	}
 	for _, u := range candidates {
-		hasErr := slices.ContainsFunc(b.w.Paths(u), func(p licensing.Path) bool { return !p.Direct() && p.State == licensing.PathError })
+		b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
+		hasErr := slices.ContainsFunc(b.pbuf, func(p licensing.Path) bool { return !p.Direct() && p.State == licensing.PathError })
 		if !hasErr {
 			continue
 		}
@@ -901,7 +955,7 @@ func (b *builder) reprocessSteps() {
 		before := b.w.EnabledPlans(u)
 		b.w.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
 		after := b.w.EnabledPlans(u)
-		step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
+		step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 		b.depends(u, step.ID)
 	}
 }
@@ -926,7 +980,7 @@ func (b *builder) leaveSteps() {
 			}
 			b.released(step, o)
 			after := b.w.EnabledPlans(u)
-			step.Gained, step.Lost = b.cat.PlanIDs(after.Minus(before)), b.cat.PlanIDs(before.Minus(after))
+			step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 			for _, c := range o.Converted {
 				b.problem(Problem{Kind: licensing.DependencyViolation, Severity: SeverityError, Target: target, SkuID: c.Sku, Step: step.ID,
 					Message: fmt.Sprintf("%s: leaving %s would convert %s to a direct assignment, because a remaining plan depends on it; give the user the prerequisite another way or drop the dependent plan", target, gt.Name, b.cat.SkuName(c.Sku))})

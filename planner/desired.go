@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/licenseplan/licenseplan/licensing"
@@ -282,6 +284,34 @@ func attributeNames() []string {
 	return append(append([]string{}, simpleAttributes...), "onPremisesExtensionAttributes.extensionAttribute1…15")
 }
 
+// condition is one attribute = value test of a rule's where.
+type condition struct {
+	attr, value string
+}
+
+// where is a rule's where, compiled once per plan: every condition must hold.
+type where []condition
+
+func compileWhere(m map[string]string) where {
+	w := make(where, 0, len(m))
+	for k, v := range m {
+		w = append(w, condition{attr: k, value: v})
+	}
+	slices.SortFunc(w, func(a, b condition) int { return strings.Compare(a.attr, b.attr) })
+	return w
+}
+
+// matches reports whether the user (with usage location usage) meets every condition,
+// comparing without regard to case.
+func (w where) matches(u *licensing.User, usage string) bool {
+	for _, c := range w {
+		if !strings.EqualFold(attribute(u, usage, c.attr), c.value) {
+			return false
+		}
+	}
+	return true
+}
+
 // attribute returns the value of an attribute path for a user.
 func attribute(u *licensing.User, usage string, k string) string {
 	switch strings.ToLower(k) {
@@ -299,7 +329,7 @@ func attribute(u *licensing.User, usage string, k string) string {
 		if u.AccountEnabled == nil {
 			return ""
 		}
-		return fmt.Sprint(*u.AccountEnabled)
+		return strconv.FormatBool(*u.AccountEnabled)
 	}
 	if rest, ok := strings.CutPrefix(k, "onPremisesExtensionAttributes."); ok {
 		return u.OnPremisesExtensionAttributes[rest]

@@ -92,7 +92,8 @@ func (p *Plan) Waves() int {
 	return n
 }
 
-// Step is one call to Entra.
+// Step is one call to Entra. Steps of one plan share equal slices (license bodies, plan and
+// group lists) to stay small at a million users: read them, do not modify them in place.
 type Step struct {
 	ID     string
 	Action Action

@@ -29,6 +29,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -146,10 +147,12 @@ func main() {
 	noIsolate := flag.Bool("no-isolate", false, "do not run the library's pipeline in a child process")
 	child := flag.String("child", "", "internal: run the library's load → state → plan pipeline on this tenant file and print JSON")
 	childDesired := flag.String("child-desired", "", "internal: the desired file for --child")
+	cpuProfile := flag.String("cpuprofile", "", "with --child: write a CPU profile of the pipeline to this file (go tool pprof)")
+	memProfile := flag.String("memprofile", "", "with --child: write an allocation profile of the pipeline to this file")
 	flag.Parse()
 
 	if *child != "" {
-		runChild(*child, *childDesired)
+		runChild(*child, *childDesired, *cpuProfile, *memProfile)
 		return
 	}
 	var sizes []int
@@ -406,8 +409,33 @@ func spawnChild(file, desired string) (*childResult, error) {
 	return &c, nil
 }
 
-// runChild is the library's pipeline alone: ReadSnapshot → NewState → ReadDesired + Build.
-func runChild(file, desiredFile string) {
+// runChild is the library's pipeline alone: ReadSnapshot → NewState → ReadDesired + Build,
+// optionally profiled (run it by hand to profile: licensebench --child tenant.json
+// --child-desired desired.json --cpuprofile cpu.out).
+func runChild(file, desiredFile, cpuProfile, memProfile string) {
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("%v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+		defer func() {
+			f, err := os.Create(memProfile)
+			if err != nil {
+				fatalf("%v", err)
+			}
+			defer f.Close()
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fatalf("%v", err)
+			}
+		}()
+	}
 	t0 := time.Now()
 	f, err := os.Open(file)
 	if err != nil {

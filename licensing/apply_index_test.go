@@ -1,0 +1,80 @@
+package licensing_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/licenseplan/licenseplan/internal/sampletenant"
+	"github.com/licenseplan/licenseplan/internal/synth"
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// TestApplyUserLicensesMatchesApply runs the same assignLicense calls through Apply (by name)
+// and ApplyUserLicenses (by index, reusing its working memory): every outcome and the final
+// state must be the same, refusals included.
+func TestApplyUserLicensesMatchesApply(t *testing.T) {
+	for name, snap := range map[string]*licensing.Snapshot{
+		"contoso": sampletenant.Snapshot(),
+		"synth":   synth.Tenant(synth.DefaultOptions(300)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			st, err := licensing.NewState(snap)
+			require.NoError(t, err)
+			byName, byIndex := st.Clone(), st.Clone()
+			subs := st.Subscriptions()
+			refused, accepted := 0, 0
+			for i := 0; i < st.NumUsers(); i++ {
+				// Each user gets a different add/remove: some refused (no such direct license,
+				// no seat, conflicts), some accepted.
+				add := []licensing.AssignedLicense{{SkuID: subs[i%len(subs)].Sku.ID}}
+				var remove []licensing.SkuID
+				if ps := byName.Paths(i); len(ps) > 0 && i%3 != 0 {
+					remove = []licensing.SkuID{ps[0].Sku}
+				}
+				if i%5 == 0 {
+					add = nil
+				}
+				o1 := byName.Apply(licensing.Change{Kind: licensing.AssignUserLicenses, User: st.User(i).ID, AddLicenses: add, RemoveLicenses: remove})
+				o2 := byIndex.ApplyUserLicenses(i, add, remove)
+				require.Equal(t, o1, o2, "user %d", i)
+				if o1.Refused {
+					refused++
+				} else {
+					accepted++
+				}
+			}
+			assert.Positive(t, refused, "the calls include refusals")
+			assert.Positive(t, accepted, "the calls include accepted changes")
+			var a, b bytes.Buffer
+			require.NoError(t, byName.Snapshot().WriteJSON(&a))
+			require.NoError(t, byIndex.Snapshot().WriteJSON(&b))
+			assert.Equal(t, a.String(), b.String())
+			// The original is untouched: Clone does not share the reused working memory.
+			var c bytes.Buffer
+			require.NoError(t, st.Snapshot().WriteJSON(&c))
+			assert.NotEqual(t, a.String(), c.String())
+		})
+	}
+}
+
+func TestPlanSetAppendBinary(t *testing.T) {
+	var a, b licensing.PlanSet
+	a.Add(3)
+	a.Add(130)
+	b.Add(130)
+	b.Add(3)
+	b.Add(200)
+	b.Remove(200) // a trailing zero word must not change the encoding
+	ka, _ := a.AppendBinary(nil)
+	kb, _ := b.AppendBinary(nil)
+	assert.Equal(t, ka, kb)
+	assert.Len(t, ka, 24)
+	k0, _ := licensing.PlanSet{}.AppendBinary([]byte("x"))
+	assert.Equal(t, []byte("x"), k0)
+	b.Add(4)
+	kb, _ = b.AppendBinary(nil)
+	assert.NotEqual(t, ka, kb)
+}
