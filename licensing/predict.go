@@ -233,6 +233,13 @@ type txn struct {
 	violations []*Error
 	converted  []Conversion
 	seatSpare  []int // a zeroed seat slice kept by reset for the next use
+	// known is the one user an assignUser changed, with the plans enabled before and after,
+	// so that outcome does not compute them again.
+	known struct {
+		ok            bool
+		u             int32
+		before, after PlanSet
+	}
 }
 
 func (s *State) newTxn() *txn {
@@ -340,9 +347,13 @@ func (t *txn) outcome() *Outcome {
 	}
 	slices.Sort(t.touched)
 	for _, u := range t.touched {
-		before := t.s.enabledOf(t.s.users[u].paths)
 		ps, _ := t.paths.get(u)
-		after := t.s.enabledOf(ps)
+		var before, after PlanSet
+		if t.known.ok && t.known.u == u && len(t.touched) == 1 {
+			before, after = t.known.before, t.known.after
+		} else {
+			before, after = t.s.enabledOf(t.s.users[u].paths), t.s.enabledOf(ps)
+		}
 		if before.Equal(after) && slices.EqualFunc(t.s.users[u].paths, ps, pathEqual) {
 			continue
 		}
@@ -539,6 +550,7 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 		return
 	}
 	t.setPaths(u, next)
+	t.known.ok, t.known.u, t.known.before, t.known.after = true, u, before, after
 }
 
 func (t *txn) conflictError(target Target, c Conflict) *Error {

@@ -114,6 +114,7 @@ type builder struct {
 	pbuf   []licensing.Path
 	cbuf   []licensing.Path
 	dbuf   []licensing.AssignedLicense
+	abuf   []licensing.AssignedLicense
 	gbuf   []string
 	// releasers are the steps that free seats of a SKU (a reprocess of a CountViolation waits for them)
 	releasers map[licensing.SkuID][]string
@@ -122,6 +123,11 @@ type builder struct {
 	joined    map[int][]int // user → groups joined in this plan
 	touched   []int         // users with a direct step, ascending
 	in        *interner
+	reasons   map[string]string // directReason's texts by their inputs
+	rkey      []byte
+	addBuf    []licTarget
+	remBuf    []licensing.SkuID
+	nbuf      []string
 	slab      []Step // steps are carved from slabs: one allocation per many steps
 	idbuf     []byte
 }
@@ -133,6 +139,7 @@ type licTarget struct {
 }
 
 type userTarget struct {
+	shared    bool // held by every user a rule matches alone: copy before changing
 	allowLoss licensing.PlanSet
 	mode      string
 	usage     string
@@ -240,10 +247,26 @@ func (b *builder) resolve() {
 		at := fmt.Sprintf("rules[%d] (%q)", ri, r.Name)
 		lts := b.resolveSpecs(at, licensing.Target{}, r.Licenses)
 		where := compileWhere(r.Where)
+		// Users no earlier entry targets share one target per rule (a million users matched
+		// by a rule hold one userTarget, not a million); a user a later entry also targets
+		// gets a copy first.
+		var shared *userTarget
+		sharable := true
 		for u := 0; u < st.NumUsers(); u++ {
 			if !where.matches(st.User(u), st.UsageLocation(u)) {
 				continue
 			}
+			if b.users[u] == nil && shared != nil {
+				b.users[u] = shared
+				continue
+			}
+			if b.users[u] != nil && b.users[u].shared {
+				c := *b.users[u]
+				c.lic, c.shared = slices.Clone(c.lic), false
+				b.users[u] = &c
+			}
+			fresh := b.users[u] == nil
+			problems := len(b.plan.Problems)
 			t := b.target(u, at)
 			if r.Mode == ModeExact {
 				t.mode = ModeExact
@@ -251,6 +274,12 @@ func (b *builder) resolve() {
 			for _, lt := range lts {
 				lt.from = at
 				b.merge(u, t, lt)
+			}
+			if fresh && sharable {
+				// A rule that conflicts with itself reports it for every user: no sharing.
+				if sharable = len(b.plan.Problems) == problems; sharable {
+					t.shared, shared = true, t
+				}
 			}
 		}
 	}
@@ -352,11 +381,14 @@ func withTarget(err error, t licensing.Target) error {
 
 // licenses converts targets to an assignLicense body entry list.
 func (b *builder) assigned(lts []licTarget) []licensing.AssignedLicense {
-	out := make([]licensing.AssignedLicense, len(lts))
-	for i, lt := range lts {
-		out[i] = licensing.AssignedLicense{SkuID: lt.sub.Sku.ID, DisabledPlans: b.in.planIDs(lt.disabled)}
+	if len(lts) == 0 {
+		return []licensing.AssignedLicense{}
 	}
-	return out
+	b.abuf = b.abuf[:0]
+	for _, lt := range lts {
+		b.abuf = append(b.abuf, licensing.AssignedLicense{SkuID: lt.sub.Sku.ID, DisabledPlans: b.in.planIDs(lt.disabled)})
+	}
+	return b.in.licenses(b.abuf)
 }
 
 func (b *builder) groupLicenseSteps() {
@@ -644,8 +676,7 @@ func (b *builder) directSteps() {
 			continue
 		}
 		cur := b.direct(u)
-		var adds []licTarget
-		var removes []licensing.SkuID
+		adds, removes := b.addBuf[:0], b.remBuf[:0]
 		if t != nil {
 			for _, lt := range t.lic {
 				i := slices.IndexFunc(cur, func(p licensing.Path) bool { return p.Sku == lt.sub.Sku.ID })
@@ -662,13 +693,12 @@ func (b *builder) directSteps() {
 				}
 			}
 		}
-		migNote := ""
 		for _, m := range mig {
 			if !slices.Contains(removes, m.sku) {
 				removes = append(removes, m.sku)
 			}
-			migNote += fmt.Sprintf("; direct %s is covered by group %s", b.cat.SkuName(m.sku), m.group)
 		}
+		b.addBuf, b.remBuf = adds, removes // reused by the next user: nothing below keeps them
 		if len(adds) == 0 && len(removes) == 0 {
 			continue
 		}
@@ -678,12 +708,12 @@ func (b *builder) directSteps() {
 		if waveOf != nil {
 			wave = int(waveOf[u])
 		}
-		b.userDirectStep(u, adds, removes, wave, migNote, exp)
+		b.userDirectStep(u, adds, removes, wave, mig, exp)
 	}
 }
 
 // userDirectStep emits the one assignLicense of user u (or two, make-before-break).
-func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.SkuID, wave int, migNote string, exp expected) {
+func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.SkuID, wave int, mig []migrationRemoval, exp expected) {
 	target := b.w.UserTarget(u)
 	addBody := b.assigned(adds)
 	conflict := ""
@@ -698,23 +728,16 @@ func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.Sk
 		}
 		split = b.d.Options.MakeBeforeBreak && !o.Refused
 	}
-	reason := b.changeReason("", adds, removes, conflict)
-	if migNote != "" {
-		if len(adds) == 0 && len(removes) == len(strings.Split(migNote, "; "))-1 {
-			reason = "migrate to group-based licensing:" + strings.TrimPrefix(migNote, ";")
-		} else {
-			reason = reason + "; migrate to group-based licensing:" + strings.TrimPrefix(migNote, ";")
-		}
-	}
+	reason := b.directReason(adds, removes, conflict, mig)
 	if split {
 		swap := strings.TrimSuffix(strings.TrimPrefix(b.changeReason("", adds, removes, ""), "swap "), " in one call")
 		s1, after := b.applyUser(u, exp, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
 			Reason: "make-before-break swap " + swap + ": add the new license first (both may be held at once)"})
-		b.applyUser(u, after, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: removes, Wave: wave,
+		b.applyUser(u, after, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: b.in.skus(removes), Wave: wave,
 			DependsOn: []string{s1.ID}, Reason: "make-before-break swap " + swap + ": remove the old license once the new one is active"})
 		return
 	}
-	b.applyUser(u, exp, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: nonNil(removes), Wave: wave, Reason: reason})
+	b.applyUser(u, exp, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave, Reason: reason})
 }
 
 func dedupe(ids []string) []string {
@@ -790,6 +813,49 @@ func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 	return step, res
 }
 
+// directReason explains a user's assignLicense step; the text depends only on its arguments,
+// so it is made once per distinct change and shared.
+func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conflict string, mig []migrationRemoval) string {
+	k := b.rkey[:0]
+	for _, a := range adds {
+		k = append(k, a.sub.Sku.ID[:]...)
+		k, _ = a.disabled.AppendBinary(k)
+		k = append(k, 0)
+	}
+	k = append(k, 1)
+	for _, r := range removes {
+		k = append(k, r[:]...)
+	}
+	k = append(append(k, 1), conflict...)
+	for _, m := range mig {
+		k = append(append(append(k, 1), m.sku[:]...), m.group...)
+	}
+	b.rkey = k
+	if r, ok := b.reasons[string(k)]; ok {
+		return r
+	}
+	reason := b.changeReason("", adds, removes, conflict)
+	if len(mig) > 0 {
+		var note strings.Builder
+		for i, m := range mig {
+			if i > 0 {
+				note.WriteString(";")
+			}
+			fmt.Fprintf(&note, " direct %s is covered by group %s", b.cat.SkuName(m.sku), m.group)
+		}
+		if len(adds) == 0 && len(removes) == len(mig) {
+			reason = "migrate to group-based licensing:" + note.String()
+		} else {
+			reason = reason + "; migrate to group-based licensing:" + note.String()
+		}
+	}
+	if b.reasons == nil {
+		b.reasons = map[string]string{}
+	}
+	b.reasons[string(k)] = reason
+	return reason
+}
+
 func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict string) string {
 	var addNames, remNames []string
 	for _, a := range adds {
@@ -860,12 +926,21 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 				continue
 			}
 			var groupOn licensing.PlanSet
-			var groups []string
+			all := false // a group path enables every plan of the SKU
+			groups := b.nbuf[:0]
 			for _, q := range paths {
 				if q.Sku == p.Sku && !q.Direct() && q.State.Enables() {
-					groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
+					if q.Disabled.IsEmpty() {
+						all = true
+					} else if !all {
+						groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
+					}
 					groups = append(groups, b.w.Group(mustGroup(b.w, q.Group)).DisplayName)
 				}
+			}
+			b.nbuf = groups
+			if all {
+				groupOn = sku.PlanSet()
 			}
 			if len(groups) == 0 {
 				if !m.Users.All {
@@ -880,7 +955,7 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 					Message: fmt.Sprintf("%s: direct %s kept: groups %s do not enable %s", b.w.UserTarget(u), sku.Label(), strings.Join(groups, ", "), strings.Join(b.cat.PlanNames(missing), ", "))})
 				continue
 			}
-			removals[u] = append(removals[u], migrationRemoval{sku: p.Sku, group: strings.Join(groups, ", ")})
+			removals[u] = append(removals[u], migrationRemoval{sku: p.Sku, group: b.in.joined(groups, ", ")})
 		}
 		if len(removals[u]) > 0 {
 			movers = append(movers, u)

@@ -18,11 +18,12 @@ type interner struct {
 	groups map[string][]string
 	texts  map[string]string
 	lics   map[string][]licensing.AssignedLicense
+	skuIDs map[string][]licensing.SkuID
 }
 
 func newInterner(cat *licensing.Catalog) *interner {
 	return &interner{cat: cat, byName: map[string][]licensing.PlanID{}, byID: map[string][]licensing.PlanID{},
-		groups: map[string][]string{}, texts: map[string]string{}, lics: map[string][]licensing.AssignedLicense{}}
+		groups: map[string][]string{}, texts: map[string]string{}, lics: map[string][]licensing.AssignedLicense{}, skuIDs: map[string][]licensing.SkuID{}}
 }
 
 // planIDs is cat.PlanIDs(s), shared; nil for the empty set.
@@ -86,12 +87,33 @@ func (in *interner) groupList(ids []string) []string {
 	return out
 }
 
-// text returns a shared string equal to b.
-func (in *interner) text(b []byte) string {
-	if s, ok := in.texts[string(b)]; ok {
+// skus returns a shared copy of ids (never nil).
+func (in *interner) skus(ids []licensing.SkuID) []licensing.SkuID {
+	in.key = in.key[:0]
+	for _, id := range ids {
+		in.key = append(in.key, id[:]...)
+	}
+	if out, ok := in.skuIDs[string(in.key)]; ok {
+		return out
+	}
+	out := append(make([]licensing.SkuID, 0, len(ids)), ids...)
+	in.skuIDs[string(in.key)] = out
+	return out
+}
+
+// joined is strings.Join(parts, sep), shared.
+func (in *interner) joined(parts []string, sep string) string {
+	in.key = in.key[:0]
+	for i, p := range parts {
+		if i > 0 {
+			in.key = append(in.key, sep...)
+		}
+		in.key = append(in.key, p...)
+	}
+	if s, ok := in.texts[string(in.key)]; ok {
 		return s
 	}
-	s := string(b)
+	s := string(in.key)
 	in.texts[s] = s
 	return s
 }
