@@ -466,6 +466,7 @@ func (s *State) GroupTarget(i int) Target {
 type Path struct {
 	Sku      SkuID
 	Group    string    // the assigning group's id; "" for a direct assignment
+	GroupIdx int       // the assigning group's index (see Group); -1 for a direct assignment
 	Disabled PlanSet   // the path's disabled plans (shared with the State: read it, do not Add or Remove)
 	State    PathState // Active, ActiveWithError, Disabled or Error
 	Error    Kind      // None, or why when State is Error or ActiveWithError
@@ -495,7 +496,7 @@ func (s *State) AppendPaths(dst []Path, i int) []Path {
 }
 
 func (s *State) exportPath(p path) Path {
-	out := Path{Sku: s.subs[p.sub].Sku.ID, Disabled: p.disabled, State: p.state, Error: p.err}
+	out := Path{Sku: s.subs[p.sub].Sku.ID, GroupIdx: int(p.group), Disabled: p.disabled, State: p.state, Error: p.err}
 	if p.group >= 0 {
 		out.Group = s.groups[p.group].g.ID
 	}

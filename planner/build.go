@@ -115,7 +115,7 @@ type builder struct {
 	cbuf   []licensing.Path
 	dbuf   []licensing.AssignedLicense
 	abuf   []licensing.AssignedLicense
-	gbuf   []string
+	gbuf   []int
 	// releasers are the steps that free seats of a SKU (a reprocess of a CountViolation waits for them)
 	releasers map[licensing.SkuID][]string
 	// per-user steps that later steps of the same user depend on (by user index; nil until used)
@@ -639,12 +639,12 @@ type expected struct {
 func (b *builder) expectationOf(paths []licensing.Path) expected {
 	b.gbuf = b.gbuf[:0]
 	for _, p := range paths {
-		if !p.Direct() && !slices.Contains(b.gbuf, p.Group) {
-			b.gbuf = append(b.gbuf, p.Group)
+		if !p.Direct() && !slices.Contains(b.gbuf, p.GroupIdx) {
+			b.gbuf = append(b.gbuf, p.GroupIdx)
 		}
 	}
 	slices.Sort(b.gbuf)
-	return expected{b.directOf(paths), b.in.groupList(b.gbuf)}
+	return expected{b.directOf(paths), b.in.groupIDs(b.gbuf, b.w)}
 }
 
 // directOf returns the direct licenses among paths, by SKU id (shared: read-only).

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"encoding/binary"
+	"slices"
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -72,32 +73,21 @@ func (in *interner) diff(a, c licensing.PlanSet) []licensing.PlanID {
 	return ids
 }
 
-// groupList returns a shared copy of ids (sorted group ids; never nil).
-func (in *interner) groupList(ids []string) []string {
+// groupIDs returns the sorted ids of the groups at the indexes idx of st, shared (never nil).
+func (in *interner) groupIDs(idx []int, st *licensing.State) []string {
 	in.key = in.key[:0]
-	for _, id := range ids {
-		in.key = append(in.key, id...)
-		in.key = append(in.key, 0)
+	for _, g := range idx {
+		in.key = binary.AppendUvarint(in.key, uint64(g))
 	}
 	if out, ok := in.groups[string(in.key)]; ok {
 		return out
 	}
-	out := append(make([]string, 0, len(ids)), ids...)
+	out := make([]string, len(idx))
+	for i, g := range idx {
+		out[i] = st.Group(g).ID
+	}
+	slices.Sort(out)
 	in.groups[string(in.key)] = out
-	return out
-}
-
-// skus returns a shared copy of ids (never nil).
-func (in *interner) skus(ids []licensing.SkuID) []licensing.SkuID {
-	in.key = in.key[:0]
-	for _, id := range ids {
-		in.key = append(in.key, id[:]...)
-	}
-	if out, ok := in.skuIDs[string(in.key)]; ok {
-		return out
-	}
-	out := append(make([]licensing.SkuID, 0, len(ids)), ids...)
-	in.skuIDs[string(in.key)] = out
 	return out
 }
 
@@ -137,5 +127,19 @@ func (in *interner) licenses(ls []licensing.AssignedLicense) []licensing.Assigne
 	}
 	out := append(make([]licensing.AssignedLicense, 0, len(ls)), ls...)
 	in.lics[string(in.key)] = out
+	return out
+}
+
+// skus returns a shared copy of ids (never nil).
+func (in *interner) skus(ids []licensing.SkuID) []licensing.SkuID {
+	in.key = in.key[:0]
+	for _, id := range ids {
+		in.key = append(in.key, id[:]...)
+	}
+	if out, ok := in.skuIDs[string(in.key)]; ok {
+		return out
+	}
+	out := append(make([]licensing.SkuID, 0, len(ids)), ids...)
+	in.skuIDs[string(in.key)] = out
 	return out
 }
