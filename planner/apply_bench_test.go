@@ -45,7 +45,7 @@ func BenchmarkApplyExecutorOverhead(b *testing.B) {
 			for i := range n {
 				p.Steps = append(p.Steps, &planner.Step{ID: fmt.Sprintf("s%d", i+1), Action: planner.SetUsageLocation,
 					Target: licensing.Target{Type: licensing.TargetUser, ID: fmt.Sprintf("u%d", i)}, UsageLocation: "NO",
-					Result: planner.Expectation{UsageLocation: "NO"}})
+					Result: &planner.Expectation{UsageLocation: "NO"}})
 			}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -312,9 +312,9 @@ func TestNoServiceGapCatchesBreakBeforeMake(t *testing.T) {
 	bob := licensing.Target{Type: licensing.TargetUser, ID: sampletenant.Bob}
 	plan := &planner.Plan{TenantID: sampletenant.TenantID, Steps: []*planner.Step{
 		{ID: "s1", Action: planner.AssignLicense, Target: bob, RemoveLicenses: []licensing.SkuID{p1},
-			Expect: planner.Expectation{DirectLicenses: []licensing.AssignedLicense{{SkuID: p1}}}},
+			Expect: &planner.Expectation{DirectLicenses: []licensing.AssignedLicense{{SkuID: p1}}}},
 		{ID: "s2", Action: planner.AssignLicense, Target: bob, AddLicenses: []licensing.AssignedLicense{{SkuID: p2}}, DependsOn: []string{"s1"},
-			Result: planner.Expectation{DirectLicenses: []licensing.AssignedLicense{{SkuID: p2}}}},
+			Result: &planner.Expectation{DirectLicenses: []licensing.AssignedLicense{{SkuID: p2}}}},
 	}}
 	_, err = planner.Apply(context.Background(), ft, plan, planner.WithClock(manualSleeper{clk}))
 	require.NoError(t, err)

@@ -71,14 +71,14 @@ func (r *runner) runStep(ctx context.Context, s *Step) stepOutcome {
 			}
 			return failed(err, calls)
 		}
-		if diff := r.differs(s, obs, s.Result); diff == "" {
+		if diff := r.differs(s, obs, s.result()); diff == "" {
 			if calls == 0 {
 				return stepOutcome{status: StepAlreadyDone}
 			}
 			// An earlier attempt reported a failure but took effect (a timeout after Entra acted).
 			break
 		}
-		if diff := r.differs(s, obs, s.Expect); diff != "" {
+		if diff := r.differs(s, obs, s.expect()); diff != "" {
 			if calls == 0 && r.superseded(s, obs) {
 				// A later step of the plan on the same target already took it further (a
 				// make-before-break removal after this add): this step's work is done.
@@ -101,7 +101,7 @@ func (r *runner) runStep(ctx context.Context, s *Step) stepOutcome {
 			// An earlier try may have been carried out late (its reply was lost or came after
 			// the timeout) and this one refused because of it: if the target is where the step
 			// leads, the step is done.
-			if obs, oerr := r.observe(ctx, s); oerr == nil && r.differs(s, obs, s.Result) == "" {
+			if obs, oerr := r.observe(ctx, s); oerr == nil && r.differs(s, obs, s.result()) == "" {
 				break
 			}
 		}
@@ -132,7 +132,7 @@ func (r *runner) superseded(s *Step, obs *observation) bool {
 			}
 			seen[j] = true
 			t := r.plan.Steps[j]
-			if sameSubject(s, t) && r.differs(t, obs, t.Result) == "" {
+			if sameSubject(s, t) && r.differs(t, obs, t.result()) == "" {
 				return true
 			}
 			if walk(j) {
@@ -469,7 +469,7 @@ func (r *runner) verify(ctx context.Context, s *Step, before *observation) error
 }
 
 func (r *runner) checkResult(s *Step, before, obs *observation) error {
-	if diff := r.differs(s, obs, s.Result); diff != "" {
+	if diff := r.differs(s, obs, s.result()); diff != "" {
 		return &licensing.Error{Kind: licensing.Other, Target: s.Target,
 			Message: fmt.Sprintf("step %s (%s on %s): the call succeeded but verification found %s", s.ID, s.Action, s.Target, diff)}
 	}

@@ -416,11 +416,11 @@ func (b *builder) groupLicenseSteps() {
 		}
 		target := b.w.GroupTarget(g)
 		step := &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: removes,
-			Reason: b.changeReason("group "+target.Name, adds, removes, ""), Expect: Expectation{GroupLicenses: cur}}
+			Reason: b.changeReason("group "+target.Name, adds, removes, ""), Expect: &Expectation{GroupLicenses: cur}}
 		step = b.add(step)
 		beforeErr := b.memberErrors(g)
 		o := b.w.Apply(licensing.Change{Kind: licensing.AssignGroupLicenses, Group: target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: removes})
-		step.Result.GroupLicenses = b.w.GroupLicenses(g)
+		step.Result = &Expectation{GroupLicenses: b.w.GroupLicenses(g)}
 		if o.Refused {
 			for _, v := range o.Violations {
 				b.problemFromErr("", v, SeverityError, step.ID)
@@ -541,12 +541,12 @@ func (b *builder) usageLocationSteps() {
 		}
 		target := b.w.UserTarget(u)
 		step := b.add(&Step{Action: SetUsageLocation, Target: target, UsageLocation: t.usage, DependsOn: b.deps(u),
-			Reason: fmt.Sprintf("set usage location %s (%s)", t.usage, t.usageFrom), Expect: Expectation{UsageLocation: b.w.UsageLocation(u)}})
+			Reason: fmt.Sprintf("set usage location %s (%s)", t.usage, t.usageFrom), Expect: &Expectation{UsageLocation: b.w.UsageLocation(u)}})
 		if before := b.w.UsageLocation(u); before != "" {
 			step.Reason = fmt.Sprintf("change usage location %s → %s (%s)", before, t.usage, t.usageFrom)
 		}
 		o := b.w.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: target.ID, UsageLocation: t.usage})
-		step.Result.UsageLocation = b.w.UsageLocation(u)
+		step.Result = &Expectation{UsageLocation: b.w.UsageLocation(u)}
 		for _, v := range o.Violations {
 			b.problemFromErr("", v, SeverityError, step.ID)
 		}
@@ -569,7 +569,7 @@ func (b *builder) joinSteps() {
 			target := b.w.UserTarget(u)
 			gt := b.w.GroupTarget(g)
 			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
-				Reason: fmt.Sprintf("join licensed group %s (%s)", gt.Name, t.from), Expect: Expectation{Member: false}, Result: Expectation{Member: true}})
+				Reason: fmt.Sprintf("join licensed group %s (%s)", gt.Name, t.from), Expect: b.in.member(false), Result: b.in.member(true)})
 			if w, ok := b.waits[g]; ok {
 				step.DependsOn = append(step.DependsOn, w)
 			}
@@ -783,7 +783,7 @@ func (b *builder) planNames(ids []licensing.PlanID) []string {
 // step checks before it runs). It returns the step and the expectation after it.
 func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
-	step.Expect.DirectLicenses, step.Expect.Groups = exp.direct, exp.groups
+	step.Expect = b.in.expectation(exp)
 	step = b.add(step)
 	o := b.w.ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
 	res := exp
@@ -792,7 +792,7 @@ func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 		b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
 		res.direct = b.directOf(b.pbuf)
 	}
-	step.Result.DirectLicenses, step.Result.Groups = res.direct, res.groups
+	step.Result = b.in.expectation(res)
 	if o.Refused {
 		for _, v := range o.Violations {
 			b.problemFromErr("", v, SeverityError, step.ID)
@@ -1047,7 +1047,7 @@ func (b *builder) leaveSteps() {
 			target := b.w.UserTarget(u)
 			gt := b.w.GroupTarget(g)
 			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
-				Reason: fmt.Sprintf("leave licensed group %s (%s)", gt.Name, t.from), Expect: Expectation{Member: true}, Result: Expectation{Member: false}})
+				Reason: fmt.Sprintf("leave licensed group %s (%s)", gt.Name, t.from), Expect: b.in.member(true), Result: b.in.member(false)})
 			before := b.w.EnabledPlans(u)
 			o := b.w.Apply(licensing.Change{Kind: licensing.RemoveGroupMember, User: target.ID, Group: gt.ID})
 			for _, v := range o.Violations {

@@ -20,11 +20,21 @@ type interner struct {
 	texts  map[string]string
 	lics   map[string][]licensing.AssignedLicense
 	skuIDs map[string][]licensing.SkuID
+	expect map[expectKey]*Expectation
+	isMem  [2]*Expectation // membership steps' expectations: not a member, a member
+}
+
+// expectKey identifies a user's expectation by its interned slices.
+type expectKey struct {
+	direct *licensing.AssignedLicense
+	nd     int
+	groups *string
+	ng     int
 }
 
 func newInterner(cat *licensing.Catalog) *interner {
 	return &interner{cat: cat, byName: map[string][]licensing.PlanID{}, byID: map[string][]licensing.PlanID{},
-		groups: map[string][]string{}, texts: map[string]string{}, lics: map[string][]licensing.AssignedLicense{}, skuIDs: map[string][]licensing.SkuID{}}
+		groups: map[string][]string{}, texts: map[string]string{}, lics: map[string][]licensing.AssignedLicense{}, skuIDs: map[string][]licensing.SkuID{}, expect: map[expectKey]*Expectation{}}
 }
 
 // planIDs is cat.PlanIDs(s), shared; nil for the empty set.
@@ -142,4 +152,34 @@ func (in *interner) skus(ids []licensing.SkuID) []licensing.SkuID {
 	out := append(make([]licensing.SkuID, 0, len(ids)), ids...)
 	in.skuIDs[string(in.key)] = out
 	return out
+}
+
+// expectation returns a shared Expectation of a user's direct licenses and groups (both
+// already interned, so their first elements identify them).
+func (in *interner) expectation(e expected) *Expectation {
+	k := expectKey{nd: len(e.direct), ng: len(e.groups)}
+	if len(e.direct) > 0 {
+		k.direct = &e.direct[0]
+	}
+	if len(e.groups) > 0 {
+		k.groups = &e.groups[0]
+	}
+	if x, ok := in.expect[k]; ok {
+		return x
+	}
+	x := &Expectation{DirectLicenses: e.direct, Groups: e.groups}
+	in.expect[k] = x
+	return x
+}
+
+// member returns the shared expectation of a membership step: the user is (or is not) a member.
+func (in *interner) member(is bool) *Expectation {
+	i := 0
+	if is {
+		i = 1
+	}
+	if in.isMem[i] == nil {
+		in.isMem[i] = &Expectation{Member: is}
+	}
+	return in.isMem[i]
 }

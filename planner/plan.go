@@ -118,9 +118,23 @@ type Step struct {
 	// Members is the predicted effect of a group step on each member whose plans change.
 	Members []MemberImpact
 	// Expect is how the target must look before the step (else it is refused as drift);
-	// Result is how it must look after (checked by verification).
-	Expect Expectation
-	Result Expectation
+	// Result is how it must look after (checked by verification). Steps share equal
+	// expectations; nil reads as the zero Expectation.
+	Expect *Expectation
+	Result *Expectation
+}
+
+// expect returns *s.Expect, or the zero Expectation when it is nil.
+func (s *Step) expect() Expectation { return orZero(s.Expect) }
+
+// result returns *s.Result, or the zero Expectation when it is nil.
+func (s *Step) result() Expectation { return orZero(s.Result) }
+
+func orZero(e *Expectation) Expectation {
+	if e == nil {
+		return Expectation{}
+	}
+	return *e
 }
 
 // MemberImpact is how a group step changes one member.

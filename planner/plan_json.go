@@ -107,8 +107,8 @@ func (s *Step) expectJSON(e Expectation) *expectJSON {
 	return nil
 }
 
-func (e *expectJSON) expectation() Expectation {
-	var out Expectation
+func (e *expectJSON) expectation() *Expectation {
+	out := &Expectation{}
 	if e == nil {
 		return out
 	}
@@ -133,7 +133,7 @@ func (e *expectJSON) expectation() Expectation {
 func stepWire(s *Step) stepJSON {
 	sj := stepJSON{ID: s.ID, Action: s.Action.String(), Target: s.Target, Group: s.Group, UsageLocation: s.UsageLocation,
 		DependsOn: nonNil(s.DependsOn), Wave: s.Wave, Reason: s.Reason, Gained: nonNil(s.Gained), Lost: nonNil(s.Lost),
-		Expect: s.expectJSON(s.Expect), Result: s.expectJSON(s.Result)}
+		Expect: s.expectJSON(s.expect()), Result: s.expectJSON(s.result())}
 	if s.Action == AssignLicense {
 		sj.AddLicenses = nonNilLicenses(s.AddLicenses)
 		sj.RemoveLicenses = nonNil(s.RemoveLicenses)
