@@ -644,7 +644,12 @@ func (b *builder) expectationOf(paths []licensing.Path) expected {
 		}
 	}
 	slices.Sort(b.gbuf)
-	return expected{b.directOf(paths), b.in.groupIDs(b.gbuf, b.w)}
+	groups := make([]string, len(b.gbuf)) // distinct per user more often than not: not interned
+	for i, g := range b.gbuf {
+		groups[i] = b.w.Group(g).ID
+	}
+	slices.Sort(groups)
+	return expected{b.directOf(paths), groups}
 }
 
 // directOf returns the direct licenses among paths, by SKU id (shared: read-only).
@@ -783,7 +788,9 @@ func (b *builder) planNames(ids []licensing.PlanID) []string {
 // step checks before it runs). It returns the step and the expectation after it.
 func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
-	step.Expect = b.in.expectation(exp)
+	pair := new([2]Expectation) // one allocation for both
+	pair[0] = Expectation{DirectLicenses: exp.direct, Groups: exp.groups}
+	step.Expect, step.Result = &pair[0], &pair[1]
 	step = b.add(step)
 	o := b.w.ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
 	res := exp
@@ -792,7 +799,7 @@ func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 		b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
 		res.direct = b.directOf(b.pbuf)
 	}
-	step.Result = b.in.expectation(res)
+	*step.Result = Expectation{DirectLicenses: res.direct, Groups: res.groups}
 	if o.Refused {
 		for _, v := range o.Violations {
 			b.problemFromErr("", v, SeverityError, step.ID)

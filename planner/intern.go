@@ -2,13 +2,12 @@ package planner
 
 import (
 	"encoding/binary"
-	"slices"
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
 // interner shares equal values among the steps of one plan. A million-user plan holds a few
-// distinct plan lists, license bodies, group lists and reasons, not a million copies of each:
+// distinct plan lists, license bodies and reasons, not a million copies of each:
 // that keeps the plan small and the garbage collector's work proportional to what is distinct.
 // Values handed out are shared, so steps treat them as read-only (see Step).
 type interner struct {
@@ -16,25 +15,15 @@ type interner struct {
 	key    []byte
 	byName map[string][]licensing.PlanID // PlanIDs order (by name), for people
 	byID   map[string][]licensing.PlanID // PlanIDsByID order, for comparisons
-	groups map[string][]string
 	texts  map[string]string
 	lics   map[string][]licensing.AssignedLicense
 	skuIDs map[string][]licensing.SkuID
-	expect map[expectKey]*Expectation
 	isMem  [2]*Expectation // membership steps' expectations: not a member, a member
-}
-
-// expectKey identifies a user's expectation by its interned slices.
-type expectKey struct {
-	direct *licensing.AssignedLicense
-	nd     int
-	groups *string
-	ng     int
 }
 
 func newInterner(cat *licensing.Catalog) *interner {
 	return &interner{cat: cat, byName: map[string][]licensing.PlanID{}, byID: map[string][]licensing.PlanID{},
-		groups: map[string][]string{}, texts: map[string]string{}, lics: map[string][]licensing.AssignedLicense{}, skuIDs: map[string][]licensing.SkuID{}, expect: map[expectKey]*Expectation{}}
+		texts: map[string]string{}, lics: map[string][]licensing.AssignedLicense{}, skuIDs: map[string][]licensing.SkuID{}}
 }
 
 // planIDs is cat.PlanIDs(s), shared; nil for the empty set.
@@ -81,24 +70,6 @@ func (in *interner) diff(a, c licensing.PlanSet) []licensing.PlanID {
 	ids := in.cat.PlanIDs(a.Minus(c))
 	in.byName[string(k)] = ids
 	return ids
-}
-
-// groupIDs returns the sorted ids of the groups at the indexes idx of st, shared (never nil).
-func (in *interner) groupIDs(idx []int, st *licensing.State) []string {
-	in.key = in.key[:0]
-	for _, g := range idx {
-		in.key = binary.AppendUvarint(in.key, uint64(g))
-	}
-	if out, ok := in.groups[string(in.key)]; ok {
-		return out
-	}
-	out := make([]string, len(idx))
-	for i, g := range idx {
-		out[i] = st.Group(g).ID
-	}
-	slices.Sort(out)
-	in.groups[string(in.key)] = out
-	return out
 }
 
 // joined is strings.Join(parts, sep), shared.
@@ -152,24 +123,6 @@ func (in *interner) skus(ids []licensing.SkuID) []licensing.SkuID {
 	out := append(make([]licensing.SkuID, 0, len(ids)), ids...)
 	in.skuIDs[string(in.key)] = out
 	return out
-}
-
-// expectation returns a shared Expectation of a user's direct licenses and groups (both
-// already interned, so their first elements identify them).
-func (in *interner) expectation(e expected) *Expectation {
-	k := expectKey{nd: len(e.direct), ng: len(e.groups)}
-	if len(e.direct) > 0 {
-		k.direct = &e.direct[0]
-	}
-	if len(e.groups) > 0 {
-		k.groups = &e.groups[0]
-	}
-	if x, ok := in.expect[k]; ok {
-		return x
-	}
-	x := &Expectation{DirectLicenses: e.direct, Groups: e.groups}
-	in.expect[k] = x
-	return x
 }
 
 // member returns the shared expectation of a membership step: the user is (or is not) a member.
