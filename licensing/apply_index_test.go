@@ -78,3 +78,26 @@ func TestPlanSetAppendBinary(t *testing.T) {
 	kb, _ = b.AppendBinary(nil)
 	assert.NotEqual(t, ka, kb)
 }
+
+func TestHasPathInError(t *testing.T) {
+	st, err := licensing.NewState(synth.Tenant(synth.DefaultOptions(2000)))
+	require.NoError(t, err)
+	seen := map[bool]int{}
+	for i := 0; i < st.NumUsers(); i++ {
+		var anyErr, groupErr, count bool
+		for _, p := range st.Paths(i) {
+			if p.State != licensing.PathError {
+				continue
+			}
+			anyErr = true
+			groupErr = groupErr || !p.Direct()
+			count = count || p.Error == licensing.CountViolation
+		}
+		assert.Equal(t, anyErr, st.HasPathInError(i, licensing.None, false), "user %d", i)
+		assert.Equal(t, groupErr, st.HasPathInError(i, licensing.None, true), "user %d", i)
+		assert.Equal(t, count, st.HasPathInError(i, licensing.CountViolation, false), "user %d", i)
+		seen[groupErr]++
+	}
+	assert.Positive(t, seen[true], "the tenant has users with group paths in error")
+	assert.Positive(t, seen[false])
+}

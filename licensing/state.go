@@ -503,6 +503,18 @@ func (s *State) exportPath(p path) Path {
 	return out
 }
 
+// HasPathInError reports whether user i has a path in Error whose error is kind (of any
+// kind when kind is None); with groupOnly, only paths from groups count. It reads the
+// compact state without exporting Paths, for scans over every user.
+func (s *State) HasPathInError(i int, kind Kind, groupOnly bool) bool {
+	for _, p := range s.users[i].paths {
+		if p.state == PathError && (kind == None || p.err == kind) && (!groupOnly || !p.direct()) {
+			return true
+		}
+	}
+	return false
+}
+
 // UserGroups returns the indexes of the groups user i is a direct member of, ascending.
 func (s *State) UserGroups(i int) []int {
 	out := make([]int, len(s.users[i].groups))

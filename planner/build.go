@@ -82,7 +82,7 @@ func (b *builder) orderByWave() {
 	for pos, i := range idx {
 		order[i] = pos
 	}
-	newID := func(id string) string { return "s" + strconv.Itoa(order[at(id)]+1) }
+	newID := func(id string) string { return b.stepID(order[at(id)] + 1) }
 	for _, s := range steps {
 		for k, d := range s.DependsOn {
 			s.DependsOn[k] = newID(d)
@@ -96,7 +96,7 @@ func (b *builder) orderByWave() {
 	out := make([]*Step, len(steps))
 	for pos, i := range idx {
 		out[pos] = steps[i]
-		out[pos].ID = "s" + strconv.Itoa(pos+1)
+		out[pos].ID = b.stepID(pos + 1)
 	}
 	b.plan.Steps = out
 }
@@ -118,8 +118,10 @@ type builder struct {
 	gbuf   []int
 	// releasers are the steps that free seats of a SKU (a reprocess of a CountViolation waits for them)
 	releasers map[licensing.SkuID][]string
-	// per-user steps that later steps of the same user depend on (by user index; nil until used)
-	userSteps [][]string
+	// per-user steps that later steps of the same user depend on (by user index; nil until
+	// used): the first in firstStep, any others in moreSteps (most users have one step)
+	firstStep []string
+	moreSteps map[int][]string
 	joined    map[int][]int // user → groups joined in this plan
 	touched   []int         // users with a direct step, ascending
 	in        *interner
@@ -129,7 +131,7 @@ type builder struct {
 	remBuf    []licensing.SkuID
 	nbuf      []string
 	slab      []Step // steps are carved from slabs: one allocation per many steps
-	idbuf     []byte
+	ids       []string // stepID's ids: ids[n-1] is "s<n>"
 }
 
 type licTarget struct {
@@ -171,9 +173,26 @@ func (b *builder) problemFromErr(at string, err error, sev Severity, step string
 	b.problem(Problem{Kind: e.Kind, Severity: sev, Target: e.Target, SkuID: e.SkuID, ServicePlans: e.Plans, Message: msg, Step: step})
 }
 
-func (b *builder) nextID() string {
-	b.idbuf = strconv.AppendInt(append(b.idbuf[:0], 's'), int64(len(b.plan.Steps)+1), 10)
-	return string(b.idbuf)
+func (b *builder) nextID() string { return b.stepID(len(b.plan.Steps) + 1) }
+
+// stepID returns "s<n>". The ids are made 1024 at a time as substrings of one string, so a
+// million-step plan does not allocate a million small strings.
+func (b *builder) stepID(n int) string {
+	for n > len(b.ids) {
+		from := len(b.ids) + 1
+		var all []byte
+		ends := make([]int, 0, 1024)
+		for k := from; k < from+1024; k++ {
+			all = strconv.AppendInt(append(all, 's'), int64(k), 10)
+			ends = append(ends, len(all))
+		}
+		chunk, start := string(all), 0
+		for _, e := range ends {
+			b.ids = append(b.ids, chunk[start:e])
+			start = e
+		}
+	}
+	return b.ids[n-1]
 }
 
 // add numbers s and appends it to the plan. The plan holds a copy of *s carved from a slab,
@@ -514,8 +533,9 @@ func (b *builder) wait(g int, after ...string) string {
 // tenant goes through the states the plan predicted, in the same order).
 func (b *builder) deps(u int) []string {
 	var out []string
-	if b.userSteps != nil {
-		out = slices.Clone(b.userSteps[u])
+	if b.firstStep != nil && b.firstStep[u] != "" {
+		out = append(make([]string, 0, 1+len(b.moreSteps[u])), b.firstStep[u])
+		out = append(out, b.moreSteps[u]...)
 	}
 	if len(b.waits) > 0 {
 		for _, g := range b.w.UserGroups(u) {
@@ -528,10 +548,15 @@ func (b *builder) deps(u int) []string {
 }
 
 func (b *builder) depends(u int, id string) {
-	if b.userSteps == nil {
-		b.userSteps = make([][]string, b.w.NumUsers())
+	if b.firstStep == nil {
+		b.firstStep = make([]string, b.w.NumUsers())
+		b.moreSteps = map[int][]string{}
 	}
-	b.userSteps[u] = append(b.userSteps[u], id)
+	if b.firstStep[u] == "" {
+		b.firstStep[u] = id
+	} else {
+		b.moreSteps[u] = append(b.moreSteps[u], id)
+	}
 }
 
 func (b *builder) usageLocationSteps() {
@@ -958,8 +983,13 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 			}
 			on := sku.PlanSet().Minus(p.Disabled)
 			if missing := on.Minus(groupOn); !missing.IsEmpty() {
-				b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku, ServicePlans: b.in.planIDs(missing),
-					Message: fmt.Sprintf("%s: direct %s kept: groups %s do not enable %s", b.w.UserTarget(u), sku.Label(), strings.Join(groups, ", "), strings.Join(b.cat.PlanNames(missing), ", "))})
+				names := b.in.joined(groups, ", ")
+				tail := b.in.memo(string(p.Sku[:])+names+string(mustBinary(missing)), func() string {
+					return fmt.Sprintf(": direct %s kept: groups %s do not enable %s", sku.Label(), names, strings.Join(b.cat.PlanNames(missing), ", "))
+				})
+				target := b.w.UserTarget(u)
+				b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: target, SkuID: p.Sku, ServicePlans: b.in.planIDs(missing),
+					Message: target.String() + tail})
 				continue
 			}
 			removals[u] = append(removals[u], migrationRemoval{sku: p.Sku, group: b.in.joined(groups, ", ")})
@@ -1006,19 +1036,14 @@ func (b *builder) reprocessSteps() {
 			if isTouched[u] {
 				continue
 			}
-			b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
-			if slices.ContainsFunc(b.pbuf, func(p licensing.Path) bool {
-				return p.State == licensing.PathError && p.Error == licensing.CountViolation
-			}) {
+			if b.w.HasPathInError(u, licensing.CountViolation, false) {
 				candidates = append(candidates, u)
 			}
 		}
 		slices.Sort(candidates)
 	}
 	for _, u := range candidates {
-		b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
-		hasErr := slices.ContainsFunc(b.pbuf, func(p licensing.Path) bool { return !p.Direct() && p.State == licensing.PathError })
-		if !hasErr {
+		if !b.w.HasPathInError(u, licensing.None, true) {
 			continue
 		}
 		target := b.w.UserTarget(u)

@@ -19,6 +19,7 @@ type interner struct {
 	lics   map[string][]licensing.AssignedLicense
 	skuIDs map[string][]licensing.SkuID
 	isMem  [2]*Expectation // membership steps' expectations: not a member, a member
+	memos  map[string]string
 }
 
 func newInterner(cat *licensing.Catalog) *interner {
@@ -135,4 +136,22 @@ func (in *interner) member(is bool) *Expectation {
 		in.isMem[i] = &Expectation{Member: is}
 	}
 	return in.isMem[i]
+}
+
+// memo returns the text build returns for key, calling build once per distinct key.
+func (in *interner) memo(key string, build func() string) string {
+	if s, ok := in.memos[key]; ok {
+		return s
+	}
+	if in.memos == nil {
+		in.memos = map[string]string{}
+	}
+	s := build()
+	in.memos[key] = s
+	return s
+}
+
+func mustBinary(s licensing.PlanSet) []byte {
+	b, _ := s.AppendBinary(nil)
+	return b
 }
