@@ -130,7 +130,7 @@ type builder struct {
 	addBuf    []licTarget
 	remBuf    []licensing.SkuID
 	nbuf      []string
-	slab      []Step // steps are carved from slabs: one allocation per many steps
+	slab      []Step   // steps are carved from slabs: one allocation per many steps
 	ids       []string // stepID's ids: ids[n-1] is "s<n>"
 }
 
