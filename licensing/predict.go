@@ -260,7 +260,9 @@ func (t *txn) getPaths(u int32) []path {
 
 func (t *txn) setPaths(u int32, ps []path) {
 	old := t.getPaths(u)
-	sortPaths(ps)
+	if !slices.IsSortedFunc(ps, comparePaths) {
+		sortPaths(ps)
+	}
 	var b1, b2 [8]int32
 	was, now := appendSeats(b1[:0], old), appendSeats(b2[:0], ps)
 	if t.seat == nil && !slices.Equal(was, now) {
@@ -341,10 +343,11 @@ func (t *txn) commit() {
 }
 
 func (t *txn) outcome() *Outcome {
-	o := &Outcome{Refused: t.refused, Violations: t.violations, Converted: t.converted, txn: t}
+	o := &outcomeBuf{Outcome: Outcome{Refused: t.refused, Violations: t.violations, Converted: t.converted, txn: t}}
 	if t.refused {
-		return o
+		return &o.Outcome
 	}
+	o.Users, o.Seats = o.users[:0], o.seats[:0]
 	slices.Sort(t.touched)
 	for _, u := range t.touched {
 		ps, _ := t.paths.get(u)
@@ -364,7 +367,21 @@ func (t *txn) outcome() *Outcome {
 			o.Seats = append(o.Seats, SeatEffect{Sku: t.s.subs[i].Sku.ID, Before: t.s.subs[i].Consumed, After: t.s.subs[i].Consumed + d})
 		}
 	}
-	return o
+	if len(o.Users) == 0 {
+		o.Users = nil
+	}
+	if len(o.Seats) == 0 {
+		o.Seats = nil
+	}
+	return &o.Outcome
+}
+
+// outcomeBuf holds an Outcome with room for the effects of a one-user change, so that such
+// an outcome is one allocation.
+type outcomeBuf struct {
+	Outcome
+	users [1]UserEffect
+	seats [2]SeatEffect
 }
 
 func pathEqual(a, b path) bool {
@@ -443,6 +460,9 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 			continue
 		}
 		var dis PlanSet
+		if len(l.DisabledPlans) > 0 {
+			dis.w = make([]uint64, 0, s.cat.words())
+		}
 		for _, p := range l.DisabledPlans {
 			i, known := s.cat.PlanIndex(p)
 			if !known || !sb.Sku.plans.Has(i) {

@@ -104,14 +104,15 @@ type State struct {
 	subs       []Subscription
 	subBySku   map[SkuID]int32
 	users      []userRec
-	userByKey  map[string]int32 // id and lower-cased UPN
+	userByID   map[string]int32
+	userByUPN  map[string]int32 // lower-cased userPrincipalName
 	groups     []groupRec
 	groupByID  map[string]int32
 	groupNames map[string][]int32 // lower-cased displayName
 	spare      *txn               // ApplyUserLicenses's working memory; never shared by Clone
 }
 
-// StateOption configures NewState.
+// StateOption configures NewState and LoadState.
 type StateOption func(*stateConfig)
 
 type stateConfig struct {
@@ -131,148 +132,15 @@ func WithRules(r *Rules) StateOption { return func(o *stateConfig) { o.rules = r
 // paths come from membership × the group's assignedLicenses, keeping the state and error the
 // user's licenseAssignmentStates report for that group; a path the snapshot does not report is
 // evaluated as Entra's group processing would (in group order, then member order). Consumed
-// seats are recomputed from the paths. The snapshot must not be modified while the State is used.
+// seats are recomputed from the paths. The State points into the snapshot (User, Group), so the
+// snapshot must not be modified while the State is used; LoadState reads a document into a
+// State without keeping it.
 func NewState(snap *Snapshot, opts ...StateOption) (*State, error) {
 	cfg := stateConfig{}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if err := snap.Validate(); err != nil {
-		return nil, err
-	}
-	cat := snap.Catalog()
-	if cfg.catalog != nil {
-		cat.Enrich(cfg.catalog)
-	}
-	rules := cfg.rules
-	if rules == nil {
-		rules = DefaultRules()
-	}
-	s := &State{
-		cat:        cat,
-		rules:      rules.Compile(cat),
-		tenantID:   snap.TenantID,
-		defaultLoc: snap.DefaultUsageLocation,
-		subBySku:   make(map[SkuID]int32, len(snap.SubscribedSkus)),
-		userByKey:  make(map[string]int32, 2*len(snap.Users)),
-		groupByID:  make(map[string]int32, len(snap.Groups)),
-		groupNames: make(map[string][]int32, len(snap.Groups)),
-	}
-	for i := range snap.SubscribedSkus {
-		k := &snap.SubscribedSkus[i]
-		sku, _ := cat.Sku(k.SkuID)
-		s.subBySku[k.SkuID] = int32(len(s.subs))
-		s.subs = append(s.subs, Subscription{Sku: sku, AppliesTo: k.AppliesTo, CapabilityStatus: k.CapabilityStatus, Prepaid: k.PrepaidUnits, source: k})
-	}
-	for i := range snap.Groups {
-		g := &snap.Groups[i]
-		gr := groupRec{g: g, processing: ProcessingComplete}
-		if g.LicenseProcessingState != nil && g.LicenseProcessingState.State != "" {
-			gr.processing = g.LicenseProcessingState.State
-		}
-		for _, l := range g.AssignedLicenses {
-			gr.licenses = append(gr.licenses, groupLicense{sub: s.subBySku[l.SkuID], disabled: cat.PlanSetOf(l.DisabledPlans)})
-		}
-		s.groupByID[g.ID] = int32(i)
-		if g.DisplayName != "" {
-			k := strings.ToLower(g.DisplayName)
-			s.groupNames[k] = append(s.groupNames[k], int32(i))
-		}
-		s.groups = append(s.groups, gr)
-	}
-	s.users = make([]userRec, len(snap.Users))
-	for i := range snap.Users {
-		u := &snap.Users[i]
-		s.users[i] = userRec{u: u, usage: u.UsageLocation}
-		s.userByKey[u.ID] = int32(i)
-	}
-	// userPrincipalNames second, never over an id: members and assignedByGroup name users by id.
-	for i := range snap.Users {
-		if upn := snap.Users[i].UserPrincipalName; upn != "" {
-			if _, taken := s.userByKey[strings.ToLower(upn)]; !taken {
-				s.userByKey[strings.ToLower(upn)] = int32(i)
-			}
-		}
-	}
-	for gi := range s.groups {
-		for _, m := range s.groups[gi].g.Members {
-			ui := s.userByKey[m]
-			s.groups[gi].members = append(s.groups[gi].members, ui)
-			s.users[ui].groups = append(s.users[ui].groups, int32(gi))
-		}
-		slices.Sort(s.groups[gi].members)
-	}
-	// Direct paths, and the group paths the snapshot reports.
-	type pending struct{ user, group int32 }
-	var missing []pending
-	for ui := range s.users {
-		r := &s.users[ui]
-		u := r.u
-		if u.LicenseAssignmentStates == nil {
-			for _, l := range u.AssignedLicenses {
-				r.paths = append(r.paths, path{sub: s.subBySku[l.SkuID], group: -1, disabled: cat.PlanSetOf(l.DisabledPlans)})
-			}
-		} else {
-			for _, st := range u.LicenseAssignmentStates {
-				if st.Direct() {
-					r.paths = append(r.paths, s.pathFromState(st, -1))
-				}
-			}
-		}
-		for _, gi := range r.groups {
-			g := &s.groups[gi]
-			reported := 0
-			for _, st := range u.LicenseAssignmentStates {
-				if !st.Direct() && *st.AssignedByGroup == g.g.ID && g.has(s.subBySku[st.SkuID]) {
-					p := s.pathFromState(st, gi)
-					p.disabled = g.license(p.sub).disabled
-					r.paths = append(r.paths, p)
-					reported++
-				}
-			}
-			if reported < len(g.licenses) {
-				missing = append(missing, pending{int32(ui), gi})
-			}
-		}
-		sortPaths(r.paths)
-	}
-	for i := range s.subs {
-		s.subs[i].Consumed = 0
-	}
-	for ui := range s.users {
-		for _, sub := range seatsOf(s.users[ui].paths) {
-			s.subs[sub].Consumed++
-		}
-	}
-	slices.SortFunc(missing, func(a, b pending) int {
-		if a.group != b.group {
-			return int(a.group - b.group)
-		}
-		return int(a.user - b.user)
-	})
-	// Evaluate the unreported paths group by group, as Entra's processing of each group would.
-	for i := 0; i < len(missing); {
-		t := s.newTxn()
-		g := missing[i].group
-		for ; i < len(missing) && missing[i].group == g; i++ {
-			t.processMember(missing[i].user, g)
-		}
-		t.commit()
-	}
-	return s, nil
-}
-
-func (s *State) pathFromState(st LicenseAssignmentState, group int32) path {
-	p := path{sub: s.subBySku[st.SkuID], group: group, state: parsePathState(st.State), disabled: s.cat.PlanSetOf(st.DisabledPlans)}
-	if k, ok := ParseKind(st.Error); ok && (k == None || k.IsEntraError()) {
-		p.err = k
-	} else {
-		p.err = Other
-	}
-	if p.state == PathError && p.err == None {
-		p.err = Other
-	}
-	return p
+	return newCompiler(cfg, true, false, len(snap.Users), len(snap.Groups)).snapshot(snap)
 }
 
 func (g *groupRec) has(sub int32) bool {
@@ -293,17 +161,15 @@ func (g *groupRec) license(sub int32) groupLicense {
 	return groupLicense{sub: -1}
 }
 
-func sortPaths(ps []path) {
-	slices.SortFunc(ps, func(a, b path) int {
-		if a.sub != b.sub {
-			return int(a.sub - b.sub)
-		}
-		return int(a.group - b.group)
-	})
-}
+func sortPaths(ps []path) { slices.SortFunc(ps, comparePaths) }
 
-// seatsOf returns the subscriptions a user consumes a seat of: those with a path not in Error.
-func seatsOf(ps []path) []int32 { return appendSeats(nil, ps) }
+// comparePaths orders paths by subscription, then direct first, then group.
+func comparePaths(a, b path) int {
+	if a.sub != b.sub {
+		return int(a.sub - b.sub)
+	}
+	return int(a.group - b.group)
+}
 
 // appendSeats appends the subscriptions a user consumes a seat of to out (paths are sorted by
 // subscription).
@@ -389,14 +255,18 @@ func (s *State) NumUsers() int { return len(s.users) }
 // NumGroups returns the number of groups.
 func (s *State) NumGroups() int { return len(s.groups) }
 
-// User returns the user at index i (0 ≤ i < NumUsers) as read from the snapshot. Its
-// license fields are those of the snapshot; ask Paths and Effective for the state now.
+// User returns the user at index i (0 ≤ i < NumUsers) as read from the snapshot: its directory
+// fields (id, userPrincipalName, displayName, accountEnabled, usageLocation, department, jobTitle,
+// onPremisesExtensionAttributes). With NewState it is the snapshot's User and its license fields
+// are the snapshot's; with LoadState they are not kept (nil), and users share interned values.
+// Either way, treat it as read-only, and ask Paths and Effective for the licensing now.
 func (s *State) User(i int) *User { return s.users[i].u }
 
 // UsageLocation returns the user's usage location now (it may have been changed by Apply).
 func (s *State) UsageLocation(i int) string { return s.users[i].usage }
 
-// Group returns the group at index i as read from the snapshot.
+// Group returns the group at index i as read from the snapshot. With LoadState its members are
+// not kept (nil): ask GroupMembers, GroupLicenses and GroupProcessingState for the group now.
 func (s *State) Group(i int) *Group { return s.groups[i].g }
 
 // GroupProcessingState returns the group's licenseProcessingState now.
@@ -404,10 +274,10 @@ func (s *State) GroupProcessingState(i int) string { return s.groups[i].processi
 
 // LookupUser resolves a user by id or userPrincipalName (any case) to its index.
 func (s *State) LookupUser(ref string) (int, error) {
-	if i, ok := s.userByKey[ref]; ok {
+	if i, ok := s.userKey(ref); ok {
 		return int(i), nil
 	}
-	if i, ok := s.userByKey[strings.ToLower(ref)]; ok {
+	if i, ok := s.userKey(strings.ToLower(ref)); ok {
 		return int(i), nil
 	}
 	hint := ""
@@ -425,6 +295,15 @@ func (s *State) LookupUser(ref string) (int, error) {
 		hint = suggestion(ref, names)
 	}
 	return -1, &Error{Kind: UnknownUser, Target: Target{Type: TargetUser, ID: ref}, Message: fmt.Sprintf("no user with id or userPrincipalName %q%s", ref, hint)}
+}
+
+// userKey finds a user by id or, failing that, by lower-cased userPrincipalName: an id wins.
+func (s *State) userKey(k string) (int32, bool) {
+	if i, ok := s.userByID[k]; ok {
+		return i, true
+	}
+	i, ok := s.userByUPN[k]
+	return i, ok
 }
 
 // LookupGroup resolves a group by id or displayName (any case; a name must be unique).
