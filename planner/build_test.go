@@ -2,6 +2,8 @@ package planner_test
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -226,4 +228,85 @@ func TestReplanAfterApplyingOnTheModelIsEmpty(t *testing.T) {
 	}
 	again := planner.Build(st, d)
 	assert.Empty(t, again.Steps, again.String())
+}
+
+// TestRuleWhereMatchesEveryAttributeKind checks rule matching on each kind of attribute
+// (case-insensitive names and values, extension attributes, accountEnabled), and that users
+// matched by two rules get both rules' licenses while users matched by one share its target.
+func TestRuleWhereMatchesEveryAttributeKind(t *testing.T) {
+	snap := sampletenant.Snapshot()
+	on, off := true, false
+	for i := range snap.Users {
+		u := &snap.Users[i]
+		u.OnPremisesExtensionAttributes = map[string]string{"extensionAttribute3": []string{"Blue", "green"}[i%2]}
+		u.AccountEnabled = []*bool{&on, &off}[i/2%2]
+	}
+	st, err := licensing.NewState(snap)
+	require.NoError(t, err)
+	users := func(where string) []string {
+		p := planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1","rules":[
+			{"name":"r","where":`+where+`,"licenses":[{"sku":"MCOMEETADV"}]}]}`))
+		var out []string // the users the plan acts on or reports about
+		for _, s := range p.Steps {
+			out = append(out, s.Target.ID)
+		}
+		for _, pr := range p.Problems {
+			out = append(out, pr.Target.ID)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	conf := licensing.MustParseSkuID(sampletenant.AudioConf)
+	// count counts the users pred selects who do not hold MCOMEETADV yet (the others need no step).
+	count := func(pred func(u licensing.User) bool) int {
+		n := 0
+		for i, u := range snap.Users {
+			if pred(u) && !slices.ContainsFunc(st.Paths(i), func(p licensing.Path) bool { return p.Sku == conf }) {
+				n++
+			}
+		}
+		return n
+	}
+	blue := count(func(u licensing.User) bool { return u.OnPremisesExtensionAttributes["extensionAttribute3"] == "Blue" })
+	require.Positive(t, blue)
+	require.Less(t, blue, len(snap.Users))
+	assert.Len(t, users(`{"onPremisesExtensionAttributes.extensionAttribute3":"BLUE"}`), blue)
+	enabled := count(func(u licensing.User) bool { return *u.AccountEnabled })
+	assert.Len(t, users(`{"ACCOUNTENABLED":"True"}`), enabled)
+	both := count(func(u licensing.User) bool {
+		return *u.AccountEnabled && u.OnPremisesExtensionAttributes["extensionAttribute3"] == "Blue"
+	})
+	assert.Len(t, users(`{"accountEnabled":"true","onPremisesExtensionAttributes.extensionAttribute3":"blue"}`), both)
+	assert.Empty(t, users(`{"department":"no such department"}`))
+
+	// Two rules: users both match get both SKUs in their one step; the others get their rule's.
+	p := planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1","rules":[
+		{"name":"a","where":{"accountEnabled":"true"},"licenses":[{"sku":"MCOMEETADV"}]},
+		{"name":"b","where":{"onPremisesExtensionAttributes.extensionAttribute3":"blue"},"licenses":[{"sku":"EMS"}]}]}`))
+	ems := licensing.MustParseSkuID(sampletenant.EMS)
+	seen := map[string]bool{}
+	for _, s := range p.Steps {
+		if s.Action != planner.AssignLicense {
+			continue
+		}
+		i, err := st.LookupUser(s.Target.ID)
+		require.NoError(t, err)
+		u := snap.Users[i]
+		var want []licensing.SkuID
+		for _, c := range []struct {
+			match bool
+			sku   licensing.SkuID
+		}{{*u.AccountEnabled, conf}, {u.OnPremisesExtensionAttributes["extensionAttribute3"] == "Blue", ems}} {
+			if c.match && !slices.ContainsFunc(st.Paths(i), func(p licensing.Path) bool { return p.Sku == c.sku && p.Direct() }) {
+				want = append(want, c.sku)
+			}
+		}
+		var got []licensing.SkuID
+		for _, a := range s.AddLicenses {
+			got = append(got, a.SkuID)
+		}
+		assert.ElementsMatch(t, want, got, "user %s", u.UserPrincipalName)
+		seen[fmt.Sprint(len(got))] = true
+	}
+	assert.True(t, seen["1"] && seen["2"], "some users match one rule, some both: %v", seen)
 }

@@ -286,7 +286,10 @@ func attributeNames() []string {
 
 // condition is one attribute = value test of a rule's where.
 type condition struct {
-	attr, value string
+	attr  string // as written in the desired file
+	key   string // the lower-cased attribute name, or the extension attribute's name when ext
+	ext   bool
+	value string
 }
 
 // where is a rule's where, compiled once per plan: every condition must hold.
@@ -295,7 +298,11 @@ type where []condition
 func compileWhere(m map[string]string) where {
 	w := make(where, 0, len(m))
 	for k, v := range m {
-		w = append(w, condition{attr: k, value: v})
+		c := condition{attr: k, key: strings.ToLower(k), value: v}
+		if rest, ok := strings.CutPrefix(k, "onPremisesExtensionAttributes."); ok {
+			c.key, c.ext = rest, true
+		}
+		w = append(w, c)
 	}
 	slices.SortFunc(w, func(a, b condition) int { return strings.Compare(a.attr, b.attr) })
 	return w
@@ -305,16 +312,23 @@ func compileWhere(m map[string]string) where {
 // comparing without regard to case.
 func (w where) matches(u *licensing.User, usage string) bool {
 	for _, c := range w {
-		if !strings.EqualFold(attribute(u, usage, c.attr), c.value) {
+		var v string
+		if c.ext {
+			v = u.OnPremisesExtensionAttributes[c.key]
+		} else {
+			v = simpleAttribute(u, usage, c.key)
+		}
+		if !strings.EqualFold(v, c.value) {
 			return false
 		}
 	}
 	return true
 }
 
-// attribute returns the value of an attribute path for a user.
-func attribute(u *licensing.User, usage string, k string) string {
-	switch strings.ToLower(k) {
+// simpleAttribute returns the value of a user attribute by its lower-cased name ("" for
+// names it does not know).
+func simpleAttribute(u *licensing.User, usage string, lower string) string {
+	switch lower {
 	case "userprincipalname":
 		return u.UserPrincipalName
 	case "displayname":
@@ -330,9 +344,6 @@ func attribute(u *licensing.User, usage string, k string) string {
 			return ""
 		}
 		return strconv.FormatBool(*u.AccountEnabled)
-	}
-	if rest, ok := strings.CutPrefix(k, "onPremisesExtensionAttributes."); ok {
-		return u.OnPremisesExtensionAttributes[rest]
 	}
 	return ""
 }
