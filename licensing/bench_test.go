@@ -51,6 +51,28 @@ func BenchmarkReadSnapshot(b *testing.B) {
 	}
 }
 
+// BenchmarkLoadState reads a synthetic tenant/v1 document into a State (LoadState), against
+// BenchmarkReadSnapshot plus NewState.
+func BenchmarkLoadState(b *testing.B) {
+	for _, n := range benchUserCounts() {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			var buf bytes.Buffer
+			if err := benchSnap(n).WriteJSON(&buf); err != nil {
+				b.Fatal(err)
+			}
+			data := buf.Bytes()
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := licensing.LoadState(bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkNewStateEffective compiles the snapshot and computes every user's enabled plans.
 func BenchmarkNewStateEffective(b *testing.B) {
 	for _, n := range benchUserCounts() {

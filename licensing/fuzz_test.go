@@ -198,6 +198,19 @@ func FuzzReadSnapshot(f *testing.F) {
 	   {"id":"u2","assignedLicenses":null}],
 	 "groups":[{"id":"g1","members":["u1","u2"],"assignedLicenses":[{"skuId":"6fd2c87f-b296-42f0-b197-1e91e994b900","disabledPlans":["57ff2da0-773e-42df-b2af-ffb7a2317929"]}]}]}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		// LoadState reads the document as NewState(ReadSnapshot) does: the same error or State.
+		loaded, lerr := licensing.LoadState(bytes.NewReader(in))
+		if !isRepeatedList(lerr) {
+			want, werr := oldLoad(in)
+			if werr != nil {
+				require.Error(t, lerr, "LoadState accepts what ReadSnapshot+NewState refuse: %v", werr)
+				require.Equal(t, werr.Error(), lerr.Error())
+			} else {
+				require.NoError(t, lerr)
+				require.Equal(t, tenantJSON(t, want), tenantJSON(t, loaded))
+			}
+		}
+
 		s, err := licensing.ReadSnapshot(bytes.NewReader(in))
 		if err != nil {
 			assert.Nil(t, s)
@@ -218,6 +231,9 @@ func FuzzReadSnapshot(f *testing.F) {
 		st2, err := licensing.NewState(snap2)
 		require.NoError(t, err)
 		assert.Equal(t, exported, tenantJSON(t, st2), "export → load → export is stable")
+		st3, err := licensing.LoadState(strings.NewReader(exported))
+		require.NoError(t, err)
+		assert.Equal(t, exported, tenantJSON(t, st3), "export → LoadState → export is stable")
 	})
 }
 

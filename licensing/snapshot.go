@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // TenantFormatVersion is the formatVersion of a tenant snapshot.
@@ -143,131 +142,8 @@ func describeJSONError(err error) error {
 // groups, assignments of subscribed SKUs, disabled plans that belong to their SKU, and usage
 // locations that are ISO 3166 alpha-2 codes.
 func (s *Snapshot) Validate() error {
-	if s.FormatVersion != TenantFormatVersion {
-		return errorf(InvalidInput, "tenant file formatVersion is %q, want %q", s.FormatVersion, TenantFormatVersion)
-	}
-	if s.DefaultUsageLocation != "" && !IsCountryCode(s.DefaultUsageLocation) {
-		return errorf(InvalidInput, "tenant defaultUsageLocation %q is not an ISO 3166 alpha-2 code such as \"US\"", s.DefaultUsageLocation)
-	}
-	skuPlans := make(map[SkuID]map[PlanID]bool, len(s.SubscribedSkus))
-	for i, k := range s.SubscribedSkus {
-		if k.SkuID.IsZero() {
-			return errorf(InvalidInput, "subscribedSkus[%d] (%s) has no skuId", i, k.SkuPartNumber)
-		}
-		if _, dup := skuPlans[k.SkuID]; dup {
-			return errorf(InvalidInput, "subscribedSkus[%d]: skuId %s appears twice", i, k.SkuID)
-		}
-		ps := make(map[PlanID]bool, len(k.ServicePlans))
-		for _, p := range k.ServicePlans {
-			ps[p.ServicePlanID] = true
-		}
-		skuPlans[k.SkuID] = ps
-	}
-	// who names the document part at fault; it is only built when there is an error.
-	checkLicense := func(who func() string, l AssignedLicense) error {
-		plans, ok := skuPlans[l.SkuID]
-		if !ok {
-			return &Error{Kind: UnknownSku, SkuID: l.SkuID, Message: fmt.Sprintf("%s: assignedLicenses has SKU %s, which is not in subscribedSkus", who(), l.SkuID)}
-		}
-		for _, p := range l.DisabledPlans {
-			if !plans[p] {
-				return &Error{Kind: UnknownServicePlan, SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", who(), p, l.SkuID)}
-			}
-		}
-		return nil
-	}
-	checkLicenses := func(who func() string, ls []AssignedLicense) error {
-		for i, l := range ls {
-			if err := checkLicense(who, l); err != nil {
-				return err
-			}
-			for _, o := range ls[:i] {
-				if o.SkuID == l.SkuID {
-					return errorf(InvalidInput, "%s: assignedLicenses lists SKU %s twice", who(), l.SkuID)
-				}
-			}
-		}
-		return nil
-	}
-	groups := make(map[string]bool, len(s.Groups))
-	for i, g := range s.Groups {
-		if g.ID == "" {
-			return errorf(InvalidInput, "groups[%d] (%q) has no id", i, g.DisplayName)
-		}
-		if groups[g.ID] {
-			return errorf(InvalidInput, "groups[%d]: group id %s appears twice", i, g.ID)
-		}
-		groups[g.ID] = true
-		if err := checkLicenses(func() string { return fmt.Sprintf("group %s (%s)", g.ID, g.DisplayName) }, g.AssignedLicenses); err != nil {
-			return err
-		}
-	}
-	users := make(map[string]int32, len(s.Users))
-	upns := make(map[string]string, len(s.Users))
-	for i := range s.Users {
-		u := &s.Users[i]
-		if u.ID == "" {
-			return errorf(InvalidInput, "users[%d] (%q) has no id", i, u.UserPrincipalName)
-		}
-		if _, dup := users[u.ID]; dup {
-			return errorf(InvalidInput, "users[%d]: user id %s appears twice", i, u.ID)
-		}
-		users[u.ID] = int32(i)
-		if u.UserPrincipalName != "" {
-			k := strings.ToLower(u.UserPrincipalName)
-			if other, dup := upns[k]; dup {
-				return errorf(InvalidInput, "users %s and %s share the userPrincipalName %q", other, u.ID, u.UserPrincipalName)
-			}
-			upns[k] = u.ID
-		}
-		who := func() string {
-			if u.UserPrincipalName != "" {
-				return "user " + u.ID + " (" + u.UserPrincipalName + ")"
-			}
-			return "user " + u.ID
-		}
-		if u.UsageLocation != "" && !IsCountryCode(u.UsageLocation) {
-			return errorf(InvalidInput, "%s: usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", who(), u.UsageLocation)
-		}
-		if err := checkLicenses(who, u.AssignedLicenses); err != nil {
-			return err
-		}
-		whoStates := func() string { return who() + " licenseAssignmentStates" }
-		for k, st := range u.LicenseAssignmentStates {
-			if err := checkLicense(whoStates, AssignedLicense{SkuID: st.SkuID, DisabledPlans: st.DisabledPlans}); err != nil {
-				return err
-			}
-			if !st.Direct() && !groups[*st.AssignedByGroup] {
-				return &Error{Kind: UnknownGroup, Message: fmt.Sprintf("%s: licenseAssignmentStates names group %s, which is not in groups", who(), *st.AssignedByGroup)}
-			}
-			if st.Direct() {
-				for _, o := range u.LicenseAssignmentStates[:k] {
-					if o.Direct() && o.SkuID == st.SkuID {
-						return errorf(InvalidInput, "%s: two direct licenseAssignmentStates for SKU %s", who(), st.SkuID)
-					}
-				}
-			}
-			switch st.State {
-			case StateActive, StateActiveWithError, StateDisabled, StateError, "":
-			default:
-				return errorf(InvalidInput, "%s: licenseAssignmentStates state %q is not one of Active, ActiveWithError, Disabled, Error", who(), st.State)
-			}
-		}
-	}
-	lastGroup := make([]int32, len(s.Users)) // 1 + the index of the last group that listed the user
-	for gi, g := range s.Groups {
-		for _, m := range g.Members {
-			ui, ok := users[m]
-			if !ok {
-				return &Error{Kind: UnknownUser, Target: Target{Type: TargetGroup, ID: g.ID, Name: g.DisplayName}, Message: fmt.Sprintf("group %s (%s) has member %q, which is not in users", g.ID, g.DisplayName, m)}
-			}
-			if lastGroup[ui] == int32(gi)+1 {
-				return errorf(InvalidInput, "group %s (%s) lists member %s twice", g.ID, g.DisplayName, m)
-			}
-			lastGroup[ui] = int32(gi) + 1
-		}
-	}
-	return nil
+	_, err := newCompiler(stateConfig{}, false, false, len(s.Users), len(s.Groups)).snapshot(s)
+	return err
 }
 
 // WriteJSON writes the snapshot as tenant/v1: top-level fields one per line and each SKU, user
@@ -383,11 +259,7 @@ func (s *Snapshot) Catalog() *Catalog {
 
 // AddToCatalog adds the snapshot's subscribed SKUs and their plans to c.
 func (s *Snapshot) AddToCatalog(c *Catalog) {
-	for _, k := range s.SubscribedSkus {
-		plans := make([]ServicePlan, len(k.ServicePlans))
-		for i, p := range k.ServicePlans {
-			plans[i] = ServicePlan{ID: p.ServicePlanID, Name: p.ServicePlanName}
-		}
-		c.AddSku(Sku{ID: k.SkuID, PartNumber: k.SkuPartNumber}, plans...)
+	for i := range s.SubscribedSkus {
+		addSkuToCatalog(c, &s.SubscribedSkus[i])
 	}
 }

@@ -52,14 +52,19 @@ func TestSnapshotWritesEmptyListsNotNull(t *testing.T) {
 	assert.Equal(t, out, string(writeSnapshot(t, back)))
 }
 
-func TestSnapshotValidateNamesWhatIsWrong(t *testing.T) {
+// validateCase edits the sample tenant into one that Validate refuses, with the kind and words
+// of the error.
+type validateCase struct {
+	name  string
+	edit  func(s *licensing.Snapshot)
+	kind  licensing.Kind
+	wants []string
+}
+
+// validateCases are the documents Validate refuses (ReadSnapshot, NewState and LoadState too).
+func validateCases() []validateCase {
 	bob := func(s *licensing.Snapshot) *licensing.User { return &s.Users[1] }
-	cases := []struct {
-		name  string
-		edit  func(s *licensing.Snapshot)
-		kind  licensing.Kind
-		wants []string
-	}{
+	return []validateCase{
 		{"wrong formatVersion", func(s *licensing.Snapshot) { s.FormatVersion = "tenant/v2" },
 			licensing.InvalidInput, []string{`"tenant/v2"`, `"tenant/v1"`}},
 		{"missing formatVersion", func(s *licensing.Snapshot) { s.FormatVersion = "" },
@@ -117,6 +122,10 @@ func TestSnapshotValidateNamesWhatIsWrong(t *testing.T) {
 				DisabledPlans: []licensing.PlanID{licensing.MustParsePlanID("efb87545-963c-4e0d-99df-69c6916d9eb0")}}}
 		}, licensing.UnknownServicePlan, []string{"bob@contoso.com", "licenseAssignmentStates"}},
 	}
+}
+
+func TestSnapshotValidateNamesWhatIsWrong(t *testing.T) {
+	cases := validateCases()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := sampletenant.Snapshot()

@@ -104,8 +104,8 @@ type State struct {
 	subs       []Subscription
 	subBySku   map[SkuID]int32
 	users      []userRec
-	userByID   map[string]int32
-	userByUPN  map[string]int32 // lower-cased userPrincipalName
+	ids        userIndex // users by id
+	upns       userIndex // users by lower-cased userPrincipalName
 	groups     []groupRec
 	groupByID  map[string]int32
 	groupNames map[string][]int32 // lower-cased displayName
@@ -299,11 +299,10 @@ func (s *State) LookupUser(ref string) (int, error) {
 
 // userKey finds a user by id or, failing that, by lower-cased userPrincipalName: an id wins.
 func (s *State) userKey(k string) (int32, bool) {
-	if i, ok := s.userByID[k]; ok {
+	if i, ok := s.ids.find(k, stateIDs{s}); ok {
 		return i, true
 	}
-	i, ok := s.userByUPN[k]
-	return i, ok
+	return s.upns.find(k, stateUPNs{s})
 }
 
 // LookupGroup resolves a group by id or displayName (any case; a name must be unique).

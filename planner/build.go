@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -33,6 +34,7 @@ func Build(st *licensing.State, d *Desired) *Plan {
 		waits:  map[int]string{},
 		in:     newInterner(st.Catalog()),
 	}
+	b.rd = &pathReader{st: b.w, in: b.in}
 	b.resolve()
 	b.groupLicenseSteps()
 	b.usageLocationSteps()
@@ -111,11 +113,7 @@ type builder struct {
 	users  []*userTarget
 	groups []*groupTarget
 	waits  map[int]string // group index → its latest waitForGroupProcessing step
-	pbuf   []licensing.Path
-	cbuf   []licensing.Path
-	dbuf   []licensing.AssignedLicense
 	abuf   []licensing.AssignedLicense
-	gbuf   []int
 	// releasers are the steps that free seats of a SKU (a reprocess of a CountViolation waits for them)
 	releasers map[licensing.SkuID][]string
 	// per-user steps that later steps of the same user depend on (by user index; nil until
@@ -125,11 +123,9 @@ type builder struct {
 	joined    map[int][]int // user → groups joined in this plan
 	touched   []int         // users with a direct step, ascending
 	in        *interner
+	rd        *pathReader       // the builder's own reader (prepare has another)
 	reasons   map[string]string // directReason's texts by their inputs
 	rkey      []byte
-	addBuf    []licTarget
-	remBuf    []licensing.SkuID
-	nbuf      []string
 	slab      []Step   // steps are carved from slabs: one allocation per many steps
 	ids       []string // stepID's ids: ids[n-1] is "s<n>"
 }
@@ -631,26 +627,33 @@ func (b *builder) joinSteps() {
 	}
 }
 
-// direct returns user u's direct licenses in the working state, by SKU. The slice is reused
-// by the next call.
-// direct reads user u's paths into b.pbuf (where expectationOf can use them until the next
-// read) and returns the direct ones in a second buffer, reused by the next call.
-func (b *builder) direct(u int) []licensing.Path {
-	b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
-	b.cbuf = b.cbuf[:0]
-	for _, p := range b.pbuf {
-		if p.Direct() {
-			b.cbuf = append(b.cbuf, p)
-		}
-	}
-	return b.cbuf
+// pathReader reads users' paths from a State into reusable buffers and works out the
+// expectations of their assignLicense steps. directSteps runs one on a second goroutine,
+// ahead of the builder's own.
+type pathReader struct {
+	st   *licensing.State
+	in   *interner
+	pbuf []licensing.Path
+	cbuf []licensing.Path
+	dbuf []licensing.AssignedLicense
+	gbuf []int
 }
 
-// expectation returns user u's direct licenses (by SKU id) and the sorted ids of the groups
-// their paths come from (never nil), in one read of the user's paths.
-func (b *builder) expectation(u int) expected {
-	b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
-	return b.expectationOf(b.pbuf)
+func newPathReader(st *licensing.State) *pathReader {
+	return &pathReader{st: st, in: newInterner(st.Catalog())}
+}
+
+// direct reads user u's paths into r.pbuf (where expectationOf can use them until the next
+// read) and returns the direct ones in a second buffer, reused by the next call.
+func (r *pathReader) direct(u int) []licensing.Path {
+	r.pbuf = r.st.AppendPaths(r.pbuf[:0], u)
+	r.cbuf = r.cbuf[:0]
+	for _, p := range r.pbuf {
+		if p.Direct() {
+			r.cbuf = append(r.cbuf, p)
+		}
+	}
+	return r.cbuf
 }
 
 // expected is a user's state an assignLicense step checks: direct licenses and the groups
@@ -660,33 +663,34 @@ type expected struct {
 	groups []string
 }
 
-// expectationOf is expectation from paths already read (they are not modified).
-func (b *builder) expectationOf(paths []licensing.Path) expected {
-	b.gbuf = b.gbuf[:0]
+// expectationOf returns the direct licenses (by SKU id) and the sorted ids of the groups
+// paths come from (never nil); paths are not modified.
+func (r *pathReader) expectationOf(paths []licensing.Path) expected {
+	r.gbuf = r.gbuf[:0]
 	for _, p := range paths {
-		if !p.Direct() && !slices.Contains(b.gbuf, p.GroupIdx) {
-			b.gbuf = append(b.gbuf, p.GroupIdx)
+		if !p.Direct() && !slices.Contains(r.gbuf, p.GroupIdx) {
+			r.gbuf = append(r.gbuf, p.GroupIdx)
 		}
 	}
-	slices.Sort(b.gbuf)
-	groups := make([]string, len(b.gbuf)) // distinct per user more often than not: not interned
-	for i, g := range b.gbuf {
-		groups[i] = b.w.Group(g).ID
+	slices.Sort(r.gbuf)
+	groups := make([]string, len(r.gbuf)) // distinct per user more often than not: not interned
+	for i, g := range r.gbuf {
+		groups[i] = r.st.Group(g).ID
 	}
 	slices.Sort(groups)
-	return expected{b.directOf(paths), groups}
+	return expected{r.directOf(paths), groups}
 }
 
 // directOf returns the direct licenses among paths, by SKU id (shared: read-only).
-func (b *builder) directOf(paths []licensing.Path) []licensing.AssignedLicense {
-	b.dbuf = b.dbuf[:0]
+func (r *pathReader) directOf(paths []licensing.Path) []licensing.AssignedLicense {
+	r.dbuf = r.dbuf[:0]
 	for _, p := range paths {
 		if p.Direct() {
-			b.dbuf = append(b.dbuf, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: b.in.planIDsByID(p.Disabled)})
+			r.dbuf = append(r.dbuf, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: r.in.planIDsByID(p.Disabled)})
 		}
 	}
-	slices.SortFunc(b.dbuf, func(a, c licensing.AssignedLicense) int { return a.SkuID.Compare(c.SkuID) })
-	return b.in.licenses(b.dbuf)
+	slices.SortFunc(r.dbuf, func(a, c licensing.AssignedLicense) int { return a.SkuID.Compare(c.SkuID) })
+	return r.in.licenses(r.dbuf)
 }
 
 type migrationRemoval struct {
@@ -694,8 +698,41 @@ type migrationRemoval struct {
 	group string
 }
 
+// prepared is what directSteps works out for one user from the user's paths alone, before
+// predicting the user's call.
+type prepared struct {
+	u       int
+	adds    []licTarget
+	removes []licensing.SkuID
+	mig     []migrationRemoval
+	wave    int
+	exp     expected
+}
+
+// directSteps plans each user's one assignLicense. Reading a user's paths and working out
+// the change (prepare) runs on a second goroutine ahead of the predictions: a user's direct
+// step changes only that user's paths, so the user's paths are the same when the prediction
+// comes to them, and predictions stay in user order (seats are counted in that order).
 func (b *builder) directSteps() {
 	removals, waveOf := b.migration()
+	batches := make(chan []prepared, 4)
+	go func() {
+		defer close(batches)
+		b.prepare(removals, waveOf, batches)
+	}()
+	for batch := range batches {
+		for _, p := range batch {
+			b.userDirectStep(p.u, p.adds, p.removes, p.wave, p.mig, p.exp)
+		}
+	}
+}
+
+// prepare sends the users that need a direct change, in user order, in batches. It only reads
+// the working state (through its own pathReader) and the builder's targets.
+func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out chan<- []prepared) {
+	const batchSize = 512
+	rd := newPathReader(b.w)
+	batch := make([]prepared, 0, batchSize)
 	for u := 0; u < b.w.NumUsers(); u++ {
 		t := b.users[u]
 		var mig []migrationRemoval
@@ -705,8 +742,9 @@ func (b *builder) directSteps() {
 		if t == nil && len(mig) == 0 {
 			continue
 		}
-		cur := b.direct(u)
-		adds, removes := b.addBuf[:0], b.remBuf[:0]
+		cur := rd.direct(u)
+		var adds []licTarget
+		var removes []licensing.SkuID
 		if t != nil {
 			for _, lt := range t.lic {
 				i := slices.IndexFunc(cur, func(p licensing.Path) bool { return p.Sku == lt.sub.Sku.ID })
@@ -728,17 +766,21 @@ func (b *builder) directSteps() {
 				removes = append(removes, m.sku)
 			}
 		}
-		b.addBuf, b.remBuf = adds, removes // reused by the next user: nothing below keeps them
 		if len(adds) == 0 && len(removes) == 0 {
 			continue
 		}
 		slices.SortFunc(removes, func(a, c licensing.SkuID) int { return a.Compare(c) })
-		exp := b.expectationOf(b.pbuf) // b.pbuf still holds u's paths, read by b.direct
-		wave := 0
+		p := prepared{u: u, adds: adds, removes: removes, mig: mig, exp: rd.expectationOf(rd.pbuf)} // rd.pbuf still holds u's paths
 		if waveOf != nil {
-			wave = int(waveOf[u])
+			p.wave = int(waveOf[u])
 		}
-		b.userDirectStep(u, adds, removes, wave, mig, exp)
+		if batch = append(batch, p); len(batch) == batchSize {
+			out <- batch
+			batch = make([]prepared, 0, batchSize)
+		}
+	}
+	if len(batch) > 0 {
+		out <- batch
 	}
 }
 
@@ -821,8 +863,8 @@ func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 	res := exp
 	if !o.Refused {
 		// assignLicense changes only direct paths: the groups the user's paths come from stay.
-		b.pbuf = b.w.AppendPaths(b.pbuf[:0], u)
-		res.direct = b.directOf(b.pbuf)
+		b.rd.pbuf = b.w.AppendPaths(b.rd.pbuf[:0], u)
+		res.direct = b.rd.directOf(b.rd.pbuf)
 	}
 	*step.Result = Expectation{DirectLicenses: res.direct, Groups: res.groups}
 	if o.Refused {
@@ -939,65 +981,23 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 		slices.Sort(selected)
 	}
 	removals = make([][]migrationRemoval, b.w.NumUsers())
-	var movers []int
-	var buf []licensing.Path
-	for _, u := range selected {
-		buf = b.w.AppendPaths(buf[:0], u)
-		paths := buf
-		t := b.users[u]
-		for _, p := range paths {
-			if !p.Direct() {
-				continue
-			}
-			sku, _ := b.cat.Sku(p.Sku)
-			if t != nil && slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
-				if !m.Users.All {
-					b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
-						Message: fmt.Sprintf("%s: direct %s kept: the desired state lists it for the user", b.w.UserTarget(u), sku.Label())})
-				}
-				continue
-			}
-			var groupOn licensing.PlanSet
-			all := false // a group path enables every plan of the SKU
-			groups := b.nbuf[:0]
-			for _, q := range paths {
-				if q.Sku == p.Sku && !q.Direct() && q.State.Enables() {
-					if q.Disabled.IsEmpty() {
-						all = true
-					} else if !all {
-						groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
-					}
-					groups = append(groups, b.w.Group(mustGroup(b.w, q.Group)).DisplayName)
-				}
-			}
-			b.nbuf = groups
-			if all {
-				groupOn = sku.PlanSet()
-			}
-			if len(groups) == 0 {
-				if !m.Users.All {
-					b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
-						Message: fmt.Sprintf("%s: direct %s kept: no active group path gives %s", b.w.UserTarget(u), sku.Label(), sku.Label())})
-				}
-				continue
-			}
-			on := sku.PlanSet().Minus(p.Disabled)
-			if missing := on.Minus(groupOn); !missing.IsEmpty() {
-				names := b.in.joined(groups, ", ")
-				tail := b.in.memo(string(p.Sku[:])+names+string(mustBinary(missing)), func() string {
-					return fmt.Sprintf(": direct %s kept: groups %s do not enable %s", sku.Label(), names, strings.Join(b.cat.PlanNames(missing), ", "))
-				})
-				target := b.w.UserTarget(u)
-				b.problem(Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: target, SkuID: p.Sku, ServicePlans: b.in.planIDs(missing),
-					Message: target.String() + tail})
-				continue
-			}
-			removals[u] = append(removals[u], migrationRemoval{sku: p.Sku, group: b.in.joined(groups, ", ")})
-		}
-		if len(removals[u]) > 0 {
-			movers = append(movers, u)
-		}
-	}
+	// Two halves at once: each user's removals depend only on the user's paths. Problems
+	// and movers are put back in user order.
+	half := len(selected) / 2
+	var (
+		wg       sync.WaitGroup
+		problems [2][]Problem
+		moved    [2][]int
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		problems[1], moved[1] = b.migrateUsers(selected[half:], m.Users.All, newInterner(b.cat), removals)
+	}()
+	problems[0], moved[0] = b.migrateUsers(selected[:half], m.Users.All, b.in, removals)
+	wg.Wait()
+	b.plan.Problems = append(append(b.plan.Problems, problems[0]...), problems[1]...)
+	movers := append(moved[0], moved[1]...)
 	waveOf = make([]int32, b.w.NumUsers())
 	waves := m.Waves
 	if len(waves) == 0 {
@@ -1012,6 +1012,74 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 		waveOf[u] = int32(w)
 	}
 	return removals, waveOf
+}
+
+// migrateUsers works out the direct paths a migration removes from each of users (into
+// removals, at the user's index), returning the problems it finds and the users with a
+// removal, both in the order of users. all is migrateDirectToGroup.users "all" (kept paths
+// are then not reported one by one). It only reads the builder's state, so two calls on
+// different users may run at once, each with its own interner.
+func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][]migrationRemoval) (problems []Problem, movers []int) {
+	var buf []licensing.Path
+	var nbuf []string
+	for _, u := range users {
+		buf = b.w.AppendPaths(buf[:0], u)
+		paths := buf
+		t := b.users[u]
+		for _, p := range paths {
+			if !p.Direct() {
+				continue
+			}
+			sku, _ := b.cat.Sku(p.Sku)
+			if t != nil && slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
+				if !all {
+					problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
+						Message: fmt.Sprintf("%s: direct %s kept: the desired state lists it for the user", b.w.UserTarget(u), sku.Label())})
+				}
+				continue
+			}
+			var groupOn licensing.PlanSet
+			full := false // a group path enables every plan of the SKU
+			groups := nbuf[:0]
+			for _, q := range paths {
+				if q.Sku == p.Sku && !q.Direct() && q.State.Enables() {
+					if q.Disabled.IsEmpty() {
+						full = true
+					} else if !full {
+						groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
+					}
+					groups = append(groups, b.w.Group(mustGroup(b.w, q.Group)).DisplayName)
+				}
+			}
+			nbuf = groups
+			if full {
+				groupOn = sku.PlanSet()
+			}
+			if len(groups) == 0 {
+				if !all {
+					problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
+						Message: fmt.Sprintf("%s: direct %s kept: no active group path gives %s", b.w.UserTarget(u), sku.Label(), sku.Label())})
+				}
+				continue
+			}
+			on := sku.PlanSet().Minus(p.Disabled)
+			if missing := on.Minus(groupOn); !missing.IsEmpty() {
+				names := in.joined(groups, ", ")
+				tail := in.memo(string(p.Sku[:])+names+string(mustBinary(missing)), func() string {
+					return fmt.Sprintf(": direct %s kept: groups %s do not enable %s", sku.Label(), names, strings.Join(b.cat.PlanNames(missing), ", "))
+				})
+				target := b.w.UserTarget(u)
+				problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: target, SkuID: p.Sku, ServicePlans: in.planIDs(missing),
+					Message: target.String() + tail})
+				continue
+			}
+			removals[u] = append(removals[u], migrationRemoval{sku: p.Sku, group: in.joined(groups, ", ")})
+		}
+		if len(removals[u]) > 0 {
+			movers = append(movers, u)
+		}
+	}
+	return problems, movers
 }
 
 func mustGroup(s *licensing.State, id string) int {

@@ -81,9 +81,9 @@ func (r *report) write(w io.Writer) {
 	p("- Load average (1/5/15 min): %s at the start, %s at the end (other engineers share the machine)\n", r.LoadStart, r.LoadEnd)
 	p("- Commit: %s (plus uncommitted changes of others, if any); run at %s, took %s\n\n", gitRev(), time.Now().UTC().Format(time.RFC3339), dur(r.Total.Round(time.Second)))
 	p("## Command\n\n```\n%s\n```\n\n", r.Command)
-	p("Our code and the naive baseline (examples/licensebench/naive.go) run in one process, one after the other, each phase after a GC. ")
-	p("*Alloc* is bytes allocated in the phase; *peak heap* is the largest live heap sampled every 2 ms during the phase, which includes what earlier phases left live (the snapshot, the state); *start* is the live heap when the phase began. ")
-	p("The whole run's peak RSS (VmHWM) was **%s**. The library's own pipeline (ReadSnapshot → NewState → ReadDesired + Build) is also run alone in a child process; its VmHWM is the *isolated RSS*.\n\n", mib(r.VmHWM))
+	p("Our code and the naive baseline (examples/licensebench/naive.go) run in one process: all of our phases first, then the baseline's, each phase after a GC, so that neither's data is live while the other is measured. ")
+	p("*Alloc* is bytes allocated in the phase; *peak heap* is the largest live heap sampled every 2 ms during the phase, which includes what earlier phases left live (the state); *start* is the live heap when the phase began. ")
+	p("The whole run's peak RSS (VmHWM) was **%s**. The library's own pipeline (LoadState → ReadDesired + Build, as `licensectl plan` runs it) is also run alone in a child process: its times and its VmHWM (*isolated*) are what the targets are judged on, free of the baseline's memory.\n\n", mib(r.VmHWM))
 	for _, s := range r.Sizes {
 		p("## %d users (tenant/v1 file %s)\n\n", s.Users, mib(uint64(s.FileBytes)))
 		p("| phase | ours: wall | alloc | peak heap (start) | baseline: wall | alloc | peak heap (start) | speed-up |\n|---|---|---|---|---|---|---|---|\n")
@@ -95,8 +95,8 @@ func (r *report) write(w io.Writer) {
 			p("| %s | %s | %s | %s (%s) | %s | %s | %s (%s) | %.1f× |\n", name, dur(a.Wall), mib(a.Alloc), mib(a.PeakHeap), mib(a.StartHeap),
 				dur(b.Wall), mib(b.Alloc), mib(b.PeakHeap), mib(b.StartHeap), b.Wall.Seconds()/a.Wall.Seconds())
 		}
-		row("load (ReadSnapshot vs json.Unmarshal into map[string]any)", &s.Load, &s.NaiveLoad)
-		row("NewState + EnabledPlans of every user vs map-of-strings model", &s.State, &s.NaiveState)
+		row("load (LoadState: file → State vs json.Unmarshal into map[string]any)", &s.Load, &s.NaiveLoad)
+		row("EnabledPlans of every user vs building the map-of-strings model", &s.State, &s.NaiveState)
 		pr := s.Predict
 		p("| Predict (one-user assignLicense) ×%d: %s/op | %s | %s | %s (%s) | no baseline (the naive model does not predict) | | | |\n",
 			pr.Ops, dur(pr.Wall/time.Duration(max(1, pr.Ops))), dur(pr.Wall), mib(pr.Alloc), mib(pr.PeakHeap), mib(pr.StartHeap))
@@ -109,7 +109,7 @@ func (r *report) write(w io.Writer) {
 		}
 		p("\nPlan: %d steps, %d users with a direct change; naive: %d users. Agree on the users: %v.\n", s.Steps, s.DirectUsers, s.NaiveUsers, s.Agree)
 		if s.Child != nil {
-			p("Isolated (child process): load %s, NewState %s, plan %s, peak RSS **%s**.\n", dur(time.Duration(s.Child.LoadNs)), dur(time.Duration(s.Child.StateNs)), dur(time.Duration(s.Child.PlanNs)), mib(s.Child.VmHWM))
+			p("Isolated (child process): LoadState %s, ReadDesired + Build %s, peak RSS **%s**.\n", dur(time.Duration(s.Child.LoadNs)), dur(time.Duration(s.Child.PlanNs)), mib(s.Child.VmHWM))
 		} else if s.ChildErr != "" {
 			p("Isolated child process failed: %s\n", s.ChildErr)
 		}
@@ -141,15 +141,23 @@ func (r *report) write(w io.Writer) {
 	for _, s := range r.Sizes {
 		switch s.Users {
 		case 1_000_000:
-			p("| plan 1M users < 5 s | %s (isolated: %s) | %s |\n", dur(s.Plan.Wall), childPlan(s), passFail(s.Plan.Wall < 5*time.Second))
+			plan, load := s.Plan.Wall, s.Load.Wall
 			if s.Child != nil {
-				p("| plan 1M users < 2 GiB peak RSS | isolated pipeline VmHWM %s (includes the loaded snapshot); in-process peak heap during Build %s | %s |\n", mib(s.Child.VmHWM), mib(s.Plan.PeakHeap), passFail(s.Child.VmHWM < 2<<30))
+				plan, load = time.Duration(s.Child.PlanNs), time.Duration(s.Child.LoadNs)
+			}
+			p("| plan 1M users < 5 s | isolated %s (in process: %s) | %s |\n", childPlan(s), dur(s.Plan.Wall), passFail(plan < 5*time.Second))
+			if s.Child != nil {
+				p("| plan 1M users < 2 GiB peak RSS | isolated pipeline VmHWM %s (load and plan; in process, peak heap during Build %s) | %s |\n", mib(s.Child.VmHWM), mib(s.Plan.PeakHeap), passFail(s.Child.VmHWM < 2<<30))
 			} else {
 				p("| plan 1M users < 2 GiB peak | in-process peak heap during Build %s | %s |\n", mib(s.Plan.PeakHeap), passFail(s.Plan.PeakHeap < 2<<30))
 			}
-			p("| load 1M-user tenant/v1 < 10 s | %s | %s |\n", dur(s.Load.Wall), passFail(s.Load.Wall < 10*time.Second))
+			p("| load 1M-user tenant/v1 < 10 s (file → State) | isolated %s (in process: %s) | %s |\n", childLoad(s), dur(s.Load.Wall), passFail(load < 10*time.Second))
 		case 100_000:
-			p("| plan 100k users < 0.5 s | %s | %s |\n", dur(s.Plan.Wall), passFail(s.Plan.Wall < 500*time.Millisecond))
+			plan := s.Plan.Wall
+			if s.Child != nil {
+				plan = time.Duration(s.Child.PlanNs)
+			}
+			p("| plan 100k users < 0.5 s | isolated %s (in process: %s) | %s |\n", childPlan(s), dur(s.Plan.Wall), passFail(plan < 500*time.Millisecond))
 		}
 	}
 	rate := a.SteadyRate
@@ -167,4 +175,11 @@ func childPlan(s *sizeResult) string {
 		return "n/a"
 	}
 	return dur(time.Duration(s.Child.PlanNs))
+}
+
+func childLoad(s *sizeResult) string {
+	if s.Child == nil {
+		return "n/a"
+	}
+	return dur(time.Duration(s.Child.LoadNs))
 }

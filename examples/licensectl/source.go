@@ -113,8 +113,28 @@ func (s *source) snapshot(ctx context.Context) (*licensing.Snapshot, error) {
 	return snap, nil
 }
 
-// state compiles the source's snapshot with the catalog and rules options.
+// state compiles the source's snapshot with the catalog and rules options. A tenant file is
+// streamed into the State (licensing.LoadState) without keeping the document in memory.
 func (s *source) state(ctx context.Context) (*licensing.State, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if s.tenantFile != "" {
+		opts, err := s.stateOptions()
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.Open(s.tenantFile)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		defer f.Close()
+		st, err := licensing.LoadState(f, opts...)
+		if err != nil {
+			return nil, usageErr("%s: %v", s.tenantFile, err)
+		}
+		return st, nil
+	}
 	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -123,6 +143,19 @@ func (s *source) state(ctx context.Context) (*licensing.State, error) {
 }
 
 func (s *source) compile(snap *licensing.Snapshot) (*licensing.State, error) {
+	opts, err := s.stateOptions()
+	if err != nil {
+		return nil, err
+	}
+	st, err := licensing.NewState(snap, opts...)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return st, nil
+}
+
+// stateOptions are the catalog and rules options of the command line.
+func (s *source) stateOptions() ([]licensing.StateOption, error) {
 	var opts []licensing.StateOption
 	if s.catalogFile != "" {
 		f, err := os.Open(s.catalogFile)
@@ -143,11 +176,7 @@ func (s *source) compile(snap *licensing.Snapshot) (*licensing.State, error) {
 	if r != nil {
 		opts = append(opts, licensing.WithRules(r))
 	}
-	st, err := licensing.NewState(snap, opts...)
-	if err != nil {
-		return nil, usageErr("%v", err)
-	}
-	return st, nil
+	return opts, nil
 }
 
 func (s *source) rules() (*licensing.Rules, error) {

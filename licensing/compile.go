@@ -1,0 +1,839 @@
+package licensing
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// compiler checks a tenant's SKUs, users and groups one at a time with the rules of
+// Snapshot.Validate and, unless it only validates, compiles them into a State. Snapshot.Validate,
+// NewState and LoadState all use it, so that each rule and each step of the compilation exists
+// once. It is fed SKUs first (addSku, then skusEnd), then users and groups in any interleaving
+// (usersEnd once every user is in), then finish.
+//
+// The first error of each phase is kept and finish reports them in Validate's order: format
+// version, default usage location, SKUs, groups, users (a path that names an unknown group
+// counts where it appears among the user's checks), members. The error therefore does not depend
+// on the order in which a document lists its parts, and a user's paths can be checked before the
+// groups they name are known.
+type compiler struct {
+	build   bool // compile a State; false: only validate
+	compact bool // keep compact copies of users and groups (LoadState), not the caller's pointers
+	cfg     stateConfig
+	s       *State // in validate-only mode it holds only the catalog and the subscriptions
+
+	skuErr, groupErr, userErr, memberErr error
+
+	skus      []*SubscribedSku
+	skusDone  bool
+	usersDone bool
+
+	nUsers int32
+	users  []*User     // validate-only mode: the users
+	recs   [][]userRec // build mode: the users' records, in blocks until usersEnd joins them
+	ids    userIndex
+	upns   userIndex // lower-cased userPrincipalNames
+
+	refs    []groupRef // group ids named by groups or by users' paths
+	refByID map[string]int32
+
+	nGroups   int32
+	pending   []pendingGroup // groups whose members wait for the users
+	lastGroup []int32        // per user: 1 + the last group that listed it
+
+	provisional []int32 // users with group paths that still name a groupRef
+
+	// Scratch space and interned values, shared by all users.
+	lics     []groupLicense
+	paths    []path
+	set      PlanSet
+	key      []byte
+	sets     map[string]PlanSet
+	strs     map[string]string
+	attrs    map[string]map[string]string
+	attrKeys []string
+	yes, no  *bool
+	userSlab []User
+	slabSize int
+	pathSlab []path
+	arena    strings.Builder // the compact users' id, userPrincipalName and displayName
+	packed   bool            // the next user's are in the arena already (LoadState's parser)
+}
+
+// groupRef is a group id as groups and users' licenseAssignmentStates name it.
+type groupRef struct {
+	id    string
+	group int32 // the group with this id, or -1 while none is known
+	user  int32 // the first user whose paths name it (-1: named by a group first)
+	state int32 // the index of that path in the user's licenseAssignmentStates
+	who   who   // that user
+}
+
+type pendingGroup struct {
+	gi       int32
+	id, name string
+	members  []string
+}
+
+// who names the part of the document at fault in an error message; it is only formatted when
+// there is an error.
+type who struct {
+	group    bool
+	id, name string // user: id and userPrincipalName; group: id and displayName
+	states   bool   // the user's licenseAssignmentStates
+}
+
+func (w who) String() string {
+	var s string
+	switch {
+	case w.group:
+		s = fmt.Sprintf("group %s (%s)", w.id, w.name)
+	case w.name != "":
+		s = "user " + w.id + " (" + w.name + ")"
+	default:
+		s = "user " + w.id
+	}
+	if w.states {
+		s += " licenseAssignmentStates"
+	}
+	return s
+}
+
+// newCompiler returns a compiler; users and groups are size hints (0 when unknown).
+func newCompiler(cfg stateConfig, build, compact bool, users, groups int) *compiler {
+	c := &compiler{
+		build:   build,
+		compact: compact,
+		cfg:     cfg,
+		ids:     newUserIndex(users),
+		upns:    newUserIndex(users),
+		refByID: make(map[string]int32, groups),
+		s:       &State{subBySku: map[SkuID]int32{}},
+	}
+	if build {
+		c.s.groupByID = make(map[string]int32, groups)
+		c.s.groupNames = make(map[string][]int32, groups)
+		c.s.groups = make([]groupRec, 0, groups)
+		c.sets = map[string]PlanSet{}
+	}
+	if compact {
+		c.strs = map[string]string{}
+		c.attrs = map[string]map[string]string{}
+		c.yes, c.no = new(bool), new(bool)
+		*c.yes = true
+	}
+	return c
+}
+
+// snapshot feeds a whole snapshot.
+func (c *compiler) snapshot(s *Snapshot) (*State, error) {
+	for i := range s.SubscribedSkus {
+		c.addSku(&s.SubscribedSkus[i])
+	}
+	c.skusEnd()
+	for i := range s.Users {
+		c.addUser(&s.Users[i])
+	}
+	c.usersEnd()
+	for i := range s.Groups {
+		c.addGroup(&s.Groups[i])
+	}
+	return c.finish(s.FormatVersion, s.TenantID, s.DefaultUsageLocation)
+}
+
+func (c *compiler) addSku(k *SubscribedSku) {
+	i := len(c.skus)
+	c.skus = append(c.skus, k)
+	if c.skuErr != nil {
+		return
+	}
+	if k.SkuID.IsZero() {
+		c.skuErr = errorf(InvalidInput, "subscribedSkus[%d] (%s) has no skuId", i, k.SkuPartNumber)
+		return
+	}
+	if _, dup := c.s.subBySku[k.SkuID]; dup {
+		c.skuErr = errorf(InvalidInput, "subscribedSkus[%d]: skuId %s appears twice", i, k.SkuID)
+		return
+	}
+	c.s.subBySku[k.SkuID] = int32(i)
+}
+
+// skusEnd builds the catalog and the subscriptions once every SKU is in.
+func (c *compiler) skusEnd() {
+	if c.skusDone {
+		return
+	}
+	c.skusDone = true
+	s := c.s
+	cat := NewCatalog()
+	for _, k := range c.skus {
+		addSkuToCatalog(cat, k)
+	}
+	if c.build && c.cfg.catalog != nil {
+		cat.Enrich(c.cfg.catalog)
+	}
+	s.cat = cat
+	s.subs = make([]Subscription, 0, len(c.skus))
+	for i, k := range c.skus {
+		sku, _ := cat.Sku(k.SkuID)
+		s.subBySku[k.SkuID] = int32(i)
+		s.subs = append(s.subs, Subscription{Sku: sku, AppliesTo: k.AppliesTo, CapabilityStatus: k.CapabilityStatus, Prepaid: k.PrepaidUnits, source: k})
+	}
+	if c.build {
+		rules := c.cfg.rules
+		if rules == nil {
+			rules = DefaultRules()
+		}
+		s.rules = rules.Compile(cat)
+	}
+}
+
+// license checks one assignment of SKU id with disabled plans (an assignedLicenses entry or a
+// path) and returns its subscription and, when compiling and want is set, its disabled plans.
+func (c *compiler) license(w who, id SkuID, disabled []PlanID, want bool) (int32, PlanSet, error) {
+	sub, ok := c.s.subBySku[id]
+	if !ok {
+		return -1, PlanSet{}, &Error{Kind: UnknownSku, SkuID: id, Message: fmt.Sprintf("%s: assignedLicenses has SKU %s, which is not in subscribedSkus", w, id)}
+	}
+	if len(disabled) == 0 {
+		return sub, PlanSet{}, nil
+	}
+	want = want && c.build
+	plans := c.s.subs[sub].Sku.plans
+	set := &c.set
+	set.w = set.w[:0]
+	for _, p := range disabled {
+		i, ok := c.s.cat.PlanIndex(p)
+		if !ok || !plans.Has(i) {
+			return -1, PlanSet{}, &Error{Kind: UnknownServicePlan, SkuID: id, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", w, p, id)}
+		}
+		if want {
+			set.Add(i)
+		}
+	}
+	if !want {
+		return sub, PlanSet{}, nil
+	}
+	return sub, c.internSet(set), nil
+}
+
+// licenses checks an assignedLicenses list and leaves its subscriptions and disabled plans in c.lics.
+func (c *compiler) licenses(w who, ls []AssignedLicense, want bool) error {
+	c.lics = c.lics[:0]
+	for i, l := range ls {
+		sub, dis, err := c.license(w, l.SkuID, l.DisabledPlans, want)
+		if err != nil {
+			return err
+		}
+		for _, o := range ls[:i] {
+			if o.SkuID == l.SkuID {
+				return errorf(InvalidInput, "%s: assignedLicenses lists SKU %s twice", w, l.SkuID)
+			}
+		}
+		c.lics = append(c.lics, groupLicense{sub: sub, disabled: dis})
+	}
+	return nil
+}
+
+// internSet returns a PlanSet equal to s (which it may not keep), shared with every equal set
+// the compiler has returned: paths are never modified in place.
+func (c *compiler) internSet(s *PlanSet) PlanSet {
+	c.key = c.key[:0]
+	for _, w := range s.w {
+		c.key = binary.LittleEndian.AppendUint64(c.key, w)
+	}
+	if v, ok := c.sets[string(c.key)]; ok {
+		return v
+	}
+	v := PlanSet{w: slices.Clone(s.w)}
+	c.sets[string(c.key)] = v
+	return v
+}
+
+// ref returns the groupRef of a group id, adding one that no group has claimed yet.
+func (c *compiler) ref(id string, user, state int32, w who) int32 {
+	if r, ok := c.refByID[id]; ok {
+		return r
+	}
+	r := int32(len(c.refs))
+	c.refs = append(c.refs, groupRef{id: id, group: -1, user: user, state: state, who: w})
+	c.refByID[id] = r
+	return r
+}
+
+func (c *compiler) addUser(u *User) {
+	if c.skuErr != nil || c.groupErr != nil || c.userErr != nil {
+		return // Validate would have stopped before this user
+	}
+	if err := c.user(u); err != nil {
+		c.userErr = err
+	}
+}
+
+func (c *compiler) user(u *User) error {
+	i := c.nUsers
+	if u.ID == "" {
+		return errorf(InvalidInput, "users[%d] (%q) has no id", i, u.UserPrincipalName)
+	}
+	keep := u
+	if c.compact {
+		keep = c.compactUser(u)
+	}
+	if _, dup := c.ids.add(keep.ID, i, compilerIDs{c}); dup {
+		return errorf(InvalidInput, "users[%d]: user id %s appears twice", i, u.ID)
+	}
+	if upn := keep.UserPrincipalName; upn != "" {
+		if o, dup := c.upns.add(strings.ToLower(upn), i, compilerUPNs{c}); dup {
+			return errorf(InvalidInput, "users %s and %s share the userPrincipalName %q", c.userAt(o).ID, u.ID, u.UserPrincipalName)
+		}
+	}
+	w := who{id: u.ID, name: u.UserPrincipalName}
+	if u.UsageLocation != "" && !IsCountryCode(u.UsageLocation) {
+		return errorf(InvalidInput, "%s: usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", w, u.UsageLocation)
+	}
+	states := u.LicenseAssignmentStates
+	if err := c.licenses(w, u.AssignedLicenses, states == nil); err != nil {
+		return err
+	}
+	ps := c.paths[:0]
+	if states == nil {
+		for _, l := range c.lics {
+			ps = append(ps, path{sub: l.sub, group: -1, disabled: l.disabled})
+		}
+	}
+	ws := w
+	ws.states = true
+	provisional := false
+	for k := range states {
+		st := &states[k]
+		direct := st.Direct()
+		sub, dis, err := c.license(ws, st.SkuID, st.DisabledPlans, direct)
+		if err != nil {
+			return err
+		}
+		group := int32(-1)
+		if !direct {
+			// Whether the group exists is known at finish; the first path that names an
+			// unknown group is the error then.
+			group = -2 - c.ref(*st.AssignedByGroup, i, int32(k), w)
+			provisional = true
+		} else {
+			for _, o := range states[:k] {
+				if o.Direct() && o.SkuID == st.SkuID {
+					return errorf(InvalidInput, "%s: two direct licenseAssignmentStates for SKU %s", w, st.SkuID)
+				}
+			}
+		}
+		switch st.State {
+		case StateActive, StateActiveWithError, StateDisabled, StateError, "":
+		default:
+			return errorf(InvalidInput, "%s: licenseAssignmentStates state %q is not one of Active, ActiveWithError, Disabled, Error", w, st.State)
+		}
+		if c.build {
+			ps = append(ps, pathFromState(st, sub, group, dis))
+		}
+	}
+	c.nUsers++
+	c.paths = ps[:0]
+	if !c.build {
+		c.users = append(c.users, u)
+		return nil
+	}
+	r := userRec{u: keep, usage: keep.UsageLocation, paths: c.carve(ps)}
+	if provisional {
+		// Reported group paths are resolved once the groups and their members are known.
+		c.provisional = append(c.provisional, i)
+	} else {
+		sortPaths(r.paths)
+	}
+	if i%recBlock == 0 {
+		c.recs = append(c.recs, nil) // grown by append, so that small tenants stay small
+	}
+	c.recs[len(c.recs)-1] = append(c.recs[len(c.recs)-1], r)
+	return nil
+}
+
+const recBlock = 1 << 16
+
+func (c *compiler) userAt(i int32) *User {
+	switch {
+	case !c.build:
+		return c.users[i]
+	case c.usersDone:
+		return c.s.users[i].u
+	}
+	return c.recs[i/recBlock][i%recBlock].u
+}
+
+// The keys of the users a compiler has.
+type (
+	compilerIDs  struct{ c *compiler }
+	compilerUPNs struct{ c *compiler }
+)
+
+func (k compilerIDs) key(i int32) string  { return k.c.userAt(i).ID }
+func (k compilerUPNs) key(i int32) string { return strings.ToLower(k.c.userAt(i).UserPrincipalName) }
+
+// pathFromState compiles a reported path; a group path's disabled plans are the group's.
+func pathFromState(st *LicenseAssignmentState, sub, group int32, disabled PlanSet) path {
+	p := path{sub: sub, group: group, state: parsePathState(st.State), disabled: disabled}
+	if k, ok := ParseKind(st.Error); ok && (k == None || k.IsEntraError()) {
+		p.err = k
+	} else {
+		p.err = Other
+	}
+	if p.state == PathError && p.err == None {
+		p.err = Other
+	}
+	return p
+}
+
+// carve copies ps into a block shared with other users' paths (capacity-limited, so that
+// appending to one user's paths never reaches another's).
+func (c *compiler) carve(ps []path) []path {
+	if len(ps) == 0 {
+		return nil
+	}
+	if cap(c.pathSlab)-len(c.pathSlab) < len(ps) {
+		c.pathSlab = make([]path, 0, max(min(2048, 2*cap(c.pathSlab)), 64, len(ps)))
+	}
+	n := len(c.pathSlab)
+	c.pathSlab = append(c.pathSlab, ps...)
+	return c.pathSlab[n : n+len(ps) : n+len(ps)]
+}
+
+// compactUser returns a copy of u's directory fields: one allocation for id, userPrincipalName
+// and displayName, and the values many users share (usage location, department, job title,
+// extension attributes, accountEnabled) interned.
+func (c *compiler) compactUser(u *User) *User {
+	if len(c.userSlab) == 0 {
+		c.slabSize = min(1024, max(16, 2*c.slabSize))
+		c.userSlab = make([]User, c.slabSize)
+	}
+	cu := &c.userSlab[0]
+	c.userSlab = c.userSlab[1:]
+	if c.packed {
+		cu.ID, cu.UserPrincipalName, cu.DisplayName = u.ID, u.UserPrincipalName, u.DisplayName
+	} else {
+		cu.ID, cu.UserPrincipalName, cu.DisplayName = c.pack(u.ID, u.UserPrincipalName, u.DisplayName)
+	}
+	if u.AccountEnabled != nil {
+		cu.AccountEnabled = c.no
+		if *u.AccountEnabled {
+			cu.AccountEnabled = c.yes
+		}
+	}
+	cu.UsageLocation = c.intern(u.UsageLocation)
+	cu.Department = c.intern(u.Department)
+	cu.JobTitle = c.intern(u.JobTitle)
+	cu.OnPremisesExtensionAttributes = c.internAttrs(u.OnPremisesExtensionAttributes)
+	return cu
+}
+
+// reserve makes room for n more bytes in the arena, in the block in use or a new one: a block
+// is never reallocated, so the strings made from it stay valid.
+func (c *compiler) reserve(n int) {
+	if c.arena.Cap()-c.arena.Len() < n {
+		c.arena = strings.Builder{}
+		c.arena.Grow(max(1<<16, n))
+	}
+}
+
+// pack copies three strings into the arena, next to each other.
+func (c *compiler) pack(a, b, d string) (string, string, string) {
+	c.reserve(len(a) + len(b) + len(d))
+	start := c.arena.Len()
+	c.arena.WriteString(a)
+	c.arena.WriteString(b)
+	c.arena.WriteString(d)
+	all := c.arena.String()[start:]
+	return all[:len(a)], all[len(a) : len(a)+len(b)], all[len(a)+len(b):]
+}
+
+// packBytes is pack for bytes.
+func (c *compiler) packBytes(a, b, d []byte) (string, string, string) {
+	c.reserve(len(a) + len(b) + len(d))
+	start := c.arena.Len()
+	c.arena.Write(a)
+	c.arena.Write(b)
+	c.arena.Write(d)
+	all := c.arena.String()[start:]
+	return all[:len(a)], all[len(a) : len(a)+len(b)], all[len(a)+len(b):]
+}
+
+const maxInterned = 1 << 16 // per table, so that unique values do not grow it without bound
+
+func (c *compiler) intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := c.strs[s]; ok {
+		return v
+	}
+	if len(c.strs) < maxInterned {
+		c.strs[s] = s
+	}
+	return s
+}
+
+// internBytes is intern for bytes: it allocates only for a value not seen yet.
+func (c *compiler) internBytes(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if v, ok := c.strs[string(b)]; ok {
+		return v
+	}
+	s := string(b)
+	if len(c.strs) < maxInterned {
+		c.strs[s] = s
+	}
+	return s
+}
+
+// appendAttr appends one extension attribute to the key of an attribute map.
+func appendAttr(key, k, v []byte) []byte {
+	key = binary.AppendUvarint(key, uint64(len(k)))
+	key = append(key, k...)
+	key = binary.AppendUvarint(key, uint64(len(v)))
+	return append(key, v...)
+}
+
+// internAttrs returns a map equal to m, shared by the users with the same attributes.
+func (c *compiler) internAttrs(m map[string]string) map[string]string {
+	if len(m) == 0 || len(m) > 16 {
+		return m
+	}
+	c.attrKeys = c.attrKeys[:0]
+	for k := range m {
+		c.attrKeys = append(c.attrKeys, k)
+	}
+	slices.Sort(c.attrKeys)
+	c.key = c.key[:0]
+	for _, k := range c.attrKeys {
+		c.key = appendAttr(c.key, []byte(k), []byte(m[k]))
+	}
+	if v, ok := c.attrs[string(c.key)]; ok {
+		return v
+	}
+	if len(c.attrs) < maxInterned {
+		c.attrs[string(c.key)] = m
+	}
+	return m
+}
+
+func (c *compiler) addGroup(g *Group) { c.addGroupMembers(g, stringMembers(g.Members)) }
+
+// addGroupMembers adds a group whose members are given apart (g.Members is not read).
+func (c *compiler) addGroupMembers(g *Group, members memberList) {
+	if c.skuErr != nil || c.groupErr != nil {
+		return // Validate would have stopped before this group
+	}
+	if err := c.group(g, members); err != nil {
+		c.groupErr = err
+	}
+}
+
+func (c *compiler) group(g *Group, members memberList) error {
+	gi := c.nGroups
+	if g.ID == "" {
+		return errorf(InvalidInput, "groups[%d] (%q) has no id", gi, g.DisplayName)
+	}
+	r := c.ref(g.ID, -1, -1, who{})
+	if c.refs[r].group >= 0 {
+		return errorf(InvalidInput, "groups[%d]: group id %s appears twice", gi, g.ID)
+	}
+	c.refs[r].group = gi
+	if err := c.licenses(who{group: true, id: g.ID, name: g.DisplayName}, g.AssignedLicenses, true); err != nil {
+		return err
+	}
+	c.nGroups++
+	if c.build {
+		keep := g
+		if c.compact {
+			cg := *g
+			cg.Members = nil // GroupMembers has them
+			keep = &cg
+		}
+		gr := groupRec{g: keep, processing: ProcessingComplete}
+		if g.LicenseProcessingState != nil && g.LicenseProcessingState.State != "" {
+			gr.processing = g.LicenseProcessingState.State
+		}
+		if len(c.lics) > 0 {
+			gr.licenses = slices.Clone(c.lics)
+		}
+		c.s.groupByID[g.ID] = gi
+		if g.DisplayName != "" {
+			k := strings.ToLower(g.DisplayName)
+			c.s.groupNames[k] = append(c.s.groupNames[k], gi)
+		}
+		c.s.groups = append(c.s.groups, gr)
+	}
+	if c.usersDone && len(c.pending) == 0 {
+		c.members(gi, g.ID, g.DisplayName, members)
+	} else {
+		c.pending = append(c.pending, pendingGroup{gi: gi, id: g.ID, name: g.DisplayName, members: members.strings()})
+	}
+	return nil
+}
+
+// usersEnd says every user is in: the members of the groups seen so far are resolved, and those
+// of later groups as they come.
+func (c *compiler) usersEnd() {
+	if c.usersDone {
+		return
+	}
+	c.usersDone = true
+	if c.build {
+		c.s.users = make([]userRec, 0, c.nUsers)
+		for _, b := range c.recs {
+			c.s.users = append(c.s.users, b...)
+		}
+		c.recs = nil
+	}
+	for _, p := range c.pending {
+		c.members(p.gi, p.id, p.name, stringMembers(p.members))
+	}
+	c.pending = nil
+}
+
+// members checks group gi's members and resolves them to user indexes in one pass.
+func (c *compiler) members(gi int32, id, name string, members memberList) {
+	if c.memberErr != nil || c.userErr != nil || c.groupErr != nil || c.skuErr != nil {
+		return // an earlier error is what Validate reports
+	}
+	if c.lastGroup == nil {
+		c.lastGroup = make([]int32, c.nUsers)
+	}
+	n := members.len()
+	var out []int32
+	if c.build && n > 0 {
+		out = make([]int32, 0, n)
+	}
+	for k := range n {
+		ui, ok := members.find(c, k)
+		if !ok {
+			c.memberErr = &Error{Kind: UnknownUser, Target: Target{Type: TargetGroup, ID: id, Name: name}, Message: fmt.Sprintf("group %s (%s) has member %q, which is not in users", id, name, members.id(k))}
+			return
+		}
+		if c.lastGroup[ui] == gi+1 {
+			c.memberErr = errorf(InvalidInput, "group %s (%s) lists member %s twice", id, name, members.id(k))
+			return
+		}
+		c.lastGroup[ui] = gi + 1
+		if c.build {
+			out = append(out, ui)
+		}
+	}
+	if c.build {
+		slices.Sort(out)
+		c.s.groups[gi].members = out
+	}
+}
+
+// memberList is a group's member ids: a Group's, or bytes LoadState's parser read.
+type memberList interface {
+	len() int
+	find(c *compiler, k int) (int32, bool) // the user with member k's id
+	id(k int) string
+	strings() []string
+}
+
+type (
+	stringMembers []string
+	byteMembers   [][]byte
+)
+
+func (m stringMembers) len() int          { return len(m) }
+func (m byteMembers) len() int            { return len(m) }
+func (m stringMembers) id(k int) string   { return m[k] }
+func (m byteMembers) id(k int) string     { return string(m[k]) }
+func (m stringMembers) strings() []string { return m }
+func (m stringMembers) find(c *compiler, k int) (int32, bool) {
+	return c.ids.find(m[k], compilerIDs{c})
+}
+func (m byteMembers) find(c *compiler, k int) (int32, bool) {
+	return c.ids.findBytes(m[k], compilerIDs{c})
+}
+func (m byteMembers) strings() []string {
+	if m == nil {
+		return nil
+	}
+	out := make([]string, len(m))
+	for k, b := range m {
+		out[k] = string(b)
+	}
+	return out
+}
+
+// err returns the error Validate reports: the first of the first phase that has one.
+func (c *compiler) err(formatVersion, defaultLoc string) error {
+	if formatVersion != TenantFormatVersion {
+		return errorf(InvalidInput, "tenant file formatVersion is %q, want %q", formatVersion, TenantFormatVersion)
+	}
+	if defaultLoc != "" && !IsCountryCode(defaultLoc) {
+		return errorf(InvalidInput, "tenant defaultUsageLocation %q is not an ISO 3166 alpha-2 code such as \"US\"", defaultLoc)
+	}
+	if c.skuErr != nil {
+		return c.skuErr
+	}
+	if c.groupErr != nil {
+		return c.groupErr
+	}
+	// Users stop at their first error, so any path that names an unknown group came before it.
+	var first *groupRef
+	for i := range c.refs {
+		r := &c.refs[i]
+		if r.group < 0 && (first == nil || r.user < first.user || r.user == first.user && r.state < first.state) {
+			first = r
+		}
+	}
+	if first != nil {
+		return &Error{Kind: UnknownGroup, Message: fmt.Sprintf("%s: licenseAssignmentStates names group %s, which is not in groups", first.who, first.id)}
+	}
+	if c.userErr != nil {
+		return c.userErr
+	}
+	return c.memberErr
+}
+
+// finish reports the first error as Validate does or, when compiling, completes the State.
+func (c *compiler) finish(formatVersion, tenantID, defaultLoc string) (*State, error) {
+	c.skusEnd()
+	c.usersEnd()
+	if err := c.err(formatVersion, defaultLoc); err != nil {
+		return nil, err
+	}
+	if !c.build {
+		return nil, nil
+	}
+	s := c.s
+	s.tenantID, s.defaultLoc = tenantID, defaultLoc
+	s.ids, s.upns = c.ids, c.upns
+	c.link()
+	return s, nil
+}
+
+// link completes a State whose users, groups and members are in: each user's groups, the group
+// paths the users report, consumed seats, and the group paths nobody reported, evaluated as
+// Entra's group processing would (in group order, then member order).
+func (c *compiler) link() {
+	s := c.s
+	// Each user's groups, ascending, in one array for all memberships.
+	count := c.lastGroup
+	if count == nil {
+		count = make([]int32, len(s.users))
+	}
+	clear(count)
+	total := 0
+	for gi := range s.groups {
+		for _, u := range s.groups[gi].members {
+			count[u]++
+		}
+		total += len(s.groups[gi].members)
+	}
+	all := make([]int32, total)
+	off := 0
+	for u := range s.users {
+		n := int(count[u])
+		if n > 0 {
+			s.users[u].groups = all[off : off : off+n]
+		}
+		off += n
+	}
+	for gi := range s.groups {
+		for _, u := range s.groups[gi].members {
+			s.users[u].groups = append(s.users[u].groups, int32(gi))
+		}
+	}
+	c.lastGroup = nil
+	reported := make([]bool, len(s.users))
+	for _, u := range c.provisional {
+		c.resolvePaths(u)
+		reported[u] = true
+	}
+	var buf [16]int32
+	for u := range s.users {
+		for _, sub := range appendSeats(buf[:0], s.users[u].paths) {
+			s.subs[sub].Consumed++
+		}
+	}
+	// Members whose paths from a group are not all reported. A txn per few members keeps its
+	// tables small; committing between members changes nothing, as each sees the last one's effect.
+	const batch = 16
+	for gi := range s.groups {
+		g := &s.groups[gi]
+		if len(g.licenses) == 0 {
+			continue
+		}
+		var t *txn
+		n := 0
+		for _, u := range g.members {
+			if reported[u] && countGroupPaths(s.users[u].paths, int32(gi)) >= len(g.licenses) {
+				continue
+			}
+			if t == nil {
+				t = s.newTxn()
+			}
+			t.processMember(u, int32(gi))
+			if n++; n == batch {
+				t.commit()
+				t, n = nil, 0
+			}
+		}
+		if t != nil {
+			t.commit()
+		}
+	}
+}
+
+func countGroupPaths(ps []path, g int32) int {
+	n := 0
+	for _, p := range ps {
+		if p.group == g {
+			n++
+		}
+	}
+	return n
+}
+
+// resolvePaths keeps user u's reported group paths whose group exists, lists u as a member and
+// holds the SKU, with the group's disabled plans. The order before sorting is NewState's of old:
+// direct paths as reported, then group paths by group, each group's as reported.
+func (c *compiler) resolvePaths(u int32) {
+	r := &c.s.users[u]
+	out := c.paths[:0]
+	for _, p := range r.paths {
+		if p.group == -1 {
+			out = append(out, p)
+		}
+	}
+	for _, gi := range r.groups {
+		g := &c.s.groups[gi]
+		for _, p := range r.paths {
+			if p.group < -1 && c.refs[-2-p.group].group == gi && g.has(p.sub) {
+				p.group = gi
+				p.disabled = g.license(p.sub).disabled
+				out = append(out, p)
+			}
+		}
+	}
+	sortPaths(out)
+	if len(out) == 0 {
+		r.paths = nil
+	} else {
+		r.paths = r.paths[:copy(r.paths, out)]
+	}
+	c.paths = out[:0]
+}
+
+// addSkuToCatalog adds a subscribed SKU and its plans to c.
+func addSkuToCatalog(c *Catalog, k *SubscribedSku) {
+	plans := make([]ServicePlan, len(k.ServicePlans))
+	for i, p := range k.ServicePlans {
+		plans[i] = ServicePlan{ID: p.ServicePlanID, Name: p.ServicePlanName}
+	}
+	c.AddSku(Sku{ID: k.SkuID, PartNumber: k.SkuPartNumber}, plans...)
+}

@@ -1,0 +1,339 @@
+package licensing_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/licenseplan/licenseplan/internal/sampletenant"
+	"github.com/licenseplan/licenseplan/internal/synth"
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// oldLoad is what LoadState must equal: NewState(ReadSnapshot(data)).
+func oldLoad(data []byte) (*licensing.State, error) {
+	snap, err := licensing.ReadSnapshot(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return licensing.NewState(snap)
+}
+
+// isRepeatedList reports LoadState's one refusal that ReadSnapshot does not share.
+func isRepeatedList(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "tenant file has \"") && strings.HasSuffix(err.Error(), "\" twice")
+}
+
+// requireSameLoad checks that LoadState reads data as NewState(ReadSnapshot(data)) does: the
+// same error, or a State that exports the same document and has the same users and groups.
+func requireSameLoad(t *testing.T, data []byte) *licensing.State {
+	t.Helper()
+	want, werr := oldLoad(data)
+	got, gerr := licensing.LoadState(bytes.NewReader(data))
+	if werr != nil {
+		require.Error(t, gerr, "LoadState accepts what ReadSnapshot+NewState refuse (%v):\n%s", werr, data)
+		require.Equal(t, werr.Error(), gerr.Error(), "%s", data)
+		require.Equal(t, licensing.KindOf(werr), licensing.KindOf(gerr))
+		return nil
+	}
+	require.NoError(t, gerr, "%s", data)
+	require.Equal(t, tenantJSON(t, want), tenantJSON(t, got))
+	require.Equal(t, want.NumUsers(), got.NumUsers())
+	for i := 0; i < want.NumUsers(); i++ {
+		w, g := want.User(i), got.User(i)
+		dir := func(u *licensing.User) licensing.User {
+			return licensing.User{ID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName, AccountEnabled: u.AccountEnabled,
+				UsageLocation: u.UsageLocation, Department: u.Department, JobTitle: u.JobTitle, OnPremisesExtensionAttributes: u.OnPremisesExtensionAttributes}
+		}
+		require.Equal(t, dir(w), dir(g))
+		require.Nil(t, g.AssignedLicenses, "LoadState keeps no license fields")
+		require.Nil(t, g.LicenseAssignmentStates)
+		require.Equal(t, want.UserGroups(i), got.UserGroups(i))
+		for _, ref := range []string{w.ID, w.UserPrincipalName, strings.ToUpper(w.UserPrincipalName)} {
+			wi, werr := want.LookupUser(ref)
+			gi, gerr := got.LookupUser(ref)
+			require.Equal(t, wi, gi, ref)
+			require.Equal(t, werr == nil, gerr == nil)
+		}
+	}
+	for i := 0; i < want.NumGroups(); i++ {
+		require.Equal(t, want.Group(i).ID, got.Group(i).ID)
+		require.Equal(t, want.Group(i).DisplayName, got.Group(i).DisplayName)
+		require.Equal(t, want.GroupMembers(i), got.GroupMembers(i))
+		require.Equal(t, want.GroupLicenses(i), got.GroupLicenses(i))
+		require.Nil(t, got.Group(i).Members, "LoadState keeps no member lists")
+	}
+	return got
+}
+
+func synthJSON(t testing.TB, users int, seed uint64) []byte {
+	o := synth.DefaultOptions(users)
+	o.Seed = seed
+	var b bytes.Buffer
+	require.NoError(t, synth.Tenant(o).WriteJSON(&b))
+	return b.Bytes()
+}
+
+// corpusInputs returns the inputs of a fuzz corpus in testdata.
+func corpusInputs(t *testing.T, fuzzer string) [][]byte {
+	files, _ := filepath.Glob(filepath.Join("testdata", "fuzz", fuzzer, "*"))
+	var out [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(b), "\n") {
+			if lit, ok := strings.CutPrefix(line, "[]byte("); ok {
+				s, err := strconv.Unquote(strings.TrimSuffix(lit, ")"))
+				require.NoError(t, err, f)
+				out = append(out, []byte(s))
+			}
+		}
+	}
+	return out
+}
+
+func TestLoadStateMatchesNewState(t *testing.T) {
+	docs := map[string][]byte{"contoso": sampletenant.JSON()}
+	for _, n := range []int{1, 40, 700, 3000} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			docs[fmt.Sprintf("synth-%d-%d", n, seed)] = synthJSON(t, n, seed)
+		}
+	}
+	for name, data := range docs {
+		t.Run(name, func(t *testing.T) {
+			st := requireSameLoad(t, data)
+			// The export reports every path (group paths included), and loads the same way.
+			exported := tenantJSON(t, st)
+			again := requireSameLoad(t, []byte(exported))
+			assert.Equal(t, exported, tenantJSON(t, again))
+		})
+	}
+	for i, in := range corpusInputs(t, "FuzzReadSnapshot") {
+		t.Run(fmt.Sprintf("corpus-%d", i), func(t *testing.T) { requireSameLoad(t, in) })
+	}
+}
+
+// docInOrder writes s as a tenant/v1 object with the top-level keys in the order given (each
+// "key" or "key=raw JSON" for a key of one's own).
+func docInOrder(t *testing.T, s *licensing.Snapshot, keys ...string) []byte {
+	t.Helper()
+	fields := map[string]any{"formatVersion": s.FormatVersion, "tenantId": s.TenantID, "defaultUsageLocation": s.DefaultUsageLocation,
+		"subscribedSkus": s.SubscribedSkus, "users": s.Users, "groups": s.Groups}
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		name, raw, own := strings.Cut(k, "=")
+		if !own {
+			v, err := json.Marshal(fields[strings.ToLower(name[:1])+name[1:]])
+			require.NoError(t, err)
+			raw = string(v)
+		}
+		fmt.Fprintf(&b, "%q: %s", name, raw)
+	}
+	b.WriteString("}")
+	return b.Bytes()
+}
+
+var keyOrders = [][]string{
+	{"formatVersion", "tenantId", "defaultUsageLocation", "subscribedSkus", "users", "groups"},
+	{"formatVersion", "tenantId", "users", "subscribedSkus", "groups", "defaultUsageLocation"},
+	{"formatVersion", "subscribedSkus", "groups", "users", "tenantId", "defaultUsageLocation"},
+	{"groups", "users", "subscribedSkus", "defaultUsageLocation", "tenantId", "formatVersion"},
+	{"users", "groups", "defaultUsageLocation", "tenantId", "formatVersion", "subscribedSkus"},
+	{`@odata.context="https://graph.microsoft.com/v1.0/$metadata"`, "formatVersion", `extra={"a":[1,-2.5e3,{"b":null,"c":true}],"users":[]}`,
+		"TenantId", "DefaultUsageLocation", "SubscribedSkus", "Users", `more=["x"]`, "Groups", `last=null`},
+}
+
+func TestLoadStateReadsKeysInAnyOrder(t *testing.T) {
+	o := synth.DefaultOptions(500)
+	o.Seed = 7
+	for name, snap := range map[string]*licensing.Snapshot{"contoso": sampletenant.Snapshot(), "synth": synth.Tenant(o)} {
+		want, err := licensing.NewState(snap)
+		require.NoError(t, err)
+		exported := tenantJSON(t, want)
+		reported, err := licensing.ReadSnapshot(strings.NewReader(exported))
+		require.NoError(t, err)
+		for i, order := range keyOrders {
+			t.Run(fmt.Sprintf("%s/%d", name, i), func(t *testing.T) {
+				got := requireSameLoad(t, docInOrder(t, snap, order...))
+				assert.Equal(t, exported, tenantJSON(t, got))
+				got = requireSameLoad(t, docInOrder(t, reported, order...))
+				assert.Equal(t, exported, tenantJSON(t, got), "with every path reported")
+			})
+		}
+	}
+}
+
+func TestLoadStateRefusesWhatValidateRefuses(t *testing.T) {
+	cases := validateCases()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sampletenant.Snapshot()
+			tc.edit(s)
+			verr := s.Validate()
+			require.Error(t, verr)
+			for _, order := range keyOrders[:5] {
+				data := docInOrder(t, s, order...)
+				requireSameLoad(t, data)
+				_, err := licensing.LoadState(bytes.NewReader(data))
+				assert.Equal(t, verr.Error(), err.Error(), "the error does not depend on the order of the lists")
+				assert.Equal(t, tc.kind, licensing.KindOf(err))
+			}
+		})
+	}
+	// Two faults at once: the one Validate reports first, whatever the order of the lists.
+	for i, a := range cases {
+		for j, b := range cases {
+			if i == j {
+				continue
+			}
+			s := sampletenant.Snapshot()
+			a.edit(s)
+			b.edit(s)
+			verr := s.Validate()
+			for _, order := range [][]string{keyOrders[0], keyOrders[3]} {
+				_, err := licensing.LoadState(bytes.NewReader(docInOrder(t, s, order...)))
+				if assert.Error(t, err, "%s + %s", a.name, b.name) && verr != nil {
+					assert.Equal(t, verr.Error(), err.Error(), "%s + %s, order %v", a.name, b.name, order)
+				}
+			}
+		}
+	}
+}
+
+func TestLoadStateReportsJSONErrorsAsReadSnapshot(t *testing.T) {
+	for _, in := range []string{
+		``, `   `, `{`, `{"formatVersion":"tenant/v1",`, `{"formatVersion":"tenant/v1" "users":[]}`, `[]`, `null`, `"x"`, `12`, `tru`, `nul `,
+		`{"formatVersion":"tenant/v1","subscribedSkus":[{"skuId":"6fd2c87f-b296-42f0-b197-1e91e994b900","consumedUnits":"ten"}]}`,
+		`{"formatVersion":"tenant/v1","subscribedSkus":[{"skuId":"ENTERPRISEPACK"}]}`,
+		`{"formatVersion":1,"users":{},"groups":"g","tenantId":[1]}`,
+		`{"users":[{"id":"u","assignedLicenses":[{"skuId":"bad"}]},{"id":5}],"groups":[1,{"id":[]}]}`,
+		`{"users":[{"id":5}],"groups":[{"members":[{"skuId":"bad"}]}],"x":[1}`,
+		`{"users":[{"id":"a"} {"id":"b"}]}`, `{"users":[{"id":"a"},]}`, `{"users":[,]}`, `{"users":[}`, `{"users":]`, `{"users" 1}`,
+		`{"users":[],}`, `{,}`, `{"a":1 "b":2}`, `{"a":-}`, `{"a":1.}`, `{"a":01}`, `{"a":1e+}`, `{"a":"\x01"}`, `{"a\q":1}`, `{"users":[1x]}`,
+		`{"users":[{"id":"u1","userPrincipalName":"A\u00e9\ud800","displayName":"\u0026","assignedLicenses":null}]}`,
+		`{"formatVersion":"tenant/v1","users":[{"ID":"u1","Id":"u2","assignedLicenses":[]}],"Groups":null}`,
+		`{"formatVersion":"tenant/v1","users":[{"id":"u1","assignedLicenses":[],"accountEnabled":1}]}`,
+		`{"formatVersion":"tenant/v1","users":[{"id":"u1","onPremisesExtensionAttributes":{"a":"1","a":"2","b":null}}]}`,
+		`{"formatVersion":"tenant/v1","users":[{"id":"u1","licenseAssignmentStates":[{"assignedByGroup":"g","state":5}]}],"groups":[]}`,
+		"\ufeff{}", `{"formatVersion":"tenant/v1"}trailing`,
+	} {
+		t.Run(in, func(t *testing.T) {
+			requireSameLoad(t, []byte(in))
+			if _, err := licensing.LoadState(strings.NewReader(in)); err != nil {
+				assert.NotEqual(t, licensing.Other, licensing.KindOf(err))
+			}
+		})
+	}
+}
+
+// Every prefix of a document, and documents with one byte changed or dropped: the same error
+// (message and offset) or the same State.
+func TestLoadStateTruncatedAndMangled(t *testing.T) {
+	snap := sampletenant.Snapshot()
+	snap.Users = snap.Users[:6]
+	kept := map[string]bool{}
+	for _, u := range snap.Users {
+		kept[u.ID] = true
+	}
+	for i := range snap.Groups {
+		var ms []string
+		for _, m := range snap.Groups[i].Members {
+			if kept[m] {
+				ms = append(ms, m)
+			}
+		}
+		snap.Groups[i].Members = ms
+	}
+	require.NoError(t, snap.Validate())
+	docs := [][]byte{writeSnapshot(t, snap), docInOrder(t, snap, keyOrders[3]...)}
+	for d, doc := range docs {
+		stride := 3
+		if testing.Short() {
+			stride = 37
+		}
+		for n := 0; n < len(doc)-1; n += stride {
+			_, err := licensing.LoadState(bytes.NewReader(doc[:n]))
+			require.ErrorIs(t, err, licensing.InvalidInput)
+			want, werr := oldLoad(doc[:n])
+			require.Nil(t, want)
+			require.Equal(t, werr.Error(), err.Error(), "doc %d, prefix of %d bytes", d, n)
+		}
+		step := 89 // every position would take minutes; the fuzzer goes further
+		if testing.Short() {
+			step = 401
+		}
+		for i := 0; i < len(doc); i += step {
+			for _, c := range []byte{'x', '"', ',', ':', '{', '}', '[', ']', ' ', '0', '-', '\\', 1, 'n', 0xff} {
+				m := bytes.Clone(doc)
+				m[i] = c
+				if _, err := licensing.LoadState(bytes.NewReader(m)); !isRepeatedList(err) {
+					requireSameLoad(t, m)
+				}
+			}
+			m := append(bytes.Clone(doc[:i]), doc[i+1:]...)
+			if _, err := licensing.LoadState(bytes.NewReader(m)); !isRepeatedList(err) {
+				requireSameLoad(t, m)
+			}
+		}
+	}
+}
+
+func TestLoadStateRefusesARepeatedList(t *testing.T) {
+	for _, again := range []string{`users=[]`, `USERS=null`, `subscribedSkus=[]`} {
+		doc := docInOrder(t, sampletenant.Snapshot(), "formatVersion", "tenantId", "subscribedSkus", "users", "groups", again)
+		_, err := licensing.LoadState(bytes.NewReader(doc))
+		assert.ErrorIs(t, err, licensing.InvalidInput)
+		assert.True(t, isRepeatedList(err), "%v", err)
+	}
+	// A syntax error still comes first, as it does for ReadSnapshot.
+	doc := docInOrder(t, sampletenant.Snapshot(), "formatVersion", "users", `users=[}`)
+	requireSameLoad(t, doc)
+}
+
+// A reader that fails: its error, as ReadSnapshot reports it.
+func TestLoadStateReportsReadErrors(t *testing.T) {
+	doc := sampletenant.JSON()
+	for _, n := range []int{0, 1, 100, 5000} {
+		r := &failingReader{data: doc[:n]}
+		_, err := licensing.LoadState(r)
+		_, werr := licensing.ReadSnapshot(&failingReader{data: doc[:n]})
+		require.Error(t, err)
+		assert.Equal(t, werr.Error(), err.Error())
+	}
+}
+
+type failingReader struct{ data []byte }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, fmt.Errorf("disk on fire")
+	}
+	n := copy(p[:min(len(p), 7)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestLoadStateWithOptions(t *testing.T) {
+	data := sampletenant.JSON()
+	cat := smallCatalog(t)
+	snap, err := licensing.ReadSnapshot(bytes.NewReader(data))
+	require.NoError(t, err)
+	want, err := licensing.NewState(snap, licensing.WithCatalog(cat), licensing.WithRules(licensing.DefaultRules()))
+	require.NoError(t, err)
+	got, err := licensing.LoadState(bytes.NewReader(data), licensing.WithCatalog(cat), licensing.WithRules(licensing.DefaultRules()))
+	require.NoError(t, err)
+	assert.Equal(t, tenantJSON(t, want), tenantJSON(t, got))
+	assert.Equal(t, viewOf(want.Catalog()), viewOf(got.Catalog()))
+}

@@ -1,0 +1,625 @@
+package licensing
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// userParser decodes the user (and group) objects of a tenant/v1 document without encoding/json's
+// reflection. For the JSON it accepts it stores exactly what json.Unmarshal would; anything it
+// does not vouch for (a key that matches a field only case-insensitively, a repeated key, a
+// number or object where a string belongs, a malformed GUID, a string that is not plain UTF-8,
+// invalid JSON, ...) makes it give up, and the loader decodes the user with encoding/json,
+// which also reports the error, if there is one.
+//
+// The lists the compiler does not keep are decoded into memory reused from one user to the next
+// (the loader copies a user it holds on to); id, userPrincipalName and displayName go into the
+// compiler's string arena, and the values many users share are interned.
+type userParser struct {
+	c       *compiler
+	b       []byte
+	i       int
+	lics    []AssignedLicense
+	states  []LicenseAssignmentState
+	plans   []PlanID
+	attrs   []attrPair
+	gids    map[string]*string // assignedByGroup values
+	members byteMembers
+}
+
+type attrPair struct{ k, v []byte }
+
+var (
+	userKeys    = [...]string{"id", "userPrincipalName", "displayName", "accountEnabled", "usageLocation", "department", "jobTitle", "onPremisesExtensionAttributes", "assignedLicenses", "licenseAssignmentStates"}
+	licenseKeys = [...]string{"skuId", "disabledPlans"}
+	stateKeys   = [...]string{"skuId", "disabledPlans", "assignedByGroup", "state", "error", "lastUpdatedDateTime"}
+
+	// Empty lists as encoding/json stores them for [] (not nil); they can hold nothing.
+	noLicenses = []AssignedLicense{}
+	noStates   = []LicenseAssignmentState{}
+	noPlans    = []PlanID{}
+)
+
+// keyIndex returns the index of the field of names that key sets, -1 when it sets none, or -2
+// when it matches one only as encoding/json's case-insensitive matching would.
+func keyIndex(names []string, key []byte) int {
+	for i, n := range names {
+		if string(key) == n {
+			return i
+		}
+	}
+	for _, n := range names {
+		if bytes.EqualFold(key, []byte(n)) {
+			return -2
+		}
+	}
+	return -1
+}
+
+// user decodes the user object b (exactly one value) into u, which must be zero. It reports
+// whether it could.
+func (p *userParser) user(b []byte, u *User) bool {
+	p.b, p.i = b, 0
+	p.lics, p.states, p.plans = p.lics[:0], p.states[:0], p.plans[:0]
+	var id, upn, dn []byte
+	var seen uint32
+	if !p.open('{') {
+		return false
+	}
+	for more := p.first('}'); more; {
+		f, ok := p.key(userKeys[:], &seen)
+		if !ok {
+			return false
+		}
+		switch f {
+		case 0:
+			id, ok = p.stringOrNull()
+		case 1:
+			upn, ok = p.stringOrNull()
+		case 2:
+			dn, ok = p.stringOrNull()
+		case 3:
+			u.AccountEnabled, ok = p.boolPtr()
+		case 4:
+			u.UsageLocation, ok = p.interned()
+		case 5:
+			u.Department, ok = p.interned()
+		case 6:
+			u.JobTitle, ok = p.interned()
+		case 7:
+			u.OnPremisesExtensionAttributes, ok = p.attributes()
+		case 8:
+			u.AssignedLicenses, ok = p.licenses()
+		case 9:
+			u.LicenseAssignmentStates, ok = p.pathStates()
+		default:
+			ok = p.skip(0)
+		}
+		if !ok {
+			return false
+		}
+		if more, ok = p.after('}'); !ok {
+			return false
+		}
+	}
+	if p.i != len(p.b) {
+		return false
+	}
+	u.ID, u.UserPrincipalName, u.DisplayName = p.c.packBytes(id, upn, dn)
+	return true
+}
+
+func (p *userParser) peek() byte {
+	for p.i < len(p.b) {
+		if c := p.b[p.i]; !isSpace(c) {
+			return c
+		}
+		p.i++
+	}
+	return 0
+}
+
+// open consumes '{' or '['.
+func (p *userParser) open(c byte) bool {
+	if p.peek() != c {
+		return false
+	}
+	p.i++
+	return true
+}
+
+// first reports whether an object or array just opened has a first member (else it consumes
+// the closing bracket).
+func (p *userParser) first(end byte) bool {
+	if p.peek() == end {
+		p.i++
+		return false
+	}
+	return true
+}
+
+// after consumes the ',' or closing bracket after a member and reports whether another follows.
+func (p *userParser) after(end byte) (more, ok bool) {
+	switch p.peek() {
+	case ',':
+		p.i++
+		return true, true
+	case end:
+		p.i++
+		return false, true
+	}
+	return false, false
+}
+
+// key reads a member's key and colon: the field index in names, or -1 for a key that sets no
+// field. A key seen before, or one that matches only case-insensitively, is not vouched for.
+func (p *userParser) key(names []string, seen *uint32) (int, bool) {
+	k, ok := p.string()
+	if !ok || p.peek() != ':' {
+		return 0, false
+	}
+	p.i++
+	f := keyIndex(names, k)
+	if f == -2 {
+		return 0, false
+	}
+	if f >= 0 {
+		if *seen&(1<<f) != 0 {
+			return 0, false
+		}
+		*seen |= 1 << f
+	}
+	return f, true
+}
+
+// string reads a string: its bytes, within b when it has no escapes, else freshly decoded.
+func (p *userParser) string() ([]byte, bool) {
+	if p.peek() != '"' {
+		return nil, false
+	}
+	j, ok := stringEnd(p.b, p.i)
+	if !ok {
+		return nil, false
+	}
+	raw := p.b[p.i:j]
+	p.i = j
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return inner, plainString(inner)
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return nil, false
+	}
+	return []byte(s), true
+}
+
+// literal consumes lit if it is next.
+func (p *userParser) literal(lit string) bool {
+	if p.peek() != lit[0] || !bytes.HasPrefix(p.b[p.i:], []byte(lit)) {
+		return false
+	}
+	p.i += len(lit)
+	return true
+}
+
+// stringOrNull reads a string, or null (nil: a string field keeps its value).
+func (p *userParser) stringOrNull() ([]byte, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	return p.string()
+}
+
+func (p *userParser) interned() (string, bool) {
+	b, ok := p.stringOrNull()
+	if !ok {
+		return "", false
+	}
+	return p.c.internBytes(b), true
+}
+
+func (p *userParser) boolPtr() (*bool, bool) {
+	switch {
+	case p.literal("true"):
+		return p.c.yes, true
+	case p.literal("false"):
+		return p.c.no, true
+	case p.literal("null"):
+		return nil, true
+	}
+	return nil, false
+}
+
+// attributes reads onPremisesExtensionAttributes: a map shared with the users that have the
+// same attributes.
+func (p *userParser) attributes() (map[string]string, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	if !p.open('{') {
+		return nil, false
+	}
+	p.attrs = p.attrs[:0]
+	for more := p.first('}'); more; {
+		k, ok := p.string()
+		if !ok || p.peek() != ':' {
+			return nil, false
+		}
+		p.i++
+		v, ok := p.string()
+		if !ok {
+			return nil, false
+		}
+		for _, a := range p.attrs {
+			if bytes.Equal(a.k, k) {
+				return nil, false
+			}
+		}
+		p.attrs = append(p.attrs, attrPair{k, v})
+		if more, ok = p.after('}'); !ok {
+			return nil, false
+		}
+	}
+	// As compiler.internAttrs keys them.
+	for i := 1; i < len(p.attrs); i++ {
+		for j := i; j > 0 && bytes.Compare(p.attrs[j].k, p.attrs[j-1].k) < 0; j-- {
+			p.attrs[j], p.attrs[j-1] = p.attrs[j-1], p.attrs[j]
+		}
+	}
+	c := p.c
+	c.key = c.key[:0]
+	for _, a := range p.attrs {
+		c.key = appendAttr(c.key, a.k, a.v)
+	}
+	if m, ok := c.attrs[string(c.key)]; ok && len(p.attrs) > 0 {
+		return m, true
+	}
+	m := make(map[string]string, len(p.attrs))
+	for _, a := range p.attrs {
+		m[string(a.k)] = c.internBytes(a.v)
+	}
+	return m, true
+}
+
+// guid reads a string holding a GUID, as GUID.UnmarshalText parses it.
+func (p *userParser) guid() (GUID, bool) {
+	b, ok := p.string()
+	if !ok {
+		return GUID{}, false
+	}
+	return parseGUIDBytes(b)
+}
+
+func parseGUIDBytes(s []byte) (GUID, bool) {
+	var g GUID
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return g, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++
+			continue
+		}
+		hi, ok1 := fromHex(s[i])
+		lo, ok2 := fromHex(s[i+1])
+		if !ok1 || !ok2 {
+			return GUID{}, false
+		}
+		g[j] = hi<<4 | lo
+		j++
+		i += 2
+	}
+	return g, true
+}
+
+// planList reads disabledPlans: nil for null, an empty list for [].
+func (p *userParser) planList() ([]PlanID, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	if !p.open('[') {
+		return nil, false
+	}
+	start := len(p.plans)
+	for more := p.first(']'); more; {
+		g, ok := p.guid()
+		if !ok {
+			return nil, false
+		}
+		p.plans = append(p.plans, PlanID(g))
+		if more, ok = p.after(']'); !ok {
+			return nil, false
+		}
+	}
+	if len(p.plans) == start {
+		return noPlans, true
+	}
+	return p.plans[start:len(p.plans):len(p.plans)], true
+}
+
+func (p *userParser) licenses() ([]AssignedLicense, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	if !p.open('[') {
+		return nil, false
+	}
+	start := len(p.lics)
+	for more := p.first(']'); more; {
+		var l AssignedLicense
+		var seen uint32
+		if !p.open('{') {
+			return nil, false
+		}
+		for m := p.first('}'); m; {
+			f, ok := p.key(licenseKeys[:], &seen)
+			if !ok {
+				return nil, false
+			}
+			switch f {
+			case 0:
+				var g GUID
+				g, ok = p.guid()
+				l.SkuID = SkuID(g)
+			case 1:
+				l.DisabledPlans, ok = p.planList()
+			default:
+				ok = p.skip(0)
+			}
+			if !ok {
+				return nil, false
+			}
+			if m, ok = p.after('}'); !ok {
+				return nil, false
+			}
+		}
+		p.lics = append(p.lics, l)
+		var ok bool
+		if more, ok = p.after(']'); !ok {
+			return nil, false
+		}
+	}
+	if len(p.lics) == start {
+		return noLicenses, true
+	}
+	return p.lics[start:len(p.lics):len(p.lics)], true
+}
+
+func (p *userParser) pathStates() ([]LicenseAssignmentState, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	if !p.open('[') {
+		return nil, false
+	}
+	start := len(p.states)
+	for more := p.first(']'); more; {
+		var st LicenseAssignmentState
+		var seen uint32
+		if !p.open('{') {
+			return nil, false
+		}
+		for m := p.first('}'); m; {
+			f, ok := p.key(stateKeys[:], &seen)
+			if !ok {
+				return nil, false
+			}
+			switch f {
+			case 0:
+				var g GUID
+				g, ok = p.guid()
+				st.SkuID = SkuID(g)
+			case 1:
+				st.DisabledPlans, ok = p.planList()
+			case 2:
+				st.AssignedByGroup, ok = p.groupID()
+			case 3:
+				st.State, ok = p.interned()
+			case 4:
+				st.Error, ok = p.interned()
+			case 5:
+				st.LastUpdatedDateTime, ok = p.interned()
+			default:
+				ok = p.skip(0)
+			}
+			if !ok {
+				return nil, false
+			}
+			if m, ok = p.after('}'); !ok {
+				return nil, false
+			}
+		}
+		p.states = append(p.states, st)
+		var ok bool
+		if more, ok = p.after(']'); !ok {
+			return nil, false
+		}
+	}
+	if len(p.states) == start {
+		return noStates, true
+	}
+	return p.states[start:len(p.states):len(p.states)], true
+}
+
+// groupID reads assignedByGroup: nil for null, else a pointer shared by the paths that name
+// the same group (the compiler only reads it).
+func (p *userParser) groupID() (*string, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	b, ok := p.string()
+	if !ok {
+		return nil, false
+	}
+	if v, ok := p.gids[string(b)]; ok {
+		return v, true
+	}
+	v := new(string)
+	*v = string(b)
+	if p.gids == nil {
+		p.gids = map[string]*string{}
+	}
+	if len(p.gids) < maxInterned {
+		p.gids[*v] = v
+	}
+	return v, true
+}
+
+// skip reads a value of a key that sets no field, checking that it is valid JSON.
+func (p *userParser) skip(depth int) bool {
+	if depth > 100 {
+		return false
+	}
+	switch c := p.peek(); {
+	case c == '"':
+		_, ok := p.string()
+		return ok
+	case c == '{':
+		p.i++
+		for more := p.first('}'); more; {
+			if _, ok := p.string(); !ok || p.peek() != ':' {
+				return false
+			}
+			p.i++
+			if !p.skip(depth + 1) {
+				return false
+			}
+			var ok bool
+			if more, ok = p.after('}'); !ok {
+				return false
+			}
+		}
+		return true
+	case c == '[':
+		p.i++
+		for more := p.first(']'); more; {
+			if !p.skip(depth + 1) {
+				return false
+			}
+			var ok bool
+			if more, ok = p.after(']'); !ok {
+				return false
+			}
+		}
+		return true
+	case c == 't':
+		return p.literal("true")
+	case c == 'f':
+		return p.literal("false")
+	case c == 'n':
+		return p.literal("null")
+	case c == '-' || '0' <= c && c <= '9':
+		n, valid, complete := scanNumber(p.b[p.i:])
+		if !valid || !complete {
+			return false
+		}
+		p.i += n
+		return true
+	}
+	return false
+}
+
+var (
+	groupKeys      = [...]string{"id", "displayName", "members", "assignedLicenses", "licenseProcessingState"}
+	processingKeys = [...]string{"state"}
+)
+
+// group decodes the group object b (exactly one value) into g, which must be zero, except for
+// its members: their ids are returned apart, as bytes valid until the next group.
+func (p *userParser) group(b []byte, g *Group) (byteMembers, bool) {
+	p.b, p.i = b, 0
+	p.lics, p.plans, p.members = p.lics[:0], p.plans[:0], p.members[:0]
+	var members byteMembers
+	var seen uint32
+	if !p.open('{') {
+		return nil, false
+	}
+	for more := p.first('}'); more; {
+		f, ok := p.key(groupKeys[:], &seen)
+		if !ok {
+			return nil, false
+		}
+		switch f {
+		case 0:
+			var v []byte
+			v, ok = p.stringOrNull()
+			g.ID = string(v)
+		case 1:
+			var v []byte
+			v, ok = p.stringOrNull()
+			g.DisplayName = string(v)
+		case 2:
+			members, ok = p.memberIDs()
+		case 3:
+			var ls []AssignedLicense
+			ls, ok = p.licenses()
+			g.AssignedLicenses = cloneLicenses(ls) // the State keeps them
+		case 4:
+			g.LicenseProcessingState, ok = p.processingState()
+		default:
+			ok = p.skip(0)
+		}
+		if !ok {
+			return nil, false
+		}
+		if more, ok = p.after('}'); !ok {
+			return nil, false
+		}
+	}
+	return members, p.i == len(p.b)
+}
+
+func (p *userParser) memberIDs() (byteMembers, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	if !p.open('[') {
+		return nil, false
+	}
+	for more := p.first(']'); more; {
+		m, ok := p.string()
+		if !ok {
+			return nil, false
+		}
+		p.members = append(p.members, m)
+		if more, ok = p.after(']'); !ok {
+			return nil, false
+		}
+	}
+	return p.members, true
+}
+
+func (p *userParser) processingState() (*LicenseProcessingState, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	if !p.open('{') {
+		return nil, false
+	}
+	ps := new(LicenseProcessingState)
+	var seen uint32
+	for more := p.first('}'); more; {
+		f, ok := p.key(processingKeys[:], &seen)
+		if !ok {
+			return nil, false
+		}
+		if f == 0 {
+			var v []byte
+			v, ok = p.stringOrNull()
+			if v != nil {
+				ps.State = string(v)
+			}
+		} else {
+			ok = p.skip(0)
+		}
+		if !ok {
+			return nil, false
+		}
+		if more, ok = p.after('}'); !ok {
+			return nil, false
+		}
+	}
+	return ps, true
+}
