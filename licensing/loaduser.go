@@ -339,25 +339,58 @@ func (p *userParser) planList() ([]PlanID, bool) {
 	return p.plans[start:len(p.plans):len(p.plans)], true
 }
 
+// array reads a JSON array (the '[' not yet read), calling elem for each element.
+func (p *userParser) array(elem func() bool) bool {
+	if !p.open('[') {
+		return false
+	}
+	for more := p.first(']'); more; {
+		if !elem() {
+			return false
+		}
+		var ok bool
+		if more, ok = p.after(']'); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// object reads a JSON object (the '{' not yet read) whose keys are looked up in keys, calling
+// field with each key's index to read its value; values of other keys are skipped.
+func (p *userParser) object(keys []string, field func(f int) bool) bool {
+	var seen uint32
+	if !p.open('{') {
+		return false
+	}
+	for m := p.first('}'); m; {
+		f, ok := p.key(keys, &seen)
+		if !ok {
+			return false
+		}
+		if f >= 0 {
+			ok = field(f)
+		} else {
+			ok = p.skip(0)
+		}
+		if !ok {
+			return false
+		}
+		if m, ok = p.after('}'); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *userParser) licenses() ([]AssignedLicense, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
-	if !p.open('[') {
-		return nil, false
-	}
 	start := len(p.lics)
-	for more := p.first(']'); more; {
+	ok := p.array(func() bool {
 		var l AssignedLicense
-		var seen uint32
-		if !p.open('{') {
-			return nil, false
-		}
-		for m := p.first('}'); m; {
-			f, ok := p.key(licenseKeys[:], &seen)
-			if !ok {
-				return nil, false
-			}
+		if !p.object(licenseKeys[:], func(f int) (ok bool) {
 			switch f {
 			case 0:
 				var g GUID
@@ -365,21 +398,16 @@ func (p *userParser) licenses() ([]AssignedLicense, bool) {
 				l.SkuID = SkuID(g)
 			case 1:
 				l.DisabledPlans, ok = p.planList()
-			default:
-				ok = p.skip(0)
 			}
-			if !ok {
-				return nil, false
-			}
-			if m, ok = p.after('}'); !ok {
-				return nil, false
-			}
+			return ok
+		}) {
+			return false
 		}
 		p.lics = append(p.lics, l)
-		var ok bool
-		if more, ok = p.after(']'); !ok {
-			return nil, false
-		}
+		return true
+	})
+	if !ok {
+		return nil, false
 	}
 	if len(p.lics) == start {
 		return noLicenses, true
@@ -391,21 +419,10 @@ func (p *userParser) pathStates() ([]LicenseAssignmentState, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
-	if !p.open('[') {
-		return nil, false
-	}
 	start := len(p.states)
-	for more := p.first(']'); more; {
+	ok := p.array(func() bool {
 		var st LicenseAssignmentState
-		var seen uint32
-		if !p.open('{') {
-			return nil, false
-		}
-		for m := p.first('}'); m; {
-			f, ok := p.key(stateKeys[:], &seen)
-			if !ok {
-				return nil, false
-			}
+		if !p.object(stateKeys[:], func(f int) (ok bool) {
 			switch f {
 			case 0:
 				var g GUID
@@ -421,21 +438,16 @@ func (p *userParser) pathStates() ([]LicenseAssignmentState, bool) {
 				st.Error, ok = p.interned()
 			case 5:
 				st.LastUpdatedDateTime, ok = p.interned()
-			default:
-				ok = p.skip(0)
 			}
-			if !ok {
-				return nil, false
-			}
-			if m, ok = p.after('}'); !ok {
-				return nil, false
-			}
+			return ok
+		}) {
+			return false
 		}
 		p.states = append(p.states, st)
-		var ok bool
-		if more, ok = p.after(']'); !ok {
-			return nil, false
-		}
+		return true
+	})
+	if !ok {
+		return nil, false
 	}
 	if len(p.states) == start {
 		return noStates, true
