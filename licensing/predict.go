@@ -731,7 +731,8 @@ func (t *txn) processMember(u, g int32) {
 		mine[i] = path{sub: l.sub, group: g, state: PathActive, disabled: l.disabled}
 		groupEnabled.unionMinus(s.subs[l.sub].Sku.plans, l.disabled)
 	}
-	target := s.UserTarget(int(u))
+	// The member's name is read only to explain a failure (most members get their licenses).
+	target := func() Target { return s.UserTarget(int(u)) }
 	gname := s.groups[g].g.DisplayName
 	var fail *Error
 	loc := t.getUsage(u)
@@ -739,19 +740,20 @@ func (t *txn) processMember(u, g int32) {
 		loc = s.defaultLoc
 	}
 	if loc == "" {
-		fail = &Error{Kind: Other, Target: target, Message: fmt.Sprintf("%s: no usage location and no tenant default for licenses from group %s", target, gname)}
+		fail = &Error{Kind: Other, Target: target(), Message: fmt.Sprintf("%s: no usage location and no tenant default for licenses from group %s", target(), gname)}
 	}
 	if fail == nil {
 		if ps := s.rules.Prohibited(groupEnabled, loc); len(ps) > 0 {
-			fail = &Error{Kind: ProhibitedInUsageLocationViolation, Target: target, Plans: ps[0].Plans, Message: fmt.Sprintf("%s: %s from group %s not offered in usage location %s (rule %q)", target, t.planNames(ps[0].Plans), gname, loc, ps[0].Rule.Name)}
+			fail = &Error{Kind: ProhibitedInUsageLocationViolation, Target: target(), Plans: ps[0].Plans, Message: fmt.Sprintf("%s: %s from group %s not offered in usage location %s (rule %q)", target(), t.planNames(ps[0].Plans), gname, loc, ps[0].Rule.Name)}
 		}
 	}
 	if fail == nil {
-		all := append(s.bySku(others, nil), s.bySku(mine, nil)...)
-		nOthers := len(all) - len(s.bySku(mine, nil))
+		all := s.bySku(others, nil)
+		nOthers := len(all)
+		all = append(all, s.bySku(mine, nil)...)
 		for _, c := range s.rules.Conflicts(all) {
 			if s.fromGroup(all, nOthers, c) {
-				fail = t.conflictError(target, c)
+				fail = t.conflictError(target(), c)
 				fail.Message += " — group " + gname
 				break
 			}
@@ -764,7 +766,7 @@ func (t *txn) processMember(u, g int32) {
 			}
 			sb := &s.subs[l.sub]
 			if t.consumed(l.sub)-t.heldBy(u, g, l.sub)+1 > sb.Prepaid.Enabled {
-				fail = &Error{Kind: CountViolation, Target: target, SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s for group %s (%d of %d consumed)", target, sb.Sku.Label(), gname, t.consumed(l.sub)-t.heldBy(u, g, l.sub), sb.Prepaid.Enabled)}
+				fail = &Error{Kind: CountViolation, Target: target(), SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s for group %s (%d of %d consumed)", target(), sb.Sku.Label(), gname, t.consumed(l.sub)-t.heldBy(u, g, l.sub), sb.Prepaid.Enabled)}
 				break
 			}
 		}
