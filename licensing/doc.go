@@ -43,6 +43,9 @@
 // active paths, and assignedLicenses' disabledPlans as the plans disabled on every active
 // path), and seats ([State.Subscriptions]: one seat per user per SKU, however many paths).
 // Group paths the snapshot does not report are evaluated as Entra's group processing would.
+// [LoadState] does the same straight from a tenant/v1 stream without keeping the document
+// (the way to load a million-user tenant: about 470 MB live instead of 1.2 GB); loops over
+// many users use the index-based [State.ApplyUserLicenses] and [State.AppendPaths].
 //
 // Predict and Apply. A [Change] is one Entra call: assignLicense for a user (atomic: every add
 // and remove, or nothing) or a group (processed per member: all of the group's SKUs, or every
