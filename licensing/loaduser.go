@@ -292,26 +292,8 @@ func (p *userParser) guid() (GUID, bool) {
 }
 
 func parseGUIDBytes(s []byte) (GUID, bool) {
-	var g GUID
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return g, false
-	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := fromHex(s[i])
-		lo, ok2 := fromHex(s[i+1])
-		if !ok1 || !ok2 {
-			return GUID{}, false
-		}
-		g[j] = hi<<4 | lo
-		j++
-		i += 2
-	}
-	return g, true
+	g, bad := decodeGUID(s)
+	return g, bad == 0
 }
 
 // planList reads disabledPlans: nil for null, an empty list for [].
