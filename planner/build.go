@@ -123,8 +123,9 @@ type builder struct {
 	joined    map[int][]int // user → groups joined in this plan
 	touched   []int         // users with a direct step, ascending
 	in        *interner
-	rd        *pathReader       // the builder's own reader (prepare has another)
-	reasons   map[string]string // directReason's texts by their inputs
+	rd        *pathReader                              // the builder's own reader (prepare has another)
+	byIDs     map[*licensing.PlanID][]licensing.PlanID // byID's cache
+	reasons   map[string]string                        // directReason's texts by their inputs
 	rkey      []byte
 	slab      []Step   // steps are carved from slabs: one allocation per many steps
 	ids       []string // stepID's ids: ids[n-1] is "s<n>"
@@ -851,6 +852,40 @@ func (b *builder) planNames(ids []licensing.PlanID) []string {
 	return out
 }
 
+// afterAssign returns the direct licenses (by SKU id, shared) after an accepted assignLicense
+// of add and remove on a user whose direct licenses are direct.
+func (b *builder) afterAssign(direct, add []licensing.AssignedLicense, remove []licensing.SkuID) []licensing.AssignedLicense {
+	out := b.abuf[:0]
+	for _, l := range direct {
+		if !slices.Contains(remove, l.SkuID) && !slices.ContainsFunc(add, func(a licensing.AssignedLicense) bool { return a.SkuID == l.SkuID }) {
+			out = append(out, l)
+		}
+	}
+	for _, a := range add {
+		out = append(out, licensing.AssignedLicense{SkuID: a.SkuID, DisabledPlans: b.byID(a.DisabledPlans)})
+	}
+	slices.SortFunc(out, func(x, y licensing.AssignedLicense) int { return x.SkuID.Compare(y.SkuID) })
+	b.abuf = out
+	return b.in.licenses(out)
+}
+
+// byID returns the (interned) plans of ids in GUID order; ids, from an interned body, are
+// looked up by identity.
+func (b *builder) byID(ids []licensing.PlanID) []licensing.PlanID {
+	if len(ids) == 0 {
+		return nil
+	}
+	if b.byIDs == nil {
+		b.byIDs = map[*licensing.PlanID][]licensing.PlanID{}
+	}
+	if out, ok := b.byIDs[&ids[0]]; ok && len(out) == len(ids) {
+		return out
+	}
+	out := b.in.planIDsByID(b.cat.PlanSetOf(ids))
+	b.byIDs[&ids[0]] = out
+	return out
+}
+
 // applyUser plans user u's assignLicense step; exp is the user's expectation now (what the
 // step checks before it runs). It returns the step and the expectation after it.
 func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
@@ -862,9 +897,10 @@ func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 	o := b.w.ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
 	res := exp
 	if !o.Refused {
-		// assignLicense changes only direct paths: the groups the user's paths come from stay.
-		b.rd.pbuf = b.w.AppendPaths(b.rd.pbuf[:0], u)
-		res.direct = b.rd.directOf(b.rd.pbuf)
+		// assignLicense changes only direct paths (the groups the user's paths come from
+		// stay): every removed or added SKU's direct path goes, every added one comes with
+		// the body's disabled plans. Verification checks this against the tenant.
+		res.direct = b.afterAssign(exp.direct, step.AddLicenses, step.RemoveLicenses)
 	}
 	*step.Result = Expectation{DirectLicenses: res.direct, Groups: res.groups}
 	if o.Refused {
