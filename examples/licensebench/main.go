@@ -252,6 +252,10 @@ func benchSize(n int, isolate bool, textMax int) *sizeResult {
 		r.FileBytes = fi.Size()
 	}
 	if isolate {
+		// Hand the generator's memory back first, so that the child does not compete with
+		// this process's idle heap for the machine's memory.
+		runtime.GC()
+		debug.FreeOSMemory()
 		r.Child, err = spawnChild(file, desiredFile)
 		if err != nil {
 			r.ChildErr = err.Error()
