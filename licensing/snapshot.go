@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/licenseplan/licenseplan/internal/jsonout"
 )
 
 // TenantFormatVersion is the formatVersion of a tenant snapshot.
@@ -150,65 +152,16 @@ func (s *Snapshot) Validate() error {
 // and group as one compact line, so that large files stay diffable. Nil lists are written as [].
 // Reading what was written gives an equal Snapshot.
 func (s *Snapshot) WriteJSON(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	line := func(k string, v any, last bool) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(bw, "  %q: %s", k, b)
-		if !last {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n")
-		return nil
-	}
-	list := func(k string, n int, item func(i int) any, last bool) error {
-		fmt.Fprintf(bw, "  %q: [", k)
-		for i := 0; i < n; i++ {
-			b, err := json.Marshal(item(i))
-			if err != nil {
-				return err
-			}
-			if i > 0 {
-				bw.WriteString(",")
-			}
-			bw.WriteString("\n    ")
-			bw.Write(b)
-		}
-		if n > 0 {
-			bw.WriteString("\n  ")
-		}
-		bw.WriteString("]")
-		if !last {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n")
-		return nil
-	}
-	bw.WriteString("{\n")
-	if err := line("formatVersion", TenantFormatVersion, false); err != nil {
-		return err
-	}
-	if err := line("tenantId", s.TenantID, false); err != nil {
-		return err
-	}
+	jw := jsonout.New(w, nil)
+	jw.Value("formatVersion", TenantFormatVersion)
+	jw.Value("tenantId", s.TenantID)
 	if s.DefaultUsageLocation != "" {
-		if err := line("defaultUsageLocation", s.DefaultUsageLocation, false); err != nil {
-			return err
-		}
+		jw.Value("defaultUsageLocation", s.DefaultUsageLocation)
 	}
-	if err := list("subscribedSkus", len(s.SubscribedSkus), func(i int) any { return normSku(s.SubscribedSkus[i]) }, false); err != nil {
-		return err
-	}
-	if err := list("users", len(s.Users), func(i int) any { return normUser(s.Users[i]) }, false); err != nil {
-		return err
-	}
-	if err := list("groups", len(s.Groups), func(i int) any { return normGroup(s.Groups[i]) }, true); err != nil {
-		return err
-	}
-	bw.WriteString("}\n")
-	return bw.Flush()
+	jw.List("subscribedSkus", len(s.SubscribedSkus), func(i int) any { return normSku(s.SubscribedSkus[i]) })
+	jw.List("users", len(s.Users), func(i int) any { return normUser(s.Users[i]) })
+	jw.List("groups", len(s.Groups), func(i int) any { return normGroup(s.Groups[i]) })
+	return jw.Close()
 }
 
 func normLicenses(ls []AssignedLicense) []AssignedLicense {

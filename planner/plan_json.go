@@ -1,12 +1,12 @@
 package planner
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 
+	"github.com/licenseplan/licenseplan/internal/jsonout"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -164,53 +164,24 @@ func problemWire(pr Problem) problemJSON {
 // WriteJSON writes the plan as indented plan/v1 JSON, one step at a time (a million-step plan
 // is never held twice in memory). Same plan, same bytes.
 func (p *Plan) WriteJSON(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("    ", "  ")
 	enc.SetEscapeHTML(false)
-	item := func(v any) error {
+	jw := jsonout.New(w, func(v any) ([]byte, error) {
 		buf.Reset()
 		if err := enc.Encode(v); err != nil {
-			return err
+			return nil, err
 		}
-		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-		return nil
-	}
-	list := func(name string, n int, at func(i int) any, last bool) error {
-		fmt.Fprintf(bw, "  %q: [", name)
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				bw.WriteString(",")
-			}
-			bw.WriteString("\n    ")
-			if err := item(at(i)); err != nil {
-				return err
-			}
-		}
-		if n > 0 {
-			bw.WriteString("\n  ")
-		}
-		bw.WriteString("]")
-		if !last {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n")
-		return nil
-	}
-	tid, _ := json.Marshal(p.TenantID)
-	fmt.Fprintf(bw, "{\n  \"formatVersion\": %q,\n  \"tenantId\": %s,\n  \"applyable\": %v,\n", PlanFormatVersion, tid, p.Applyable())
-	if err := list("steps", len(p.Steps), func(i int) any { return stepWire(p.Steps[i]) }, false); err != nil {
-		return err
-	}
-	if err := list("seats", len(p.Seats), func(i int) any { return seatJSON(p.Seats[i]) }, false); err != nil {
-		return err
-	}
-	if err := list("problems", len(p.Problems), func(i int) any { return problemWire(p.Problems[i]) }, true); err != nil {
-		return err
-	}
-	bw.WriteString("}\n")
-	return bw.Flush()
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	})
+	jw.Value("formatVersion", PlanFormatVersion)
+	jw.Value("tenantId", p.TenantID)
+	jw.Value("applyable", p.Applyable())
+	jw.List("steps", len(p.Steps), func(i int) any { return stepWire(p.Steps[i]) })
+	jw.List("seats", len(p.Seats), func(i int) any { return seatJSON(p.Seats[i]) })
+	jw.List("problems", len(p.Problems), func(i int) any { return problemWire(p.Problems[i]) })
+	return jw.Close()
 }
 
 // ReadPlan reads a plan/v1 document and checks it: the format version, known actions, unique
