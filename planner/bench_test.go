@@ -1,7 +1,6 @@
 package planner_test
 
 import (
-	"bytes"
 	"fmt"
 	"testing"
 
@@ -17,15 +16,7 @@ var benchSizes = []int{10_000, 100_000}
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			snap := synth.Tenant(synth.DefaultOptions(n))
-			st, err := licensing.NewState(snap)
-			if err != nil {
-				b.Fatal(err)
-			}
-			d, err := planner.ReadDesired(bytes.NewReader(synth.DesiredJSON(snap)))
-			if err != nil {
-				b.Fatal(err)
-			}
+			st, d := benchInput(b, n)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

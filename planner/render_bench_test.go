@@ -11,7 +11,8 @@ import (
 	"github.com/licenseplan/licenseplan/planner"
 )
 
-func benchPlan(b *testing.B, n int) *planner.Plan {
+// benchInput is the synthetic tenant of n users and the desired state BenchmarkBuild plans.
+func benchInput(b *testing.B, n int) (*licensing.State, *planner.Desired) {
 	snap := synth.Tenant(synth.DefaultOptions(n))
 	st, err := licensing.NewState(snap)
 	if err != nil {
@@ -21,37 +22,27 @@ func benchPlan(b *testing.B, n int) *planner.Plan {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return planner.Build(st, d)
+	return st, d
+}
+
+// benchRender times write on the plan of BenchmarkBuild at each size.
+func benchRender(b *testing.B, write func(p *planner.Plan, w io.Writer) error) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
+			p := planner.Build(benchInput(b, n))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := write(p, io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkWriteJSON renders the plan of BenchmarkBuild as plan/v1 JSON.
-func BenchmarkWriteJSON(b *testing.B) {
-	for _, n := range benchSizes {
-		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			p := benchPlan(b, n)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := p.WriteJSON(io.Discard); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
+func BenchmarkWriteJSON(b *testing.B) { benchRender(b, (*planner.Plan).WriteJSON) }
 
 // BenchmarkWriteText renders the plan of BenchmarkBuild as text.
-func BenchmarkWriteText(b *testing.B) {
-	for _, n := range benchSizes {
-		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			p := benchPlan(b, n)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := p.WriteText(io.Discard); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
+func BenchmarkWriteText(b *testing.B) { benchRender(b, (*planner.Plan).WriteText) }
