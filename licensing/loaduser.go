@@ -365,76 +365,65 @@ func (p *userParser) object(keys []string, field func(f int) bool) bool {
 	return true
 }
 
-func (p *userParser) licenses() ([]AssignedLicense, bool) {
+// objectList reads null (nil) or a list of objects with keys into elements appended to pool
+// (field reads key f's value into the element), returning them as a slice of pool, or empty
+// (shared, not nil) for [].
+func objectList[T any](p *userParser, pool *[]T, empty []T, keys []string, field func(x *T, f int) bool) ([]T, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
-	start := len(p.lics)
+	start := len(*pool)
 	ok := p.array(func() bool {
-		var l AssignedLicense
-		if !p.object(licenseKeys[:], func(f int) (ok bool) {
-			switch f {
-			case 0:
-				var g GUID
-				g, ok = p.guid()
-				l.SkuID = SkuID(g)
-			case 1:
-				l.DisabledPlans, ok = p.planList()
-			}
-			return ok
-		}) {
+		var x T
+		if !p.object(keys, func(f int) bool { return field(&x, f) }) {
 			return false
 		}
-		p.lics = append(p.lics, l)
+		*pool = append(*pool, x)
 		return true
 	})
 	if !ok {
 		return nil, false
 	}
-	if len(p.lics) == start {
-		return noLicenses, true
+	if len(*pool) == start {
+		return empty, true
 	}
-	return p.lics[start:len(p.lics):len(p.lics)], true
+	return (*pool)[start:len(*pool):len(*pool)], true
+}
+
+func (p *userParser) licenses() ([]AssignedLicense, bool) {
+	return objectList(p, &p.lics, noLicenses, licenseKeys[:], func(l *AssignedLicense, f int) (ok bool) {
+		switch f {
+		case 0:
+			var g GUID
+			g, ok = p.guid()
+			l.SkuID = SkuID(g)
+		case 1:
+			l.DisabledPlans, ok = p.planList()
+		}
+		return ok
+	})
 }
 
 func (p *userParser) pathStates() ([]LicenseAssignmentState, bool) {
-	if p.literal("null") {
-		return nil, true
-	}
-	start := len(p.states)
-	ok := p.array(func() bool {
-		var st LicenseAssignmentState
-		if !p.object(stateKeys[:], func(f int) (ok bool) {
-			switch f {
-			case 0:
-				var g GUID
-				g, ok = p.guid()
-				st.SkuID = SkuID(g)
-			case 1:
-				st.DisabledPlans, ok = p.planList()
-			case 2:
-				st.AssignedByGroup, ok = p.groupID()
-			case 3:
-				st.State, ok = p.interned()
-			case 4:
-				st.Error, ok = p.interned()
-			case 5:
-				st.LastUpdatedDateTime, ok = p.interned()
-			}
-			return ok
-		}) {
-			return false
+	return objectList(p, &p.states, noStates, stateKeys[:], func(st *LicenseAssignmentState, f int) (ok bool) {
+		switch f {
+		case 0:
+			var g GUID
+			g, ok = p.guid()
+			st.SkuID = SkuID(g)
+		case 1:
+			st.DisabledPlans, ok = p.planList()
+		case 2:
+			st.AssignedByGroup, ok = p.groupID()
+		case 3:
+			st.State, ok = p.interned()
+		case 4:
+			st.Error, ok = p.interned()
+		case 5:
+			st.LastUpdatedDateTime, ok = p.interned()
 		}
-		p.states = append(p.states, st)
-		return true
+		return ok
 	})
-	if !ok {
-		return nil, false
-	}
-	if len(p.states) == start {
-		return noStates, true
-	}
-	return p.states[start:len(p.states):len(p.states)], true
 }
 
 // groupID reads assignedByGroup: nil for null, else a pointer shared by the paths that name
