@@ -102,7 +102,7 @@ func New(opts ...Option) (*Tenant, error) {
 		batchSize:            c.batchSize,
 		memberConcurrency:    c.memberConcurrency,
 		now:                  time.Now,
-		sleep:                sleepContext,
+		sleep:                planner.WallClock.Sleep,
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)

@@ -24,6 +24,10 @@ type Clock interface {
 	Sleep(ctx context.Context, d time.Duration) error
 }
 
+// WallClock is the real clock Apply uses by default: Sleep waits for d or until ctx is done
+// (returning its error). Other clocks may wrap it, e.g. to run faster than real time.
+var WallClock Clock = wallClock{}
+
 type wallClock struct{}
 
 func (wallClock) Now() time.Time { return time.Now() }

@@ -37,17 +37,7 @@ func (c *scaledClock) Now() time.Time {
 }
 
 func (c *scaledClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(time.Duration(float64(d) / c.factor))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return planner.WallClock.Sleep(ctx, time.Duration(float64(d)/c.factor))
 }
 
 // counter counts the write requests on the wire: attempts, 429s, and successful writes per user.

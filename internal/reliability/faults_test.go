@@ -118,7 +118,7 @@ func runFaultCase(t *testing.T, d *planner.Desired, want map[string]int, fc faul
 	opts := applyOptions()
 	if fc.timeouts {
 		// After a write timed out, give a late reply time to land before re-reading the target.
-		opts = append(opts, planner.WithClock(realClock{}),
+		opts = append(opts, planner.WithClock(planner.WallClock),
 			planner.WithRetryPolicy(planner.RetryPolicy{MaxAttempts: 10, BaseDelay: 100 * time.Millisecond, MaxDelay: 400 * time.Millisecond}))
 	}
 	res, err := planner.Apply(context.Background(), r.adapter, p, opts...)
@@ -148,20 +148,4 @@ func summary(r *planner.ApplyResult) string {
 		}
 	}
 	return s
-}
-
-// realClock waits for real: late replies land on the wall clock.
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
-
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
