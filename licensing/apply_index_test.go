@@ -2,6 +2,7 @@ package licensing_test
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -100,4 +101,55 @@ func TestHasPathInError(t *testing.T) {
 	}
 	assert.Positive(t, seen[true], "the tenant has users with group paths in error")
 	assert.Positive(t, seen[false])
+}
+
+// TestPredictConcurrently: Predict only reads a State, so goroutines may share one, even
+// while the bodies they check bring disabled-plan sets the State has not seen (its set table
+// is shared and guarded). Run with -race; outcomes must be those of sequential calls.
+func TestPredictConcurrently(t *testing.T) {
+	st, err := licensing.NewState(synth.Tenant(synth.DefaultOptions(300)))
+	require.NoError(t, err)
+	subs := st.Subscriptions()
+	change := func(i int) licensing.Change {
+		sku := subs[i%len(subs)].Sku
+		ids := st.Catalog().PlanIDs(sku.PlanSet())
+		var disabled []licensing.PlanID
+		for k, id := range ids {
+			if (i>>k)&1 == 1 { // a different subset of the SKU's plans for many users
+				disabled = append(disabled, id)
+			}
+		}
+		return licensing.Change{Kind: licensing.AssignUserLicenses, User: st.User(i).ID,
+			AddLicenses: []licensing.AssignedLicense{{SkuID: sku.ID, DisabledPlans: disabled}}}
+	}
+	want := make([]*licensing.Outcome, st.NumUsers())
+	for i := range want {
+		want[i] = st.Clone().Predict(change(i))
+	}
+	got := make([][]*licensing.Outcome, 4)
+	var wg sync.WaitGroup
+	for g := range got {
+		got[g] = make([]*licensing.Outcome, st.NumUsers())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range got[g] {
+				i := (k + g*77) % st.NumUsers()
+				got[g][i] = st.Predict(change(i))
+			}
+		}()
+	}
+	wg.Wait()
+	accepted := 0
+	for g := range got {
+		for i := range want {
+			require.Equal(t, want[i].Refused, got[g][i].Refused, "user %d", i)
+			require.Equal(t, want[i].Violations, got[g][i].Violations, "user %d", i)
+			require.Equal(t, want[i].Users, got[g][i].Users, "user %d", i)
+			if !want[i].Refused {
+				accepted++
+			}
+		}
+	}
+	assert.Positive(t, accepted)
 }

@@ -50,7 +50,7 @@ type compiler struct {
 	paths    []path
 	set      PlanSet
 	key      []byte
-	sets     map[string]PlanSet
+	sets     map[string]groupLicense // internSet's: dis and disabled
 	strs     map[string]string
 	attrs    map[string]map[string]string
 	attrKeys []string
@@ -110,13 +110,13 @@ func newCompiler(cfg stateConfig, build, compact bool, users, groups int) *compi
 		ids:     newUserIndex(users),
 		upns:    newUserIndex(users),
 		refByID: make(map[string]int32, groups),
-		s:       &State{subBySku: map[SkuID]int32{}},
+		s:       &State{subBySku: map[SkuID]int32{}, sets: newSetTable()},
 	}
 	if build {
 		c.s.groupByID = make(map[string]int32, groups)
 		c.s.groupNames = make(map[string][]int32, groups)
 		c.s.groups = make([]groupRec, 0, groups)
-		c.sets = map[string]PlanSet{}
+		c.sets = map[string]groupLicense{}
 	}
 	if compact {
 		c.strs = map[string]string{}
@@ -192,13 +192,13 @@ func (c *compiler) skusEnd() {
 
 // license checks one assignment of SKU id with disabled plans (an assignedLicenses entry or a
 // path) and returns its subscription and, when compiling and want is set, its disabled plans.
-func (c *compiler) license(w who, id SkuID, disabled []PlanID, want bool) (int32, PlanSet, error) {
+func (c *compiler) license(w who, id SkuID, disabled []PlanID, want bool) (groupLicense, error) {
 	sub, ok := c.s.subBySku[id]
 	if !ok {
-		return -1, PlanSet{}, &Error{Kind: UnknownSku, SkuID: id, Message: fmt.Sprintf("%s: assignedLicenses has SKU %s, which is not in subscribedSkus", w, id)}
+		return groupLicense{sub: -1}, &Error{Kind: UnknownSku, SkuID: id, Message: fmt.Sprintf("%s: assignedLicenses has SKU %s, which is not in subscribedSkus", w, id)}
 	}
 	if len(disabled) == 0 {
-		return sub, PlanSet{}, nil
+		return groupLicense{sub: sub}, nil
 	}
 	want = want && c.build
 	plans := c.s.subs[sub].Sku.plans
@@ -207,23 +207,25 @@ func (c *compiler) license(w who, id SkuID, disabled []PlanID, want bool) (int32
 	for _, p := range disabled {
 		i, ok := c.s.cat.PlanIndex(p)
 		if !ok || !plans.Has(i) {
-			return -1, PlanSet{}, &Error{Kind: UnknownServicePlan, SkuID: id, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", w, p, id)}
+			return groupLicense{sub: -1}, &Error{Kind: UnknownServicePlan, SkuID: id, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", w, p, id)}
 		}
 		if want {
 			set.Add(i)
 		}
 	}
 	if !want {
-		return sub, PlanSet{}, nil
+		return groupLicense{sub: sub}, nil
 	}
-	return sub, c.internSet(set), nil
+	l := c.internSet(set)
+	l.sub = sub
+	return l, nil
 }
 
 // licenses checks an assignedLicenses list and leaves its subscriptions and disabled plans in c.lics.
 func (c *compiler) licenses(w who, ls []AssignedLicense, want bool) error {
 	c.lics = c.lics[:0]
 	for i, l := range ls {
-		sub, dis, err := c.license(w, l.SkuID, l.DisabledPlans, want)
+		gl, err := c.license(w, l.SkuID, l.DisabledPlans, want)
 		if err != nil {
 			return err
 		}
@@ -232,24 +234,22 @@ func (c *compiler) licenses(w who, ls []AssignedLicense, want bool) error {
 				return errorf(InvalidInput, "%s: assignedLicenses lists SKU %s twice", w, l.SkuID)
 			}
 		}
-		c.lics = append(c.lics, groupLicense{sub: sub, disabled: dis})
+		c.lics = append(c.lics, gl)
 	}
 	return nil
 }
 
-// internSet returns a PlanSet equal to s (which it may not keep), shared with every equal set
-// the compiler has returned: paths are never modified in place.
-func (c *compiler) internSet(s *PlanSet) PlanSet {
-	c.key = c.key[:0]
-	for _, w := range s.w {
-		c.key = binary.LittleEndian.AppendUint64(c.key, w)
+// internSet returns the disabled plans s (which it does not keep) as held in the State's
+// set table, and their index there; the compiler keeps its own index to spare the table's lock.
+func (c *compiler) internSet(s *PlanSet) groupLicense {
+	c.key, _ = s.AppendBinary(c.key[:0])
+	if l, ok := c.sets[string(c.key)]; ok {
+		return l
 	}
-	if v, ok := c.sets[string(c.key)]; ok {
-		return v
-	}
-	v := PlanSet{w: slices.Clone(s.w)}
-	c.sets[string(c.key)] = v
-	return v
+	i := c.s.sets.add(*s)
+	l := groupLicense{dis: i, disabled: c.s.sets.get(i)}
+	c.sets[string(c.key)] = l
+	return l
 }
 
 // ref returns the groupRef of a group id, adding one that no group has claimed yet.
@@ -300,7 +300,7 @@ func (c *compiler) user(u *User) error {
 	ps := c.paths[:0]
 	if states == nil {
 		for _, l := range c.lics {
-			ps = append(ps, path{sub: l.sub, group: -1, disabled: l.disabled})
+			ps = append(ps, path{sub: l.sub, group: -1, dis: l.dis})
 		}
 	}
 	ws := w
@@ -309,7 +309,7 @@ func (c *compiler) user(u *User) error {
 	for k := range states {
 		st := &states[k]
 		direct := st.Direct()
-		sub, dis, err := c.license(ws, st.SkuID, st.DisabledPlans, direct)
+		gl, err := c.license(ws, st.SkuID, st.DisabledPlans, direct)
 		if err != nil {
 			return err
 		}
@@ -332,7 +332,7 @@ func (c *compiler) user(u *User) error {
 			return errorf(InvalidInput, "%s: licenseAssignmentStates state %q is not one of Active, ActiveWithError, Disabled, Error", w, st.State)
 		}
 		if c.build {
-			ps = append(ps, pathFromState(st, sub, group, dis))
+			ps = append(ps, pathFromState(st, gl.sub, group, gl.dis))
 		}
 	}
 	c.nUsers++
@@ -377,8 +377,8 @@ func (k compilerIDs) key(i int32) string  { return k.c.userAt(i).ID }
 func (k compilerUPNs) key(i int32) string { return strings.ToLower(k.c.userAt(i).UserPrincipalName) }
 
 // pathFromState compiles a reported path; a group path's disabled plans are the group's.
-func pathFromState(st *LicenseAssignmentState, sub, group int32, disabled PlanSet) path {
-	p := path{sub: sub, group: group, state: parsePathState(st.State), disabled: disabled}
+func pathFromState(st *LicenseAssignmentState, sub, group, dis int32) path {
+	p := path{sub: sub, group: group, state: parsePathState(st.State), dis: dis}
 	if k, ok := ParseKind(st.Error); ok && (k == None || k.IsEntraError()) {
 		p.err = k
 	} else {
@@ -815,7 +815,7 @@ func (c *compiler) resolvePaths(u int32) {
 		for _, p := range r.paths {
 			if p.group < -1 && c.refs[-2-p.group].group == gi && g.has(p.sub) {
 				p.group = gi
-				p.disabled = g.license(p.sub).disabled
+				p.dis = g.license(p.sub).dis
 				out = append(out, p)
 			}
 		}

@@ -167,7 +167,7 @@ func (t *txn) reset() {
 		clear(t.seat)
 		spare = t.seat
 	}
-	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], seatSpare: spare}
+	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], seatSpare: spare, set: t.set}
 }
 
 // pathTable maps users to their new paths within a txn. Most changes touch one user, so it is
@@ -232,7 +232,8 @@ type txn struct {
 	refused    bool
 	violations []*Error
 	converted  []Conversion
-	seatSpare  []int // a zeroed seat slice kept by reset for the next use
+	seatSpare  []int   // a zeroed seat slice kept by reset for the next use
+	set        PlanSet // scratch for the disabled plans of a body's entry (kept by reset)
 	// known is the one user an assignUser changed, with the plans enabled before and after,
 	// so that outcome does not compute them again.
 	known struct {
@@ -385,7 +386,7 @@ type outcomeBuf struct {
 }
 
 func pathEqual(a, b path) bool {
-	return a.sub == b.sub && a.group == b.group && a.state == b.state && a.err == b.err && a.disabled.Equal(b.disabled)
+	return a.sub == b.sub && a.group == b.group && a.state == b.state && a.err == b.err && a.dis == b.dis // sets are interned
 }
 
 func (s *State) enabledOf(ps []path) PlanSet {
@@ -395,7 +396,7 @@ func (s *State) enabledOf(ps []path) PlanSet {
 	}
 	for _, p := range ps {
 		if p.state.Enables() {
-			e.unionMinus(s.subs[p.sub].Sku.plans, p.disabled)
+			e.unionMinus(s.subs[p.sub].Sku.plans, s.disabled(p))
 		}
 	}
 	return e
@@ -459,10 +460,8 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 			t.refuse(&Error{Kind: SkuNotAssignable, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: %s", target, why)})
 			continue
 		}
-		var dis PlanSet
-		if len(l.DisabledPlans) > 0 {
-			dis.w = make([]uint64, 0, s.cat.words())
-		}
+		dis := &t.set
+		dis.w = dis.w[:0]
 		for _, p := range l.DisabledPlans {
 			i, known := s.cat.PlanIndex(p)
 			if !known || !sb.Sku.plans.Has(i) {
@@ -471,7 +470,8 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 			}
 			dis.Add(i)
 		}
-		adds = append(adds, groupLicense{sub: sub, disabled: dis})
+		i := s.sets.add(*dis)
+		adds = append(adds, groupLicense{sub: sub, dis: i, disabled: s.sets.get(i)})
 	}
 	for _, id := range remove {
 		sub, known := s.subBySku[id]
@@ -541,7 +541,7 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 		}
 	}
 	for _, l := range adds {
-		next = append(next, path{sub: l.sub, group: -1, state: PathActive, disabled: l.disabled})
+		next = append(next, path{sub: l.sub, group: -1, state: PathActive, dis: l.dis})
 	}
 	sortPaths(next)
 	before, after := s.enabledOf(old), s.enabledOf(next)
@@ -686,16 +686,16 @@ func (t *txn) removeGroupPaths(u, g int32, match func(path) bool) {
 			}
 			need := s.cat.PlanSetOf(m.AnyOf)
 			for i, p := range gone {
-				if !p.state.Enables() || !s.subs[p.sub].Sku.plans.Minus(p.disabled).Intersects(need) {
+				if !p.state.Enables() || !s.subs[p.sub].Sku.plans.Minus(s.disabled(p)).Intersects(need) {
 					continue
 				}
 				t.converted = append(t.converted, Conversion{User: int(u), Sku: s.subs[p.sub].Sku.ID, Group: s.groups[g].g.ID})
 				if k := slices.IndexFunc(keep, func(k path) bool { return k.direct() && k.sub == p.sub }); k >= 0 {
 					// A direct path of the SKU exists: it is widened to enable what the group path enabled.
-					keep[k].disabled = keep[k].disabled.Intersect(p.disabled)
+					keep[k].dis = s.sets.add(s.disabled(keep[k]).Intersect(s.disabled(p)))
 					keep[k].state = PathActive
 				} else {
-					keep = append(keep, path{sub: p.sub, group: -1, state: PathActive, disabled: p.disabled})
+					keep = append(keep, path{sub: p.sub, group: -1, state: PathActive, dis: p.dis})
 				}
 				gone = slices.Delete(gone, i, i+1)
 				changed = true
@@ -728,7 +728,7 @@ func (t *txn) processMember(u, g int32) {
 	mine := make([]path, len(lic))
 	var groupEnabled PlanSet
 	for i, l := range lic {
-		mine[i] = path{sub: l.sub, group: g, state: PathActive, disabled: l.disabled}
+		mine[i] = path{sub: l.sub, group: g, state: PathActive, dis: l.dis}
 		groupEnabled.unionMinus(s.subs[l.sub].Sku.plans, l.disabled)
 	}
 	// The member's name is read only to explain a failure (most members get their licenses).

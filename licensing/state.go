@@ -63,13 +63,13 @@ func (s *Subscription) Assignable() (bool, string) {
 	return false, fmt.Sprintf("SKU %s is %s; only Enabled or Warning subscriptions can be assigned", s.Sku.Label(), s.CapabilityStatus)
 }
 
-// path is one assignment path of a SKU to a user, held compactly.
+// path is one assignment path of a SKU to a user, held compactly: 16 bytes without pointers.
 type path struct {
-	sub      int32 // index in State.subs
-	group    int32 // index in State.groups, or -1 for a direct assignment
-	state    PathState
-	err      Kind // None unless state is PathError or PathActiveWithError
-	disabled PlanSet
+	sub   int32 // index in State.subs
+	group int32 // index in State.groups, or -1 for a direct assignment
+	dis   int32 // the disabled plans: index in State.sets
+	state PathState
+	err   Kind // None unless state is PathError or PathActiveWithError
 }
 
 func (p path) direct() bool { return p.group < 0 }
@@ -83,6 +83,7 @@ type userRec struct {
 
 type groupLicense struct {
 	sub      int32
+	dis      int32 // disabled's index in State.sets
 	disabled PlanSet
 }
 
@@ -109,8 +110,12 @@ type State struct {
 	groups     []groupRec
 	groupByID  map[string]int32
 	groupNames map[string][]int32 // lower-cased displayName
+	sets       *setTable          // the paths' disabled plans; shared by clones (append-only)
 	spare      *txn               // ApplyUserLicenses's working memory; never shared by Clone
 }
+
+// disabled returns the plans path p disables (shared: read-only).
+func (s *State) disabled(p path) PlanSet { return s.sets.get(p.dis) }
 
 // StateOption configures NewState and LoadState.
 type StateOption func(*stateConfig)
@@ -374,7 +379,7 @@ func (s *State) AppendPaths(dst []Path, i int) []Path {
 }
 
 func (s *State) exportPath(p path) Path {
-	out := Path{Sku: s.subs[p.sub].Sku.ID, GroupIdx: int(p.group), Disabled: p.disabled, State: p.state, Error: p.err}
+	out := Path{Sku: s.subs[p.sub].Sku.ID, GroupIdx: int(p.group), Disabled: s.disabled(p), State: p.state, Error: p.err}
 	if p.group >= 0 {
 		out.Group = s.groups[p.group].g.ID
 	}
@@ -437,7 +442,7 @@ func (s *State) EnabledPlans(i int) PlanSet {
 	var e PlanSet
 	for _, p := range s.users[i].paths {
 		if p.state.Enables() {
-			e.unionMinus(s.subs[p.sub].Sku.plans, p.disabled)
+			e.unionMinus(s.subs[p.sub].Sku.plans, s.disabled(p))
 		}
 	}
 	return e
@@ -463,10 +468,10 @@ func (s *State) bySku(ps []path, skip func(path) bool) []SkuPlans {
 		}
 		sku := s.subs[p.sub].Sku
 		if n := len(out); n > 0 && out[n-1].Sku == sku.ID {
-			out[n-1].Plans.unionMinus(sku.plans, p.disabled)
+			out[n-1].Plans.unionMinus(sku.plans, s.disabled(p))
 			continue
 		}
-		out = append(out, SkuPlans{Sku: sku.ID, Plans: sku.plans.Minus(p.disabled)})
+		out = append(out, SkuPlans{Sku: sku.ID, Plans: sku.plans.Minus(s.disabled(p))})
 	}
 	return out
 }
@@ -500,7 +505,7 @@ func (s *State) Snapshot() *Snapshot {
 		u.AssignedLicenses = s.effective(r.paths).Assigned
 		u.LicenseAssignmentStates = make([]LicenseAssignmentState, 0, len(r.paths))
 		for _, p := range r.paths {
-			st := LicenseAssignmentState{SkuID: s.subs[p.sub].Sku.ID, DisabledPlans: s.cat.PlanIDs(p.disabled), State: p.state.String(), Error: "None"}
+			st := LicenseAssignmentState{SkuID: s.subs[p.sub].Sku.ID, DisabledPlans: s.cat.PlanIDs(s.disabled(p)), State: p.state.String(), Error: "None"}
 			if p.group >= 0 {
 				id := s.groups[p.group].g.ID
 				st.AssignedByGroup = &id
