@@ -142,6 +142,9 @@ func (s *State) Apply(c Change) *Outcome {
 // ApplyUserLicenses is Apply of an AssignUserLicenses change for user index i (0 ≤ i <
 // NumUsers): the same prediction and effect, without resolving the user by name, and reusing
 // its working memory from one call to the next — the form for loops over many users.
+//
+// The Outcome is reused too: it and the slices and sets it holds (not the Errors its
+// Violations point to) are valid until the next ApplyUserLicenses on s. Copy what you keep.
 func (s *State) ApplyUserLicenses(i int, add []AssignedLicense, remove []SkuID) *Outcome {
 	t := s.spare
 	if t == nil {
@@ -149,7 +152,10 @@ func (s *State) ApplyUserLicenses(i int, add []AssignedLicense, remove []SkuID) 
 	}
 	s.spare = nil
 	t.assignUserAt(int32(i), add, remove)
-	o := t.outcome()
+	if s.out == nil {
+		s.out = new(outcomeBuf)
+	}
+	o := t.outcomeIn(s.out)
 	if !o.Refused {
 		t.commit()
 	}
@@ -167,7 +173,7 @@ func (t *txn) reset() {
 		clear(t.seat)
 		spare = t.seat
 	}
-	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], seatSpare: spare, set: t.set}
+	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], seatSpare: spare, set: t.set, bufs: t.bufs, addBuf: t.addBuf, remBuf: t.remBuf}
 }
 
 // pathTable maps users to their new paths within a txn. Most changes touch one user, so it is
@@ -233,7 +239,10 @@ type txn struct {
 	violations []*Error
 	converted  []Conversion
 	seatSpare  []int   // a zeroed seat slice kept by reset for the next use
-	set        PlanSet // scratch for the disabled plans of a body's entry (kept by reset)
+	set        PlanSet     // scratch for the disabled plans of a body's entry (kept by reset)
+	bufs       [3][]uint64 // memory for assignUserAt's sets (kept by reset)
+	addBuf     []groupLicense
+	remBuf     []int32
 	// known is the one user an assignUser changed, with the plans enabled before and after,
 	// so that outcome does not compute them again.
 	known struct {
@@ -343,8 +352,11 @@ func (t *txn) commit() {
 	}
 }
 
-func (t *txn) outcome() *Outcome {
-	o := &outcomeBuf{Outcome: Outcome{Refused: t.refused, Violations: t.violations, Converted: t.converted, txn: t}}
+func (t *txn) outcome() *Outcome { return t.outcomeIn(new(outcomeBuf)) }
+
+// outcomeIn is outcome, held in o.
+func (t *txn) outcomeIn(o *outcomeBuf) *Outcome {
+	*o = outcomeBuf{Outcome: Outcome{Refused: t.refused, Violations: t.violations, Converted: t.converted, txn: t}}
 	if t.refused {
 		return &o.Outcome
 	}
@@ -390,10 +402,18 @@ func pathEqual(a, b path) bool {
 }
 
 func (s *State) enabledOf(ps []path) PlanSet {
-	var e PlanSet
-	if len(ps) > 0 {
-		e.w = make([]uint64, 0, s.cat.words())
+	return s.enabledIn(nil, ps)
+}
+
+// enabledIn is enabledOf, held in buf's memory.
+func (s *State) enabledIn(buf []uint64, ps []path) PlanSet {
+	if len(ps) == 0 {
+		return PlanSet{}
 	}
+	if buf == nil {
+		buf = make([]uint64, 0, s.cat.words())
+	}
+	e := PlanSet{w: buf[:0]}
 	for _, p := range ps {
 		if p.state.Enables() {
 			e.unionMinus(s.subs[p.sub].Sku.plans, s.disabled(p))
@@ -435,7 +455,10 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 		id  SkuID
 		how string
 	}
-	var seenList []use
+	var seen [4]use
+	seenList := seen[:0]
+	adds, removes = t.addBuf[:0], t.remBuf[:0]
+	defer func() { t.addBuf, t.remBuf = adds, removes }() // not kept by the change: reused
 	seenHow := func(id SkuID) string {
 		for _, u := range seenList {
 			if u.id == id {
@@ -544,7 +567,10 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 		next = append(next, path{sub: l.sub, group: -1, state: PathActive, dis: l.dis})
 	}
 	sortPaths(next)
-	before, after := s.enabledOf(old), s.enabledOf(next)
+	// The enabled sets live in the txn's buffers (an ApplyUserLicenses outcome holds them
+	// until the next call; a Predict's txn is its own).
+	before, after := s.enabledIn(t.bufs[0], old), s.enabledIn(t.bufs[1], next)
+	t.bufs[0], t.bufs[1] = before.w, after.w
 	added := func(id SkuID) bool {
 		return slices.ContainsFunc(adds, func(l groupLicense) bool { return s.subs[l.sub].Sku.ID == id })
 	}
@@ -554,7 +580,10 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 		}
 	}
 	t.checkDependencies(target, before, after, DependencyViolation)
-	for _, p := range s.rules.Prohibited(after.Minus(before), t.getUsage(u)) {
+	gained := PlanSet{w: t.bufs[2][:0]}
+	gained.unionMinus(after, before)
+	t.bufs[2] = gained.w
+	for _, p := range s.rules.Prohibited(gained, t.getUsage(u)) {
 		t.refuse(&Error{Kind: ProhibitedInUsageLocationViolation, Target: target, Plans: p.Plans, Message: fmt.Sprintf("%s: %s not offered in usage location %s (rule %q)", target, t.planNames(p.Plans), t.getUsage(u), p.Rule.Name)})
 	}
 	for _, l := range adds {

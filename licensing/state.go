@@ -112,6 +112,7 @@ type State struct {
 	groupNames map[string][]int32 // lower-cased displayName
 	sets       *setTable          // the paths' disabled plans; shared by clones (append-only)
 	spare      *txn               // ApplyUserLicenses's working memory; never shared by Clone
+	out        *outcomeBuf        // ApplyUserLicenses's outcome; never shared by Clone
 }
 
 // disabled returns the plans path p disables (shared: read-only).
@@ -199,7 +200,7 @@ func holdsSeat(ps []path, sub int32) bool {
 // Clone returns an independent copy that shares no mutable data with s.
 func (s *State) Clone() *State {
 	c := *s
-	c.spare = nil
+	c.spare, c.out = nil, nil
 	c.subs = slices.Clone(s.subs)
 	c.users = slices.Clone(s.users)
 	c.groups = slices.Clone(s.groups)

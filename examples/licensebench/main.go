@@ -441,6 +441,7 @@ func runChild(file, desiredFile, cpuProfile, memProfile string) {
 	if memProfile != "" {
 		runtime.MemProfileRate = 64 << 10
 		defer func() {
+			runtime.GC() // the profile is as of the last collection: include the whole pipeline
 			f, err := os.Create(memProfile)
 			if err != nil {
 				fatalf("%v", err)
