@@ -238,7 +238,7 @@ type txn struct {
 	refused    bool
 	violations []*Error
 	converted  []Conversion
-	seatSpare  []int   // a zeroed seat slice kept by reset for the next use
+	seatSpare  []int       // a zeroed seat slice kept by reset for the next use
 	set        PlanSet     // scratch for the disabled plans of a body's entry (kept by reset)
 	bufs       [3][]uint64 // memory for assignUserAt's sets (kept by reset)
 	addBuf     []groupLicense
