@@ -127,8 +127,8 @@ type builder struct {
 	byIDs     map[*licensing.PlanID][]licensing.PlanID // byID's cache
 	reasons   map[string]string                        // directReason's texts by their inputs
 	rkey      []byte
-	slab      []Step   // steps are carved from slabs: one allocation per many steps
-	ids       []string // stepID's ids: ids[n-1] is "s<n>"
+	slab      []stepSlot      // steps are carved from slabs: one allocation per many steps
+	ids       []*[1024]string // stepID's ids: "s<n>" is ids[(n-1)/1024][(n-1)%1024]
 }
 
 type licTarget struct {
@@ -175,34 +175,46 @@ func (b *builder) nextID() string { return b.stepID(len(b.plan.Steps) + 1) }
 // stepID returns "s<n>". The ids are made 1024 at a time as substrings of one string, so a
 // million-step plan does not allocate a million small strings.
 func (b *builder) stepID(n int) string {
-	for n > len(b.ids) {
-		from := len(b.ids) + 1
-		var all []byte
-		ends := make([]int, 0, 1024)
-		for k := from; k < from+1024; k++ {
-			all = strconv.AppendInt(append(all, 's'), int64(k), 10)
-			ends = append(ends, len(all))
+	for (n-1)>>10 >= len(b.ids) {
+		from := len(b.ids)<<10 + 1
+		all := make([]byte, 0, 1024*(2+len(strconv.Itoa(from+1023))))
+		var ends [1024]int
+		for k := range ends {
+			all = strconv.AppendInt(append(all, 's'), int64(from+k), 10)
+			ends[k] = len(all)
 		}
 		chunk, start := string(all), 0
-		for _, e := range ends {
-			b.ids = append(b.ids, chunk[start:e])
+		ids := new([1024]string)
+		for k, e := range ends {
+			ids[k] = chunk[start:e]
 			start = e
 		}
+		b.ids = append(b.ids, ids)
 	}
-	return b.ids[n-1]
+	return b.ids[(n-1)>>10][(n-1)&1023]
 }
 
 // add numbers s and appends it to the plan. The plan holds a copy of *s carved from a slab,
 // and add returns that copy.
-func (b *builder) add(s *Step) *Step {
+func (b *builder) add(s *Step) *Step { return &b.addSlot(s).Step }
+
+// addSlot is add, returning the step's slot.
+func (b *builder) addSlot(s *Step) *stepSlot {
 	if len(b.slab) == cap(b.slab) {
-		b.slab = make([]Step, 0, min(4096, max(16, len(b.plan.Steps))))
+		b.slab = make([]stepSlot, 0, min(4096, max(16, len(b.plan.Steps))))
 	}
-	b.slab = append(b.slab, *s)
-	p := &b.slab[len(b.slab)-1]
-	p.ID = b.nextID()
-	b.plan.Steps = append(b.plan.Steps, p)
-	return p
+	b.slab = append(b.slab, stepSlot{Step: *s})
+	slot := &b.slab[len(b.slab)-1]
+	slot.ID = b.nextID()
+	b.plan.Steps = append(b.plan.Steps, &slot.Step)
+	return slot
+}
+
+// stepSlot is a step with room for the expectations of a user's assignLicense step (Expect
+// and Result point there): one slab holds both, so that steps cost no allocation of their own.
+type stepSlot struct {
+	Step
+	exp [2]Expectation
 }
 
 // resolve turns names into users, groups, SKUs and plans, and merges explicit targets with rules.
@@ -890,10 +902,10 @@ func (b *builder) byID(ids []licensing.PlanID) []licensing.PlanID {
 // step checks before it runs). It returns the step and the expectation after it.
 func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
-	pair := new([2]Expectation) // one allocation for both
+	slot := b.addSlot(step)
+	step, pair := &slot.Step, &slot.exp
 	pair[0] = Expectation{DirectLicenses: exp.direct, Groups: exp.groups}
 	step.Expect, step.Result = &pair[0], &pair[1]
-	step = b.add(step)
 	o := b.w.ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
 	res := exp
 	if !o.Refused {
@@ -998,6 +1010,7 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 	}
 	var selected []int
 	if m.Users.All {
+		selected = make([]int, 0, b.w.NumUsers())
 		for u := 0; u < b.w.NumUsers(); u++ {
 			selected = append(selected, u)
 		}
