@@ -75,16 +75,28 @@ func (b *builder) orderByWave() {
 	if sorted {
 		return
 	}
-	order := make([]int, len(steps)) // planning index → position after sorting
-	idx := make([]int, len(steps))
-	for i := range idx {
-		idx[i] = i
+	// A counting sort on the wave (a few small numbers), stable by construction.
+	first := []int{0} // first[w] is the first position of wave w, then the next free one
+	for _, s := range steps {
+		if s.Wave < 0 {
+			panic(fmt.Sprintf("planner: step %s has negative wave %d", s.ID, s.Wave))
+		}
+		for len(first) <= s.Wave+1 {
+			first = append(first, 0)
+		}
+		first[s.Wave+1]++
 	}
-	slices.SortStableFunc(idx, func(x, y int) int { return steps[x].Wave - steps[y].Wave })
-	for pos, i := range idx {
-		order[i] = pos
+	for w := 1; w < len(first); w++ {
+		first[w] += first[w-1]
 	}
-	newID := func(id string) string { return b.stepID(order[at(id)] + 1) }
+	order := make([]int32, len(steps)) // planning index → position after sorting
+	idx := make([]int32, len(steps))   // position → planning index
+	for i, s := range steps {
+		order[i] = int32(first[s.Wave])
+		idx[first[s.Wave]] = int32(i)
+		first[s.Wave]++
+	}
+	newID := func(id string) string { return b.stepID(int(order[at(id)]) + 1) }
 	for _, s := range steps {
 		for k, d := range s.DependsOn {
 			s.DependsOn[k] = newID(d)
