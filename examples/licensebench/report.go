@@ -16,6 +16,7 @@ type report struct {
 	Apply, NaiveApply  *applyResult
 	Speed              float64
 	Concurrency        int
+	IsolatedRuns       int
 	VmHWM              uint64
 	LoadStart, LoadEnd string
 	Total              time.Duration
@@ -83,7 +84,7 @@ func (r *report) write(w io.Writer) {
 	p("## Command\n\n```\n%s\n```\n\n", r.Command)
 	p("Our code and the naive baseline (examples/licensebench/naive.go) run in one process: all of our phases first, then the baseline's, each phase after a GC, so that neither's data is live while the other is measured. ")
 	p("*Alloc* is bytes allocated in the phase; *peak heap* is the largest live heap sampled every 2 ms during the phase, which includes what earlier phases left live (the state); *start* is the live heap when the phase began. ")
-	p("The whole run's peak RSS (VmHWM) was **%s**. The library's own pipeline (LoadState → ReadDesired + Build, as `licensectl plan` runs it) is also run alone in a child process: its times and its VmHWM (*isolated*) are what the targets are judged on, free of the baseline's memory.\n\n", mib(r.VmHWM))
+	p("The whole run's peak RSS (VmHWM) was **%s**. The library's own pipeline (LoadState → ReadDesired + Build, as `licensectl plan` runs it) is also run alone in a child process, %d times one after the other, on a tenant file written and synced to disk before: the median of its times and the largest of its VmHWMs (*isolated*) are what the targets are judged on, free of the baseline's memory. (This machine is a virtual machine whose first touches of fresh memory cost from a few to over ten microseconds a page depending on its neighbours: the same binary varies by a second or more from one run to the next.)\n\n", mib(r.VmHWM), r.IsolatedRuns)
 	for _, s := range r.Sizes {
 		p("## %d users (tenant/v1 file %s)\n\n", s.Users, mib(uint64(s.FileBytes)))
 		p("| phase | ours: wall | alloc | peak heap (start) | baseline: wall | alloc | peak heap (start) | speed-up |\n|---|---|---|---|---|---|---|---|\n")
@@ -109,8 +110,16 @@ func (r *report) write(w io.Writer) {
 		}
 		p("\nPlan: %d steps, %d users with a direct change; naive: %d users. Agree on the users: %v.\n", s.Steps, s.DirectUsers, s.NaiveUsers, s.Agree)
 		if s.Child != nil {
-			p("Isolated (child process): LoadState %s, ReadDesired + Build %s, peak RSS **%s**.\n", dur(time.Duration(s.Child.LoadNs)), dur(time.Duration(s.Child.PlanNs)), mib(s.Child.VmHWM))
-		} else if s.ChildErr != "" {
+			var loads, plans, peaks []string
+			for _, c := range s.ChildRuns {
+				loads = append(loads, dur(time.Duration(c.LoadNs)))
+				plans = append(plans, dur(time.Duration(c.PlanNs)))
+				peaks = append(peaks, mib(c.VmHWM))
+			}
+			p("Isolated (%d child processes, one after the other): LoadState median %s (%s), ReadDesired + Build median %s (%s), peak RSS at most **%s** (%s).\n",
+				len(s.ChildRuns), dur(time.Duration(s.Child.LoadNs)), strings.Join(loads, ", "), dur(time.Duration(s.Child.PlanNs)), strings.Join(plans, ", "), mib(s.Child.VmHWM), strings.Join(peaks, ", "))
+		}
+		if s.ChildErr != "" {
 			p("Isolated child process failed: %s\n", s.ChildErr)
 		}
 		p("\n")
@@ -145,19 +154,19 @@ func (r *report) write(w io.Writer) {
 			if s.Child != nil {
 				plan, load = time.Duration(s.Child.PlanNs), time.Duration(s.Child.LoadNs)
 			}
-			p("| plan 1M users < 5 s | isolated %s (in process: %s) | %s |\n", childPlan(s), dur(s.Plan.Wall), passFail(plan < 5*time.Second))
+			p("| plan 1M users < 5 s | isolated median %s (in process: %s) | %s |\n", childPlan(s), dur(s.Plan.Wall), passFail(plan < 5*time.Second))
 			if s.Child != nil {
-				p("| plan 1M users < 2 GiB peak RSS | isolated pipeline VmHWM %s (load and plan; in process, peak heap during Build %s) | %s |\n", mib(s.Child.VmHWM), mib(s.Plan.PeakHeap), passFail(s.Child.VmHWM < 2<<30))
+				p("| plan 1M users < 2 GiB peak RSS | isolated pipeline VmHWM, largest of the runs, %s (load and plan; in process, peak heap during Build %s) | %s |\n", mib(s.Child.VmHWM), mib(s.Plan.PeakHeap), passFail(s.Child.VmHWM < 2<<30))
 			} else {
 				p("| plan 1M users < 2 GiB peak | in-process peak heap during Build %s | %s |\n", mib(s.Plan.PeakHeap), passFail(s.Plan.PeakHeap < 2<<30))
 			}
-			p("| load 1M-user tenant/v1 < 10 s (file → State) | isolated %s (in process: %s) | %s |\n", childLoad(s), dur(s.Load.Wall), passFail(load < 10*time.Second))
+			p("| load 1M-user tenant/v1 < 10 s (file → State) | isolated median %s (in process: %s) | %s |\n", childLoad(s), dur(s.Load.Wall), passFail(load < 10*time.Second))
 		case 100_000:
 			plan := s.Plan.Wall
 			if s.Child != nil {
 				plan = time.Duration(s.Child.PlanNs)
 			}
-			p("| plan 100k users < 0.5 s | isolated %s (in process: %s) | %s |\n", childPlan(s), dur(s.Plan.Wall), passFail(plan < 500*time.Millisecond))
+			p("| plan 100k users < 0.5 s | isolated median %s (in process: %s) | %s |\n", childPlan(s), dur(s.Plan.Wall), passFail(plan < 500*time.Millisecond))
 		}
 	}
 	rate := a.SteadyRate
