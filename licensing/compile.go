@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/licenseplan/licenseplan/internal/prefault"
 )
 
 // compiler checks a tenant's SKUs, users and groups one at a time with the rules of
@@ -410,7 +412,7 @@ func (c *compiler) carve(ps []path) []path {
 func (c *compiler) compactUser(u *User) *User {
 	if len(c.userSlab) == 0 {
 		c.slabSize = min(1024, max(16, 2*c.slabSize))
-		c.userSlab = make([]User, c.slabSize)
+		c.userSlab = prefault.Make[User](c.slabSize, c.slabSize)
 	}
 	cu := &c.userSlab[0]
 	c.userSlab = c.userSlab[1:]
@@ -587,7 +589,7 @@ func (c *compiler) usersEnd() {
 	}
 	c.usersDone = true
 	if c.build {
-		c.s.users = make([]userRec, 0, c.nUsers)
+		c.s.users = prefault.Make[userRec](0, int(c.nUsers))
 		for _, b := range c.recs {
 			c.s.users = append(c.s.users, b...)
 		}
@@ -605,7 +607,7 @@ func (c *compiler) members(gi int32, id, name string, members memberList) {
 		return // an earlier error is what Validate reports
 	}
 	if c.lastGroup == nil {
-		c.lastGroup = make([]int32, c.nUsers)
+		c.lastGroup = prefault.Make[int32](int(c.nUsers), int(c.nUsers)) // read before written
 	}
 	n := members.len()
 	var out []int32

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"strings"
+
+	"github.com/licenseplan/licenseplan/internal/prefault"
 )
 
 // PathState is the state of one assignment path, as Entra reports it.
@@ -202,7 +204,7 @@ func (s *State) Clone() *State {
 	c := *s
 	c.spare, c.out = nil, nil
 	c.subs = slices.Clone(s.subs)
-	c.users = slices.Clone(s.users)
+	c.users = append(prefault.Make[userRec](0, len(s.users)), s.users...)
 	c.groups = slices.Clone(s.groups)
 	return &c
 }

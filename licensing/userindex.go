@@ -3,6 +3,8 @@ package licensing
 import (
 	"hash/maphash"
 	"strings"
+
+	"github.com/licenseplan/licenseplan/internal/prefault"
 )
 
 // userIndex finds users by a string key (id, or lower-cased userPrincipalName): an
@@ -24,7 +26,7 @@ func newUserIndex(n int) userIndex {
 	for size < 2*n {
 		size *= 2
 	}
-	x.slots = make([]uint64, size)
+	x.slots = prefault.Make[uint64](size, size) // probed before filled
 	return x
 }
 
@@ -95,7 +97,7 @@ func (x *userIndex) add(k string, u int32, keys indexKeys) (int32, bool) {
 
 func (x *userIndex) grow() {
 	old := x.slots
-	x.slots = make([]uint64, max(1024, 2*len(old)))
+	x.slots = prefault.Make[uint64](max(1024, 2*len(old)), max(1024, 2*len(old))) // probed before filled
 	mask := len(x.slots) - 1
 	for _, s := range old {
 		if s == 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/licenseplan/licenseplan/internal/prefault"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -30,7 +31,7 @@ func Build(st *licensing.State, d *Desired) *Plan {
 		rules:  st.Rules(),
 		d:      d,
 		plan:   &Plan{TenantID: st.TenantID(), cat: st.Catalog()},
-		users:  make([]*userTarget, st.NumUsers()),
+		users:  prefault.Make[*userTarget](st.NumUsers(), st.NumUsers()),
 		waits:  map[int]string{},
 		in:     newInterner(st.Catalog()),
 	}
@@ -213,7 +214,7 @@ func (b *builder) add(s *Step) *Step { return &b.addSlot(s).Step }
 // addSlot is add, returning the step's slot.
 func (b *builder) addSlot(s *Step) *stepSlot {
 	if len(b.slab) == cap(b.slab) {
-		b.slab = make([]stepSlot, 0, min(4096, max(16, len(b.plan.Steps))))
+		b.slab = prefault.Make[stepSlot](0, min(4096, max(16, len(b.plan.Steps))))
 	}
 	b.slab = append(b.slab, stepSlot{Step: *s})
 	slot := &b.slab[len(b.slab)-1]
@@ -570,7 +571,7 @@ func (b *builder) deps(u int) []string {
 
 func (b *builder) depends(u int, id string) {
 	if b.firstStep == nil {
-		b.firstStep = make([]string, b.w.NumUsers())
+		b.firstStep = prefault.Make[string](b.w.NumUsers(), b.w.NumUsers())
 		b.moreSteps = map[int][]string{}
 	}
 	if b.firstStep[u] == "" {
@@ -740,24 +741,39 @@ type prepared struct {
 // comes to them, and predictions stay in user order (seats are counted in that order).
 func (b *builder) directSteps() {
 	removals, waveOf := b.migration()
-	batches := make(chan []prepared, 4)
+	// Batches go back to prepare once used, with the adds and removes slices they hold
+	// (userDirectStep keeps neither): a million users need a few batches, not 2000.
+	batches, used := make(chan []prepared, 4), make(chan []prepared, 8)
 	go func() {
 		defer close(batches)
-		b.prepare(removals, waveOf, batches)
+		b.prepare(removals, waveOf, batches, used)
 	}()
 	for batch := range batches {
 		for _, p := range batch {
 			b.userDirectStep(p.u, p.adds, p.removes, p.wave, p.mig, p.exp)
 		}
+		select {
+		case used <- batch:
+		default:
+		}
 	}
 }
 
-// prepare sends the users that need a direct change, in user order, in batches. It only reads
-// the working state (through its own pathReader) and the builder's targets.
-func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out chan<- []prepared) {
+// prepare sends the users that need a direct change, in user order, in batches, reusing the
+// batches that come back on used. It only reads the working state (through its own
+// pathReader) and the builder's targets.
+func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out chan<- []prepared, used <-chan []prepared) {
 	const batchSize = 512
 	rd := newPathReader(b.w)
-	batch := make([]prepared, 0, batchSize)
+	next := func() []prepared {
+		select {
+		case batch := <-used:
+			return batch[:0]
+		default:
+			return make([]prepared, 0, batchSize)
+		}
+	}
+	batch := next()
 	for u := 0; u < b.w.NumUsers(); u++ {
 		t := b.users[u]
 		var mig []migrationRemoval
@@ -770,6 +786,10 @@ func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out cha
 		cur := rd.direct(u)
 		var adds []licTarget
 		var removes []licensing.SkuID
+		if n := len(batch); n < cap(batch) {
+			slot := batch[:n+1][n] // a used batch's slot: its slices' memory is free again
+			adds, removes = slot.adds[:0], slot.removes[:0]
+		}
 		if t != nil {
 			for _, lt := range t.lic {
 				i := slices.IndexFunc(cur, func(p licensing.Path) bool { return p.Sku == lt.sub.Sku.ID })
@@ -801,7 +821,7 @@ func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out cha
 		}
 		if batch = append(batch, p); len(batch) == batchSize {
 			out <- batch
-			batch = make([]prepared, 0, batchSize)
+			batch = next()
 		}
 	}
 	if len(batch) > 0 {
@@ -1041,7 +1061,7 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 		}
 		slices.Sort(selected)
 	}
-	removals = make([][]migrationRemoval, b.w.NumUsers())
+	removals = prefault.Make[[]migrationRemoval](b.w.NumUsers(), b.w.NumUsers())
 	// Two halves at once: each user's removals depend only on the user's paths. Problems
 	// and movers are put back in user order.
 	half := len(selected) / 2
