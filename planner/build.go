@@ -1174,6 +1174,11 @@ func mustGroup(s *licensing.State, id string) int {
 // reprocessSteps asks Entra to evaluate group paths in error again where the plan removed the
 // cause: a conflicting direct license of the user, or seats freed by earlier steps. Each
 // reprocess step waits for the user's own steps and for the steps that freed seats.
+// maxReleaserDeps is how many steps freeing seats of a SKU a reprocess depends on by name; past
+// it, the reprocess goes in a wave after every step planned before it instead, so that many
+// members waiting for seats many steps free cost a plan of members + steps, not their product.
+const maxReleaserDeps = 32
+
 func (b *builder) reprocessSteps() {
 	candidates := append([]int(nil), b.touched...)
 	if len(b.releasers) > 0 {
@@ -1191,6 +1196,10 @@ func (b *builder) reprocessSteps() {
 		}
 		slices.Sort(candidates)
 	}
+	lastWave := 0 // the latest wave planned before the reprocess steps
+	for _, s := range b.plan.Steps {
+		lastWave = max(lastWave, s.Wave)
+	}
 	for _, u := range candidates {
 		if !b.w.HasPathInError(u, licensing.None, true) {
 			continue
@@ -1201,13 +1210,24 @@ func (b *builder) reprocessSteps() {
 			continue
 		}
 		deps := b.deps(u)
+		wave := 0
+		reason := "reprocess the user's group licenses now that the cause of their error is gone"
 		for _, p := range b.w.Paths(u) {
-			if p.State == licensing.PathError && p.Error == licensing.CountViolation {
-				deps = append(deps, b.releasers[p.Sku]...)
+			if p.State != licensing.PathError || p.Error != licensing.CountViolation {
+				continue
+			}
+			if rs := b.releasers[p.Sku]; len(rs) <= maxReleaserDeps {
+				deps = append(deps, rs...)
+			} else {
+				// A wave starts once every step of the waves before it succeeded: all the
+				// steps that free seats of the SKU among them.
+				wave = lastWave + 1
+				reason = b.in.memo("reprocess-wave", func() string {
+					return fmt.Sprintf("reprocess the user's group licenses in wave %d, after every step of the waves before it, among them those that free the seats the user's group licenses wait for", lastWave+1)
+				})
 			}
 		}
-		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: dedupe(deps),
-			Reason: "reprocess the user's group licenses now that the cause of their error is gone"})
+		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: dedupe(deps), Wave: wave, Reason: reason})
 		before := b.w.EnabledPlans(u)
 		b.w.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
 		after := b.w.EnabledPlans(u)
