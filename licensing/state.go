@@ -98,7 +98,8 @@ type groupRec struct {
 
 // State is a tenant compiled for fast, deterministic questions: each user's assignment paths
 // and effective plans, seats, and what Entra would do with a change (Predict / Apply).
-// A State is not safe for concurrent Apply; Clone it to explore alternatives.
+// A State is not safe for concurrent Apply; Clone it to explore alternatives. Predict and the
+// read methods only read it, so goroutines may share a State nothing changes.
 type State struct {
 	cat        *Catalog
 	rules      *RuleIndex
