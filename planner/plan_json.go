@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/licenseplan/licenseplan/internal/jsonout"
 	"github.com/licenseplan/licenseplan/licensing"
@@ -164,17 +165,7 @@ func problemWire(pr Problem) problemJSON {
 // WriteJSON writes the plan as indented plan/v1 JSON, one step at a time (a million-step plan
 // is never held twice in memory). Same plan, same bytes.
 func (p *Plan) WriteJSON(w io.Writer) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("    ", "  ")
-	enc.SetEscapeHTML(false)
-	jw := jsonout.New(w, func(v any) ([]byte, error) {
-		buf.Reset()
-		if err := enc.Encode(v); err != nil {
-			return nil, err
-		}
-		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-	})
+	jw := jsonout.New(w, planItem()).Concurrent(runtime.GOMAXPROCS(0), planItem)
 	jw.Value("formatVersion", PlanFormatVersion)
 	jw.Value("tenantId", p.TenantID)
 	jw.Value("applyable", p.Applyable())
@@ -182,6 +173,22 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	jw.List("seats", len(p.Seats), func(i int) any { return seatJSON(p.Seats[i]) })
 	jw.List("problems", len(p.Problems), func(i int) any { return problemWire(p.Problems[i]) })
 	return jw.Close()
+}
+
+// planItem returns an encoder of plan/v1 list elements: indented to sit in a list, HTML left
+// unescaped. Its result is valid until its next call.
+func planItem() func(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	return func(v any) ([]byte, error) {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	}
 }
 
 // ReadPlan reads a plan/v1 document and checks it: the format version, known actions, unique

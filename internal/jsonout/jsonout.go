@@ -13,11 +13,26 @@ import (
 // Writer writes one object. Fields are written in the order of the calls; Close ends it and
 // returns the first error (after which the other calls write nothing).
 type Writer struct {
-	bw     *bufio.Writer
-	item   func(v any) ([]byte, error)
-	fields int
-	err    error
+	bw      *bufio.Writer
+	item    func(v any) ([]byte, error)
+	newItem func() func(v any) ([]byte, error) // Concurrent's; nil: one goroutine
+	workers int
+	fields  int
+	err     error
 }
+
+// Concurrent makes List encode long lists on workers goroutines, each with its own encoder
+// from newItem (an encoder may reuse its result's memory from one call to the next); the
+// elements are still written in order, and the bytes are the same. at must then be safe to
+// call from several goroutines at once. It returns w.
+func (w *Writer) Concurrent(workers int, newItem func() func(v any) ([]byte, error)) *Writer {
+	w.workers, w.newItem = workers, newItem
+	return w
+}
+
+// chunk is how many elements a worker encodes at a time; lists shorter than two chunks are
+// encoded on the calling goroutine.
+const chunk = 256
 
 // New starts an object on w. item encodes each list element (nil: json.Marshal).
 func New(w io.Writer, item func(v any) ([]byte, error)) *Writer {
@@ -58,22 +73,98 @@ func (w *Writer) List(k string, n int, at func(i int) any) {
 	}
 	w.key(k)
 	w.bw.WriteString("[")
-	for i := 0; i < n; i++ {
-		b, err := w.item(at(i))
-		if err != nil {
-			w.err = err
+	if w.workers > 1 && n >= 2*chunk {
+		w.concurrentList(n, at)
+		if w.err != nil {
 			return
 		}
-		if i > 0 {
-			w.bw.WriteString(",")
+	} else {
+		var buf []byte
+		for i := 0; i < n; i++ {
+			if buf, w.err = appendElement(buf[:0], w.item, i, at); w.err != nil {
+				return
+			}
+			w.bw.Write(buf)
 		}
-		w.bw.WriteString("\n    ")
-		w.bw.Write(b)
 	}
 	if n > 0 {
 		w.bw.WriteString("\n  ")
 	}
 	w.bw.WriteString("]")
+}
+
+// appendElement appends element i of a list, with the separator and indentation before it.
+func appendElement(buf []byte, item func(v any) ([]byte, error), i int, at func(int) any) ([]byte, error) {
+	b, err := item(at(i))
+	if err != nil {
+		return buf, err
+	}
+	if i > 0 {
+		buf = append(buf, ',')
+	}
+	buf = append(buf, "\n    "...)
+	return append(buf, b...), nil
+}
+
+// concurrentList writes the n elements of a list, encoded chunk by chunk on w.workers
+// goroutines and written in order; at most 2×workers chunks are encoded ahead of the writer.
+func (w *Writer) concurrentList(n int, at func(int) any) {
+	type done struct {
+		buf []byte
+		err error
+	}
+	chunks := (n + chunk - 1) / chunk
+	results := make([]chan done, chunks)
+	for c := range results {
+		results[c] = make(chan done, 1) // a worker never waits for the writer
+	}
+	jobs, ahead, stop := make(chan int), make(chan struct{}, 2*w.workers), make(chan struct{})
+	free := make(chan []byte, 3*w.workers) // written chunks' buffers, for the next ones
+	defer close(stop) // on an error, no more chunks are handed out
+	for range w.workers {
+		item := w.newItem()
+		go func() {
+			for c := range jobs {
+				var d done
+				select {
+				case d.buf = <-free:
+				default:
+				}
+				for i := c * chunk; i < min(n, (c+1)*chunk) && d.err == nil; i++ {
+					d.buf, d.err = appendElement(d.buf, item, i, at)
+				}
+				results[c] <- d
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for c := range chunks {
+			select {
+			case ahead <- struct{}{}:
+			case <-stop:
+				return
+			}
+			select {
+			case jobs <- c:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for c := range chunks {
+		d := <-results[c]
+		<-ahead
+		if d.err != nil {
+			w.err = d.err
+			return
+		}
+		w.bw.Write(d.buf)
+		select {
+		case free <- d.buf[:0]:
+		default:
+		}
+	}
 }
 
 // Close ends the object and flushes it.

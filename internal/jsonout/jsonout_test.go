@@ -3,6 +3,7 @@ package jsonout_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,4 +30,51 @@ func TestFirstErrorStopsWriting(t *testing.T) {
 	w.Value("after", 2)
 	assert.ErrorIs(t, w.Close(), bad)
 	assert.Empty(t, b.String(), "nothing is flushed after an error")
+}
+
+// Concurrent encoding writes the same bytes as one goroutine, for lists around the chunk
+// sizes, with encoders that reuse their result's memory.
+func TestConcurrentWritesTheSameBytes(t *testing.T) {
+	newItem := func() func(any) ([]byte, error) {
+		var buf []byte
+		return func(v any) ([]byte, error) {
+			buf = append(buf[:0], fmt.Sprintf(`{"n":%d}`, v)...)
+			return buf, nil
+		}
+	}
+	for _, n := range []int{0, 1, 255, 511, 512, 513, 10_000} {
+		write := func(workers int) string {
+			var b bytes.Buffer
+			w := jsonout.New(&b, newItem()).Concurrent(workers, newItem)
+			w.Value("before", 1)
+			w.List("xs", n, func(i int) any { return i })
+			w.Value("after", 2)
+			assert.NoError(t, w.Close())
+			return b.String()
+		}
+		one := write(1)
+		assert.Equal(t, one, write(2), "n=%d", n)
+		assert.Equal(t, one, write(7), "n=%d", n)
+		if n > 0 {
+			assert.Contains(t, one, fmt.Sprintf(`{"n":%d}`, n-1))
+		}
+	}
+}
+
+func TestConcurrentStopsAtTheFirstError(t *testing.T) {
+	bad := errors.New("bad")
+	newItem := func() func(any) ([]byte, error) {
+		return func(v any) ([]byte, error) {
+			if v.(int) == 3000 {
+				return nil, bad
+			}
+			return []byte("1"), nil
+		}
+	}
+	var b bytes.Buffer
+	w := jsonout.New(&b, newItem()).Concurrent(2, newItem)
+	w.List("xs", 100_000, func(i int) any { return i })
+	w.Value("after", 2)
+	assert.ErrorIs(t, w.Close(), bad)
+	assert.NotContains(t, b.String(), "after")
 }
