@@ -120,7 +120,7 @@ func (w *Writer) concurrentList(n int, at func(int) any) {
 	}
 	jobs, ahead, stop := make(chan int), make(chan struct{}, 2*w.workers), make(chan struct{})
 	free := make(chan []byte, 3*w.workers) // written chunks' buffers, for the next ones
-	defer close(stop) // on an error, no more chunks are handed out
+	defer close(stop)                      // on an error, no more chunks are handed out
 	for range w.workers {
 		item := w.newItem()
 		go func() {
