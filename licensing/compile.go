@@ -764,30 +764,28 @@ func (c *compiler) link() {
 	}
 	// Members whose paths from a group are not all reported. A txn per few members keeps its
 	// tables small; committing between members changes nothing, as each sees the last one's effect.
+	// One txn, reset after each commit, keeps what it works out per group (groupMemo).
 	const batch = 16
+	t := s.newTxn()
 	for gi := range s.groups {
 		g := &s.groups[gi]
 		if len(g.licenses) == 0 {
 			continue
 		}
-		var t *txn
 		n := 0
 		for _, u := range g.members {
 			if reported[u] && countGroupPaths(s.users[u].paths, int32(gi)) >= len(g.licenses) {
 				continue
 			}
-			if t == nil {
-				t = s.newTxn()
-			}
 			t.processMember(u, int32(gi))
 			if n++; n == batch {
 				t.commit()
-				t, n = nil, 0
+				t.reset()
+				n = 0
 			}
 		}
-		if t != nil {
-			t.commit()
-		}
+		t.commit()
+		t.reset()
 	}
 }
 

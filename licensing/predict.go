@@ -173,7 +173,7 @@ func (t *txn) reset() {
 		clear(t.seat)
 		spare = t.seat
 	}
-	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], seatSpare: spare, set: t.set, bufs: t.bufs, addBuf: t.addBuf, remBuf: t.remBuf}
+	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], seatSpare: spare, set: t.set, bufs: t.bufs, addBuf: t.addBuf, remBuf: t.remBuf, memo: t.memo}
 }
 
 // pathTable maps users to their new paths within a txn. Most changes touch one user, so it is
@@ -243,6 +243,7 @@ type txn struct {
 	bufs       [3][]uint64 // memory for assignUserAt's sets (kept by reset)
 	addBuf     []groupLicense
 	remBuf     []int32
+	memo       groupMemo // processMember's (kept by reset)
 	// known is the one user an assignUser changed, with the plans enabled before and after,
 	// so that outcome does not compute them again.
 	known struct {
@@ -744,22 +745,26 @@ func (t *txn) removeGroupPaths(u, g int32, match func(path) bool) {
 func (t *txn) processMember(u, g int32) {
 	s := t.s
 	lic := t.getGroupLic(g)
-	var others []path
-	for _, p := range t.getPaths(u) {
+	old := t.getPaths(u)
+	next := make([]path, 0, len(old)+len(lic)) // the member's other paths, then the group's
+	for _, p := range old {
 		if p.group != g {
-			others = append(others, p)
+			next = append(next, p)
 		}
 	}
 	if len(lic) == 0 {
-		t.setPaths(u, others)
+		if len(next) == 0 {
+			next = nil
+		}
+		t.setPaths(u, next)
 		return
 	}
-	mine := make([]path, len(lic))
-	var groupEnabled PlanSet
-	for i, l := range lic {
-		mine[i] = path{sub: l.sub, group: g, state: PathActive, dis: l.dis}
-		groupEnabled.unionMinus(s.subs[l.sub].Sku.plans, l.disabled)
+	m := t.groupMemo(g, lic)
+	nOthers := len(next)
+	for _, l := range lic {
+		next = append(next, path{sub: l.sub, group: g, state: PathActive, dis: l.dis})
 	}
+	others, mine := next[:nOthers], next[nOthers:]
 	// The member's name is read only to explain a failure (most members get their licenses).
 	target := func() Target { return s.UserTarget(int(u)) }
 	gname := s.groups[g].g.DisplayName
@@ -772,16 +777,14 @@ func (t *txn) processMember(u, g int32) {
 		fail = &Error{Kind: Other, Target: target(), Message: fmt.Sprintf("%s: no usage location and no tenant default for licenses from group %s", target(), gname)}
 	}
 	if fail == nil {
-		if ps := s.rules.Prohibited(groupEnabled, loc); len(ps) > 0 {
+		if ps := m.prohibitedIn(s.rules, loc); len(ps) > 0 {
 			fail = &Error{Kind: ProhibitedInUsageLocationViolation, Target: target(), Plans: ps[0].Plans, Message: fmt.Sprintf("%s: %s from group %s not offered in usage location %s (rule %q)", target(), t.planNames(ps[0].Plans), gname, loc, ps[0].Rule.Name)}
 		}
 	}
-	if fail == nil {
-		all := s.bySku(others, nil)
-		nOthers := len(all)
-		all = append(all, s.bySku(mine, nil)...)
+	if fail == nil && m.mayConflict {
+		all := append(s.bySku(others, nil), m.bySku...)
 		for _, c := range s.rules.Conflicts(all) {
-			if s.fromGroup(all, nOthers, c) {
+			if s.fromGroup(all, len(all)-len(m.bySku), c) {
 				fail = t.conflictError(target(), c)
 				fail.Message += " — group " + gname
 				break
@@ -806,7 +809,47 @@ func (t *txn) processMember(u, g int32) {
 		}
 		t.violations = append(t.violations, fail)
 	}
-	t.setPaths(u, append(others, mine...))
+	t.setPaths(u, next)
+}
+
+// groupMemo is what processMember works out once for a group's licenses rather than once per
+// member: the plans they enable, those plans by SKU, whether any is in an exclusion rule, and
+// the plans prohibited in the last usage location asked about.
+type groupMemo struct {
+	g           int32
+	lic         []groupLicense // the licenses it was made for (replaced as a whole, never changed)
+	enabled     PlanSet
+	bySku       []SkuPlans
+	mayConflict bool
+	loc         string
+	prohibited  []Prohibition
+	locKnown    bool
+}
+
+// groupMemo returns the memo of group g's licenses lic, making it if t's is another's.
+func (t *txn) groupMemo(g int32, lic []groupLicense) *groupMemo {
+	m := &t.memo
+	if m.g == g && len(m.lic) == len(lic) && len(lic) > 0 && &m.lic[0] == &lic[0] {
+		return m
+	}
+	s := t.s
+	*m = groupMemo{g: g, lic: lic}
+	ps := make([]path, len(lic))
+	for i, l := range lic {
+		ps[i] = path{sub: l.sub, group: g, state: PathActive, dis: l.dis}
+		m.enabled.unionMinus(s.subs[l.sub].Sku.plans, l.disabled)
+	}
+	m.bySku = s.bySku(ps, nil)
+	m.mayConflict = m.enabled.Intersects(s.rules.allExcl)
+	return m
+}
+
+// prohibitedIn is rules.Prohibited of the group's enabled plans in country loc.
+func (m *groupMemo) prohibitedIn(rules *RuleIndex, loc string) []Prohibition {
+	if !m.locKnown || m.loc != loc {
+		m.loc, m.prohibited, m.locKnown = loc, rules.Prohibited(m.enabled, loc), true
+	}
+	return m.prohibited
 }
 
 // heldBy is 1 when u's only seat of sub now comes from group g's path (it is released on re-evaluation).
