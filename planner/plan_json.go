@@ -180,14 +180,17 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 func planItem() func(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetIndent("    ", "  ")
 	enc.SetEscapeHTML(false)
+	var out []byte
 	return func(v any) ([]byte, error) {
 		buf.Reset()
 		if err := enc.Encode(v); err != nil {
 			return nil, err
 		}
-		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+		// Encoded compact, then indented as SetIndent("    ", "  ") would, without its
+		// validating scanner (the encoder's output is valid).
+		out = jsonout.AppendIndent(out[:0], bytes.TrimSuffix(buf.Bytes(), []byte("\n")), "    ", "  ")
+		return out, nil
 	}
 }
 
