@@ -1171,14 +1171,15 @@ func mustGroup(s *licensing.State, id string) int {
 	return g
 }
 
-// reprocessSteps asks Entra to evaluate group paths in error again where the plan removed the
-// cause: a conflicting direct license of the user, or seats freed by earlier steps. Each
-// reprocess step waits for the user's own steps and for the steps that freed seats.
 // maxReleaserDeps is how many steps freeing seats of a SKU a reprocess depends on by name; past
 // it, the reprocess goes in a wave after every step planned before it instead, so that many
 // members waiting for seats many steps free cost a plan of members + steps, not their product.
 const maxReleaserDeps = 32
 
+// reprocessSteps asks Entra to evaluate group paths in error again where the plan removed the
+// cause: a conflicting direct license of the user, or seats freed by earlier steps. Each
+// reprocess step waits for the user's own steps and for the steps that freed seats (by name,
+// or by wave past maxReleaserDeps).
 func (b *builder) reprocessSteps() {
 	candidates := append([]int(nil), b.touched...)
 	if len(b.releasers) > 0 {
