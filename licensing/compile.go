@@ -454,17 +454,6 @@ func (c *compiler) pack(a, b, d string) (string, string, string) {
 	return all[:len(a)], all[len(a) : len(a)+len(b)], all[len(a)+len(b):]
 }
 
-// packBytes is pack for bytes.
-func (c *compiler) packBytes(a, b, d []byte) (string, string, string) {
-	c.reserve(len(a) + len(b) + len(d))
-	start := c.arena.Len()
-	c.arena.Write(a)
-	c.arena.Write(b)
-	c.arena.Write(d)
-	all := c.arena.String()[start:]
-	return all[:len(a)], all[len(a) : len(a)+len(b)], all[len(a)+len(b):]
-}
-
 const maxInterned = 1 << 16 // per table, so that unique values do not grow it without bound
 
 func (c *compiler) intern(s string) string {
@@ -657,7 +646,7 @@ func (m stringMembers) find(c *compiler, k int) (int32, bool) {
 	return c.ids.find(m[k], compilerIDs{c})
 }
 func (m byteMembers) find(c *compiler, k int) (int32, bool) {
-	return c.ids.findBytes(m[k], compilerIDs{c})
+	return c.ids.find(view(m[k]), compilerIDs{c})
 }
 func (m byteMembers) strings() []string {
 	if m == nil {

@@ -485,25 +485,28 @@ func (*skipValue) UnmarshalJSON([]byte) error { return nil }
 
 var snapshotFields = [...]string{"formatVersion", "tenantId", "defaultUsageLocation", "subscribedSkus", "users", "groups"}
 
-// snapshotField returns the Snapshot field a top-level key sets, matched as encoding/json
-// matches keys: exactly, or else case-insensitively with Unicode folding; "" for none.
+// snapshotField returns the Snapshot field a top-level key sets; "" for none.
 func snapshotField(key string) string {
-	return matchField(snapshotFields[:], []byte(key))
-}
-
-// matchField returns the field of names that key sets, as encoding/json matches keys.
-func matchField(names []string, key []byte) string {
-	for _, f := range names {
-		if string(key) == f {
-			return f
-		}
-	}
-	for _, f := range names {
-		if bytes.EqualFold(key, []byte(f)) {
-			return f
-		}
+	if i, _ := fieldIndex(snapshotFields[:], []byte(key)); i >= 0 {
+		return snapshotFields[i]
 	}
 	return ""
+}
+
+// fieldIndex returns the index of the field of names that key sets, matched as encoding/json
+// matches keys: exactly (exact), or else case-insensitively with Unicode folding; -1 for none.
+func fieldIndex(names []string, key []byte) (i int, exact bool) {
+	for i, n := range names {
+		if string(key) == n {
+			return i, true
+		}
+	}
+	for i, n := range names {
+		if bytes.EqualFold(key, []byte(n)) {
+			return i, false
+		}
+	}
+	return -1, false
 }
 
 // stream reads a document into a window that slides as it is read.

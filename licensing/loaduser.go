@@ -3,6 +3,7 @@ package licensing
 import (
 	"bytes"
 	"encoding/json"
+	"unsafe"
 )
 
 // userParser decodes the user (and group) objects of a tenant/v1 document without encoding/json's
@@ -25,9 +26,14 @@ type userParser struct {
 	attrs   []attrPair
 	gids    map[string]*string // assignedByGroup values
 	members byteMembers
+	depth   int // how deep skip is in the value it skips
 }
 
 type attrPair struct{ k, v []byte }
+
+// view returns b as a string without copying it, for a call that keeps neither the string nor
+// anything of it (a lookup, a copy into the compiler's arena): b's bytes change afterwards.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 var (
 	userKeys    = [...]string{"id", "userPrincipalName", "displayName", "accountEnabled", "usageLocation", "department", "jobTitle", "onPremisesExtensionAttributes", "assignedLicenses", "licenseAssignmentStates"}
@@ -40,37 +46,13 @@ var (
 	noPlans    = []PlanID{}
 )
 
-// keyIndex returns the index of the field of names that key sets, -1 when it sets none, or -2
-// when it matches one only as encoding/json's case-insensitive matching would.
-func keyIndex(names []string, key []byte) int {
-	for i, n := range names {
-		if string(key) == n {
-			return i
-		}
-	}
-	for _, n := range names {
-		if bytes.EqualFold(key, []byte(n)) {
-			return -2
-		}
-	}
-	return -1
-}
-
 // user decodes the user object b (exactly one value) into u, which must be zero. It reports
 // whether it could.
 func (p *userParser) user(b []byte, u *User) bool {
 	p.b, p.i = b, 0
 	p.lics, p.states, p.plans = p.lics[:0], p.states[:0], p.plans[:0]
 	var id, upn, dn []byte
-	var seen uint32
-	if !p.open('{') {
-		return false
-	}
-	for more := p.first('}'); more; {
-		f, ok := p.key(userKeys[:], &seen)
-		if !ok {
-			return false
-		}
+	ok := p.object(userKeys[:], func(f int) (ok bool) {
 		switch f {
 		case 0:
 			id, ok = p.stringOrNull()
@@ -92,20 +74,13 @@ func (p *userParser) user(b []byte, u *User) bool {
 			u.AssignedLicenses, ok = p.licenses()
 		case 9:
 			u.LicenseAssignmentStates, ok = p.pathStates()
-		default:
-			ok = p.skip(0)
 		}
-		if !ok {
-			return false
-		}
-		if more, ok = p.after('}'); !ok {
-			return false
-		}
-	}
-	if p.i != len(p.b) {
+		return ok
+	})
+	if !ok || p.i != len(p.b) {
 		return false
 	}
-	u.ID, u.UserPrincipalName, u.DisplayName = p.c.packBytes(id, upn, dn)
+	u.ID, u.UserPrincipalName, u.DisplayName = p.c.pack(view(id), view(upn), view(dn)) // pack copies
 	return true
 }
 
@@ -159,8 +134,8 @@ func (p *userParser) key(names []string, seen *uint32) (int, bool) {
 		return 0, false
 	}
 	p.i++
-	f := keyIndex(names, k)
-	if f == -2 {
+	f, exact := fieldIndex(names, k)
+	if f >= 0 && !exact {
 		return 0, false
 	}
 	if f >= 0 {
@@ -353,7 +328,7 @@ func (p *userParser) object(keys []string, field func(f int) bool) bool {
 		if f >= 0 {
 			ok = field(f)
 		} else {
-			ok = p.skip(0)
+			ok = p.skip()
 		}
 		if !ok {
 			return false
@@ -450,43 +425,22 @@ func (p *userParser) groupID() (*string, bool) {
 	return v, true
 }
 
-// skip reads a value of a key that sets no field, checking that it is valid JSON.
-func (p *userParser) skip(depth int) bool {
-	if depth > 100 {
+// skip reads a value of a key that sets no field, checking that it is valid JSON (nested at
+// most maxSkipDepth deep).
+func (p *userParser) skip() bool {
+	if p.depth == maxSkipDepth {
 		return false
 	}
+	p.depth++
+	defer func() { p.depth-- }()
 	switch c := p.peek(); {
 	case c == '"':
 		_, ok := p.string()
 		return ok
 	case c == '{':
-		p.i++
-		for more := p.first('}'); more; {
-			if _, ok := p.string(); !ok || p.peek() != ':' {
-				return false
-			}
-			p.i++
-			if !p.skip(depth + 1) {
-				return false
-			}
-			var ok bool
-			if more, ok = p.after('}'); !ok {
-				return false
-			}
-		}
-		return true
+		return p.object(nil, nil) // no field: every value is skipped
 	case c == '[':
-		p.i++
-		for more := p.first(']'); more; {
-			if !p.skip(depth + 1) {
-				return false
-			}
-			var ok bool
-			if more, ok = p.after(']'); !ok {
-				return false
-			}
-		}
-		return true
+		return p.array(p.skip)
 	case c == 't':
 		return p.literal("true")
 	case c == 'f':
@@ -504,6 +458,8 @@ func (p *userParser) skip(depth int) bool {
 	return false
 }
 
+const maxSkipDepth = 100
+
 var (
 	groupKeys      = [...]string{"id", "displayName", "members", "assignedLicenses", "licenseProcessingState"}
 	processingKeys = [...]string{"state"}
@@ -515,22 +471,13 @@ func (p *userParser) group(b []byte, g *Group) (byteMembers, bool) {
 	p.b, p.i = b, 0
 	p.lics, p.plans, p.members = p.lics[:0], p.plans[:0], p.members[:0]
 	var members byteMembers
-	var seen uint32
-	if !p.open('{') {
-		return nil, false
-	}
-	for more := p.first('}'); more; {
-		f, ok := p.key(groupKeys[:], &seen)
-		if !ok {
-			return nil, false
-		}
+	ok := p.object(groupKeys[:], func(f int) (ok bool) {
+		var v []byte
 		switch f {
 		case 0:
-			var v []byte
 			v, ok = p.stringOrNull()
 			g.ID = string(v)
 		case 1:
-			var v []byte
 			v, ok = p.stringOrNull()
 			g.DisplayName = string(v)
 		case 2:
@@ -541,68 +488,38 @@ func (p *userParser) group(b []byte, g *Group) (byteMembers, bool) {
 			g.AssignedLicenses = cloneLicenses(ls) // the State keeps them
 		case 4:
 			g.LicenseProcessingState, ok = p.processingState()
-		default:
-			ok = p.skip(0)
 		}
-		if !ok {
-			return nil, false
-		}
-		if more, ok = p.after('}'); !ok {
-			return nil, false
-		}
+		return ok
+	})
+	if !ok || p.i != len(p.b) {
+		return nil, false
 	}
-	return members, p.i == len(p.b)
+	return members, true
 }
 
 func (p *userParser) memberIDs() (byteMembers, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
-	if !p.open('[') {
-		return nil, false
-	}
-	for more := p.first(']'); more; {
+	ok := p.array(func() bool {
 		m, ok := p.string()
-		if !ok {
-			return nil, false
-		}
 		p.members = append(p.members, m)
-		if more, ok = p.after(']'); !ok {
-			return nil, false
-		}
-	}
-	return p.members, true
+		return ok
+	})
+	return p.members, ok
 }
 
 func (p *userParser) processingState() (*LicenseProcessingState, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
-	if !p.open('{') {
-		return nil, false
-	}
 	ps := new(LicenseProcessingState)
-	var seen uint32
-	for more := p.first('}'); more; {
-		f, ok := p.key(processingKeys[:], &seen)
-		if !ok {
-			return nil, false
+	ok := p.object(processingKeys[:], func(int) bool { // state, the one key
+		v, ok := p.stringOrNull()
+		if v != nil {
+			ps.State = string(v)
 		}
-		if f == 0 {
-			var v []byte
-			v, ok = p.stringOrNull()
-			if v != nil {
-				ps.State = string(v)
-			}
-		} else {
-			ok = p.skip(0)
-		}
-		if !ok {
-			return nil, false
-		}
-		if more, ok = p.after('}'); !ok {
-			return nil, false
-		}
-	}
-	return ps, true
+		return ok
+	})
+	return ps, ok
 }

@@ -52,26 +52,6 @@ func (x *userIndex) find(k string, keys indexKeys) (int32, bool) {
 	}
 }
 
-// findBytes is find for a key held as bytes.
-func (x *userIndex) findBytes(k []byte, keys indexKeys) (int32, bool) {
-	if x.n == 0 {
-		return -1, false
-	}
-	h := uint32(maphash.Bytes(x.seed, k))
-	mask := len(x.slots) - 1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
-		s := x.slots[i]
-		if s == 0 {
-			return -1, false
-		}
-		if uint32(s>>32) == h {
-			if u := int32(uint32(s)) - 1; keys.key(u) == string(k) {
-				return u, true
-			}
-		}
-	}
-}
-
 // add indexes user u under k, unless a user has that key already: then it returns that user
 // and true.
 func (x *userIndex) add(k string, u int32, keys indexKeys) (int32, bool) {
