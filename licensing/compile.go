@@ -61,7 +61,6 @@ type compiler struct {
 	slabSize int
 	pathSlab []path
 	arena    strings.Builder // the compact users' id, userPrincipalName and displayName
-	packed   bool            // the next user's are in the arena already (LoadState's parser)
 }
 
 // groupRef is a group id as groups and users' licenseAssignmentStates name it.
@@ -136,7 +135,7 @@ func (c *compiler) snapshot(s *Snapshot) (*State, error) {
 	}
 	c.skusEnd()
 	for i := range s.Users {
-		c.addUser(&s.Users[i])
+		c.addUser(&s.Users[i], false)
 	}
 	c.usersEnd()
 	for i := range s.Groups {
@@ -178,9 +177,8 @@ func (c *compiler) skusEnd() {
 	}
 	s.cat = cat
 	s.subs = make([]Subscription, 0, len(c.skus))
-	for i, k := range c.skus {
+	for _, k := range c.skus {
 		sku, _ := cat.Sku(k.SkuID)
-		s.subBySku[k.SkuID] = int32(i)
 		s.subs = append(s.subs, Subscription{Sku: sku, AppliesTo: k.AppliesTo, CapabilityStatus: k.CapabilityStatus, Prepaid: k.PrepaidUnits, source: k})
 	}
 	if c.build {
@@ -265,23 +263,25 @@ func (c *compiler) ref(id string, user, state int32, w who) int32 {
 	return r
 }
 
-func (c *compiler) addUser(u *User) {
+// addUser compiles user u; parsed says u comes from LoadState's parser, whose strings are
+// packed and interned already (compactUser).
+func (c *compiler) addUser(u *User, parsed bool) {
 	if c.skuErr != nil || c.groupErr != nil || c.userErr != nil {
 		return // Validate would have stopped before this user
 	}
-	if err := c.user(u); err != nil {
+	if err := c.user(u, parsed); err != nil {
 		c.userErr = err
 	}
 }
 
-func (c *compiler) user(u *User) error {
+func (c *compiler) user(u *User, parsed bool) error {
 	i := c.nUsers
 	if u.ID == "" {
 		return errorf(InvalidInput, "users[%d] (%q) has no id", i, u.UserPrincipalName)
 	}
 	keep := u
 	if c.compact {
-		keep = c.compactUser(u)
+		keep = c.compactUser(u, parsed)
 	}
 	if _, dup := c.ids.add(keep.ID, i, compilerIDs{c}); dup {
 		return errorf(InvalidInput, "users[%d]: user id %s appears twice", i, u.ID)
@@ -300,7 +300,7 @@ func (c *compiler) user(u *User) error {
 		return err
 	}
 	ps := c.paths[:0]
-	if states == nil {
+	if states == nil && c.build {
 		for _, l := range c.lics {
 			ps = append(ps, path{sub: l.sub, group: -1, dis: l.dis})
 		}
@@ -408,25 +408,27 @@ func (c *compiler) carve(ps []path) []path {
 
 // compactUser returns a copy of u's directory fields: one allocation for id, userPrincipalName
 // and displayName, and the values many users share (usage location, department, job title,
-// extension attributes, accountEnabled) interned.
-func (c *compiler) compactUser(u *User) *User {
+// extension attributes, accountEnabled) interned. A parsed user's are so already.
+func (c *compiler) compactUser(u *User, parsed bool) *User {
 	if len(c.userSlab) == 0 {
 		c.slabSize = min(1024, max(16, 2*c.slabSize))
 		c.userSlab = prefault.Make[User](c.slabSize, c.slabSize)
 	}
 	cu := &c.userSlab[0]
 	c.userSlab = c.userSlab[1:]
-	if c.packed {
-		cu.ID, cu.UserPrincipalName, cu.DisplayName = u.ID, u.UserPrincipalName, u.DisplayName
-	} else {
-		cu.ID, cu.UserPrincipalName, cu.DisplayName = c.pack(u.ID, u.UserPrincipalName, u.DisplayName)
-	}
 	if u.AccountEnabled != nil {
 		cu.AccountEnabled = c.no
 		if *u.AccountEnabled {
 			cu.AccountEnabled = c.yes
 		}
 	}
+	if parsed {
+		cu.ID, cu.UserPrincipalName, cu.DisplayName = u.ID, u.UserPrincipalName, u.DisplayName
+		cu.UsageLocation, cu.Department, cu.JobTitle = u.UsageLocation, u.Department, u.JobTitle
+		cu.OnPremisesExtensionAttributes = u.OnPremisesExtensionAttributes
+		return cu
+	}
+	cu.ID, cu.UserPrincipalName, cu.DisplayName = c.pack(u.ID, u.UserPrincipalName, u.DisplayName)
 	cu.UsageLocation = c.intern(u.UsageLocation)
 	cu.Department = c.intern(u.Department)
 	cu.JobTitle = c.intern(u.JobTitle)
@@ -494,7 +496,7 @@ func appendAttr(key, k, v []byte) []byte {
 
 // internAttrs returns a map equal to m, shared by the users with the same attributes.
 func (c *compiler) internAttrs(m map[string]string) map[string]string {
-	if len(m) == 0 || len(m) > 16 {
+	if len(m) == 0 || len(m) > maxInternedAttrs {
 		return m
 	}
 	c.attrKeys = c.attrKeys[:0]
@@ -509,10 +511,18 @@ func (c *compiler) internAttrs(m map[string]string) map[string]string {
 	if v, ok := c.attrs[string(c.key)]; ok {
 		return v
 	}
-	if len(c.attrs) < maxInterned {
+	c.keepAttrs(m)
+	return m
+}
+
+// maxInternedAttrs is the most extension attributes a user's interned set may have.
+const maxInternedAttrs = 16
+
+// keepAttrs interns m, a user's extension attributes keyed in c.key, for the users after.
+func (c *compiler) keepAttrs(m map[string]string) {
+	if len(m) > 0 && len(m) <= maxInternedAttrs && len(c.attrs) < maxInterned {
 		c.attrs[string(c.key)] = m
 	}
-	return m
 }
 
 func (c *compiler) addGroup(g *Group) { c.addGroupMembers(g, stringMembers(g.Members)) }
@@ -562,7 +572,7 @@ func (c *compiler) group(g *Group, members memberList) error {
 		}
 		c.s.groups = append(c.s.groups, gr)
 	}
-	if c.usersDone && len(c.pending) == 0 {
+	if c.usersDone {
 		c.members(gi, g.ID, g.DisplayName, members)
 	} else {
 		c.pending = append(c.pending, pendingGroup{gi: gi, id: g.ID, name: g.DisplayName, members: members.strings()})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -56,7 +57,7 @@ type loader struct {
 
 	seen          [3]bool
 	usersEnded    bool
-	pendingUsers  []*User // users read before the SKUs were complete
+	pendingUsers  []pendingUser
 	pendingGroups []*Group
 	u             User // decoding buffer
 }
@@ -172,10 +173,10 @@ func (l *loader) truncated(b []byte, start int64) error {
 
 // key unquotes an object key.
 func (l *loader) key(b []byte, start int64) (string, error) {
-	if bytes.IndexByte(b, '\\') < 0 && plainString(b[1:len(b)-1]) {
-		return string(b[1 : len(b)-1]), nil
+	if k, ok := unquote(b); ok {
+		return string(k), nil
 	}
-	var k string
+	var k string // for encoding/json's verdict: its error, or a key unquote leaves to it
 	if err := json.Unmarshal(b, &k); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
@@ -184,6 +185,21 @@ func (l *loader) key(b []byte, start int64) (string, error) {
 		return "", jsonError(err)
 	}
 	return k, nil
+}
+
+// unquote returns the contents of raw, a JSON string with its quotes: within raw when it has no
+// escapes, else decoded. false: raw is not a string this fast path vouches for (encoding/json
+// decides).
+func unquote(raw []byte) ([]byte, bool) {
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return inner, plainString(inner)
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return nil, false
+	}
+	return []byte(s), true
 }
 
 // unmarshal decodes the complete value b, at document offset start, into v as ReadSnapshot's
@@ -308,8 +324,8 @@ func (l *loader) element(which int, name string, b []byte, start int64) error {
 	case listUsers:
 		u := &l.u
 		*u = User{}
-		packed := l.p.user(b, u)
-		if !packed {
+		parsed := l.p.user(b, u)
+		if !parsed {
 			*u = User{}
 			if err := l.unmarshal(b, start, u, name); err != nil || l.stop {
 				return err
@@ -317,7 +333,7 @@ func (l *loader) element(which int, name string, b []byte, start int64) error {
 		} else if l.stop {
 			return nil
 		}
-		l.addUser(u, packed)
+		l.addUser(u, parsed)
 	case listGroups:
 		g := new(Group)
 		if members, ok := l.p.group(b, g); ok {
@@ -366,45 +382,38 @@ func (l *loader) decodeList(which int, name string, b []byte, start int64) error
 	return nil
 }
 
-// addUser compiles a user, or keeps a copy of it until the SKUs it may name are known. u and
-// what it points to may be reused; packed says its id, userPrincipalName and displayName are
-// already in one allocation.
-func (l *loader) addUser(u *User, packed bool) {
+// addUser compiles user u now, or once the SKUs are complete (then a copy: what u points to may
+// be reused); parsed says it comes from the user parser (compiler.addUser).
+func (l *loader) addUser(u *User, parsed bool) {
 	if l.c.skusDone {
-		l.c.packed = packed
-		l.c.addUser(u)
-		l.c.packed = false
+		l.c.addUser(u, parsed)
 		return
 	}
-	l.pendingUsers = append(l.pendingUsers, cloneUser(u))
+	l.pendingUsers = append(l.pendingUsers, pendingUser{cloneUser(u), parsed})
+}
+
+// pendingUser is a user read before the SKUs were complete.
+type pendingUser struct {
+	u      *User
+	parsed bool
 }
 
 // cloneUser copies u and its lists.
 func cloneUser(u *User) *User {
 	c := *u
 	c.AssignedLicenses = cloneLicenses(u.AssignedLicenses)
-	if u.LicenseAssignmentStates != nil {
-		c.LicenseAssignmentStates = make([]LicenseAssignmentState, len(u.LicenseAssignmentStates))
-		for i, st := range u.LicenseAssignmentStates {
-			if st.DisabledPlans != nil {
-				st.DisabledPlans = append([]PlanID{}, st.DisabledPlans...)
-			}
-			c.LicenseAssignmentStates[i] = st
-		}
+	c.LicenseAssignmentStates = slices.Clone(u.LicenseAssignmentStates)
+	for i := range c.LicenseAssignmentStates {
+		st := &c.LicenseAssignmentStates[i]
+		st.DisabledPlans = slices.Clone(st.DisabledPlans)
 	}
 	return &c
 }
 
 func cloneLicenses(ls []AssignedLicense) []AssignedLicense {
-	if ls == nil {
-		return nil
-	}
-	out := make([]AssignedLicense, len(ls))
-	for i, l := range ls {
-		out[i] = l
-		if l.DisabledPlans != nil {
-			out[i].DisabledPlans = append([]PlanID{}, l.DisabledPlans...)
-		}
+	out := slices.Clone(ls)
+	for i := range out {
+		out[i].DisabledPlans = slices.Clone(out[i].DisabledPlans)
 	}
 	return out
 }
@@ -449,8 +458,8 @@ func (l *loader) skusEnd() {
 		return
 	}
 	l.c.skusEnd()
-	for _, u := range l.pendingUsers {
-		l.c.addUser(u)
+	for _, p := range l.pendingUsers {
+		l.c.addUser(p.u, p.parsed)
 	}
 	if l.usersEnded {
 		l.c.usersEnd()
@@ -547,6 +556,16 @@ func (s *stream) more(keep int) bool {
 	return false
 }
 
+// fill is more, reading on until the buffer is full or the input ends.
+func (s *stream) fill(keep int) bool {
+	if !s.more(keep) {
+		return false
+	}
+	for len(s.buf) < cap(s.buf) && s.more(0) {
+	}
+	return true
+}
+
 // peek returns the next byte that is not white space and leaves the stream at it; false at
 // the end of the input (s.err says why).
 func (s *stream) peek() (byte, bool) {
@@ -570,15 +589,15 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\
 // error from the bytes. complete is false when the input ends first. The bytes are valid until
 // the stream is read again.
 func (s *stream) value() (b []byte, start int64, complete bool) {
-	n, complete := 0, false
+	var n int
 	for {
-		n, complete = scanValue(s.buf[s.pos:], n, false)
-		if complete || !s.more(s.pos) {
+		n, complete = scanValue(s.buf[s.pos:], false)
+		if complete || !s.fill(s.pos) {
 			break
 		}
 	}
 	if !complete {
-		n, complete = scanValue(s.buf[s.pos:], n, true)
+		n, complete = scanValue(s.buf[s.pos:], true)
 	}
 	if !complete {
 		n = len(s.buf) - s.pos
@@ -589,16 +608,17 @@ func (s *stream) value() (b []byte, start int64, complete bool) {
 	return b, start, complete
 }
 
-// scanValue finds the end of the value at the start of b, resuming from hint (the bytes before
-// it are known not to end the value; 0 starts afresh). It returns the value's length, or a new
-// hint and false when b ends first. At the end of the input (eof), a number may end with b.
-func scanValue(b []byte, hint int, eof bool) (int, bool) {
+// scanValue finds the end of the value at the start of b and returns its length, or false
+// when b ends first. At the end of the input (eof), a number may end with b.
+func scanValue(b []byte, eof bool) (int, bool) {
 	if len(b) == 0 {
 		return 0, false
 	}
 	switch c := b[0]; {
 	case c == '{' || c == '[':
-		// Depth of brackets outside strings; hint restarts at 0 (cheap: values are small).
+		// Depth of brackets outside strings. A value longer than what was read is scanned
+		// again from its start once the buffer is full (stream.fill): a logarithmic number
+		// of times, as the buffer doubles.
 		depth := 0
 		for i := 0; i < len(b); i++ {
 			switch b[i] {

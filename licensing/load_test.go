@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -202,7 +204,7 @@ func TestLoadStateRefusesWhatValidateRefuses(t *testing.T) {
 			a.edit(s)
 			b.edit(s)
 			verr := s.Validate()
-			for _, order := range [][]string{keyOrders[0], keyOrders[3]} {
+			for _, order := range [][]string{keyOrders[0], keyOrders[2], keyOrders[3]} { // [2]: groups before users
 				_, err := licensing.LoadState(bytes.NewReader(docInOrder(t, s, order...)))
 				if assert.Error(t, err, "%s + %s", a.name, b.name) && verr != nil {
 					assert.Equal(t, verr.Error(), err.Error(), "%s + %s, order %v", a.name, b.name, order)
@@ -336,4 +338,82 @@ func TestLoadStateWithOptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, tenantJSON(t, want), tenantJSON(t, got))
 	assert.Equal(t, viewOf(want.Catalog()), viewOf(got.Catalog()))
+}
+
+// LoadState reads the same tenant whatever sizes of reads its reader makes. A value longer
+// than one read (here a group of every user) is scanned again only as the buffer doubles: with
+// a rescan per read, one-byte reads of this group would take hours, not milliseconds.
+func TestLoadStateReadsAnyReadSize(t *testing.T) {
+	snap := synth.Tenant(synth.DefaultOptions(20_000))
+	g := &snap.Groups[0]
+	g.Members = g.Members[:0]
+	for _, u := range snap.Users {
+		g.Members = append(g.Members, u.ID)
+	}
+	var doc bytes.Buffer
+	require.NoError(t, snap.WriteJSON(&doc))
+	want := tenantJSON(t, requireSameLoad(t, doc.Bytes()))
+	for name, r := range map[string]func() io.Reader{
+		"one byte":  func() io.Reader { return iotest.OneByteReader(bytes.NewReader(doc.Bytes())) },
+		"half":      func() io.Reader { return iotest.HalfReader(bytes.NewReader(doc.Bytes())) },
+		"4 KiB":     func() io.Reader { return &chunkReader{doc.Bytes(), 4096} },
+		"data, EOF": func() io.Reader { return iotest.DataErrReader(bytes.NewReader(doc.Bytes())) },
+	} {
+		st, err := licensing.LoadState(r())
+		require.NoError(t, err, name)
+		assert.Equal(t, want, tenantJSON(t, st), name)
+	}
+}
+
+// chunkReader returns at most n bytes a read.
+type chunkReader struct {
+	b []byte
+	n int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), r.n)], r.b)
+	r.b = r.b[k:]
+	return k, nil
+}
+
+// Past the first 65,536 users the loader keeps users in blocks; lookups and duplicate checks
+// reach across them (users on both sides of the boundary, a duplicate of user 0 at the end).
+func TestLoadStatePastTheFirstUserBlock(t *testing.T) {
+	const n = 1<<16 + 2
+	snap := &licensing.Snapshot{FormatVersion: licensing.TenantFormatVersion, TenantID: sampletenant.TenantID}
+	for i := range n {
+		snap.Users = append(snap.Users, licensing.User{ID: fmt.Sprintf("u%06d", i), UserPrincipalName: fmt.Sprintf("u%06d@contoso.com", i)})
+	}
+	load := func() (*licensing.State, error) {
+		var doc bytes.Buffer
+		require.NoError(t, snap.WriteJSON(&doc))
+		return licensing.LoadState(&doc)
+	}
+	st, err := load()
+	require.NoError(t, err)
+	require.Equal(t, n, st.NumUsers())
+	for _, i := range []int{0, 1<<16 - 1, 1 << 16, n - 1} {
+		id := fmt.Sprintf("u%06d", i)
+		assert.Equal(t, id, st.User(i).ID)
+		got, err := st.LookupUser(strings.ToUpper(id) + "@CONTOSO.COM")
+		require.NoError(t, err)
+		assert.Equal(t, i, got)
+	}
+
+	snap.Users[n-1].ID = snap.Users[0].ID
+	_, err = load()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "appears twice")
+	_, err = licensing.NewState(snap)
+	assert.Contains(t, fmt.Sprint(err), "appears twice")
+
+	snap.Users[n-1].ID = "last"
+	snap.Users[n-1].UserPrincipalName = snap.Users[0].UserPrincipalName
+	_, err = load()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "share the userPrincipalName")
 }

@@ -2,7 +2,6 @@ package licensing
 
 import (
 	"bytes"
-	"encoding/json"
 	"unsafe"
 )
 
@@ -158,15 +157,7 @@ func (p *userParser) string() ([]byte, bool) {
 	}
 	raw := p.b[p.i:j]
 	p.i = j
-	inner := raw[1 : len(raw)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		return inner, plainString(inner)
-	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return nil, false
-	}
-	return []byte(s), true
+	return unquote(raw)
 }
 
 // literal consumes lit if it is next.
@@ -254,6 +245,7 @@ func (p *userParser) attributes() (map[string]string, bool) {
 	for _, a := range p.attrs {
 		m[string(a.k)] = c.internBytes(a.v)
 	}
+	c.keepAttrs(m)
 	return m, true
 }
 
