@@ -153,7 +153,7 @@ func (s *Snapshot) Validate() error {
 // and group as one compact line, so that large files stay diffable. Nil lists are written as [].
 // Reading what was written gives an equal Snapshot.
 func (s *Snapshot) WriteJSON(w io.Writer) error {
-	jw := jsonout.New(w, nil).Concurrent(runtime.GOMAXPROCS(0), func() func(any) ([]byte, error) { return json.Marshal })
+	jw := jsonout.New(w, nil).Concurrent(runtime.GOMAXPROCS(0))
 	jw.Value("formatVersion", TenantFormatVersion)
 	jw.Value("tenantId", s.TenantID)
 	if s.DefaultUsageLocation != "" {

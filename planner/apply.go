@@ -177,7 +177,7 @@ func defaultApplyConfig() applyConfig {
 	return applyConfig{
 		concurrency:    4,
 		retry:          DefaultRetryPolicy,
-		clock:          wallClock{},
+		clock:          WallClock,
 		pollInterval:   5 * time.Second,
 		processTimeout: 30 * time.Minute,
 	}

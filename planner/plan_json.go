@@ -165,7 +165,7 @@ func problemWire(pr Problem) problemJSON {
 // WriteJSON writes the plan as indented plan/v1 JSON, one step at a time (a million-step plan
 // is never held twice in memory). Same plan, same bytes.
 func (p *Plan) WriteJSON(w io.Writer) error {
-	jw := jsonout.New(w, planItem()).Concurrent(runtime.GOMAXPROCS(0), planItem)
+	jw := jsonout.New(w, planItem).Concurrent(runtime.GOMAXPROCS(0))
 	jw.Value("formatVersion", PlanFormatVersion)
 	jw.Value("tenantId", p.TenantID)
 	jw.Value("applyable", p.Applyable())
@@ -177,7 +177,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 
 // planItem returns an encoder of plan/v1 list elements: indented to sit in a list, HTML left
 // unescaped. Its result is valid until its next call.
-func planItem() func(v any) ([]byte, error) {
+func planItem() jsonout.Encoder {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

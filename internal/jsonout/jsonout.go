@@ -8,25 +8,29 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // Writer writes one object. Fields are written in the order of the calls; Close ends it and
 // returns the first error (after which the other calls write nothing).
 type Writer struct {
 	bw      *bufio.Writer
-	item    func(v any) ([]byte, error)
-	newItem func() func(v any) ([]byte, error) // Concurrent's; nil: one goroutine
+	newItem func() Encoder
+	item    Encoder // the calling goroutine's
 	workers int
 	fields  int
 	err     error
 }
 
-// Concurrent makes List encode long lists on workers goroutines, each with its own encoder
-// from newItem (an encoder may reuse its result's memory from one call to the next); the
-// elements are still written in order, and the bytes are the same. at must then be safe to
-// call from several goroutines at once. It returns w.
-func (w *Writer) Concurrent(workers int, newItem func() func(v any) ([]byte, error)) *Writer {
-	w.workers, w.newItem = workers, newItem
+// Encoder encodes one list element. Its result may be reused by its next call.
+type Encoder func(v any) ([]byte, error)
+
+// Concurrent makes List encode long lists on workers goroutines, each with its own Encoder;
+// the elements are still written in order, and the bytes are the same. List's at must then be
+// safe to call from several goroutines at once (List returns only once no worker calls it). It
+// returns w.
+func (w *Writer) Concurrent(workers int) *Writer {
+	w.workers = workers
 	return w
 }
 
@@ -34,14 +38,15 @@ func (w *Writer) Concurrent(workers int, newItem func() func(v any) ([]byte, err
 // encoded on the calling goroutine.
 const chunk = 256
 
-// New starts an object on w. item encodes each list element (nil: json.Marshal).
-func New(w io.Writer, item func(v any) ([]byte, error)) *Writer {
-	if item == nil {
-		item = json.Marshal
+// New starts an object on w. newItem makes the Encoder of list elements, one per goroutine
+// that encodes them (nil: json.Marshal).
+func New(w io.Writer, newItem func() Encoder) *Writer {
+	if newItem == nil {
+		newItem = func() Encoder { return json.Marshal }
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.WriteString("{\n")
-	return &Writer{bw: bw, item: item}
+	return &Writer{bw: bw, newItem: newItem, item: newItem()}
 }
 
 func (w *Writer) key(k string) {
@@ -94,7 +99,7 @@ func (w *Writer) List(k string, n int, at func(i int) any) {
 }
 
 // appendElement appends element i of a list, with the separator and indentation before it.
-func appendElement(buf []byte, item func(v any) ([]byte, error), i int, at func(int) any) ([]byte, error) {
+func appendElement(buf []byte, item Encoder, i int, at func(int) any) ([]byte, error) {
 	b, err := item(at(i))
 	if err != nil {
 		return buf, err
@@ -108,6 +113,7 @@ func appendElement(buf []byte, item func(v any) ([]byte, error), i int, at func(
 
 // concurrentList writes the n elements of a list, encoded chunk by chunk on w.workers
 // goroutines and written in order; at most 2×workers chunks are encoded ahead of the writer.
+// It returns once every worker has stopped, also after an error.
 func (w *Writer) concurrentList(n int, at func(int) any) {
 	type done struct {
 		buf []byte
@@ -120,10 +126,12 @@ func (w *Writer) concurrentList(n int, at func(int) any) {
 	}
 	jobs, ahead, stop := make(chan int), make(chan struct{}, 2*w.workers), make(chan struct{})
 	free := make(chan []byte, 3*w.workers) // written chunks' buffers, for the next ones
-	defer close(stop)                      // on an error, no more chunks are handed out
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop) // on an error, no more chunks are handed out
 	for range w.workers {
 		item := w.newItem()
-		go func() {
+		wg.Go(func() {
 			for c := range jobs {
 				var d done
 				select {
@@ -135,9 +143,9 @@ func (w *Writer) concurrentList(n int, at func(int) any) {
 				}
 				results[c] <- d
 			}
-		}()
+		})
 	}
-	go func() {
+	wg.Go(func() {
 		defer close(jobs)
 		for c := range chunks {
 			select {
@@ -151,7 +159,7 @@ func (w *Writer) concurrentList(n int, at func(int) any) {
 				return
 			}
 		}
-	}()
+	})
 	for c := range chunks {
 		d := <-results[c]
 		<-ahead

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -24,7 +26,7 @@ func TestLayout(t *testing.T) {
 func TestFirstErrorStopsWriting(t *testing.T) {
 	var b bytes.Buffer
 	bad := errors.New("bad")
-	w := jsonout.New(&b, func(any) ([]byte, error) { return nil, bad })
+	w := jsonout.New(&b, func() jsonout.Encoder { return func(any) ([]byte, error) { return nil, bad } })
 	w.Value("v", 1)
 	w.List("xs", 1, func(int) any { return 1 })
 	w.Value("after", 2)
@@ -35,7 +37,7 @@ func TestFirstErrorStopsWriting(t *testing.T) {
 // Concurrent encoding writes the same bytes as one goroutine, for lists around the chunk
 // sizes, with encoders that reuse their result's memory.
 func TestConcurrentWritesTheSameBytes(t *testing.T) {
-	newItem := func() func(any) ([]byte, error) {
+	newItem := func() jsonout.Encoder {
 		var buf []byte
 		return func(v any) ([]byte, error) {
 			buf = append(buf[:0], fmt.Sprintf(`{"n":%d}`, v)...)
@@ -45,7 +47,7 @@ func TestConcurrentWritesTheSameBytes(t *testing.T) {
 	for _, n := range []int{0, 1, 255, 511, 512, 513, 10_000} {
 		write := func(workers int) string {
 			var b bytes.Buffer
-			w := jsonout.New(&b, newItem()).Concurrent(workers, newItem)
+			w := jsonout.New(&b, newItem).Concurrent(workers)
 			w.Value("before", 1)
 			w.List("xs", n, func(i int) any { return i })
 			w.Value("after", 2)
@@ -63,7 +65,7 @@ func TestConcurrentWritesTheSameBytes(t *testing.T) {
 
 func TestConcurrentStopsAtTheFirstError(t *testing.T) {
 	bad := errors.New("bad")
-	newItem := func() func(any) ([]byte, error) {
+	newItem := func() jsonout.Encoder {
 		return func(v any) ([]byte, error) {
 			if v.(int) == 3000 {
 				return nil, bad
@@ -72,8 +74,13 @@ func TestConcurrentStopsAtTheFirstError(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	w := jsonout.New(&b, newItem()).Concurrent(2, newItem)
-	w.List("xs", 100_000, func(i int) any { return i })
+	var calls atomic.Int64
+	w := jsonout.New(&b, newItem).Concurrent(4)
+	w.List("xs", 100_000, func(i int) any { calls.Add(1); return i })
+	returned := calls.Load()
+	time.Sleep(10 * time.Millisecond) // a worker still running would call at meanwhile
+	assert.Equal(t, returned, calls.Load(), "List returns once no worker reads the caller's data")
+	assert.Less(t, returned, int64(100_000), "the workers stop handing out chunks at the error")
 	w.Value("after", 2)
 	assert.ErrorIs(t, w.Close(), bad)
 	assert.NotContains(t, b.String(), "after")
