@@ -107,7 +107,12 @@ func TestHasPathInError(t *testing.T) {
 // while the bodies they check bring disabled-plan sets the State has not seen (its set table
 // is shared and guarded). Run with -race; outcomes must be those of sequential calls.
 func TestPredictConcurrently(t *testing.T) {
-	st, err := licensing.NewState(synth.Tenant(synth.DefaultOptions(300)))
+	snap := synth.Tenant(synth.DefaultOptions(300))
+	st, err := licensing.NewState(snap)
+	require.NoError(t, err)
+	// The sequential answers come from a State of its own: clones share the set table, and
+	// the shared State must meet the sets for the first time in the goroutines.
+	alone, err := licensing.NewState(snap)
 	require.NoError(t, err)
 	subs := st.Subscriptions()
 	change := func(i int) licensing.Change {
@@ -124,7 +129,7 @@ func TestPredictConcurrently(t *testing.T) {
 	}
 	want := make([]*licensing.Outcome, st.NumUsers())
 	for i := range want {
-		want[i] = st.Clone().Predict(change(i))
+		want[i] = alone.Predict(change(i))
 	}
 	got := make([][]*licensing.Outcome, 4)
 	var wg sync.WaitGroup
@@ -152,4 +157,32 @@ func TestPredictConcurrently(t *testing.T) {
 		}
 	}
 	assert.Positive(t, accepted)
+}
+
+// ApplyUserLicenses on user i changes nothing another goroutine reading users after i sees:
+// a reader running ahead of the applies (as planner.Build's does) reads the users as they were.
+// Run with -race.
+func TestReadAheadOfApplyUserLicenses(t *testing.T) {
+	st, err := licensing.NewState(synth.Tenant(synth.DefaultOptions(2000)))
+	require.NoError(t, err)
+	before := st.Clone()
+	subs := st.Subscriptions()
+	read := make(chan []licensing.Path, 64)
+	go func() {
+		defer close(read)
+		for u := range st.NumUsers() {
+			_ = st.User(u).ID
+			_ = st.UserGroups(u)
+			read <- st.AppendPaths(nil, u)
+		}
+	}()
+	applied := 0
+	for u := range st.NumUsers() {
+		ps := <-read // read before user u's change, possibly while u-1's is made
+		require.Equal(t, before.Paths(u), ps, "user %d", u)
+		if !st.ApplyUserLicenses(u, []licensing.AssignedLicense{{SkuID: subs[u%len(subs)].Sku.ID}}, nil).Refused {
+			applied++
+		}
+	}
+	assert.Positive(t, applied)
 }

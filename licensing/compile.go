@@ -52,7 +52,7 @@ type compiler struct {
 	paths    []path
 	set      PlanSet
 	key      []byte
-	sets     map[string]groupLicense // internSet's: dis and disabled
+	sets     map[string]int32 // internSet's: set index by AppendBinary
 	strs     map[string]string
 	attrs    map[string]map[string]string
 	attrKeys []string
@@ -117,7 +117,7 @@ func newCompiler(cfg stateConfig, build, compact bool, users, groups int) *compi
 		c.s.groupByID = make(map[string]int32, groups)
 		c.s.groupNames = make(map[string][]int32, groups)
 		c.s.groups = make([]groupRec, 0, groups)
-		c.sets = map[string]groupLicense{}
+		c.sets = map[string]int32{}
 	}
 	if compact {
 		c.strs = map[string]string{}
@@ -216,9 +216,7 @@ func (c *compiler) license(w who, id SkuID, disabled []PlanID, want bool) (group
 	if !want {
 		return groupLicense{sub: sub}, nil
 	}
-	l := c.internSet(set)
-	l.sub = sub
-	return l, nil
+	return groupLicense{sub: sub, dis: c.internSet(set)}, nil
 }
 
 // licenses checks an assignedLicenses list and leaves its subscriptions and disabled plans in c.lics.
@@ -239,17 +237,16 @@ func (c *compiler) licenses(w who, ls []AssignedLicense, want bool) error {
 	return nil
 }
 
-// internSet returns the disabled plans s (which it does not keep) as held in the State's
-// set table, and their index there; the compiler keeps its own index to spare the table's lock.
-func (c *compiler) internSet(s *PlanSet) groupLicense {
+// internSet returns the index of the disabled plans s (which it does not keep) in the State's
+// set table; the compiler keeps its own index to spare the table's lock.
+func (c *compiler) internSet(s *PlanSet) int32 {
 	c.key, _ = s.AppendBinary(c.key[:0])
-	if l, ok := c.sets[string(c.key)]; ok {
-		return l
+	if i, ok := c.sets[string(c.key)]; ok {
+		return i
 	}
 	i := c.s.sets.add(*s)
-	l := groupLicense{dis: i, disabled: c.s.sets.get(i)}
-	c.sets[string(c.key)] = l
-	return l
+	c.sets[string(c.key)] = i
+	return i
 }
 
 // ref returns the groupRef of a group id, adding one that no group has claimed yet.

@@ -145,6 +145,9 @@ func (s *State) Apply(c Change) *Outcome {
 //
 // The Outcome is reused too: it and the slices and sets it holds (not the Errors its
 // Violations point to) are valid until the next ApplyUserLicenses on s. Copy what you keep.
+//
+// It changes only user i's paths and the seat counts, so another goroutine may meanwhile read
+// other users (AppendPaths, Paths, User, UserGroups, Group): planner.Build reads ahead so.
 func (s *State) ApplyUserLicenses(i int, add []AssignedLicense, remove []SkuID) *Outcome {
 	t := s.spare
 	if t == nil {
@@ -168,12 +171,11 @@ func (s *State) ApplyUserLicenses(i int, add []AssignedLicense, remove []SkuID) 
 // reset empties t for reuse, keeping the capacity of what the Outcome does not hold.
 func (t *txn) reset() {
 	clear(t.paths.paths)
-	spare := t.seatSpare
 	if t.seat != nil {
 		clear(t.seat)
-		spare = t.seat
+		t.seatSpare = t.seat
 	}
-	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], seatSpare: spare, set: t.set, bufs: t.bufs, addBuf: t.addBuf, remBuf: t.remBuf, memo: t.memo}
+	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], scratch: t.scratch}
 }
 
 // pathTable maps users to their new paths within a txn. Most changes touch one user, so it is
@@ -225,6 +227,16 @@ func (pt *pathTable) set(u int32, ps []path) bool {
 	return true
 }
 
+// scratch is a txn's working memory that outlives a reset, for the next change.
+type scratch struct {
+	seatSpare []int       // a zeroed seat slice
+	set       PlanSet     // the disabled plans of a body's entry
+	bufs      [3][]uint64 // assignUserAt's sets
+	addBuf    []groupLicense
+	remBuf    []int32
+	memo      groupMemo // processMember's
+}
+
 // txn collects the effects of one change before they are committed.
 type txn struct {
 	s          *State
@@ -238,12 +250,7 @@ type txn struct {
 	refused    bool
 	violations []*Error
 	converted  []Conversion
-	seatSpare  []int       // a zeroed seat slice kept by reset for the next use
-	set        PlanSet     // scratch for the disabled plans of a body's entry (kept by reset)
-	bufs       [3][]uint64 // memory for assignUserAt's sets (kept by reset)
-	addBuf     []groupLicense
-	remBuf     []int32
-	memo       groupMemo // processMember's (kept by reset)
+	scratch    // kept by reset
 	// known is the one user an assignUser changed, with the plans enabled before and after,
 	// so that outcome does not compute them again.
 	known struct {
@@ -495,7 +502,7 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 			dis.Add(i)
 		}
 		i := s.sets.add(*dis)
-		adds = append(adds, groupLicense{sub: sub, dis: i, disabled: s.sets.get(i)})
+		adds = append(adds, groupLicense{sub: sub, dis: i})
 	}
 	for _, id := range remove {
 		sub, known := s.subBySku[id]
@@ -656,7 +663,7 @@ func (t *txn) assignGroup(c Change) {
 	slices.SortFunc(next, func(a, b groupLicense) int { return int(a.sub - b.sub) })
 	var enabled PlanSet
 	for _, l := range next {
-		enabled.unionMinus(s.subs[l.sub].Sku.plans, l.disabled)
+		enabled.unionMinus(s.subs[l.sub].Sku.plans, s.sets.get(l.dis))
 	}
 	for _, m := range s.rules.MissingPrerequisites(enabled) {
 		t.refuse(&Error{Kind: GroupPrerequisiteMissing, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
@@ -837,7 +844,7 @@ func (t *txn) groupMemo(g int32, lic []groupLicense) *groupMemo {
 	ps := make([]path, len(lic))
 	for i, l := range lic {
 		ps[i] = path{sub: l.sub, group: g, state: PathActive, dis: l.dis}
-		m.enabled.unionMinus(s.subs[l.sub].Sku.plans, l.disabled)
+		m.enabled.unionMinus(s.subs[l.sub].Sku.plans, s.sets.get(l.dis))
 	}
 	m.bySku = s.bySku(ps, nil)
 	m.mayConflict = m.enabled.Intersects(s.rules.allExcl)

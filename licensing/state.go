@@ -84,9 +84,8 @@ type userRec struct {
 }
 
 type groupLicense struct {
-	sub      int32
-	dis      int32 // disabled's index in State.sets
-	disabled PlanSet
+	sub int32
+	dis int32 // the disabled plans: index in State.sets
 }
 
 type groupRec struct {
@@ -424,7 +423,7 @@ func (s *State) GroupMembers(i int) []int {
 func (s *State) GroupLicenses(i int) []AssignedLicense {
 	var out []AssignedLicense
 	for _, l := range s.groups[i].licenses {
-		out = append(out, AssignedLicense{SkuID: s.subs[l.sub].Sku.ID, DisabledPlans: s.cat.PlanIDs(l.disabled)})
+		out = append(out, AssignedLicense{SkuID: s.subs[l.sub].Sku.ID, DisabledPlans: s.cat.PlanIDs(s.sets.get(l.dis))})
 	}
 	return out
 }

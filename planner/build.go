@@ -35,7 +35,6 @@ func Build(st *licensing.State, d *Desired) *Plan {
 		waits:  map[int]string{},
 		in:     newInterner(st.Catalog()),
 	}
-	b.rd = &pathReader{st: b.w, in: b.in}
 	b.resolve()
 	b.groupLicenseSteps()
 	b.usageLocationSteps()
@@ -136,9 +135,7 @@ type builder struct {
 	joined    map[int][]int // user → groups joined in this plan
 	touched   []int         // users with a direct step, ascending
 	in        *interner
-	rd        *pathReader                              // the builder's own reader (prepare has another)
-	byIDs     map[*licensing.PlanID][]licensing.PlanID // byID's cache
-	reasons   map[string]string                        // directReason's texts by their inputs
+	reasons   map[string]string // directReason's texts by their inputs
 	rkey      []byte
 	slab      []stepSlot      // steps are carved from slabs: one allocation per many steps
 	ids       []*[1024]string // stepID's ids: "s<n>" is ids[(n-1)/1024][(n-1)%1024]
@@ -654,8 +651,8 @@ func (b *builder) joinSteps() {
 }
 
 // pathReader reads users' paths from a State into reusable buffers and works out the
-// expectations of their assignLicense steps. directSteps runs one on a second goroutine,
-// ahead of the builder's own.
+// expectations of their assignLicense steps, with its own interner: directSteps's prepare runs
+// one on a second goroutine, ahead of the predictions.
 type pathReader struct {
 	st   *licensing.State
 	in   *interner
@@ -848,13 +845,13 @@ func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.Sk
 	reason := b.directReason(adds, removes, conflict, mig)
 	if split {
 		swap := strings.TrimSuffix(strings.TrimPrefix(b.changeReason("", adds, removes, ""), "swap "), " in one call")
-		s1, after := b.applyUser(u, exp, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
+		s1, after := b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
 			Reason: "make-before-break swap " + swap + ": add the new license first (both may be held at once)"})
-		b.applyUser(u, after, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: b.in.skus(removes), Wave: wave,
+		b.applyUser(u, after, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: b.in.skus(removes), Wave: wave,
 			DependsOn: []string{s1.ID}, Reason: "make-before-break swap " + swap + ": remove the old license once the new one is active"})
 		return
 	}
-	b.applyUser(u, exp, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave, Reason: reason})
+	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave, Reason: reason})
 }
 
 func dedupe(ids []string) []string {
@@ -897,42 +894,26 @@ func (b *builder) planNames(ids []licensing.PlanID) []string {
 }
 
 // afterAssign returns the direct licenses (by SKU id, shared) after an accepted assignLicense
-// of add and remove on a user whose direct licenses are direct.
-func (b *builder) afterAssign(direct, add []licensing.AssignedLicense, remove []licensing.SkuID) []licensing.AssignedLicense {
+// adding adds and removing remove on a user whose direct licenses are direct.
+func (b *builder) afterAssign(direct []licensing.AssignedLicense, adds []licTarget, remove []licensing.SkuID) []licensing.AssignedLicense {
 	out := b.abuf[:0]
 	for _, l := range direct {
-		if !slices.Contains(remove, l.SkuID) && !slices.ContainsFunc(add, func(a licensing.AssignedLicense) bool { return a.SkuID == l.SkuID }) {
+		if !slices.Contains(remove, l.SkuID) && !slices.ContainsFunc(adds, func(a licTarget) bool { return a.sub.Sku.ID == l.SkuID }) {
 			out = append(out, l)
 		}
 	}
-	for _, a := range add {
-		out = append(out, licensing.AssignedLicense{SkuID: a.SkuID, DisabledPlans: b.byID(a.DisabledPlans)})
+	for _, a := range adds {
+		out = append(out, licensing.AssignedLicense{SkuID: a.sub.Sku.ID, DisabledPlans: b.in.planIDsByID(a.disabled)})
 	}
 	slices.SortFunc(out, func(x, y licensing.AssignedLicense) int { return x.SkuID.Compare(y.SkuID) })
 	b.abuf = out
 	return b.in.licenses(out)
 }
 
-// byID returns the (interned) plans of ids in GUID order; ids, from an interned body, are
-// looked up by identity.
-func (b *builder) byID(ids []licensing.PlanID) []licensing.PlanID {
-	if len(ids) == 0 {
-		return nil
-	}
-	if b.byIDs == nil {
-		b.byIDs = map[*licensing.PlanID][]licensing.PlanID{}
-	}
-	if out, ok := b.byIDs[&ids[0]]; ok && len(out) == len(ids) {
-		return out
-	}
-	out := b.in.planIDsByID(b.cat.PlanSetOf(ids))
-	b.byIDs[&ids[0]] = out
-	return out
-}
-
-// applyUser plans user u's assignLicense step; exp is the user's expectation now (what the
-// step checks before it runs). It returns the step and the expectation after it.
-func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
+// applyUser plans user u's assignLicense step, whose body adds adds; exp is the user's
+// expectation now (what the step checks before it runs). It returns the step and the
+// expectation after it.
+func (b *builder) applyUser(u int, exp expected, adds []licTarget, step *Step) (*Step, expected) {
 	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
 	slot := b.addSlot(step)
 	step, pair := &slot.Step, &slot.exp
@@ -944,7 +925,7 @@ func (b *builder) applyUser(u int, exp expected, step *Step) (*Step, expected) {
 		// assignLicense changes only direct paths (the groups the user's paths come from
 		// stay): every removed or added SKU's direct path goes, every added one comes with
 		// the body's disabled plans. Verification checks this against the tenant.
-		res.direct = b.afterAssign(exp.direct, step.AddLicenses, step.RemoveLicenses)
+		res.direct = b.afterAssign(exp.direct, adds, step.RemoveLicenses)
 	}
 	*step.Result = Expectation{DirectLicenses: res.direct, Groups: res.groups}
 	if o.Refused {

@@ -108,7 +108,9 @@ type Step struct {
 	UsageLocation string
 	// DependsOn are steps that must have succeeded (and been verified) first.
 	DependsOn []string
-	// Wave is the migration wave; a wave starts only when every step of the previous one is done.
+	// Wave orders the steps in stages: a migration wave, or the wave after every other step
+	// for reprocesses waiting on many freed seats. A wave starts only when every step of the
+	// previous one is done.
 	Wave int
 	// Reason explains the step to people; the executor never branches on it.
 	Reason string

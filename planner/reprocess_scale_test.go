@@ -55,7 +55,7 @@ func TestReprocessWaitsForFreedSeatsAndScales(t *testing.T) {
 	for _, tc := range []struct {
 		holders, waiting int
 		byWave           bool
-	}{{3, 2, false}, {400, 300, true}} {
+	}{{3, 2, false}, {32, 2, false}, {33, 2, true}, {400, 300, true}} {
 		t.Run(fmt.Sprintf("%d holders %d waiting", tc.holders, tc.waiting), func(t *testing.T) {
 			clk := fake.NewManualClock(epoch)
 			ft, d := seatWaitTenant(t, clk, tc.holders, tc.waiting)

@@ -12,8 +12,8 @@
 // cost a million-user plan seconds.
 //
 // Make writes one byte of each page as it allocates: each page then costs one plain fault.
-// Use it for large slices that are filled piecemeal or read before written; a slice written
-// once from start to end (a copy) has no second fault to avoid.
+// Use it for large slices that are filled piecemeal or read before written, or that hold
+// pointers and may be written while the collector marks (a copy then reads first too).
 package prefault
 
 import "unsafe"
