@@ -58,8 +58,7 @@ func heapObjects() uint64 {
 
 // run times f after a GC, sampling the heap every 2 ms.
 func run(f func()) measure {
-	runtime.GC()
-	debug.FreeOSMemory()
+	debug.FreeOSMemory() // collects first
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	start := heapObjects()
@@ -116,7 +115,7 @@ type sizeResult struct {
 	Users                   int
 	FileBytes               int64
 	Load, NaiveLoad         measure
-	State, NaiveState       measure
+	State, NaiveState       measure // EnabledPlans of every user vs building the naive model
 	Predict                 measure
 	Plan, NaivePlan         measure
 	RenderJSON, RenderText  measure
@@ -168,9 +167,9 @@ func main() {
 	applySpeed := flag.Float64("apply-speed", 10, "how much faster than real time the emulated clock runs in the apply benchmark (1: real time)")
 	applyConc := flag.Int("apply-concurrency", 20, "planner.WithConcurrency in the apply benchmark")
 	textMax := flag.Int("text-max-users", 1_000_000, "render the text plan only up to this many users")
-	noIsolate := flag.Bool("no-isolate", false, "do not run the library's pipeline in a child process")
-	isolatedRuns := flag.Int("isolated-runs", 3, "how many times to run the library's pipeline in a child process (the targets are judged on the median time and the largest peak RSS)")
-	child := flag.String("child", "", "internal: run the library's load → state → plan pipeline on this tenant file and print JSON")
+	noIsolate := flag.Bool("no-isolate", false, "do not run the library's pipeline in a child process (the same as --isolated-runs 0)")
+	isolatedRuns := flag.Int("isolated-runs", 3, "how many times to run the library's pipeline in a child process (the targets are judged on the median time and the largest peak RSS); 0: none, judge in process")
+	child := flag.String("child", "", "internal: run the library's pipeline (LoadState → ReadDesired + Build) on this tenant file and print JSON")
 	childDesired := flag.String("child-desired", "", "internal: the desired file for --child")
 	cpuProfile := flag.String("cpuprofile", "", "with --child: write a CPU profile of the pipeline to this file (go tool pprof)")
 	memProfile := flag.String("memprofile", "", "with --child: write an allocation profile of the pipeline to this file")
@@ -191,7 +190,7 @@ func main() {
 	loadStart := loadAvg()
 	t0 := time.Now()
 	var results []*sizeResult
-	runs := max(1, *isolatedRuns)
+	runs := max(0, *isolatedRuns)
 	if *noIsolate {
 		runs = 0
 	}
@@ -288,7 +287,6 @@ func benchSize(n int, isolatedRuns int, textMax int) *sizeResult {
 	if isolatedRuns > 0 {
 		// Hand the generator's memory back first, so that the child does not compete with
 		// this process's idle heap for the machine's memory.
-		runtime.GC()
 		debug.FreeOSMemory()
 		for range isolatedRuns {
 			c, err := spawnChild(file, desiredFile)
