@@ -25,7 +25,7 @@ type source struct {
 }
 
 func (s *source) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.tenantFile, "tenant", "", "tenant/v1 snapshot `FILE`")
+	fs.StringVar(&s.tenantFile, "tenant", "", "tenant/v1 snapshot `FILE` (plan, report and explain stream it, refusing a top-level key given twice)")
 	fs.BoolVar(&s.graph, "graph", false, "use Microsoft Graph with azidentity's default credential chain")
 	fs.StringVar(&s.graphEndpoint, "graph-endpoint", "", "Graph root `URL` (e.g. the fake server's http://127.0.0.1:PORT/v1.0)")
 	fs.StringVar(&s.catalogFile, "catalog", "", "Microsoft's licensing CSV `FILE` for product names and suggestions")
@@ -52,20 +52,17 @@ func (s *source) openTenant(ctx context.Context) (t planner.Tenant, fk *fake.Ten
 		return nil, nil, err
 	}
 	if s.tenantFile != "" {
-		f, err := os.Open(s.tenantFile)
-		if err != nil {
-			return nil, nil, usageErr("%v", err)
-		}
-		defer f.Close()
 		var opts []fake.Option
 		if r, err := s.rules(); err != nil {
 			return nil, nil, err
 		} else if r != nil {
 			opts = append(opts, fake.WithRules(r))
 		}
-		fk, err := fake.Load(f, opts...)
-		if err != nil {
-			return nil, nil, usageErr("%s: %v", s.tenantFile, err)
+		if err := s.readTenantFile(func(f io.Reader) (err error) {
+			fk, err = fake.Load(f, opts...)
+			return err
+		}); err != nil {
+			return nil, nil, err // not a nil *fake.Tenant in a non-nil planner.Tenant
 		}
 		return fk, fk, nil
 	}
@@ -85,22 +82,31 @@ func (s *source) openTenant(ctx context.Context) (t planner.Tenant, fk *fake.Ten
 	return ga, nil, nil
 }
 
+// readTenantFile gives the --tenant file to read; errors name the file.
+func (s *source) readTenantFile(read func(f io.Reader) error) error {
+	f, err := os.Open(s.tenantFile)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer f.Close()
+	if err := read(f); err != nil {
+		return usageErr("%s: %v", s.tenantFile, err)
+	}
+	return nil
+}
+
 // snapshot reads the source as tenant/v1.
 func (s *source) snapshot(ctx context.Context) (*licensing.Snapshot, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
 	if s.tenantFile != "" {
-		f, err := os.Open(s.tenantFile)
-		if err != nil {
-			return nil, usageErr("%v", err)
-		}
-		defer f.Close()
-		snap, err := licensing.ReadSnapshot(f)
-		if err != nil {
-			return nil, usageErr("%s: %v", s.tenantFile, err)
-		}
-		return snap, nil
+		var snap *licensing.Snapshot
+		err := s.readTenantFile(func(f io.Reader) (err error) {
+			snap, err = licensing.ReadSnapshot(f)
+			return err
+		})
+		return snap, err
 	}
 	t, _, err := s.openTenant(ctx)
 	if err != nil {
@@ -124,16 +130,12 @@ func (s *source) state(ctx context.Context) (*licensing.State, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := os.Open(s.tenantFile)
-		if err != nil {
-			return nil, usageErr("%v", err)
-		}
-		defer f.Close()
-		st, err := licensing.LoadState(f, opts...)
-		if err != nil {
-			return nil, usageErr("%s: %v", s.tenantFile, err)
-		}
-		return st, nil
+		var st *licensing.State
+		err = s.readTenantFile(func(f io.Reader) (err error) {
+			st, err = licensing.LoadState(f, opts...)
+			return err
+		})
+		return st, err
 	}
 	snap, err := s.snapshot(ctx)
 	if err != nil {
