@@ -248,6 +248,42 @@ func TestUsageLocationProhibitions(t *testing.T) {
 		o = s.Apply(licensing.Change{Kind: licensing.AddGroupMember, User: "grace@contoso.com", Group: "Licensing_Teams"})
 		assert.Empty(t, o.Violations)
 	})
+
+	t.Run("group change reaching members in alternating locations", func(t *testing.T) {
+		// One change processes every member in one txn, which works the group's plans out
+		// once: the prohibited plans must still follow each member's location.
+		s := s.Clone()
+		g, err := s.LookupGroup("Licensing_E3_Base")
+		require.NoError(t, err)
+		members := s.GroupMembers(g)
+		require.Greater(t, len(members), 4)
+		loc := map[int]string{}
+		inXX := 0
+		for k, u := range members {
+			loc[u] = []string{"XX", "US"}[k%2]
+			if s.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: s.User(u).ID, UsageLocation: loc[u]}).Refused {
+				loc[u] = "US" // Teams held directly: not movable to XX
+				require.False(t, s.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: s.User(u).ID, UsageLocation: "US"}).Refused)
+			}
+			if loc[u] == "XX" {
+				inXX++
+			}
+		}
+		require.GreaterOrEqual(t, inXX, 3)
+		require.False(t, s.Apply(assignGroup("Licensing_E3_Base", lic(skuE3))).Refused, "E3 with Teams on")
+		for _, u := range members {
+			for _, p := range pathsOf(s, u, sampletenant.E3) {
+				if p.GroupIdx != g {
+					continue
+				}
+				if loc[u] == "XX" {
+					assert.Equal(t, licensing.ProhibitedInUsageLocationViolation, p.Error, "%s in XX", s.User(u).ID)
+				} else {
+					assert.NotEqual(t, licensing.ProhibitedInUsageLocationViolation, p.Error, "%s in US", s.User(u).ID)
+				}
+			}
+		}
+	})
 }
 
 func TestRemovingAnInheritedLicenseIsRefused(t *testing.T) {
