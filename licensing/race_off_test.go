@@ -1,0 +1,5 @@
+//go:build !race
+
+package licensing_test
+
+const raceEnabled = false
