@@ -30,17 +30,36 @@ func (p PlanRef) String() string {
 	return p.ID.String()
 }
 
+// Strength says what Entra does with a case a rule describes. The zero value (a rule file
+// written before strengths existed) reads as StrengthRefused.
+type Strength string
+
+const (
+	// StrengthRefused: Entra refuses it (documented, or quoted from a real Graph error): an error.
+	StrengthRefused Strength = "refused"
+	// StrengthDiscouraged: Microsoft says "not recommended", Entra accepts it: a warning.
+	StrengthDiscouraged Strength = "discouraged"
+)
+
+// Refused reports whether the rule's cases are refused by Entra (the empty strength included).
+func (s Strength) Refused() bool { return s == "" || s == StrengthRefused }
+
+func (s Strength) valid() bool { return s == "" || s == StrengthRefused || s == StrengthDiscouraged }
+
 // ExclusionRule says that no two of its plans may be enabled together for one user when they
 // come from different SKUs (plans of one SKU never conflict with each other).
 type ExclusionRule struct {
-	Name   string    `json:"name"`
-	Source string    `json:"source"`
-	Date   string    `json:"date"`
-	Plans  []PlanRef `json:"plans"`
+	Name     string    `json:"name"`
+	Strength Strength  `json:"strength,omitempty"`
+	Source   string    `json:"source"`
+	Date     string    `json:"date"`
+	Plans    []PlanRef `json:"plans"`
 }
 
-// StackingRule says that its plans may be enabled together even where an ExclusionRule
-// lists them (the superior plan wins), as Exchange Online allows since January 2023.
+// StackingRule says that its plans may be enabled together even where an ExclusionRule lists
+// them: Exchange Online plans since January 2023 (the superior plan wins), Skype for Business
+// Online (MCOSTANDARD, in the "(no Teams)" suites) with the MCOIMP of Microsoft Teams EEA and
+// Teams Enterprise, which Microsoft sells together. It says nothing about service levels.
 type StackingRule struct {
 	Name   string    `json:"name"`
 	Source string    `json:"source"`
@@ -52,6 +71,7 @@ type StackingRule struct {
 // RequiresAnyOf is enabled too. For a group, the prerequisite must be in the same group's assignment.
 type PrerequisiteRule struct {
 	Name          string    `json:"name"`
+	Strength      Strength  `json:"strength,omitempty"`
 	Source        string    `json:"source"`
 	Date          string    `json:"date"`
 	Plan          PlanRef   `json:"plan"`
@@ -62,6 +82,7 @@ type PrerequisiteRule struct {
 // AllowedOnlyIn when that list is not empty (ISO 3166 alpha-2 country codes).
 type UsageLocationRule struct {
 	Name          string    `json:"name"`
+	Strength      Strength  `json:"strength,omitempty"`
 	Source        string    `json:"source"`
 	Date          string    `json:"date"`
 	Plans         []PlanRef `json:"plans"`
@@ -69,14 +90,29 @@ type UsageLocationRule struct {
 	AllowedOnlyIn []string  `json:"allowedOnlyIn,omitempty"`
 }
 
-// ServiceRule says that its plans deliver one service at different levels (Exchange Online
-// Plan 1 and Plan 2; Forms for E1 and for E3). Losing one of them while another is enabled is
-// not a service loss. Plans of one exclusion or stacking rule are treated the same way.
+// ServiceRule says that its plans deliver one service (a family) at ordered levels, lowest
+// first: "levels": [[EXCHANGE_S_DESKLESS], [EXCHANGE_S_STANDARD, …], [EXCHANGE_S_ENTERPRISE]].
+// Plans of one level are equal. Losing a plan is not a service loss while another plan of the
+// family at the same or a higher level stays enabled (an upgrade); a downgrade loses the higher
+// level. The older form "plans": [...] is one level: every plan equal. A rule has plans or
+// levels, not both. Exclusion and stacking rules are not service families.
 type ServiceRule struct {
-	Name   string    `json:"name"`
-	Source string    `json:"source"`
-	Date   string    `json:"date"`
-	Plans  []PlanRef `json:"plans"`
+	Name   string      `json:"name"`
+	Source string      `json:"source"`
+	Date   string      `json:"date"`
+	Plans  []PlanRef   `json:"plans,omitempty"`
+	Levels [][]PlanRef `json:"levels,omitempty"`
+}
+
+// AllLevels returns the rule's levels, lowest first: Levels, or Plans as the only level.
+func (s *ServiceRule) AllLevels() [][]PlanRef {
+	if len(s.Levels) > 0 {
+		return s.Levels
+	}
+	if len(s.Plans) == 0 {
+		return nil
+	}
+	return [][]PlanRef{s.Plans}
 }
 
 // Rules is the rule set (rules/v1): the data Entra's checks are made from. Every rule names
@@ -93,12 +129,31 @@ type Rules struct {
 	Services          []ServiceRule       `json:"services,omitempty"`
 }
 
-// DefaultRules returns a fresh copy of the embedded default rule set: Microsoft's table of
-// service plans that cannot be assigned at the same time (2025-10-29), Exchange Online
-// stacking (January 2023), and the documented add-on prerequisites (Workplace Analytics →
-// Exchange Online Plan 1 or 2; Audio Conferencing → Skype for Business Online; Office for the
-// web → a SharePoint plan). It has no usage-location prohibitions: Microsoft publishes no
-// machine-readable list; add your own with a rules file.
+// DefaultRules returns a fresh copy of the embedded default rule set. Every rule names its
+// source and date; every exclusion and prerequisite has an explicit strength.
+//
+//   - Exclusions (refused): Microsoft's table of service plans that cannot be assigned at the
+//     same time (Microsoft Learn, 2025-10-29), verbatim. Microsoft does not maintain it for new
+//     services, so stacking rules allow what Microsoft sells together.
+//   - Stacking: Exchange Online plans (Exchange Team blog, January 2023: the superior plan
+//     wins); Skype for Business Online (MCOSTANDARD) with the MCOIMP of Microsoft Teams EEA /
+//     Teams Enterprise, which new Enterprise customers must buy with a "(no Teams)" suite
+//     (Microsoft Learn, April 2024).
+//   - Prerequisites (refused), each accepting every alternative Microsoft's own SKUs carry
+//     (checked over Microsoft's whole CSV by catalog_invariant_test.go): Workplace Analytics →
+//     Exchange Online Plan 1 or 2; Audio Conferencing → Skype for Business Online or Teams (and
+//     its GCC plan → TEAMS_GOV or MCOSTANDARD_GOV, quoted from a Graph error); Office for the
+//     web → a SharePoint or OneDrive plan; Teams Phone → Skype for Business Online or Teams;
+//     Defender for Office 365 (Plan 2) → an Exchange Online plan; Project Online →
+//     SharePoint (Plan 2), quoted from a Graph error.
+//   - Service families with ordered levels (Microsoft's service descriptions): Exchange Online
+//     (Kiosk < Essentials < Plan 1 < Plan 2), SharePoint (Kiosk < Plan 1 < Plan 2), Microsoft
+//     365 Apps (mobile < business < enterprise), Intune, Information Protection (RMS), Entra ID,
+//     Skype for Business Online, Calling Plans, Defender for Office 365 and for Endpoint, and the
+//     E1/E3/E5 tiers of Forms, Stream, Whiteboard, To Do and the Power Platform for Office 365.
+//
+// It has no usage-location prohibitions: Microsoft publishes no machine-readable list; add your
+// own with a rules file.
 func DefaultRules() *Rules {
 	r, err := ReadRules(bytes.NewReader(defaultRulesJSON))
 	if err != nil {
@@ -143,8 +198,17 @@ func (r *Rules) Validate() error {
 		}
 		return nil
 	}
+	checkStrength := func(section string, i int, name string, s Strength) error {
+		if !s.valid() {
+			return bad(section, i, name, "strength is %q, want %q or %q", s, StrengthRefused, StrengthDiscouraged)
+		}
+		return nil
+	}
 	for i, x := range r.MutuallyExclusive {
 		if err := checkPlans("mutuallyExclusive", i, x.Name, x.Plans, 2); err != nil {
+			return err
+		}
+		if err := checkStrength("mutuallyExclusive", i, x.Name, x.Strength); err != nil {
 			return err
 		}
 	}
@@ -157,14 +221,37 @@ func (r *Rules) Validate() error {
 		if err := checkPlans("prerequisites", i, x.Name, append([]PlanRef{x.Plan}, x.RequiresAnyOf...), 2); err != nil {
 			return err
 		}
+		if err := checkStrength("prerequisites", i, x.Name, x.Strength); err != nil {
+			return err
+		}
 	}
 	for i, x := range r.Services {
-		if err := checkPlans("services", i, x.Name, x.Plans, 2); err != nil {
+		if len(x.Plans) > 0 && len(x.Levels) > 0 {
+			return bad("services", i, x.Name, "has both plans and levels: give plans (one level) or levels (lowest first)")
+		}
+		var all []PlanRef
+		for k, l := range x.AllLevels() {
+			if len(l) == 0 {
+				return bad("services", i, x.Name, "level %d has no plans", k)
+			}
+			all = append(all, l...)
+		}
+		if err := checkPlans("services", i, x.Name, all, 2); err != nil {
 			return err
+		}
+		seen := map[PlanID]bool{}
+		for _, p := range all {
+			if seen[p.ID] {
+				return bad("services", i, x.Name, "plan %s is listed twice", p)
+			}
+			seen[p.ID] = true
 		}
 	}
 	for i, x := range r.UsageLocation {
 		if err := checkPlans("usageLocation", i, x.Name, x.Plans, 1); err != nil {
+			return err
+		}
+		if err := checkStrength("usageLocation", i, x.Name, x.Strength); err != nil {
 			return err
 		}
 		if len(x.ProhibitedIn) == 0 && len(x.AllowedOnlyIn) == 0 {
@@ -172,17 +259,11 @@ func (r *Rules) Validate() error {
 		}
 		for _, c := range append(slices.Clone(x.ProhibitedIn), x.AllowedOnlyIn...) {
 			if !IsCountryCode(c) {
-				return bad("usageLocation", i, x.Name, "%q is not an ISO 3166 alpha-2 country code such as \"US\"", c)
+				return bad("usageLocation", i, x.Name, "%q is not an ISO 3166-1 alpha-2 country code such as \"US\"%s", c, countryHint(c))
 			}
 		}
 	}
 	return nil
-}
-
-// IsCountryCode reports whether c is an upper-case ISO 3166 alpha-2 code such as "NO", the form
-// Entra's usageLocation takes.
-func IsCountryCode(c string) bool {
-	return len(c) == 2 && 'A' <= c[0] && c[0] <= 'Z' && 'A' <= c[1] && c[1] <= 'Z'
 }
 
 // Extend returns the rules o applied on top of r: when o.ReplaceDefaults, o alone; otherwise
@@ -262,15 +343,25 @@ func (r *Rules) WriteJSON(w io.Writer) error {
 // RuleIndex is a rule set compiled against a Catalog for fast checks on PlanSets.
 // It is read-only and safe for concurrent use.
 type RuleIndex struct {
-	cat     *Catalog
-	rules   *Rules
-	excl    []PlanSet
-	stack   []PlanSet
-	prereq  []compiledPrereq
-	usage   []compiledUsage
-	hasPrq  PlanSet // plans that have a prerequisite
-	allExcl PlanSet // plans in any exclusion set
-	family  []PlanSet
+	cat      *Catalog
+	rules    *Rules
+	excl     []compiledExcl // refused exclusions
+	exclD    []compiledExcl // discouraged exclusions
+	stack    []PlanSet
+	prereq   []compiledPrereq // refused prerequisites
+	prereqD  []compiledPrereq // discouraged prerequisites
+	usage    []compiledUsage
+	hasPrq   PlanSet // plans that have a refused prerequisite
+	hasPrqD  PlanSet // plans that have a discouraged prerequisite
+	allExcl  PlanSet // plans in any refused exclusion set
+	allExclD PlanSet // plans in any discouraged exclusion set
+	family   []compiledFamily
+	inFamily PlanSet // plans in any service family
+}
+
+type compiledExcl struct {
+	rule  int // index in rules.MutuallyExclusive
+	plans PlanSet
 }
 
 type compiledPrereq struct {
@@ -284,6 +375,14 @@ type compiledUsage struct {
 	plans PlanSet
 }
 
+// compiledFamily is a service family: level[k] holds the plans of level k (lowest first),
+// atOrAbove[k] the plans of level k and every higher level.
+type compiledFamily struct {
+	all       PlanSet
+	level     []PlanSet
+	atOrAbove []PlanSet
+}
+
 // Compile indexes the rules over the catalog. Plans named by rules that the catalog does not
 // know yet are added to it (with their names), so rule plans always have an index.
 func (r *Rules) Compile(c *Catalog) *RuleIndex {
@@ -295,23 +394,45 @@ func (r *Rules) Compile(c *Catalog) *RuleIndex {
 		}
 		return s
 	}
-	for _, x := range r.MutuallyExclusive {
+	for i, x := range r.MutuallyExclusive {
 		s := set(x.Plans)
-		ri.excl = append(ri.excl, s)
-		ri.allExcl.UnionWith(s)
+		if x.Strength.Refused() {
+			ri.excl = append(ri.excl, compiledExcl{rule: i, plans: s})
+			ri.allExcl.UnionWith(s)
+		} else {
+			ri.exclD = append(ri.exclD, compiledExcl{rule: i, plans: s})
+			ri.allExclD.UnionWith(s)
+		}
 	}
 	for _, x := range r.Stacking {
 		ri.stack = append(ri.stack, set(x.Plans))
 	}
-	ri.family = append(append([]PlanSet{}, ri.excl...), ri.stack...)
-	for _, x := range r.Services {
-		ri.family = append(ri.family, set(x.Plans))
+	for i := range r.Services {
+		levels := r.Services[i].AllLevels()
+		f := compiledFamily{level: make([]PlanSet, len(levels)), atOrAbove: make([]PlanSet, len(levels))}
+		for k, l := range levels {
+			f.level[k] = set(l)
+			f.all.UnionWith(f.level[k])
+		}
+		var above PlanSet
+		for k := len(levels) - 1; k >= 0; k-- {
+			above.UnionWith(f.level[k])
+			f.atOrAbove[k] = above.Clone()
+		}
+		ri.family = append(ri.family, f)
+		ri.inFamily.UnionWith(f.all)
 	}
 	for i := range r.Prerequisites {
 		x := &r.Prerequisites[i]
 		p := c.AddPlan(ServicePlan{ID: x.Plan.ID, Name: x.Plan.Name}).index
-		ri.prereq = append(ri.prereq, compiledPrereq{rule: x, plan: p, anyOf: set(x.RequiresAnyOf)})
-		ri.hasPrq.Add(p)
+		cp := compiledPrereq{rule: x, plan: p, anyOf: set(x.RequiresAnyOf)}
+		if x.Strength.Refused() {
+			ri.prereq = append(ri.prereq, cp)
+			ri.hasPrq.Add(p)
+		} else {
+			ri.prereqD = append(ri.prereqD, cp)
+			ri.hasPrqD.Add(p)
+		}
 	}
 	for i := range r.UsageLocation {
 		x := &r.UsageLocation[i]
@@ -339,17 +460,28 @@ type Conflict struct {
 	Skus  [2]SkuID
 }
 
-// Conflicts returns every pair of plans that may not be enabled together, given the plans
-// each SKU enables for one user. Plans of one SKU never conflict; plans both in one stacking
-// rule never conflict. Pairs come in a deterministic order.
+// Conflicts returns every pair of plans that Entra refuses to enable together (refused
+// exclusion rules), given the plans each SKU enables for one user. Plans of one SKU never
+// conflict; plans both in one stacking rule never conflict. Pairs come in a deterministic order.
+// Discouraged exclusions are left to DiscouragedConflicts.
 func (ri *RuleIndex) Conflicts(bySku []SkuPlans) []Conflict {
-	if len(bySku) < 2 {
+	return ri.conflicts(bySku, ri.excl, ri.allExcl)
+}
+
+// DiscouragedConflicts is Conflicts for the discouraged exclusion rules: pairs Entra accepts
+// but Microsoft does not recommend (warnings).
+func (ri *RuleIndex) DiscouragedConflicts(bySku []SkuPlans) []Conflict {
+	return ri.conflicts(bySku, ri.exclD, ri.allExclD)
+}
+
+func (ri *RuleIndex) conflicts(bySku []SkuPlans, excl []compiledExcl, all PlanSet) []Conflict {
+	if len(bySku) < 2 || len(excl) == 0 {
 		return nil
 	}
 	// Most users hold no two SKUs with plans in an exclusion set: find that out without allocating.
 	hits := 0
 	for _, sp := range bySku {
-		if sp.Plans.Intersects(ri.allExcl) {
+		if sp.Plans.Intersects(all) {
 			hits++
 		}
 	}
@@ -357,7 +489,8 @@ func (ri *RuleIndex) Conflicts(bySku []SkuPlans) []Conflict {
 		return nil
 	}
 	var out []Conflict
-	for e, ex := range ri.excl {
+	for _, e := range excl {
+		ex := e.plans
 		for a := 0; a < len(bySku); a++ {
 			if !bySku[a].Plans.Intersects(ex) {
 				continue
@@ -374,7 +507,7 @@ func (ri *RuleIndex) Conflicts(bySku []SkuPlans) []Conflict {
 							continue
 						}
 						out = append(out, Conflict{
-							Rule:  &ri.rules.MutuallyExclusive[e],
+							Rule:  &ri.rules.MutuallyExclusive[e.rule],
 							Plans: [2]PlanID{ri.cat.plans[p].ID, ri.cat.plans[q].ID},
 							Skus:  [2]SkuID{bySku[a].Sku, bySku[b].Sku},
 						})
@@ -386,14 +519,14 @@ func (ri *RuleIndex) Conflicts(bySku []SkuPlans) []Conflict {
 	return out
 }
 
-// MayConflict reports whether some exclusion rule has plans in both a and b: a cheap
+// MayConflict reports whether some refused exclusion rule has plans in both a and b: a cheap
 // necessary condition for Conflicts to find a pair between two SKUs.
 func (ri *RuleIndex) MayConflict(a, b PlanSet) bool {
 	if !a.Intersects(ri.allExcl) || !b.Intersects(ri.allExcl) {
 		return false
 	}
 	for _, ex := range ri.excl {
-		if a.Intersects(ex) && b.Intersects(ex) {
+		if a.Intersects(ex.plans) && b.Intersects(ex.plans) {
 			return true
 		}
 	}
@@ -416,13 +549,25 @@ type MissingPrerequisite struct {
 	AnyOf []PlanID
 }
 
-// MissingPrerequisites returns the enabled plans whose prerequisites are not enabled.
+// MissingPrerequisites returns the enabled plans whose refused prerequisites are not enabled:
+// what Entra answers with DependencyViolation. Discouraged ones are left to
+// DiscouragedPrerequisites.
 func (ri *RuleIndex) MissingPrerequisites(enabled PlanSet) []MissingPrerequisite {
-	if !enabled.Intersects(ri.hasPrq) {
+	return ri.missing(enabled, ri.prereq, ri.hasPrq)
+}
+
+// DiscouragedPrerequisites is MissingPrerequisites for the discouraged prerequisite rules
+// (warnings: Entra accepts the assignment).
+func (ri *RuleIndex) DiscouragedPrerequisites(enabled PlanSet) []MissingPrerequisite {
+	return ri.missing(enabled, ri.prereqD, ri.hasPrqD)
+}
+
+func (ri *RuleIndex) missing(enabled PlanSet, prereq []compiledPrereq, has PlanSet) []MissingPrerequisite {
+	if !enabled.Intersects(has) {
 		return nil
 	}
 	var out []MissingPrerequisite
-	for _, p := range ri.prereq {
+	for _, p := range prereq {
 		if enabled.Has(p.plan) && !enabled.Intersects(p.anyOf) {
 			out = append(out, MissingPrerequisite{Rule: p.rule, Plan: ri.cat.plans[p.plan].ID, AnyOf: ri.cat.PlanIDs(p.anyOf)})
 		}
@@ -436,11 +581,24 @@ type Prohibition struct {
 	Plans []PlanID
 }
 
-// Prohibited returns the enabled plans that are not offered in the country (ISO alpha-2).
+// Prohibited returns the enabled plans that are not offered in the country (ISO alpha-2),
+// by the refused usage-location rules.
 func (ri *RuleIndex) Prohibited(enabled PlanSet, country string) []Prohibition {
+	return ri.prohibited(enabled, country, true)
+}
+
+// DiscouragedProhibited is Prohibited for the discouraged usage-location rules (warnings).
+func (ri *RuleIndex) DiscouragedProhibited(enabled PlanSet, country string) []Prohibition {
+	return ri.prohibited(enabled, country, false)
+}
+
+func (ri *RuleIndex) prohibited(enabled PlanSet, country string, refused bool) []Prohibition {
 	country = strings.ToUpper(country)
 	var out []Prohibition
 	for _, u := range ri.usage {
+		if u.rule.Strength.Refused() != refused {
+			continue
+		}
 		hit := enabled.Intersect(u.plans)
 		if hit.IsEmpty() {
 			continue
@@ -455,17 +613,28 @@ func (ri *RuleIndex) Prohibited(enabled PlanSet, country string) []Prohibition {
 }
 
 // ServiceLoss returns the plans enabled before and not after whose service is not delivered
-// after by another level of it (see ServiceRule). E1 → E3 loses SHAREPOINTSTANDARD but gains
-// SHAREPOINTENTERPRISE: no loss. Removing Exchange Online Plan 1 with no other mailbox plan: loss.
+// after at the same or a higher level of its family (see ServiceRule). E1 → E3 loses
+// SHAREPOINTSTANDARD but gains SHAREPOINTENTERPRISE, a higher level: no loss. E3 → E1 loses
+// SHAREPOINTENTERPRISE: SHAREPOINTSTANDARD is a lower level, so the loss counts. A plan in
+// several families is kept when any of them keeps it. Exclusion and stacking rules play no part.
 func (ri *RuleIndex) ServiceLoss(before, after PlanSet) PlanSet {
 	lost := before.Minus(after)
-	if lost.IsEmpty() {
+	if lost.IsEmpty() || !lost.Intersects(ri.inFamily) {
 		return lost
 	}
+	kept := PlanSet{}
 	for _, f := range ri.family {
-		if lost.Intersects(f) && after.Intersects(f) {
-			lost = lost.Minus(f)
+		if !lost.Intersects(f.all) || !after.Intersects(f.all) {
+			continue
+		}
+		for k, l := range f.level {
+			if lost.Intersects(l) && after.Intersects(f.atOrAbove[k]) {
+				kept.UnionWith(lost.Intersect(l))
+			}
 		}
 	}
-	return lost
+	if kept.IsEmpty() {
+		return lost
+	}
+	return lost.Minus(kept)
 }

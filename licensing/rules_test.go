@@ -43,27 +43,44 @@ func TestDefaultRules(t *testing.T) {
 		assert.NotContains(t, refNames(ex.Plans), "EXCHANGE_S_ENTERPRISE", "the current table no longer lists Exchange Online (Plan 2)")
 	})
 
-	t.Run("Exchange stacking", func(t *testing.T) {
-		require.Len(t, r.Stacking, 1)
+	t.Run("stacking", func(t *testing.T) {
+		require.Len(t, r.Stacking, 2)
 		s := r.Stacking[0]
+		assert.Equal(t, "Exchange Online concurrent licensing", s.Name)
 		assert.Equal(t, "2023-01-20", s.Date)
 		assert.Subset(t, refNames(s.Plans), []string{"EXCHANGE_S_STANDARD", "EXCHANGE_S_ENTERPRISE", "EXCHANGE_S_DESKLESS", "EXCHANGE_S_ESSENTIALS"})
+		teams := r.Stacking[1]
+		assert.Equal(t, []string{"MCOSTANDARD", "MCOIMP"}, refNames(teams.Plans), "the (no Teams) suites' Skype plan with Teams EEA/Enterprise's MCOIMP, nothing more")
+		assert.Contains(t, teams.Source, "eea-teams-licensing")
+	})
+
+	t.Run("every exclusion and prerequisite says its strength", func(t *testing.T) {
+		for _, x := range r.MutuallyExclusive {
+			assert.Equal(t, licensing.StrengthRefused, x.Strength, x.Name)
+		}
+		for _, x := range r.Prerequisites {
+			assert.Equal(t, licensing.StrengthRefused, x.Strength, x.Name)
+		}
 	})
 
 	t.Run("prerequisites", func(t *testing.T) {
 		want := map[string][]string{
 			"WORKPLACE_ANALYTICS": {"EXCHANGE_S_STANDARD", "EXCHANGE_S_ENTERPRISE"},
-			"MCOMEETADV":          {"MCOSTANDARD"},
-			"SHAREPOINTWAC":       {"SHAREPOINTSTANDARD", "SHAREPOINTENTERPRISE"},
+			"MCOMEETADV":          {"MCOSTANDARD", "TEAMS1"},
+			"MCOMEETADV_GOV":      {"TEAMS_GOV", "MCOSTANDARD_GOV"},
+			"SHAREPOINTWAC":       {"SHAREPOINTSTANDARD", "SHAREPOINTENTERPRISE", "ONEDRIVESTANDARD", "ONEDRIVEENTERPRISE", "ONEDRIVE_BASIC_P2"},
+			"MCOEV":               {"MCOSTANDARD", "TEAMS1"},
+			"THREAT_INTELLIGENCE": {"EXCHANGE_S_STANDARD", "EXCHANGE_S_ENTERPRISE", "EXCHANGE_S_DESKLESS", "EXCHANGE_S_ESSENTIALS"},
+			"SHAREPOINT_PROJECT":  {"SHAREPOINTENTERPRISE"},
 		}
-		require.Len(t, r.Prerequisites, 3)
+		require.Len(t, r.Prerequisites, len(want))
 		for _, p := range r.Prerequisites {
 			need, ok := want[p.Plan.Name]
 			if assert.True(t, ok, p.Plan.Name) {
 				assert.Subset(t, refNames(p.RequiresAnyOf), need, p.Name)
 			}
 			assert.NotEmpty(t, p.Source)
-			assert.NotEmpty(t, p.Date)
+			assert.Regexp(t, `^\d{4}-\d{2}-\d{2}$`, p.Date, p.Name)
 		}
 	})
 
@@ -71,8 +88,14 @@ func TestDefaultRules(t *testing.T) {
 		assert.Empty(t, r.UsageLocation, "Microsoft publishes no machine-readable list of prohibitions")
 		assert.NotEmpty(t, r.Services)
 		for _, s := range r.Services {
-			assert.GreaterOrEqual(t, len(s.Plans), 2, s.Name)
+			n := 0
+			for _, l := range s.AllLevels() {
+				assert.NotEmpty(t, l, s.Name)
+				n += len(l)
+			}
+			assert.GreaterOrEqual(t, n, 2, s.Name)
 			assert.NotEmpty(t, s.Source, s.Name)
+			assert.Regexp(t, `^\d{4}-\d{2}-\d{2}$`, s.Date, s.Name)
 		}
 	})
 
@@ -164,7 +187,25 @@ func TestReadRulesNamesTheRuleAtFault(t *testing.T) {
 		{"usage rule with a bad country", `{"formatVersion":"rules/v1","usageLocation":[{"name":"Teams","plans":[` + p1 + `],"prohibitedIn":["CN","usa"]}]}`,
 			[]string{`usageLocation[0] ("Teams")`, `"usa"`}},
 		{"usage rule with a lower-case country", `{"formatVersion":"rules/v1","usageLocation":[{"name":"Teams","plans":[` + p1 + `],"allowedOnlyIn":["us"]}]}`,
-			[]string{`"us" is not an ISO 3166 alpha-2`}},
+			[]string{`"us" is not an ISO 3166-1 alpha-2`, `upper case: "US"`}},
+		{"unknown strength", `{"formatVersion":"rules/v1","mutuallyExclusive":[{"name":"SP","strength":"forbidden","plans":[` + p1 + `,` + p2 + `]}]}`,
+			[]string{`mutuallyExclusive[0] ("SP")`, `strength is "forbidden"`, `"refused"`, `"discouraged"`}},
+		{"prerequisite with an unknown strength", `{"formatVersion":"rules/v1","prerequisites":[{"name":"WA","strength":"Refused","plan":` + p1 + `,"requiresAnyOf":[` + p2 + `]}]}`,
+			[]string{`prerequisites[0] ("WA")`, `strength is "Refused"`}},
+		{"usage rule with an unknown strength", `{"formatVersion":"rules/v1","usageLocation":[{"name":"Teams","strength":"warn","plans":[` + p1 + `],"prohibitedIn":["CN"]}]}`,
+			[]string{`usageLocation[0] ("Teams")`, `strength is "warn"`}},
+		{"service with plans and levels", `{"formatVersion":"rules/v1","services":[{"name":"SP","plans":[` + p1 + `],"levels":[[` + p1 + `],[` + p2 + `]]}]}`,
+			[]string{`services[0] ("SP")`, "both plans and levels"}},
+		{"service with an empty level", `{"formatVersion":"rules/v1","services":[{"name":"SP","levels":[[` + p1 + `],[],[` + p2 + `]]}]}`,
+			[]string{`services[0] ("SP")`, "level 1 has no plans"}},
+		{"service with one plan in levels", `{"formatVersion":"rules/v1","services":[{"name":"SP","levels":[[` + p1 + `]]}]}`,
+			[]string{`services[0] ("SP")`, "at least 2 plans"}},
+		{"service plan at two levels", `{"formatVersion":"rules/v1","services":[{"name":"SP","levels":[[` + p1 + `],[` + p2 + `,` + p1 + `]]}]}`,
+			[]string{`services[0] ("SP")`, "SHAREPOINTSTANDARD is listed twice"}},
+		{"usage rule with an unassigned country", `{"formatVersion":"rules/v1","usageLocation":[{"name":"Teams","plans":[` + p1 + `],"prohibitedIn":["XX"]}]}`,
+			[]string{`"XX" is not an ISO 3166-1 alpha-2`}},
+		{"usage rule with UK", `{"formatVersion":"rules/v1","usageLocation":[{"name":"Teams","plans":[` + p1 + `],"prohibitedIn":["UK"]}]}`,
+			[]string{`"UK"`, `"GB"`}},
 		{"second rule at fault", `{"formatVersion":"rules/v1","mutuallyExclusive":[{"name":"A","plans":[` + p1 + `,` + p2 + `]},{"name":"B","plans":[]}]}`,
 			[]string{`mutuallyExclusive[1] ("B")`}},
 	}
@@ -217,15 +258,15 @@ func TestRulesExtend(t *testing.T) {
 	t.Run("disable and add", func(t *testing.T) {
 		r := def.Extend(&licensing.Rules{
 			FormatVersion: licensing.RulesFormatVersion,
-			Disable:       []string{"Yammer", "Audio Conferencing needs Skype for Business Online"},
+			Disable:       []string{"Yammer", "Audio Conferencing needs Skype for Business Online or Teams"},
 			Prerequisites: []licensing.PrerequisiteRule{extra},
 		})
 		require.NoError(t, r.Validate())
 		assert.Len(t, r.MutuallyExclusive, 7)
 		assert.NotContains(t, exclusionNames(r), "Yammer")
-		require.Len(t, r.Prerequisites, 3)
-		assert.Equal(t, "Copilot needs Exchange", r.Prerequisites[2].Name, "added rules come after the defaults")
-		assert.Len(t, r.Stacking, 1)
+		require.Len(t, r.Prerequisites, len(def.Prerequisites))
+		assert.Equal(t, "Copilot needs Exchange", r.Prerequisites[len(r.Prerequisites)-1].Name, "added rules come after the defaults")
+		assert.Len(t, r.Stacking, len(def.Stacking))
 		assert.Equal(t, len(def.Services), len(r.Services))
 		assert.Len(t, def.MutuallyExclusive, 8, "the base rules are not changed")
 	})
