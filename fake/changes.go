@@ -61,8 +61,9 @@ func (t *Tenant) ReprocessUser(ctx context.Context, userID string) error {
 	})
 }
 
-// DeleteGroup deletes a group (DELETE /groups/{id}). Its members lose its paths at once; a
-// path that a remaining plan depends on becomes a direct assignment (see doc.go).
+// DeleteGroup deletes a group (DELETE /groups/{id}). A group with licenses cannot be deleted
+// (remove its licenses first). Work queued on the group is done first; paths that still name
+// the group afterwards (stuck ones) stay on their users until a reprocess removes them.
 func (t *Tenant) DeleteGroup(ctx context.Context, groupID string) error {
 	return t.change(ctx, func() error {
 		return t.deleteGroup(groupID)
@@ -185,7 +186,7 @@ func (t *Tenant) assignUser(ref string, add []licensing.AssignedLicense, remove 
 	}
 	for _, l := range adds {
 		s := t.skus[l.sku]
-		if !holdsSeat(old, l.sku) && s.consumed+1 > s.info.PrepaidUnits.Enabled {
+		if !holdsSeat(old, l.sku) && s.consumed+1 > t.seats(l.sku) {
 			return nil, errCount(target, s.info.SkuID)
 		}
 	}
@@ -271,31 +272,49 @@ func (t *Tenant) setUsageLocation(u *user, loc string) error {
 	return nil
 }
 
-// evaluateErrors evaluates again the user's licensed groups whose paths are in Error or missing.
+// evaluateErrors evaluates again the user's licensed groups (those it is a member of) where a
+// path of a SKU the group carries is in Error or missing. Stuck paths are left as they are.
 func (t *Tenant) evaluateErrors(u *user, cause Cause) {
 	for _, gid := range slices.Clone(u.groups) {
 		g := t.groups[gid]
-		n, failed := 0, false
-		for _, p := range u.paths {
-			if p.group == gid {
-				n++
-				failed = failed || p.state == licensing.StateError
+		for _, l := range g.licenses {
+			i := slices.IndexFunc(u.paths, func(p path) bool { return p.group == gid && p.sku == l.sku })
+			if i < 0 || u.paths[i].state == licensing.StateError {
+				t.processMember(gid, u, cause, true, false)
+				break
 			}
-		}
-		if failed || n != len(g.licenses) {
-			t.evaluateMember(g, u, cause)
 		}
 	}
 }
 
-// reprocess is reprocessLicenseAssignment: the user's group paths in Error (or not yet
-// there) are evaluated again at once, e.g. after seats were freed.
+// reprocess is reprocessLicenseAssignment. The groups to process are those from which the user
+// has a path in Error or ActiveWithError or a stuck path, and the licensed groups it is a
+// member of whose paths it lacks; in ascending group id order, a group the user is a member
+// of is processed for it (its SKUs evaluated, its paths of SKUs it no longer carries removed);
+// for any other group, its paths are removed (each goes unless a remaining plan still depends
+// on it).
 func (t *Tenant) reprocess(ref string) (*user, error) {
 	u, err := t.lookupUser(ref)
 	if err != nil {
 		return nil, err
 	}
-	t.evaluateErrors(u, CauseReprocess)
+	var ids []string
+	for _, p := range u.paths {
+		if p.group != "" && (p.state == licensing.StateError || p.state == licensing.StateActiveWithError || t.stuck(u, p)) {
+			ids = append(ids, p.group)
+		}
+	}
+	for _, gid := range u.groups {
+		for _, l := range t.groups[gid].licenses {
+			if !slices.ContainsFunc(u.paths, func(p path) bool { return p.group == gid && p.sku == l.sku }) {
+				ids = append(ids, gid)
+			}
+		}
+	}
+	slices.Sort(ids)
+	for _, gid := range slices.Compact(ids) {
+		t.processMember(gid, u, CauseReprocess, true, true)
+	}
 	return u, nil
 }
 
@@ -344,24 +363,20 @@ func (t *Tenant) deleteGroup(id string) error {
 	if err != nil {
 		return err
 	}
+	if len(g.licenses) > 0 {
+		return errLicensedGroup(g.target())
+	}
+	if g.work != nil {
+		t.process(g)
+	}
 	delete(t.groups, id)
 	t.groupIDs = deleteSorted(t.groupIDs, id)
 	t.groupOrder = slices.DeleteFunc(t.groupOrder, func(x *group) bool { return x == g })
-	t.queued = slices.DeleteFunc(t.queued, func(x *group) bool { return x == g })
-	affected := slices.Clone(g.members)
-	for uid := range g.work {
-		affected = append(affected, uid)
-	}
-	slices.Sort(affected)
-	affected = slices.Compact(affected)
 	for _, uid := range g.members {
 		u := t.users[uid]
 		u.groups = deleteSorted(u.groups, id)
 	}
-	g.members, g.work = nil, nil
-	for _, uid := range affected {
-		t.evaluateMember(g, t.users[uid], CauseGroupDeletion)
-	}
+	g.members = nil
 	return nil
 }
 

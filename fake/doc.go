@@ -29,68 +29,128 @@
 // # What the tenant enforces
 //
 //   - Seats: a user takes one seat of a SKU however many paths (direct and groups) carry it; a
-//     path in Error takes none. A SKU has prepaidUnits.enabled seats; consumedUnits is counted.
-//   - Effective plans: the union of the plans enabled by the active paths (each path enables
-//     its SKU's plans minus its disabledPlans). assignedLicenses lists each SKU with an active
-//     path and disables the plans no active path of that SKU enables.
+//     path in Error takes none, a path in any other state (ActiveWithError and stuck paths
+//     included) takes one. A SKU has prepaidUnits.enabled + prepaidUnits.warning assignable
+//     seats (warning: a subscription in its grace period, whose seats Graph documents as
+//     "available for normal use and assignment"); consumedUnits is counted. A license that
+//     needs a seat fails with CountViolation when consumed + 1 > enabled + warning, for direct
+//     assignment and group processing alike.
+//   - Effective plans: the union of the plans enabled by the Active and ActiveWithError paths
+//     (each path enables its SKU's plans minus its disabledPlans). assignedLicenses lists each
+//     SKU with such a path and disables the plans no such path of that SKU enables.
 //   - Direct assignment (AssignUserLicenses, POST /users/{id}/assignLicense) is atomic. Its
 //     checks, in order (the first failure is the answer): the user exists; every SKU is
 //     subscribed, applies to users and is Enabled or Warning, and its disabled plans belong to
 //     it; no SKU is added twice or both added and removed; every removed SKU is held directly
 //     (InheritedLicense when only a group gives it); a user receiving licenses has a usage
-//     location; the result enables no newly conflicting plans of different SKUs (Exchange
-//     Online plans stack); no enabled plan newly lacks its prerequisite (this covers adding an
-//     add-on without its base and removing or disabling a plan an add-on needs); no newly
-//     enabled plan is prohibited in the user's usage location; every added SKU the user does
-//     not hold yet has a free seat. Re-adding a SKU held directly replaces its disabledPlans.
+//     location; the result enables no newly conflicting plans of different SKUs (only the
+//     rules' refused exclusions count); no enabled plan newly lacks its prerequisite (this
+//     covers adding an add-on without its base and removing or disabling a plan an add-on
+//     needs); no newly enabled plan is prohibited in the user's usage location; every added
+//     SKU the user does not hold yet has a free seat. Re-adding a SKU held directly replaces
+//     its disabledPlans. Direct paths are always Active.
 //   - Group assignment (AssignGroupLicenses, POST /groups/{id}/assignLicense) checks the SKUs
 //     as above and that every add-on's prerequisite is in the same group's assignment
 //     (GroupPrerequisiteMissing), then queues the members for processing.
-//   - Group processing applies a group's licenses to each member, members in ascending id
-//     order: all of the group's SKUs apply, or every path from the group is in Error with the
-//     reason: Other (no usage location and no tenant default), ProhibitedInUsageLocationViolation,
-//     MutuallyExclusiveViolation (with the user's other active paths), CountViolation (no free
-//     seat), checked in that order. A user without a usage location gets the tenant's
-//     defaultUsageLocation. With a processing delay d (WithProcessingDelay, on the injected
-//     Clock) a group is QueuedForProcessing for d/2, ProcessingInProgress until d, and its
-//     queued members are processed when d has passed since it was first queued; with no delay
-//     processing happens inside the call. ProcessGroups runs queued work at once.
+//   - Group processing evaluates a group for each queued user in ascending object id order
+//     (byte-wise string order), so members beyond the free seats are those with the highest
+//     ids. Processing group g for user u:
+//     1. If u is a direct member of g, g's licenses are evaluated for u. u's "other paths" are
+//     its paths not from g. The checks come in this order and the first failing one decides:
+//     (a) u has no usage location and the tenant no default: every license of g fails with
+//     Other; (b) g's SKUs that enable (after g's disabled plans) a plan prohibited in u's usage
+//     location get ProhibitedInUsageLocationViolation; (c) g's SKUs having a plan in a new
+//     conflict (a conflict among u's other enabling paths plus g's paths that is not among the
+//     other paths alone) get MutuallyExclusiveViolation; (d) g's SKUs for which u holds no seat
+//     through another path and no seat is free get CountViolation (a seat u holds now through
+//     g's own path of that SKU is u's to keep); (e) when applying g's paths as they now are
+//     (with g's paths being removed in step 2 still counted) leaves a plan u had enabled newly
+//     without its prerequisite, the first such prerequisite (rule order) decides: g's SKUs
+//     whose current path enabled a plan it accepts get DependencyViolation. When a check fails,
+//     g's other licenses get Other ("typically the result of an error with another license
+//     assigned by the same group"). On failure, a license whose path from g was Active or
+//     ActiveWithError stays ActiveWithError with the error and its previous disabledPlans
+//     (Entra does not take a working license away; it keeps its seat); any other is Error with
+//     the error (it enables nothing and holds no seat). On success every path from g is Active,
+//     error None, with g's current disabled plans.
+//     2. Then u's paths from g that g does not carry for u (every path from g when u is not a
+//     member; stuck paths from earlier changes included) are removed, in SKU order: each goes
+//     unless its removal leaves one of u's enabled plans newly without its prerequisite. While
+//     a prerequisite is newly missing (relative to u's paths after step 1), the first one in
+//     rule order that a path being removed can give keeps the first such path (in SKU order):
+//     it stays, ActiveWithError with DependencyViolation and its disabledPlans unchanged
+//     ("stuck"). No path is ever converted to a direct assignment.
+//   - Stuck paths: a group path whose group is absent, no longer carries its SKU, or no longer
+//     lists the user as a member. It holds a seat unless in Error, enables its plans while
+//     Active or ActiveWithError, and is exported in licenseAssignmentStates with
+//     assignedByGroup = that group's id. Only a reprocess of the user (or the group's
+//     processing of that user, when the group is queued again for them) tries to remove it.
+//   - Processing states: with a processing delay d (WithProcessingDelay, on the injected Clock)
+//     a group is QueuedForProcessing for d/2, ProcessingInProgress until d, and its queued users
+//     are processed when d has passed since it was first queued; with no delay processing
+//     happens inside the call. ProcessGroups runs queued work at once. FailNextProcessing (a
+//     test hook of the fake, also POST /_fake/groups/{id}/failNextProcessing) makes the group's
+//     next processing end in ProcessingFailed: the queued users are not evaluated, the work is
+//     dropped, and the group reports ProcessingFailed until it is queued again.
 //   - Membership (AddGroupMember, RemoveGroupMember) changes at once and queues the member for
-//     the group's processing. Reprocessing a user (ReprocessUser) evaluates at once the user's
-//     groups whose paths are in Error or missing, e.g. after seats were freed.
+//     the group's processing (a removed member only when it has paths from the group).
+//   - Reprocessing a user (ReprocessUser, POST /users/{id}/reprocessLicenseAssignment) processes
+//     at once, in ascending group id order, every group from which the user has a path in Error
+//     or ActiveWithError or a stuck path, and every licensed group the user is a member of whose
+//     paths it lacks: as in group processing, a group the user is a member of is evaluated
+//     (step 1) and its paths of SKUs it does not carry are removed (step 2); for any other group
+//     (absent, or the user not a member) its paths are removed (step 2).
+//   - Deleting a group (DeleteGroup, DELETE /groups/{id}) is refused while the group has
+//     assignedLicenses (remove its licenses first). Work queued on an unlicensed group is done
+//     before it is deleted; paths that still name it (stuck ones) stay until a reprocess.
+//   - Usage location (SetUsageLocation, PATCH /users/{id}): a value licensing.IsCountryCode
+//     rejects (not ISO 3166-1 alpha-2, e.g. "XX") is refused with 400 Request_BadRequest.
 //   - Loading: a user's direct licenses are its licenseAssignmentStates with assignedByGroup
-//     null (its assignedLicenses when it has no licenseAssignmentStates). Group paths and
-//     consumedUnits are recomputed by processing every licensed group in snapshot order; every
-//     group ends ProcessingComplete. Loading records no history.
+//     null (its assignedLicenses when it has no licenseAssignmentStates). A reported group path
+//     that is stuck (group absent, group without that SKU, or user not a member) is kept as
+//     reported: state ("" is Active), error (an unknown name is Other) and disabledPlans; loading
+//     never fails on it. The other group paths and consumedUnits are recomputed by evaluating
+//     (step 1) every licensed group in snapshot order, members in ascending id order; loading
+//     removes nothing (no step 2). Every group ends ProcessingComplete. Loading records no history.
 //
 // # Choices where Entra's behaviour is undocumented
 //
-//   - Conversion to direct. Entra documents that deleting a licensed group converts a member's
-//     path to a direct assignment where another of the member's licenses depends on it (Audio
-//     Conferencing keeping Skype for Business). The fake applies the same rule whenever a
-//     group path goes away or enables fewer plans: group deletion, member removal, a SKU
-//     removed from the group, and plans disabled in the group's assignment. The direct path
-//     gets the group path's old disabledPlans (an existing direct path of that SKU is widened
-//     instead). Entra may instead record DependencyViolation on the member.
-//   - A group whose members fail processing loses the service those paths gave: every path
-//     from the group goes to Error, including SKUs that were active before.
-//   - Setting a usage location evaluates again the user's group paths in Error (cause
-//     usageLocation). It is refused (ProhibitedInUsageLocationViolation) when an enabled plan
-//     is not offered in the new country, and (UsageLocationMissing) when it would clear the
-//     location of a user with direct licenses.
+//   - Within one processing of a group for a user, the group's SKUs are evaluated first and its
+//     paths of SKUs it no longer carries removed afterwards, so a swap inside a group (E1 → E3
+//     in one assignLicense call) is not blocked by the old SKU: conflicts and seats are checked
+//     against the user's paths from other sources only, while the dependency check counts the
+//     paths about to be removed as still there. A path removed in step 2 may thus stay stuck
+//     next to the group's new paths even where their plans conflict.
+//   - The dependency check of group processing (e) considers only plans the user had enabled
+//     before; a plan the group newly enables relies on the group's own prerequisite check.
+//     When no license of the group enabled the missing prerequisite, the check still fails,
+//     and every license of the group gets Other.
+//   - Setting a usage location evaluates again (step 1, nothing removed) the user's licensed
+//     groups it is a member of where a path of a SKU the group carries is in Error or missing
+//     (cause usageLocation); ActiveWithError and stuck paths wait for a reprocess. Setting a
+//     location is refused (ProhibitedInUsageLocationViolation) when an enabled plan is not
+//     offered in the new country, and (UsageLocationMissing) when it would clear the location
+//     of a user with direct licenses.
+//   - A group's processing of a user removes all of the user's paths from the group of SKUs it
+//     does not carry, stuck ones left by earlier changes included (they go if nothing depends
+//     on them any more).
+//   - membersWithLicenseErrors (and hasMembersWithLicenseErrors) lists the members with a path
+//     from the group in Error or ActiveWithError; former members with stuck paths are not members.
 //   - Removing from a group a SKU it does not hold, or from a user a SKU held by no path, is
 //     InvalidInput.
 //   - Work queued on a group while it is already queued is done when the first work is due.
-//   - Direct paths are always Active; the fake never records ActiveWithError or Disabled.
-//   - DELETE /groups/{id} works on licensed groups (the Entra portal asks to remove the
-//     licenses first).
+//   - Direct paths are always Active; the fake records ActiveWithError only on group paths and
+//     Disabled never (a loaded stuck path keeps the state it was reported with).
+//   - Graph's status and code for deleting a licensed group are not documented: the fake
+//     answers 400 Request_BadRequest with Entra's text for it (as directory synchronization
+//     reports it).
 //
 // # Where the fake differs from Entra and Graph
 //
 //   - No authentication: any bearer token (or none) is accepted, and every caller is one
 //     application for throttling.
-//   - Users and groups cannot be created or deleted through Graph (except DELETE /groups/{id});
-//     nested groups do not exist, so transitiveMembers equals members.
+//   - Users and groups cannot be created or deleted through Graph (except DELETE /groups/{id}
+//     of an unlicensed group); nested groups do not exist, so transitiveMembers equals members.
 //   - Only the properties licensing needs are modelled; others read as null. $filter supports
 //     assignedLicenses/any(x:x/skuId eq GUID) and userPrincipalName eq '…' on users,
 //     assignedLicenses/$count ne 0 (an advanced query: ConsistencyLevel: eventual and
@@ -118,7 +178,7 @@
 //	POST   /users/{id}/assignLicense                200 + user, or 400
 //	POST   /users/{id}/reprocessLicenseAssignment   200 + user
 //	GET    /users/{id}/licenseDetails
-//	GET    /groups, /groups/{id}      DELETE /groups/{id}: 204
+//	GET    /groups, /groups/{id}      DELETE /groups/{id}: 204, or 400 while the group has licenses
 //	POST   /groups/{id}/assignLicense               202 + Location + group, or 400
 //	GET    /groups/{id}/members, /transitiveMembers (each also /microsoft.graph.user or /graph.user), /membersWithLicenseErrors
 //	POST   /groups/{id}/members/$ref  {"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}"}: 204
@@ -128,8 +188,10 @@
 // Properties Graph returns only on $select are returned only on $select here too: a user's
 // assignedLicenses, licenseAssignmentStates and usageLocation, a group's assignedLicenses and
 // licenseProcessingState. Request bodies may be gzip-compressed (Content-Encoding: gzip).
-// Outside /v1.0, GET /_fake/state answers the tenant as tenant/v1 and GET /_fake/history
-// answers {"value": [{"time", "userId", "cause", "enabledPlansBefore", "enabledPlansAfter"}]}.
+// Outside /v1.0 are the fake's test hooks: GET /_fake/state answers the tenant as tenant/v1,
+// GET /_fake/history answers {"value": [{"time", "userId", "cause", "enabledPlansBefore",
+// "enabledPlansAfter"}]}, and POST /_fake/groups/{id}/failNextProcessing (204) makes the
+// group's next processing end in ProcessingFailed (see FailNextProcessing).
 //
 // # Errors
 //
@@ -155,6 +217,9 @@
 //	                                    400 Request_BadRequest           One or more added object references already exist for the following modified properties: 'members'. (Graph)
 //	                                    404 Request_ResourceNotFound     One or more removed object references do not exist for the following modified properties: 'members'. (Graph)
 //	                                    400 Request_BadRequest           Invalid value specified for property '{p}' of resource '{User|AssignedLicense}'.
+//	                                                                     (also a usageLocation that is not an ISO 3166-1 alpha-2 code, e.g. "XX")
+//	                                    400 Request_BadRequest           Unable to delete the group because there is a product license assigned to the group. To delete this group, remove any product licenses first.
+//	                                                                     (Entra's text, from directory synchronization's export error; status and code are the fake's)
 //	                                    400 Request_BadRequest           Property 'addLicenses|removeLicenses' of resource 'User|Group' is required: …
 //	                                    400 Request_BadRequest           $count is not currently supported.  (without ConsistencyLevel: eventual)
 //	                                    400 Request_UnsupportedQuery     Unsupported Query.

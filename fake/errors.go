@@ -33,6 +33,9 @@ const (
 	msgMethod         = "Specified HTTP method is not allowed for the request target."                                         // Graph's
 	msgBadJSON        = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
 	msgThrottled      = "Please retry again later." // Graph's (throttling guidance sample)
+	// Entra's text for deleting a group that carries licenses, as directory synchronization
+	// reports it; Graph's status and code for it are the fake's choice (400 Request_BadRequest).
+	msgLicensedGroup = "Unable to delete the group because there is a product license assigned to the group. To delete this group, remove any product licenses first."
 )
 
 func newError(kind licensing.Kind, code string, target licensing.Target, msg string) *licensing.Error {
@@ -92,6 +95,10 @@ func errInherited(target licensing.Target, sku licensing.SkuID) *licensing.Error
 	e := newError(licensing.InheritedLicense, CodeBadRequest, target, msgInherited)
 	e.SkuID = sku
 	return e
+}
+
+func errLicensedGroup(target licensing.Target) *licensing.Error {
+	return errInvalid(target, msgLicensedGroup)
 }
 
 func errUsageLocation(target licensing.Target) *licensing.Error {

@@ -17,7 +17,6 @@ const (
 	CauseMembership      Cause = "membership"      // the user joined or left a licensed group
 	CauseReprocess       Cause = "reprocess"       // POST /users/{id}/reprocessLicenseAssignment
 	CauseUsageLocation   Cause = "usageLocation"   // the user's usageLocation changed and its error paths were evaluated again
-	CauseGroupDeletion   Cause = "groupDeletion"   // a licensed group was deleted
 )
 
 // HistoryEntry is one change of a user's effective enabled plans.

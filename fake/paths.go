@@ -14,12 +14,13 @@ type path struct {
 	sku      int    // index in Tenant.skus
 	group    string // assigning group id; "" for a direct assignment
 	disabled licensing.PlanSet
-	state    string         // licensing.StateActive or licensing.StateError
-	err      licensing.Kind // licensing.None unless state is Error
+	state    string         // licensing.StateActive, StateActiveWithError or StateError (StateDisabled only as loaded)
+	err      licensing.Kind // licensing.None when Active
 	updated  time.Time
 }
 
-// enables reports whether the path enables its plans: a path in Error adds nothing.
+// enables reports whether the path enables its plans: an Active or ActiveWithError path does;
+// a path in Error (or Disabled) adds nothing.
 func (p path) enables() bool {
 	return p.state == licensing.StateActive || p.state == licensing.StateActiveWithError
 }
@@ -110,7 +111,8 @@ func (t *Tenant) newMissingPrerequisites(before, after licensing.PlanSet) []lice
 }
 
 // holdsSeat reports whether a user with these paths consumes a seat of the SKU: one seat per
-// user per SKU however many paths carry it, and a path in Error holds none.
+// user per SKU however many paths carry it, and a path in Error holds none (every other state,
+// ActiveWithError and a stuck path's included, holds one).
 func holdsSeat(ps []path, s int) bool {
 	for _, p := range ps {
 		if p.sku == s && p.state != licensing.StateError {

@@ -6,6 +6,10 @@ import (
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
+// ProcessingFailed is the licenseProcessingState of a group whose last processing failed (see
+// FailNextProcessing): its queued members were not evaluated and the work was dropped.
+const ProcessingFailed = "ProcessingFailed"
+
 // queue asks for the group's background processing of the given users (its members, or
 // former members whose paths from the group must go). With no processing delay the work is
 // done at once; otherwise the group is QueuedForProcessing, then ProcessingInProgress, and the
@@ -53,12 +57,34 @@ func (t *Tenant) ProcessGroups() {
 	}
 }
 
+// FailNextProcessing is a test hook of the fake (Entra has nothing like it): the group's next
+// processing ends in ProcessingFailed instead of ProcessingComplete. Its queued members are not
+// evaluated and the work is dropped, so members keep the paths they had (a new member has no
+// path from the group until it is processed again or reprocessed). The group stays
+// ProcessingFailed, in licenseProcessingState through the Go API and Graph, until it is queued
+// again. Work already queued fails when it is due; otherwise the next work queued fails.
+func (t *Tenant) FailNextProcessing(groupID string) error {
+	t.lock()
+	defer t.mu.Unlock()
+	g, err := t.lookupGroup(groupID)
+	if err != nil {
+		return err
+	}
+	g.failNext = true
+	return nil
+}
+
 // process evaluates the group's queued users in ascending id order, so members beyond the
 // free seats are the ones with the highest ids.
 func (t *Tenant) process(g *group) {
 	t.queued = slices.DeleteFunc(t.queued, func(x *group) bool { return x == g })
 	work := g.work
 	g.work = nil
+	if g.failNext {
+		g.failNext = false
+		g.processing = ProcessingFailed
+		return
+	}
 	g.processing = licensing.ProcessingComplete
 	ids := make([]string, 0, len(work))
 	for id := range work {
@@ -66,7 +92,7 @@ func (t *Tenant) process(g *group) {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		t.evaluateMember(g, t.users[id], work[id])
+		t.processMember(g.data.ID, t.users[id], work[id], true, true)
 	}
 }
 
@@ -76,104 +102,191 @@ func (u *user) isMember(gid string) bool {
 	return ok
 }
 
-// evaluateMember applies the group's licenses to one user as Entra's group processing does:
-// all of the group's SKUs apply, or none do and every path from the group is in Error with
-// the reason. A user who is no longer a member (or a deleted group's former member) loses the
-// group's paths. Either way, a path whose plans a remaining plan depends on is converted to a
-// direct assignment instead of disappearing (see keepPrerequisites).
-func (t *Tenant) evaluateMember(g *group, u *user, cause Cause) {
+// carried returns the licenses of group gid that apply to u: the group's licenses when the
+// group exists and u is a direct member of it, none otherwise.
+func (t *Tenant) carried(gid string, u *user) []groupLicense {
+	if g, ok := t.groups[gid]; ok && u.isMember(gid) {
+		return g.licenses
+	}
+	return nil
+}
+
+func carries(ls []groupLicense, s int) bool {
+	return slices.ContainsFunc(ls, func(l groupLicense) bool { return l.sku == s })
+}
+
+// stuck reports whether a group path of u has outlived its reason: its group is gone, no
+// longer carries its SKU or no longer lists u as a member.
+func (t *Tenant) stuck(u *user, p path) bool {
+	return p.group != "" && !carries(t.carried(p.group, u), p.sku)
+}
+
+// processMember is group gid's processing for user u. With eval, the SKUs the group carries
+// for u are evaluated (evaluate: all apply, or the failing ones get their reason and the others
+// Other). With remove, u's paths from the group of SKUs it does not carry for u (all of them
+// when the group is gone or u is not a member) are removed, except those a remaining plan
+// depends on, which stay stuck (removeGroupPaths). Without remove they are left as they are
+// and count as u's other paths.
+func (t *Tenant) processMember(gid string, u *user, cause Cause, eval, remove bool) {
+	carried := t.carried(gid, u)
 	old := u.paths
-	var others, mine []path
+	var others, current, gone []path
 	for _, p := range old {
-		if p.group != g.data.ID {
+		switch {
+		case p.group != gid:
+			others = append(others, p)
+		case carries(carried, p.sku):
+			current = append(current, p)
+		case remove:
+			gone = append(gone, p)
+		default:
 			others = append(others, p)
 		}
 	}
-	if t.groups[g.data.ID] == g && u.isMember(g.data.ID) {
-		for _, l := range g.licenses {
-			mine = append(mine, path{sku: l.sku, group: g.data.ID, disabled: l.disabled, state: licensing.StateActive})
+	mine := current
+	if eval && len(carried) > 0 {
+		mine = t.evaluate(gid, u, carried, old, others, current, gone)
+	}
+	keep := append(slices.Clip(others), mine...)
+	if len(gone) > 0 {
+		keep = t.removeGroupPaths(keep, gone)
+	}
+	t.setPaths(u, keep, cause)
+}
+
+// evaluate applies the group's licenses to u and returns the group's paths. The checks come in
+// a fixed order and the first failing one decides: no usage location (and no tenant default):
+// every license Other; plans prohibited in the usage location; plans newly mutually exclusive
+// with u's other paths; no free seat; a plan of u's left newly without its prerequisite by
+// the group's disabled plans (the group's paths being removed still count as there). The licenses failing the check get its kind, the group's other
+// licenses Other. A failing license whose path from the group was enabling keeps it, as
+// ActiveWithError with its previous disabled plans; a new one is Error.
+func (t *Tenant) evaluate(gid string, u *user, carried []groupLicense, old, others, current, gone []path) []path {
+	mine := make([]path, len(carried))
+	for i, l := range carried {
+		mine[i] = path{sku: l.sku, group: gid, disabled: l.disabled, state: licensing.StateActive}
+	}
+	kind, failing := t.memberError(u, old, others, current, gone, mine)
+	if kind == licensing.None {
+		return mine
+	}
+	for i := range mine {
+		k := licensing.Other
+		if failing == nil || failing[mine[i].sku] {
+			k = kind
 		}
-		if kind := t.memberError(g, u, old, others, mine); kind != licensing.None {
-			for i := range mine {
-				mine[i].state, mine[i].err = licensing.StateError, kind
+		mine[i].err = k
+		mine[i].state = licensing.StateError
+		for _, c := range current {
+			if c.sku == mine[i].sku && c.enables() {
+				mine[i].state, mine[i].disabled = licensing.StateActiveWithError, c.disabled
 			}
 		}
 	}
-	next := append(slices.Clip(others), mine...)
-	next = t.keepPrerequisites(g.data.ID, old, next)
-	t.setPaths(u, next, cause)
+	return mine
 }
 
-// memberError returns why the group's paths cannot apply to the user, or None. The checks
-// come in a fixed order: usage location, usage-location prohibitions, mutual exclusion with
-// the user's other active paths, then seats.
-func (t *Tenant) memberError(g *group, u *user, old, others, mine []path) licensing.Kind {
+// memberError returns why the group's new paths (mine) cannot apply to u and the SKUs that
+// fail (nil: all of them), or None. others are u's paths not from the group, current the
+// group's paths of the SKUs it carries and gone its paths about to be removed.
+func (t *Tenant) memberError(u *user, old, others, current, gone, mine []path) (licensing.Kind, map[int]bool) {
 	loc := u.usage
 	if loc == "" {
 		loc = t.defaultLoc
 	}
 	if loc == "" {
-		return licensing.Other
+		return licensing.Other, nil
 	}
-	if len(t.rules.Prohibited(t.enabled(mine), loc)) > 0 {
-		return licensing.ProhibitedInUsageLocationViolation
+	failing := map[int]bool{}
+	for _, p := range mine {
+		if len(t.rules.Prohibited(t.pathPlans(p), loc)) > 0 {
+			failing[p.sku] = true
+		}
 	}
-	if len(t.newConflicts(others, append(slices.Clip(others), mine...))) > 0 {
-		return licensing.MutuallyExclusiveViolation
+	if len(failing) > 0 {
+		return licensing.ProhibitedInUsageLocationViolation, failing
+	}
+	for _, c := range t.newConflicts(others, append(slices.Clip(others), mine...)) {
+		for k := range 2 {
+			for _, p := range mine {
+				if t.skus[p.sku].info.SkuID == c.Skus[k] && t.planEnabled(p, c.Plans[k]) {
+					failing[p.sku] = true
+				}
+			}
+		}
+	}
+	if len(failing) > 0 {
+		return licensing.MutuallyExclusiveViolation, failing
 	}
 	for _, p := range mine {
 		if holdsSeat(others, p.sku) {
 			continue
 		}
-		s := t.skus[p.sku]
-		used := s.consumed
-		if holdsSeat(old, p.sku) {
+		used := t.skus[p.sku].consumed
+		if holdsSeat(current, p.sku) {
 			used-- // the seat this group's path holds now is the user's to keep
 		}
-		if used+1 > s.info.PrepaidUnits.Enabled {
-			return licensing.CountViolation
+		if used+1 > t.seats(p.sku) {
+			failing[p.sku] = true
 		}
 	}
-	return licensing.None
-}
-
-// keepPrerequisites implements Entra's documented conversion: when a group path goes away (or
-// stops enabling a plan) while a remaining enabled plan depends on one of its plans, the
-// path's license is converted to a direct assignment with the path's old disabled plans. An
-// existing direct assignment of that SKU is widened to enable the needed plans instead.
-func (t *Tenant) keepPrerequisites(gid string, old, next []path) []path {
+	if len(failing) > 0 {
+		return licensing.CountViolation, failing
+	}
 	before := t.enabled(old)
-	done := map[int]bool{}
-	for {
-		missing := t.newMissingPrerequisites(before, t.enabled(next))
-		converted := false
-		for _, m := range missing {
-			need := t.cat.PlanSetOf(m.AnyOf)
-			for _, o := range old {
-				if o.group != gid || done[o.sku] || !o.enables() || !t.pathPlans(o).Intersects(need) {
-					continue
-				}
-				next = t.convert(next, o)
-				done[o.sku] = true
-				converted = true
-				break
-			}
-			if converted {
-				break
+	for _, m := range t.newMissingPrerequisites(before, t.enabled(slices.Concat(others, mine, gone))) {
+		if x, ok := t.cat.PlanIndex(m.Plan); !ok || !before.Has(x) {
+			continue // a plan the group newly enables: its prerequisite is in the group's own assignment
+		}
+		need := t.cat.PlanSetOf(m.AnyOf)
+		for _, c := range current {
+			if c.enables() && t.pathPlans(c).Intersects(need) {
+				failing[c.sku] = true
 			}
 		}
-		if !converted {
-			return next
-		}
+		return licensing.DependencyViolation, failing
 	}
+	return licensing.None, nil
 }
 
-func (t *Tenant) convert(next []path, o path) []path {
-	for i, p := range next {
-		if p.group == "" && p.sku == o.sku {
-			next[i].disabled = p.disabled.Intersect(o.disabled)
-			return next
+// planEnabled reports whether the path enables the plan (were it active).
+func (t *Tenant) planEnabled(p path, id licensing.PlanID) bool {
+	x, ok := t.cat.PlanIndex(id)
+	return ok && t.pathPlans(p).Has(x)
+}
+
+// seats returns the SKU's assignable seats: prepaidUnits.enabled plus prepaidUnits.warning
+// (a subscription in its grace period, whose seats Graph documents as available for normal use
+// and assignment).
+func (t *Tenant) seats(s int) int {
+	p := t.skus[s].info.PrepaidUnits
+	return p.Enabled + p.Warning
+}
+
+// removeGroupPaths removes the gone paths (in SKU order) from a user whose paths are keep and
+// gone: a path goes away unless removing it leaves one of the user's enabled plans newly
+// without its prerequisite. Then, for the first such prerequisite (in rule order) that a gone
+// path can give, the first gone path that enables one of the plans it accepts stays,
+// ActiveWithError with DependencyViolation and its disabled plans unchanged (it is stuck), and
+// the check is repeated. It returns keep with the paths that stay.
+func (t *Tenant) removeGroupPaths(keep, gone []path) []path {
+	before := t.enabled(slices.Concat(keep, gone))
+	gone = slices.Clone(gone)
+	for len(gone) > 0 {
+		i := -1
+		for _, m := range t.newMissingPrerequisites(before, t.enabled(keep)) {
+			need := t.cat.PlanSetOf(m.AnyOf)
+			if i = slices.IndexFunc(gone, func(p path) bool { return p.enables() && t.pathPlans(p).Intersects(need) }); i >= 0 {
+				break
+			}
 		}
+		if i < 0 {
+			break
+		}
+		p := gone[i]
+		p.state, p.err = licensing.StateActiveWithError, licensing.DependencyViolation
+		keep = append(keep, p)
+		gone = slices.Delete(gone, i, i+1)
 	}
-	return append(next, path{sku: o.sku, disabled: o.disabled.Clone(), state: licensing.StateActive})
+	return keep
 }

@@ -152,7 +152,7 @@ func (t *Tenant) hasMemberErrors(g *group) bool {
 
 func (t *Tenant) memberHasError(g *group, u *user) bool {
 	for _, p := range u.paths {
-		if p.group == g.data.ID && p.state == licensing.StateError {
+		if p.group == g.data.ID && (p.state == licensing.StateError || p.state == licensing.StateActiveWithError) {
 			return true
 		}
 	}

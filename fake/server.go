@@ -42,7 +42,8 @@ type server struct {
 
 // NewServer returns an http.Handler that serves the tenant as Microsoft Graph v1.0 under
 // /v1.0 (see doc.go for the endpoints), with the test hooks GET /_fake/state (the tenant as
-// tenant/v1) and GET /_fake/history ({"value": [history entries]}).
+// tenant/v1), GET /_fake/history ({"value": [history entries]}) and
+// POST /_fake/groups/{id}/failNextProcessing (Tenant.FailNextProcessing; 204).
 func NewServer(t *Tenant, opts ...ServerOption) http.Handler {
 	var cfg serverConfig
 	for _, o := range opts {
@@ -86,6 +87,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.write(w, s.hook(r, func() any { return object{"value": s.t.History()} }))
 		return
 	}
+	if gid, ok := strings.CutPrefix(r.URL.Path, "/_fake/groups/"); ok {
+		s.write(w, s.failNextHook(r, gid))
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/v1.0")
 	if !ok || (rest != "" && rest[0] != '/') {
 		version, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -120,6 +125,22 @@ func (s *server) hook(r *http.Request, v func() any) response {
 		return s.methodNotAllowed(r)
 	}
 	return response{status: http.StatusOK, body: v()}
+}
+
+// failNextHook is POST /_fake/groups/{id}/failNextProcessing: the group's next processing
+// ends in ProcessingFailed (see Tenant.FailNextProcessing).
+func (s *server) failNextHook(r *http.Request, rest string) response {
+	gid, ok := strings.CutSuffix(rest, "/failNextProcessing")
+	if !ok || gid == "" || strings.Contains(gid, "/") {
+		return s.fail(r, errInvalidQuery(fmt.Sprintf("Resource not found for the segment '%s'.", rest)))
+	}
+	if r.Method != http.MethodPost {
+		return s.methodNotAllowed(r)
+	}
+	if err := s.t.FailNextProcessing(gid); err != nil {
+		return s.fail(r, asError(err))
+	}
+	return response{status: http.StatusNoContent}
 }
 
 // tenantDocument is a response body written as tenant/v1 (Snapshot.WriteJSON).

@@ -382,8 +382,16 @@ func TestHTTPGroups(t *testing.T) {
 	_, msg := graphError(t, r)
 	assert.Contains(t, msg, "depends on the service plan(s)")
 
+	// A licensed group cannot be deleted; once its licenses are removed it can.
 	r = c.do(http.MethodDelete, "/groups/"+sampletenant.GroupTeams, "")
-	assert.Equal(t, http.StatusNoContent, r.status)
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	code, msg = graphError(t, r)
+	assert.Equal(t, "Request_BadRequest", code)
+	assert.Equal(t, "Unable to delete the group because there is a product license assigned to the group. To delete this group, remove any product licenses first.", msg)
+	r = c.do(http.MethodPost, "/groups/"+sampletenant.GroupTeams+"/assignLicense", assignBody(nil, []licensing.SkuID{skuE3}))
+	require.Equal(t, http.StatusAccepted, r.status, "%s", r.raw)
+	r = c.do(http.MethodDelete, "/groups/"+sampletenant.GroupTeams, "")
+	assert.Equal(t, http.StatusNoContent, r.status, "%s", r.raw)
 	r = c.do(http.MethodGet, "/groups/"+sampletenant.GroupTeams, "")
 	assert.Equal(t, http.StatusNotFound, r.status)
 }

@@ -69,6 +69,7 @@ type group struct {
 	processing string
 	queuedAt   time.Time
 	work       map[string]Cause // members (and former members) waiting for processing
+	failNext   bool             // the next processing ends in ProcessingFailed (FailNextProcessing)
 }
 
 // Option configures New and Load.
@@ -103,7 +104,9 @@ func Load(r io.Reader, opts ...Option) (*Tenant, error) {
 
 // New returns a tenant holding a copy of snap. A user's direct licenses are its
 // licenseAssignmentStates with assignedByGroup null (its assignedLicenses when it has no
-// licenseAssignmentStates). Group paths and consumedUnits are not read from snap: they are
+// licenseAssignmentStates). A reported group path that is stuck (its group is absent, does not
+// carry its SKU or does not list the user as a member) is kept as reported: state, error and
+// disabledPlans. The other group paths and consumedUnits are not read from snap: they are
 // recomputed by processing every licensed group, in snapshot order, members in ascending id
 // order, as Entra's group processing would. Every group ends ProcessingComplete.
 func New(snap *licensing.Snapshot, opts ...Option) (*Tenant, error) {
@@ -162,19 +165,6 @@ func New(snap *licensing.Snapshot, opts ...Option) (*Tenant, error) {
 			t.userByUPN[strings.ToLower(su.UserPrincipalName)] = u
 		}
 		t.userOrder = append(t.userOrder, u)
-		var direct []path
-		if su.LicenseAssignmentStates == nil {
-			for _, l := range su.AssignedLicenses {
-				direct = append(direct, t.directPath(l.SkuID, l.DisabledPlans))
-			}
-		} else {
-			for _, st := range su.LicenseAssignmentStates {
-				if st.Direct() {
-					direct = append(direct, t.directPath(st.SkuID, st.DisabledPlans))
-				}
-			}
-		}
-		t.setPaths(u, direct, "")
 	}
 	t.userIDs = slices.Sorted(maps.Keys(t.users))
 	for _, g := range t.groupOrder {
@@ -185,14 +175,52 @@ func New(snap *licensing.Snapshot, opts ...Option) (*Tenant, error) {
 	}
 	for _, u := range t.users {
 		slices.Sort(u.groups)
+		u.groups = slices.Compact(u.groups)
+	}
+	for i, su := range snap.Users {
+		u := t.userOrder[i]
+		var ps []path
+		if su.LicenseAssignmentStates == nil {
+			for _, l := range su.AssignedLicenses {
+				ps = append(ps, t.directPath(l.SkuID, l.DisabledPlans))
+			}
+		}
+		for _, st := range su.LicenseAssignmentStates {
+			if st.Direct() {
+				ps = append(ps, t.directPath(st.SkuID, st.DisabledPlans))
+				continue
+			}
+			p := t.reportedPath(st)
+			if t.stuck(u, p) && !slices.ContainsFunc(ps, func(o path) bool { return o.sku == p.sku && o.group == p.group }) {
+				ps = append(ps, p)
+			}
+		}
+		t.setPaths(u, ps, "")
 	}
 	for _, g := range t.groupOrder {
+		if len(g.licenses) == 0 {
+			continue
+		}
 		for _, m := range g.members {
-			t.evaluateMember(g, t.users[m], "")
+			t.processMember(g.data.ID, t.users[m], "", true, false)
 		}
 	}
 	t.loading = false
 	return t, nil
+}
+
+// reportedPath is a group path as a snapshot reports it: its state ("" is Active), error (an
+// unknown name is Other) and disabled plans.
+func (t *Tenant) reportedPath(st licensing.LicenseAssignmentState) path {
+	kind, ok := licensing.ParseKind(st.Error)
+	if !ok {
+		kind = licensing.Other
+	}
+	state := st.State
+	if state == "" {
+		state = licensing.StateActive
+	}
+	return path{sku: t.skuByID[st.SkuID], group: *st.AssignedByGroup, disabled: t.cat.PlanSetOf(st.DisabledPlans), state: state, err: kind}
 }
 
 func copyUser(u licensing.User) licensing.User {

@@ -109,8 +109,8 @@ func TestAssignUserLicenses(t *testing.T) {
 			message: "License assignment failed because service plan " + planWorkplace.String() + " depends on the service plan(s) "},
 		{name: "removing the plan Audio Conferencing needs", user: sampletenant.Frank, remove: []licensing.SkuID{skuE3},
 			kind:    licensing.DependencyViolation,
-			message: "License assignment failed because service plan " + planAudioConf.String() + " depends on the service plan(s) " + planSkype.String() + "."},
-		{name: "disabling the plan Audio Conferencing needs", user: sampletenant.Frank, add: []licensing.AssignedLicense{lic(skuE3, planSkype)},
+			message: "License assignment failed because service plan " + planAudioConf.String() + " depends on the service plan(s) " + planSkype.String()},
+		{name: "disabling the plans Audio Conferencing needs", user: sampletenant.Frank, add: []licensing.AssignedLicense{lic(skuE3, planSkype, planTeams)},
 			kind: licensing.DependencyViolation},
 		{name: "no usage location", user: sampletenant.Grace, add: []licensing.AssignedLicense{lic(skuE3)},
 			kind: licensing.UsageLocationMissing, message: "License assignment cannot be done for user with invalid usage location."},
@@ -297,10 +297,11 @@ func TestUsageLocationProhibitions(t *testing.T) {
 			Build(fake.WithRules(rules), fake.WithClock(clk))
 		require.NoError(t, err)
 		u := getUser(t, tn, "u1")
-		for _, sku := range []licensing.SkuID{skuE1, skuAudioConf} {
+		for sku, kind := range map[licensing.SkuID]string{skuAudioConf: "ProhibitedInUsageLocationViolation", skuE1: "Other"} {
 			p, ok := groupPath(u, sku, "g1")
 			require.True(t, ok)
-			assert.Equal(t, "ProhibitedInUsageLocationViolation", p.Error, "every SKU of the group is in error")
+			assert.Equal(t, licensing.StateError, p.State)
+			assert.Equal(t, kind, p.Error, "the failing license has the reason, the group's other license Other")
 		}
 		assert.Zero(t, consumed(t, tn, skuE1))
 
@@ -379,55 +380,6 @@ func TestMembership(t *testing.T) {
 	require.Len(t, h, 1)
 	assert.Equal(t, []licensing.PlanID{planTeams}, h[0].Lost())
 	assert.Equal(t, fake.CauseMembership, h[0].Cause)
-}
-
-// Seed story: deleting a group (or leaving it) converts a path to direct where a remaining
-// plan depends on it: Audio Conferencing keeps Skype for Business.
-func TestDependentPathConvertedToDirect(t *testing.T) {
-	for _, how := range []string{"group deleted", "member removed", "SKU removed from the group", "plan disabled in the group"} {
-		t.Run(how, func(t *testing.T) {
-			tn, _ := sample(t)
-			require.NoError(t, tn.AssignUserLicenses(ctx, sampletenant.Carol, []licensing.AssignedLicense{lic(skuAudioConf)}, nil))
-			before := getUser(t, tn, sampletenant.Carol)
-			basePath, _ := groupPath(before, skuE3, sampletenant.GroupE3Base)
-
-			switch how {
-			case "group deleted":
-				require.NoError(t, tn.DeleteGroup(ctx, sampletenant.GroupE3Base))
-				_, err := tn.Group(ctx, sampletenant.GroupE3Base)
-				assert.True(t, errors.Is(err, licensing.UnknownGroup))
-			case "member removed":
-				require.NoError(t, tn.RemoveGroupMember(ctx, sampletenant.GroupE3Base, sampletenant.Carol))
-			case "SKU removed from the group":
-				require.NoError(t, tn.AssignGroupLicenses(ctx, sampletenant.GroupE3Base, nil, []licensing.SkuID{skuE3}))
-			case "plan disabled in the group":
-				disabled := append(basePath.DisabledPlans, planSkype)
-				require.NoError(t, tn.AssignGroupLicenses(ctx, sampletenant.GroupE3Base, []licensing.AssignedLicense{lic(skuE3, disabled...)}, nil))
-			}
-			carol := getUser(t, tn, sampletenant.Carol)
-			p, stillBase := groupPath(carol, skuE3, sampletenant.GroupE3Base)
-			if how == "plan disabled in the group" {
-				assert.Contains(t, p.DisabledPlans, planSkype, "the group path follows the group")
-			} else {
-				assert.False(t, stillBase)
-			}
-			direct, ok := directPath(carol, skuE3)
-			require.True(t, ok, "the E3 path is converted to a direct assignment")
-			assert.Equal(t, basePath.DisabledPlans, direct.DisabledPlans)
-			assert.Equal(t, before.AssignedLicenses, carol.AssignedLicenses, "no plan is lost")
-			require.Len(t, tn.History(), 1, "only the Audio Conferencing assignment changed carol's plans")
-		})
-	}
-	t.Run("users without a dependency just lose the group path", func(t *testing.T) {
-		tn, _ := sample(t)
-		require.NoError(t, tn.DeleteGroup(ctx, sampletenant.GroupE3Base))
-		m := getUser(t, tn, sampletenant.FirstMigrant)
-		assert.Len(t, m.LicenseAssignmentStates, 1, "the direct path stays")
-		for _, e := range tn.History() {
-			assert.Equal(t, fake.CauseGroupDeletion, e.Cause)
-		}
-		assert.Equal(t, 16, consumed(t, tn, skuE3), "erin's error path held no seat; everyone else keeps theirs, carol through Teams")
-	})
 }
 
 func TestCopiesInAndOut(t *testing.T) {
