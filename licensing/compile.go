@@ -66,10 +66,7 @@ type compiler struct {
 // groupRef is a group id as groups and users' licenseAssignmentStates name it.
 type groupRef struct {
 	id    string
-	group int32 // the group with this id, or -1 while none is known
-	user  int32 // the first user whose paths name it (-1: named by a group first)
-	state int32 // the index of that path in the user's licenseAssignmentStates
-	who   who   // that user
+	group int32 // the group with this id, or -1 while none is known (absentGroups adds one)
 }
 
 type pendingGroup struct {
@@ -250,12 +247,12 @@ func (c *compiler) internSet(s *PlanSet) int32 {
 }
 
 // ref returns the groupRef of a group id, adding one that no group has claimed yet.
-func (c *compiler) ref(id string, user, state int32, w who) int32 {
+func (c *compiler) ref(id string) int32 {
 	if r, ok := c.refByID[id]; ok {
 		return r
 	}
 	r := int32(len(c.refs))
-	c.refs = append(c.refs, groupRef{id: id, group: -1, user: user, state: state, who: w})
+	c.refs = append(c.refs, groupRef{id: id, group: -1})
 	c.refByID[id] = r
 	return r
 }
@@ -314,9 +311,9 @@ func (c *compiler) user(u *User, parsed bool) error {
 		}
 		group := int32(-1)
 		if !direct {
-			// Whether the group exists is known at finish; the first path that names an
-			// unknown group is the error then.
-			group = -2 - c.ref(*st.AssignedByGroup, i, int32(k), w)
+			// Whether the group exists is known at finish; a path naming a group the
+			// snapshot does not list is kept as a stuck path (absentGroups).
+			group = -2 - c.ref(*st.AssignedByGroup)
 			provisional = true
 		} else {
 			for _, o := range states[:k] {
@@ -539,7 +536,7 @@ func (c *compiler) group(g *Group, members memberList) error {
 	if g.ID == "" {
 		return errorf(InvalidInput, "groups[%d] (%q) has no id", gi, g.DisplayName)
 	}
-	r := c.ref(g.ID, -1, -1, who{})
+	r := c.ref(g.ID)
 	if c.refs[r].group >= 0 {
 		return errorf(InvalidInput, "groups[%d]: group id %s appears twice", gi, g.ID)
 	}
@@ -680,17 +677,6 @@ func (c *compiler) err(formatVersion, defaultLoc string) error {
 	if c.groupErr != nil {
 		return c.groupErr
 	}
-	// Users stop at their first error, so any path that names an unknown group came before it.
-	var first *groupRef
-	for i := range c.refs {
-		r := &c.refs[i]
-		if r.group < 0 && (first == nil || r.user < first.user || r.user == first.user && r.state < first.state) {
-			first = r
-		}
-	}
-	if first != nil {
-		return &Error{Kind: UnknownGroup, Message: fmt.Sprintf("%s: licenseAssignmentStates names group %s, which is not in groups", first.who, first.id)}
-	}
 	if c.userErr != nil {
 		return c.userErr
 	}
@@ -710,8 +696,23 @@ func (c *compiler) finish(formatVersion, tenantID, defaultLoc string) (*State, e
 	s := c.s
 	s.tenantID, s.defaultLoc = tenantID, defaultLoc
 	s.ids, s.upns = c.ids, c.upns
+	c.absentGroups()
 	c.link()
 	return s, nil
+}
+
+// absentGroups adds a group record for every group id that users' paths name but the snapshot
+// does not list (a deleted group whose paths are stuck), in the order first named.
+func (c *compiler) absentGroups() {
+	for i := range c.refs {
+		r := &c.refs[i]
+		if r.group >= 0 {
+			continue
+		}
+		r.group = int32(len(c.s.groups))
+		c.s.groupByID[r.id] = r.group
+		c.s.groups = append(c.s.groups, groupRec{g: &Group{ID: r.id}, absent: true})
+	}
 }
 
 // link completes a State whose users, groups and members are in: each user's groups, the group
@@ -763,17 +764,21 @@ func (c *compiler) link() {
 	// One txn, reset after each commit, keeps what it works out per group (groupMemo).
 	const batch = 16
 	t := s.newTxn()
+	var todo []int32
 	for gi := range s.groups {
 		g := &s.groups[gi]
 		if len(g.licenses) == 0 {
 			continue
 		}
-		n := 0
+		todo = todo[:0]
 		for _, u := range g.members {
-			if reported[u] && countGroupPaths(s.users[u].paths, int32(gi)) >= len(g.licenses) {
-				continue
+			if !reported[u] || countGroupPaths(s.users[u].paths, g, int32(gi)) < len(g.licenses) {
+				todo = append(todo, u)
 			}
-			t.processMember(u, int32(gi))
+		}
+		n := 0
+		for _, u := range s.byUserID(todo) {
+			t.evaluate(u, int32(gi))
 			if n++; n == batch {
 				t.commit()
 				t.reset()
@@ -785,19 +790,22 @@ func (c *compiler) link() {
 	}
 }
 
-func countGroupPaths(ps []path, g int32) int {
+// countGroupPaths counts the paths in ps from group gi (g) of the SKUs the group carries.
+func countGroupPaths(ps []path, g *groupRec, gi int32) int {
 	n := 0
 	for _, p := range ps {
-		if p.group == g {
+		if p.group == gi && g.has(p.sub) {
 			n++
 		}
 	}
 	return n
 }
 
-// resolvePaths keeps user u's reported group paths whose group exists, lists u as a member and
-// holds the SKU, with the group's disabled plans. The order before sorting is NewState's of old:
-// direct paths as reported, then group paths by group, each group's as reported.
+// resolvePaths keeps user u's reported group paths: those whose group lists u as a member and
+// holds the SKU with the group's disabled plans, and the stuck ones (the group is absent, no
+// longer holds the SKU or no longer lists u) as reported. The order before sorting is NewState's
+// of old: direct paths as reported, then group paths by group, each group's as reported, then
+// the stuck paths as reported.
 func (c *compiler) resolvePaths(u int32) {
 	r := &c.s.users[u]
 	out := c.paths[:0]
@@ -814,6 +822,16 @@ func (c *compiler) resolvePaths(u int32) {
 				p.dis = g.license(p.sub).dis
 				out = append(out, p)
 			}
+		}
+	}
+	for _, p := range r.paths {
+		if p.group >= -1 {
+			continue
+		}
+		gi := c.refs[-2-p.group].group
+		p.group = gi
+		if c.s.stuck(r.groups, p) {
+			out = append(out, p)
 		}
 	}
 	sortPaths(out)

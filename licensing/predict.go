@@ -49,15 +49,14 @@ type Change struct {
 type Outcome struct {
 	// Refused is true when Entra would reject the call as a whole (HTTP 4xx); nothing changes.
 	Refused bool
-	// Violations are the reasons for a refusal or, for an accepted group change, the errors
-	// recorded on members' paths (each with the member as Target).
+	// Violations are the reasons for a refusal or, for an accepted change, the errors recorded
+	// on members' paths (each with the member as Target): a member whose group licenses failed,
+	// or a group path left stuck in DependencyViolation because another plan depends on it.
 	Violations []*Error
 	// Users are the users whose paths change, by index, with their enabled plans before and after.
 	Users []UserEffect
 	// Seats are the SKUs whose consumed seats change.
 	Seats []SeatEffect
-	// Converted lists group paths that became direct assignments because a remaining plan needed them.
-	Converted []Conversion
 
 	txn *txn
 }
@@ -80,14 +79,6 @@ type SeatEffect struct {
 	Sku    SkuID
 	Before int
 	After  int
-}
-
-// Conversion is a group path turned into a direct assignment when its group path went away
-// while a remaining plan depended on it.
-type Conversion struct {
-	User  int
-	Sku   SkuID
-	Group string
 }
 
 // Err returns the outcome's violations as one error (the first, with the others in its message), or nil.
@@ -234,7 +225,7 @@ type scratch struct {
 	bufs      [3][]uint64 // assignUserAt's sets
 	addBuf    []groupLicense
 	remBuf    []int32
-	memo      groupMemo // processMember's
+	memo      groupMemo // evaluate's
 }
 
 // txn collects the effects of one change before they are committed.
@@ -249,7 +240,6 @@ type txn struct {
 	touched    []int32
 	refused    bool
 	violations []*Error
-	converted  []Conversion
 	scratch    // kept by reset
 	// known is the one user an assignUser changed, with the plans enabled before and after,
 	// so that outcome does not compute them again.
@@ -364,7 +354,7 @@ func (t *txn) outcome() *Outcome { return t.outcomeIn(new(outcomeBuf)) }
 
 // outcomeIn is outcome, held in o.
 func (t *txn) outcomeIn(o *outcomeBuf) *Outcome {
-	*o = outcomeBuf{Outcome: Outcome{Refused: t.refused, Violations: t.violations, Converted: t.converted, txn: t}}
+	*o = outcomeBuf{Outcome: Outcome{Refused: t.refused, Violations: t.violations, txn: t}}
 	if t.refused {
 		return &o.Outcome
 	}
@@ -443,6 +433,10 @@ func (t *txn) group(ref string) (int32, bool) {
 	i, err := t.s.LookupGroup(ref)
 	if err != nil {
 		t.refuse(err.(*Error))
+		return -1, false
+	}
+	if t.s.groups[i].absent {
+		t.refuse(&Error{Kind: UnknownGroup, Target: Target{Type: TargetGroup, ID: ref}, Message: fmt.Sprintf("group %s is not in the tenant (deleted); only stuck license paths still name it", ref)})
 		return -1, false
 	}
 	return int32(i), true
@@ -599,8 +593,8 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 			continue
 		}
 		sb := &s.subs[l.sub]
-		if t.consumed(l.sub)+1 > sb.Prepaid.Enabled {
-			t.refuse(&Error{Kind: CountViolation, Target: target, SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s (%d of %d consumed)", target, sb.Sku.Label(), t.consumed(l.sub), sb.Prepaid.Enabled)})
+		if t.consumed(l.sub)+1 > sb.Seats() {
+			t.refuse(&Error{Kind: CountViolation, Target: target, SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s (%d of %d consumed)", target, sb.Sku.Label(), t.consumed(l.sub), sb.Seats())})
 		}
 	}
 	if t.refused {
@@ -631,307 +625,6 @@ func (t *txn) checkDependencies(target Target, before, after PlanSet, kind Kind)
 		t.refuse(&Error{Kind: kind, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
 			Message: fmt.Sprintf("%s: %s needs one of %s enabled (rule %q)", target, t.s.cat.PlanName(m.Plan), t.planNames(m.AnyOf), m.Rule.Name)})
 	}
-}
-
-func (t *txn) assignGroup(c Change) {
-	g, ok := t.group(c.Group)
-	if !ok {
-		return
-	}
-	s := t.s
-	target := s.GroupTarget(int(g))
-	adds, removes, ok := t.licenses(target, c.AddLicenses, c.RemoveLicenses)
-	if !ok {
-		return
-	}
-	old := t.getGroupLic(g)
-	for _, sub := range removes {
-		if !slices.ContainsFunc(old, func(l groupLicense) bool { return l.sub == sub }) {
-			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: s.subs[sub].Sku.ID, Message: fmt.Sprintf("%s: group does not hold SKU %s, so it cannot be removed", target, s.subs[sub].Sku.Label())})
-		}
-	}
-	if t.refused {
-		return
-	}
-	var next []groupLicense
-	for _, l := range old {
-		if !slices.Contains(removes, l.sub) && !slices.ContainsFunc(adds, func(a groupLicense) bool { return a.sub == l.sub }) {
-			next = append(next, l)
-		}
-	}
-	next = append(next, adds...)
-	slices.SortFunc(next, func(a, b groupLicense) int { return int(a.sub - b.sub) })
-	var enabled PlanSet
-	for _, l := range next {
-		enabled.unionMinus(s.subs[l.sub].Sku.plans, s.sets.get(l.dis))
-	}
-	for _, m := range s.rules.MissingPrerequisites(enabled) {
-		t.refuse(&Error{Kind: GroupPrerequisiteMissing, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
-			Message: fmt.Sprintf("%s: %s needs one of %s in the same group's assignment (rule %q)", target, s.cat.PlanName(m.Plan), t.planNames(m.AnyOf), m.Rule.Name)})
-	}
-	if t.refused {
-		return
-	}
-	if t.groupLic == nil {
-		t.groupLic = map[int32][]groupLicense{}
-	}
-	t.groupLic[g] = next
-	for _, u := range t.getMembers(g) {
-		before := s.enabledOf(t.getPaths(u))
-		t.removeGroupPaths(u, g, func(p path) bool { return slices.Contains(removes, p.sub) })
-		t.processMember(u, g)
-		// Plans the group now disables may be what another of the member's plans needs.
-		was := map[PlanID]bool{}
-		for _, m := range s.rules.MissingPrerequisites(before) {
-			was[m.Plan] = true
-		}
-		for _, m := range s.rules.MissingPrerequisites(s.enabledOf(t.getPaths(u))) {
-			if !was[m.Plan] {
-				ut := s.UserTarget(int(u))
-				t.violations = append(t.violations, &Error{Kind: DependencyViolation, Target: ut, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
-					Message: fmt.Sprintf("%s: after the change to group %s, %s needs one of %s enabled (rule %q)", ut, target.Name, s.cat.PlanName(m.Plan), t.planNames(m.AnyOf), m.Rule.Name)})
-			}
-		}
-	}
-}
-
-// removeGroupPaths drops u's paths from group g that match, converting to direct assignments
-// the ones whose plans a remaining enabled plan depends on.
-func (t *txn) removeGroupPaths(u, g int32, match func(path) bool) {
-	s := t.s
-	old := t.getPaths(u)
-	var keep, gone []path
-	for _, p := range old {
-		if p.group == g && match(p) {
-			gone = append(gone, p)
-		} else {
-			keep = append(keep, p)
-		}
-	}
-	if len(gone) == 0 {
-		return
-	}
-	was := map[PlanID]bool{}
-	for _, m := range s.rules.MissingPrerequisites(s.enabledOf(old)) {
-		was[m.Plan] = true
-	}
-	for changed := true; changed; {
-		changed = false
-		for _, m := range s.rules.MissingPrerequisites(s.enabledOf(keep)) {
-			if was[m.Plan] {
-				continue
-			}
-			need := s.cat.PlanSetOf(m.AnyOf)
-			for i, p := range gone {
-				if !p.state.Enables() || !s.subs[p.sub].Sku.plans.Minus(s.disabled(p)).Intersects(need) {
-					continue
-				}
-				t.converted = append(t.converted, Conversion{User: int(u), Sku: s.subs[p.sub].Sku.ID, Group: s.groups[g].g.ID})
-				if k := slices.IndexFunc(keep, func(k path) bool { return k.direct() && k.sub == p.sub }); k >= 0 {
-					// A direct path of the SKU exists: it is widened to enable what the group path enabled.
-					keep[k].dis = s.sets.add(s.disabled(keep[k]).Intersect(s.disabled(p)))
-					keep[k].state = PathActive
-				} else {
-					keep = append(keep, path{sub: p.sub, group: -1, state: PathActive, dis: p.dis})
-				}
-				gone = slices.Delete(gone, i, i+1)
-				changed = true
-				break
-			}
-			if changed {
-				break
-			}
-		}
-	}
-	t.setPaths(u, keep)
-}
-
-// processMember evaluates group g's licenses for member u as Entra's group processing does:
-// all of the group's SKUs apply to the member, or none do and every path from the group is in
-// Error with the reason. The member error, if any, is recorded as a violation.
-func (t *txn) processMember(u, g int32) {
-	s := t.s
-	lic := t.getGroupLic(g)
-	old := t.getPaths(u)
-	next := make([]path, 0, len(old)+len(lic)) // the member's other paths, then the group's
-	for _, p := range old {
-		if p.group != g {
-			next = append(next, p)
-		}
-	}
-	if len(lic) == 0 {
-		if len(next) == 0 {
-			next = nil
-		}
-		t.setPaths(u, next)
-		return
-	}
-	m := t.groupMemo(g, lic)
-	nOthers := len(next)
-	for _, l := range lic {
-		next = append(next, path{sub: l.sub, group: g, state: PathActive, dis: l.dis})
-	}
-	others, mine := next[:nOthers], next[nOthers:]
-	// The member's name is read only to explain a failure (most members get their licenses).
-	target := func() Target { return s.UserTarget(int(u)) }
-	gname := s.groups[g].g.DisplayName
-	var fail *Error
-	loc := t.getUsage(u)
-	if loc == "" {
-		loc = s.defaultLoc
-	}
-	if loc == "" {
-		fail = &Error{Kind: Other, Target: target(), Message: fmt.Sprintf("%s: no usage location and no tenant default for licenses from group %s", target(), gname)}
-	}
-	if fail == nil {
-		if ps := m.prohibitedIn(s.rules, loc); len(ps) > 0 {
-			fail = &Error{Kind: ProhibitedInUsageLocationViolation, Target: target(), Plans: ps[0].Plans, Message: fmt.Sprintf("%s: %s from group %s not offered in usage location %s (rule %q)", target(), t.planNames(ps[0].Plans), gname, loc, ps[0].Rule.Name)}
-		}
-	}
-	if fail == nil && m.mayConflict {
-		all := append(s.bySku(others, nil), m.bySku...)
-		for _, c := range s.rules.Conflicts(all) {
-			if s.fromGroup(all, len(all)-len(m.bySku), c) {
-				fail = t.conflictError(target(), c)
-				fail.Message += " — group " + gname
-				break
-			}
-		}
-	}
-	if fail == nil {
-		for _, l := range lic {
-			if holdsSeat(others, l.sub) {
-				continue
-			}
-			sb := &s.subs[l.sub]
-			if t.consumed(l.sub)-t.heldBy(u, g, l.sub)+1 > sb.Prepaid.Enabled {
-				fail = &Error{Kind: CountViolation, Target: target(), SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s for group %s (%d of %d consumed)", target(), sb.Sku.Label(), gname, t.consumed(l.sub)-t.heldBy(u, g, l.sub), sb.Prepaid.Enabled)}
-				break
-			}
-		}
-	}
-	if fail != nil {
-		for i := range mine {
-			mine[i].state, mine[i].err = PathError, fail.Kind
-		}
-		t.violations = append(t.violations, fail)
-	}
-	t.setPaths(u, next)
-}
-
-// groupMemo is what processMember works out once for a group's licenses rather than once per
-// member: the plans they enable, those plans by SKU, whether any is in an exclusion rule, and
-// the plans prohibited in the last usage location asked about.
-type groupMemo struct {
-	g           int32
-	lic         []groupLicense // the licenses it was made for (replaced as a whole, never changed)
-	enabled     PlanSet
-	bySku       []SkuPlans
-	mayConflict bool
-	loc         string
-	prohibited  []Prohibition
-	locKnown    bool
-}
-
-// groupMemo returns the memo of group g's licenses lic, making it if t's is another's.
-func (t *txn) groupMemo(g int32, lic []groupLicense) *groupMemo {
-	m := &t.memo
-	if m.g == g && len(m.lic) == len(lic) && len(lic) > 0 && &m.lic[0] == &lic[0] {
-		return m
-	}
-	s := t.s
-	*m = groupMemo{g: g, lic: lic}
-	ps := make([]path, len(lic))
-	for i, l := range lic {
-		ps[i] = path{sub: l.sub, group: g, state: PathActive, dis: l.dis}
-		m.enabled.unionMinus(s.subs[l.sub].Sku.plans, s.sets.get(l.dis))
-	}
-	m.bySku = s.bySku(ps, nil)
-	m.mayConflict = m.enabled.Intersects(s.rules.allExcl)
-	return m
-}
-
-// prohibitedIn is rules.Prohibited of the group's enabled plans in country loc.
-func (m *groupMemo) prohibitedIn(rules *RuleIndex, loc string) []Prohibition {
-	if !m.locKnown || m.loc != loc {
-		m.loc, m.prohibited, m.locKnown = loc, rules.Prohibited(m.enabled, loc), true
-	}
-	return m.prohibited
-}
-
-// heldBy is 1 when u's only seat of sub now comes from group g's path (it is released on re-evaluation).
-func (t *txn) heldBy(u, g int32, sub int32) int {
-	ps := t.getPaths(u)
-	viaG, other := false, false
-	for _, p := range ps {
-		if p.sub != sub || p.state == PathError {
-			continue
-		}
-		if p.group == g {
-			viaG = true
-		} else {
-			other = true
-		}
-	}
-	if viaG && !other {
-		return 1
-	}
-	return 0
-}
-
-// fromGroup reports whether a conflict involves one of the group's entries (at index ≥ nOthers).
-func (s *State) fromGroup(all []SkuPlans, nOthers int, c Conflict) bool {
-	for i := nOthers; i < len(all); i++ {
-		for k := 0; k < 2; k++ {
-			if all[i].Sku == c.Skus[k] {
-				if idx, ok := s.cat.PlanIndex(c.Plans[k]); ok && all[i].Plans.Has(idx) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func (t *txn) membership(c Change) {
-	u, ok := t.user(c.User)
-	if !ok {
-		return
-	}
-	g, ok := t.group(c.Group)
-	if !ok {
-		return
-	}
-	s := t.s
-	groups := t.getUserGroups(u)
-	member := slices.Contains(groups, g)
-	target := s.UserTarget(int(u))
-	gt := s.GroupTarget(int(g))
-	if t.userGroups == nil {
-		t.userGroups = map[int32][]int32{}
-		t.members = map[int32][]int32{}
-	}
-	if c.Kind == AddGroupMember {
-		if member {
-			t.refuse(&Error{Kind: InvalidInput, Target: target, Message: fmt.Sprintf("%s is already a member of %s", target, gt)})
-			return
-		}
-		ng := append(slices.Clone(groups), g)
-		slices.Sort(ng)
-		t.userGroups[u] = ng
-		nm := append(slices.Clone(t.getMembers(g)), u)
-		slices.Sort(nm)
-		t.members[g] = nm
-		t.processMember(u, g)
-		return
-	}
-	if !member {
-		t.refuse(&Error{Kind: InvalidInput, Target: target, Message: fmt.Sprintf("%s is not a member of %s", target, gt)})
-		return
-	}
-	t.userGroups[u] = slices.DeleteFunc(slices.Clone(groups), func(x int32) bool { return x == g })
-	t.members[g] = slices.DeleteFunc(slices.Clone(t.getMembers(g)), func(x int32) bool { return x == u })
-	t.removeGroupPaths(u, g, func(path) bool { return true })
 }
 
 func (t *txn) setUsageLocation(c Change) {
@@ -973,14 +666,6 @@ func (t *txn) setUsageLocation(c Change) {
 	}
 	// A new usage location may resolve a group path in error (e.g. a prohibited plan, or no location).
 	t.reprocess(u)
-}
-
-func (t *txn) reprocess(u int32) {
-	for _, g := range t.getUserGroups(u) {
-		if slices.ContainsFunc(t.getPaths(u), func(p path) bool { return p.group == g && p.state == PathError }) {
-			t.processMember(u, g)
-		}
-	}
 }
 
 // conflictsOf returns the conflicts among a user's active paths; users whose SKUs cannot

@@ -102,7 +102,7 @@ func TestAddOnWithoutItsPrerequisiteIsRefused(t *testing.T) {
 
 func TestRemovingAPlanAnotherNeedsIsRefused(t *testing.T) {
 	// frank has E3 and Audio Conferencing; Audio Conferencing needs Skype for Business Online (MCOSTANDARD).
-	s := contoso(t)
+	s := contoso(t, skypeRules(t, contoso(t)))
 	o := applyRefused(t, s, assign("frank@contoso.com", lic(skuE3, plan(t, s, "MCOSTANDARD"))), licensing.DependencyViolation)
 	assert.Equal(t, []string{"MCOMEETADV", "MCOSTANDARD"}, idNames(s, o.Violations[0].Plans))
 	assert.Contains(t, o.Err().Error(), "frank@contoso.com")
@@ -213,7 +213,7 @@ func TestUsageLocationProhibitions(t *testing.T) {
 	    {"name": "Audio Conferencing markets", "source": "our contract", "date": "2026-01-01",
 	     "plans": [{"id": "3e26ee1f-8a5f-4d52-aee2-b81ce45c8f40", "name": "MCOMEETADV"}], "allowedOnlyIn": ["US", "GB", "NO", "DE"]},
 	    {"name": "No Teams in XX", "source": "test", "date": "2026-01-01",
-	     "plans": [{"id": "57ff2da0-773e-42df-b2af-ffb7a2317929", "name": "TEAMS1"}], "prohibitedIn": ["XX"]}]}`))
+	     "plans": [{"id": "57ff2da0-773e-42df-b2af-ffb7a2317929", "name": "TEAMS1"}], "prohibitedIn": ["CU"]}]}`))
 	require.NoError(t, err)
 	s := contoso(t, licensing.WithRules(licensing.DefaultRules().Extend(custom)))
 
@@ -235,7 +235,7 @@ func TestUsageLocationProhibitions(t *testing.T) {
 
 	t.Run("group assignment", func(t *testing.T) {
 		s := s.Clone()
-		require.False(t, s.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: "mobile1@contoso.com", UsageLocation: "XX"}).Refused)
+		require.False(t, s.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: "mobile1@contoso.com", UsageLocation: "CU"}).Refused)
 		o := s.Apply(licensing.Change{Kind: licensing.AddGroupMember, User: "mobile1@contoso.com", Group: "Licensing_Teams"})
 		require.False(t, o.Refused)
 		assert.ErrorIs(t, o.Err(), licensing.ProhibitedInUsageLocationViolation)
@@ -260,12 +260,12 @@ func TestUsageLocationProhibitions(t *testing.T) {
 		loc := map[int]string{}
 		inXX := 0
 		for k, u := range members {
-			loc[u] = []string{"XX", "US"}[k%2]
+			loc[u] = []string{"CU", "US"}[k%2]
 			if s.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: s.User(u).ID, UsageLocation: loc[u]}).Refused {
 				loc[u] = "US" // Teams held directly: not movable to XX
 				require.False(t, s.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: s.User(u).ID, UsageLocation: "US"}).Refused)
 			}
-			if loc[u] == "XX" {
+			if loc[u] == "CU" {
 				inXX++
 			}
 		}
@@ -276,7 +276,7 @@ func TestUsageLocationProhibitions(t *testing.T) {
 				if p.GroupIdx != g {
 					continue
 				}
-				if loc[u] == "XX" {
+				if loc[u] == "CU" {
 					assert.Equal(t, licensing.ProhibitedInUsageLocationViolation, p.Error, "%s in XX", s.User(u).ID)
 				} else {
 					assert.NotEqual(t, licensing.ProhibitedInUsageLocationViolation, p.Error, "%s in US", s.User(u).ID)
@@ -382,7 +382,7 @@ func TestGroupAssignmentNeedsPrerequisitesInTheSameGroup(t *testing.T) {
 	full := s.Clone()
 	require.False(t, full.Apply(assignGroup("Licensing_EMS", lic(skuE3))).Refused)
 	require.False(t, full.Apply(assignGroup("Licensing_EMS", lic(skuConf))).Refused)
-	applyRefused(t, full, assignGroup("Licensing_EMS", lic(skuE3, plan(t, s, "MCOSTANDARD"))), licensing.GroupPrerequisiteMissing)
+	applyRefused(t, full, assignGroup("Licensing_EMS", lic(skuE3, plan(t, s, "MCOSTANDARD"), plan(t, s, "TEAMS1"))), licensing.GroupPrerequisiteMissing)
 }
 
 func TestGroupAssignmentIsAllOrNothingPerMember(t *testing.T) {
@@ -400,14 +400,24 @@ func TestGroupAssignmentIsAllOrNothingPerMember(t *testing.T) {
 		byKind[licensing.CountViolation])
 	assert.Equal(t, map[licensing.SkuID][2]int{skuWA: {1, 5}}, seats(o), "E3 seats do not move: the migrants also hold E3 directly")
 
-	// A member without a seat of the add-on loses the group's E3 path too.
+	// A member without a seat of the add-on: the add-on's path is in Error (CountViolation); the
+	// group's E3, which the member already had, keeps working, ActiveWithError with Other.
 	m03 := userIndex(t, s, "migrant03@contoso.com")
+	n := 0
 	for _, p := range s.Paths(m03) {
-		if p.Group == sampletenant.GroupE3Base {
-			assert.Equal(t, licensing.PathError, p.State, "%s", s.Catalog().SkuName(p.Sku))
+		switch {
+		case p.Group != sampletenant.GroupE3Base:
+		case p.Sku == skuWA:
+			n++
+			assert.Equal(t, licensing.PathError, p.State)
 			assert.Equal(t, licensing.CountViolation, p.Error)
+		case p.Sku == skuE3:
+			n++
+			assert.Equal(t, licensing.PathActiveWithError, p.State)
+			assert.Equal(t, licensing.Other, p.Error, "the group's other license gets Other")
 		}
 	}
+	assert.Equal(t, 2, n)
 	carol := userIndex(t, s, "carol@contoso.com")
 	assert.Contains(t, planNames(s, effectOn(t, o, carol).Gained()), "WORKPLACE_ANALYTICS")
 	gl := s.GroupLicenses(0)
@@ -419,51 +429,102 @@ func TestGroupAssignmentIsAllOrNothingPerMember(t *testing.T) {
 	assert.Empty(t, gl[1].DisabledPlans)
 }
 
-func TestMembershipRemovalConvertsNeededPathsToDirect(t *testing.T) {
-	// carol gets Audio Conferencing directly; her Skype for Business comes only from Licensing_E3_Base.
-	s := contoso(t)
+// skypeRules has one rule, the prerequisite of Microsoft's own example of a dependency that
+// outlives a group ("Audio Conferencing is dependent on Skype for Business", entra-docs
+// licensing-groups-resolve-problems.md), so that these stories do not depend on the defaults.
+func skypeRules(t *testing.T, s *licensing.State) licensing.StateOption {
+	return licensing.WithRules(&licensing.Rules{FormatVersion: licensing.RulesFormatVersion, Prerequisites: []licensing.PrerequisiteRule{{
+		Name: "Audio Conferencing needs Skype for Business Online", Source: "test", Date: "2025-10-29",
+		Plan:          licensing.PlanRef{ID: plan(t, s, "MCOMEETADV"), Name: "MCOMEETADV"},
+		RequiresAnyOf: []licensing.PlanRef{{ID: plan(t, s, "MCOSTANDARD"), Name: "MCOSTANDARD"}},
+	}}})
+}
+
+func TestMembershipRemovalLeavesNeededPathsStuck(t *testing.T) {
+	// carol gets Audio Conferencing directly; her Skype for Business comes only from
+	// Licensing_E3_Base. Leaving the group cannot take it: the path stays, in
+	// DependencyViolation, until the dependency is resolved and carol is reprocessed.
+	s := contoso(t, skypeRules(t, contoso(t)))
 	carol := userIndex(t, s, "carol@contoso.com")
 	o := s.Apply(assign("carol@contoso.com", lic(skuConf)))
 	require.False(t, o.Refused, "%v", o.Err())
 	before := s.EnabledPlans(carol)
+	seatsBefore := s.Subscriptions()[0].Consumed
 
 	o = s.Apply(licensing.Change{Kind: licensing.RemoveGroupMember, User: "carol@contoso.com", Group: "Licensing_E3_Base"})
 	require.False(t, o.Refused, "%v", o.Err())
-	assert.Equal(t, []licensing.Conversion{{User: carol, Sku: skuE3, Group: sampletenant.GroupE3Base}}, o.Converted)
-	assert.True(t, before.Equal(s.EnabledPlans(carol)), "nothing is lost: the E3 path became a direct assignment")
+	require.Len(t, o.Violations, 1)
+	assert.Equal(t, licensing.DependencyViolation, o.Violations[0].Kind)
+	assert.Equal(t, "carol@contoso.com", o.Violations[0].Target.Name)
+	assert.True(t, before.Equal(s.EnabledPlans(carol)), "nothing is lost: the path stays")
 	assert.Empty(t, o.Seats)
+	assert.Equal(t, seatsBefore, s.Subscriptions()[0].Consumed)
 
 	paths := pathsOf(s, carol, sampletenant.E3)
 	require.Len(t, paths, 2)
-	assert.True(t, paths[0].Direct())
-	assert.Equal(t, []string{"FORMS_PLAN_E3", "SWAY", "TEAMS1", "YAMMER_ENTERPRISE"}, planNames(s, paths[0].Disabled),
-		"the direct path keeps the group path's disabled plans")
+	assert.Equal(t, sampletenant.GroupE3Base, paths[0].Group)
+	assert.Equal(t, licensing.PathActiveWithError, paths[0].State)
+	assert.Equal(t, licensing.DependencyViolation, paths[0].Error)
+	assert.True(t, paths[0].Stuck, "carol is no longer a member")
 	assert.Equal(t, sampletenant.GroupTeams, paths[1].Group)
+	assert.False(t, paths[1].Stuck)
 	assert.NotContains(t, s.UserGroups(carol), 0)
+
+	// A reprocess changes nothing while the dependency stands.
+	o = s.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: "carol@contoso.com"})
+	require.False(t, o.Refused)
+	assert.Empty(t, o.Violations, "the stuck path was already in DependencyViolation")
+	assert.Len(t, pathsOf(s, carol, sampletenant.E3), 2)
+
+	// The fix: drop the dependent add-on, then reprocess: the stuck path goes.
+	require.False(t, s.Apply(assign("carol@contoso.com", nil, skuConf)).Refused)
+	o = s.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: "carol@contoso.com"})
+	require.False(t, o.Refused)
+	paths = pathsOf(s, carol, sampletenant.E3)
+	require.Len(t, paths, 1)
+	assert.Equal(t, sampletenant.GroupTeams, paths[0].Group)
 
 	// Without a dependent plan, the path just goes.
 	m04 := userIndex(t, s, "migrant04@contoso.com")
 	o = s.Apply(licensing.Change{Kind: licensing.RemoveGroupMember, User: "migrant04@contoso.com", Group: "Licensing_Teams"})
 	require.False(t, o.Refused)
-	assert.Empty(t, o.Converted)
+	assert.Empty(t, o.Violations)
 	assert.Len(t, pathsOf(s, m04, sampletenant.E3), 2, "direct and Licensing_E3_Base remain")
 }
 
-func TestGroupLicenseRemovalConvertsNeededPathsToDirect(t *testing.T) {
+func TestGroupLicenseRemovalLeavesNeededPathsStuck(t *testing.T) {
 	// The documented case: a group's E3 goes while members hold Audio Conferencing directly.
-	s := contoso(t)
+	s := contoso(t, skypeRules(t, contoso(t)))
 	carol := userIndex(t, s, "carol@contoso.com")
 	require.False(t, s.Apply(assign("carol@contoso.com", lic(skuConf))).Refused)
 
 	o := s.Apply(assignGroup("Licensing_E3_Base", nil, skuE3))
 	require.False(t, o.Refused, "%v", o.Err())
-	assert.Equal(t, []licensing.Conversion{{User: carol, Sku: skuE3, Group: sampletenant.GroupE3Base}}, o.Converted,
-		"only carol depends on the group's Skype for Business; the migrants and dave hold E3 directly")
+	var stuck []string
+	for _, v := range o.Violations {
+		if v.Kind == licensing.DependencyViolation {
+			stuck = append(stuck, v.Target.Name)
+		}
+	}
+	assert.Equal(t, []string{"carol@contoso.com"}, stuck, "only carol depends on the group's Skype for Business; the migrants and dave hold E3 directly")
 	assert.Contains(t, planNames(s, s.EnabledPlans(carol)), "MCOMEETADV")
 	assert.Contains(t, planNames(s, s.EnabledPlans(carol)), "MCOSTANDARD")
+	p := pathsOf(s, carol, sampletenant.E3)
+	require.NotEmpty(t, p)
+	assert.Equal(t, sampletenant.GroupE3Base, p[0].Group)
+	assert.True(t, p[0].Stuck, "the group no longer carries E3")
 	assert.Empty(t, s.GroupLicenses(0))
 	erin := userIndex(t, s, "erin@contoso.com")
 	assert.Empty(t, pathsOf(s, erin, sampletenant.E3), "erin's path in error goes with the group's license")
+
+	// The snapshot keeps the stuck path, and a State loaded from it has it again.
+	again, err := licensing.NewState(s.Snapshot(), skypeRules(t, s))
+	require.NoError(t, err)
+	p = pathsOf(again, userIndex(t, again, "carol@contoso.com"), sampletenant.E3)
+	require.NotEmpty(t, p)
+	assert.True(t, p[0].Stuck)
+	assert.Equal(t, licensing.PathActiveWithError, p[0].State)
+	assert.Equal(t, s.Subscriptions()[0].Consumed, again.Subscriptions()[0].Consumed)
 }
 
 func TestPredictNeverChangesTheState(t *testing.T) {

@@ -101,7 +101,7 @@ type Group struct {
 
 // LicenseProcessingState is Graph's licenseProcessingState of a group.
 type LicenseProcessingState struct {
-	State string `json:"state"` // QueuedForProcessing, ProcessingInProgress, ProcessingComplete
+	State string `json:"state"` // QueuedForProcessing, ProcessingInProgress, ProcessingComplete, ProcessingFailed
 }
 
 // The path states and the processing states Entra reports.
@@ -114,6 +114,9 @@ const (
 	ProcessingQueued     = "QueuedForProcessing"
 	ProcessingInProgress = "ProcessingInProgress"
 	ProcessingComplete   = "ProcessingComplete"
+	// ProcessingFailed is a terminal state: Entra stopped processing the group's members. It is
+	// reported, never waited out; reprocess the group (or its members) once the cause is fixed.
+	ProcessingFailed = "ProcessingFailed"
 )
 
 // ReadSnapshot reads and validates a tenant/v1 document. Unknown fields (such as

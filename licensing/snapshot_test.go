@@ -106,10 +106,6 @@ func validateCases() []validateCase {
 			licensing.InvalidInput, []string{"bob@contoso.com", `"Norway"`}},
 		{"lower-case usage location", func(s *licensing.Snapshot) { bob(s).UsageLocation = "us" },
 			licensing.InvalidInput, []string{"bob@contoso.com", `"us"`}},
-		{"path from an unknown group", func(s *licensing.Snapshot) {
-			g := "a0000000-0000-4000-8000-0000000000ff"
-			bob(s).LicenseAssignmentStates = []licensing.LicenseAssignmentState{{SkuID: bob(s).AssignedLicenses[0].SkuID, AssignedByGroup: &g, State: "Active"}}
-		}, licensing.UnknownGroup, []string{"bob@contoso.com", "a0000000-0000-4000-8000-0000000000ff"}},
 		{"two direct paths of one SKU", func(s *licensing.Snapshot) {
 			st := licensing.LicenseAssignmentState{SkuID: bob(s).AssignedLicenses[0].SkuID, State: "Active"}
 			bob(s).LicenseAssignmentStates = []licensing.LicenseAssignmentState{st, st}

@@ -50,8 +50,16 @@ type Subscription struct {
 	source           *SubscribedSku
 }
 
-// Available returns the free seats: prepaidUnits.enabled − consumed (never negative).
-func (s *Subscription) Available() int { return max(0, s.Prepaid.Enabled-s.Consumed) }
+// Seats returns the assignable seats, prepaidUnits.enabled + prepaidUnits.warning: seats in their grace period + prepaidUnits.warning: seats in their grace period
+// (warning) are "available for normal use and assignment" (Graph, subscribedSku; prepaidUnits).
+func (s *Subscription) Seats() int { return s.Prepaid.Enabled + s.Prepaid.Warning }
+
+// OnGracePeriod reports whether some of the SKU's assignable seats are grace-period seats
+// (prepaidUnits.warning): they lapse when the grace period ends.
+func (s *Subscription) OnGracePeriod() bool { return s.Prepaid.Warning > 0 }
+
+// Available returns the free seats: Seats − consumed (never negative).
+func (s *Subscription) Available() int { return max(0, s.Seats()-s.Consumed) }
 
 // Assignable reports whether the SKU may be newly assigned to users, and why not.
 func (s *Subscription) Assignable() (bool, string) {
@@ -93,6 +101,9 @@ type groupRec struct {
 	licenses   []groupLicense // replaced as a whole
 	members    []int32        // ascending user indexes; replaced as a whole
 	processing string
+	// absent: the group is not in the tenant (deleted, or never read): only users' stuck paths
+	// name it. It has no name, licenses or members, and changes to it are refused.
+	absent bool
 }
 
 // State is a tenant compiled for fast, deterministic questions: each user's assignment paths
@@ -313,7 +324,8 @@ func (s *State) userKey(k string) (int32, bool) {
 	return s.upns.find(k, stateUPNs{s})
 }
 
-// LookupGroup resolves a group by id or displayName (any case; a name must be unique).
+// LookupGroup resolves a group by id or displayName (any case; a name must be unique). An
+// absent group (see GroupAbsent) is found by its id only.
 func (s *State) LookupGroup(ref string) (int, error) {
 	if i, ok := s.groupByID[ref]; ok {
 		return int(i), nil
@@ -356,6 +368,11 @@ type Path struct {
 	Disabled PlanSet   // the path's disabled plans (shared with the State: read it, do not Add or Remove)
 	State    PathState // Active, ActiveWithError, Disabled or Error
 	Error    Kind      // None, or why when State is Error or ActiveWithError
+	// Stuck is true for a group path that outlived its group's assignment: the group is absent
+	// (deleted), no longer carries the SKU, or no longer has the user as a member. Entra keeps
+	// such a path while another plan depends on it (DependencyViolation: "can't be removed until
+	// the dependency is resolved"); it goes when the dependency is fixed and the user reprocessed.
+	Stuck bool
 }
 
 // Direct reports whether the path is a direct assignment.
@@ -367,7 +384,7 @@ func (s *State) Paths(i int) []Path {
 	ps := s.users[i].paths
 	out := make([]Path, len(ps))
 	for k, p := range ps {
-		out[k] = s.exportPath(p)
+		out[k] = s.exportPath(int32(i), p)
 	}
 	return out
 }
@@ -376,18 +393,35 @@ func (s *State) Paths(i int) []Path {
 // allocation, for loops over many users).
 func (s *State) AppendPaths(dst []Path, i int) []Path {
 	for _, p := range s.users[i].paths {
-		dst = append(dst, s.exportPath(p))
+		dst = append(dst, s.exportPath(int32(i), p))
 	}
 	return dst
 }
 
-func (s *State) exportPath(p path) Path {
+func (s *State) exportPath(u int32, p path) Path {
 	out := Path{Sku: s.subs[p.sub].Sku.ID, GroupIdx: int(p.group), Disabled: s.disabled(p), State: p.state, Error: p.err}
 	if p.group >= 0 {
 		out.Group = s.groups[p.group].g.ID
+		out.Stuck = s.stuck(s.users[u].groups, p)
 	}
 	return out
 }
+
+// stuck reports whether group path p of a user in groups (ascending) outlived its group's
+// assignment (see Path.Stuck).
+func (s *State) stuck(groups []int32, p path) bool {
+	g := &s.groups[p.group]
+	if g.absent || !g.has(p.sub) {
+		return true
+	}
+	_, member := slices.BinarySearch(groups, p.group)
+	return !member
+}
+
+// GroupAbsent reports whether group i is not in the tenant: a group that users' stuck paths
+// name but the snapshot does not list (deleted, or not read). It has no name, licenses or
+// members, and changes to it are refused as UnknownGroup.
+func (s *State) GroupAbsent(i int) bool { return s.groups[i].absent }
 
 // HasPathInError reports whether user i has a path in Error whose error is kind (of any
 // kind when kind is None); with groupOnly, only paths from groups count. It reads the
@@ -491,6 +525,9 @@ func (s *State) Snapshot() *Snapshot {
 		out.SubscribedSkus = append(out.SubscribedSkus, k)
 	}
 	for gi := range s.groups {
+		if s.groups[gi].absent {
+			continue
+		}
 		g := *s.groups[gi].g
 		g.AssignedLicenses = s.GroupLicenses(gi)
 		g.Members = make([]string, len(s.groups[gi].members))

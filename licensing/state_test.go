@@ -384,3 +384,98 @@ func TestUserIDsWinOverUserPrincipalNames(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, i)
 }
+
+func TestStuckPathsLoadAndHoldTheirSeats(t *testing.T) {
+	// Microsoft: licenses in DependencyViolation "can't be removed until the dependency is
+	// resolved"; the path stays on a user who left the group, or whose group was deleted or no
+	// longer carries the SKU. Such a tenant loads, and the path keeps its seat and plans.
+	gone := "a0000000-0000-4000-8000-0000000000ff"
+	stuck := func(sku, group string, state, kind string) licensing.LicenseAssignmentState {
+		g := group
+		return licensing.LicenseAssignmentState{SkuID: licensing.MustParseSkuID(sku), AssignedByGroup: &g, State: state, Error: kind}
+	}
+	cases := []struct {
+		name   string
+		edit   func(u *licensing.User)
+		sku    string
+		group  string
+		absent bool
+	}{
+		{"deleted group", func(u *licensing.User) {
+			u.LicenseAssignmentStates = append(u.LicenseAssignmentStates, stuck(sampletenant.E3, gone, "ActiveWithError", "DependencyViolation"))
+		}, sampletenant.E3, gone, true},
+		{"no longer a member", func(u *licensing.User) {
+			u.LicenseAssignmentStates = append(u.LicenseAssignmentStates, stuck(sampletenant.E3, sampletenant.GroupE3Base, "ActiveWithError", "DependencyViolation"))
+		}, sampletenant.E3, sampletenant.GroupE3Base, false},
+		{"group no longer carries the SKU", func(u *licensing.User) {
+			u.LicenseAssignmentStates = append(u.LicenseAssignmentStates, stuck(sampletenant.EMS, sampletenant.GroupE3Base, "ActiveWithError", "DependencyViolation"))
+		}, sampletenant.EMS, sampletenant.GroupE3Base, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := sampletenant.Snapshot()
+			var bob *licensing.User
+			for i := range snap.Users {
+				if snap.Users[i].ID == sampletenant.Bob {
+					bob = &snap.Users[i]
+				}
+			}
+			require.NotNil(t, bob)
+			bob.LicenseAssignmentStates = []licensing.LicenseAssignmentState{{SkuID: bob.AssignedLicenses[0].SkuID, State: "Active"}}
+			base, err := licensing.NewState(snap)
+			require.NoError(t, err)
+			snap = base.Snapshot()
+			for i := range snap.Users {
+				if snap.Users[i].ID == sampletenant.Bob {
+					bob = &snap.Users[i]
+				}
+			}
+			tc.edit(bob)
+			require.NoError(t, snap.Validate())
+			s, err := licensing.NewState(snap)
+			require.NoError(t, err)
+			var data bytes.Buffer
+			require.NoError(t, snap.WriteJSON(&data))
+			requireSameLoad(t, data.Bytes())
+
+			i := userIndex(t, s, sampletenant.Bob)
+			var p *licensing.Path
+			for _, x := range s.Paths(i) {
+				if x.Group == tc.group {
+					p = &x
+				}
+			}
+			require.NotNil(t, p, "the stuck path is kept")
+			assert.True(t, p.Stuck)
+			assert.Equal(t, tc.sku, p.Sku.String())
+			assert.Equal(t, licensing.PathActiveWithError, p.State)
+			assert.Equal(t, licensing.DependencyViolation, p.Error)
+			assert.Equal(t, tc.absent, s.GroupAbsent(p.GroupIdx))
+			sub, _ := s.Subscription(p.Sku)
+			was, _ := base.Subscription(p.Sku)
+			assert.Equal(t, was.Consumed+1, sub.Consumed, "the stuck path holds a seat")
+			sku, _ := s.Catalog().Sku(p.Sku)
+			assert.True(t, sku.PlanSet().Minus(p.Disabled).SubsetOf(s.EnabledPlans(i)), "and enables its plans")
+
+			// It survives a round trip; an absent group is not exported as a group.
+			again, err := licensing.NewState(s.Snapshot())
+			require.NoError(t, err)
+			assert.Equal(t, tenantJSON(t, s), tenantJSON(t, again))
+			assert.Len(t, s.Snapshot().Groups, len(snap.Groups))
+
+			// Changes to an absent group are refused; reprocessing bob keeps the path (nothing
+			// depends on it here, so Entra lets it go).
+			if tc.absent {
+				o := s.Predict(licensing.Change{Kind: licensing.AddGroupMember, User: sampletenant.Bob, Group: gone})
+				assert.ErrorIs(t, o.Err(), licensing.UnknownGroup)
+			}
+			o := s.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: sampletenant.Bob})
+			require.False(t, o.Refused)
+			for _, x := range s.Paths(i) {
+				assert.NotEqual(t, tc.group, x.Group, "with no dependency left, reprocessing releases the stuck path")
+			}
+			sub, _ = s.Subscription(licensing.MustParseSkuID(tc.sku))
+			assert.Equal(t, was.Consumed, sub.Consumed)
+		})
+	}
+}

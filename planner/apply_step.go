@@ -533,6 +533,10 @@ func (r *runner) waitForGroup(ctx context.Context, s *Step) stepOutcome {
 		if g.LicenseProcessingState != nil {
 			state = g.LicenseProcessingState.State
 		}
+		if state == licensing.ProcessingFailed {
+			return failed(&licensing.Error{Kind: licensing.Other, Target: *s.Group,
+				Message: fmt.Sprintf("step %s: group %s reports licenseProcessingState ProcessingFailed: Entra stopped processing its members; reprocess the group's members (reprocessLicenseAssignment) once the cause is fixed, then run again", s.ID, targetText(*s.Group))}, 0)
+		}
 		waiting := ""
 		// A group that reports no processing state has nothing queued.
 		if state != "" && state != licensing.ProcessingComplete {
@@ -620,7 +624,8 @@ func (r *runner) memberProcessed(ctx context.Context, s *Step, g *licensing.Grou
 		return nil
 	}
 	for _, sku := range c.absent {
-		if fromGroup(sku) != nil {
+		// A path the plan predicted to stay stuck (DependencyViolation) is processed as it is.
+		if st := fromGroup(sku); st != nil && !(c.allowErr && st.State == licensing.StateActiveWithError) {
 			return false, nil
 		}
 	}
@@ -629,13 +634,14 @@ func (r *runner) memberProcessed(ctx context.Context, s *Step, g *licensing.Grou
 		if st == nil {
 			return false, nil
 		}
-		if st.State == licensing.StateError && !c.allowErr {
+		failedPath := st.State == licensing.StateError || (st.State == licensing.StateActiveWithError && st.Error != "" && st.Error != "None")
+		if failedPath && !c.allowErr {
 			kind, ok := licensing.ParseKind(st.Error)
 			if !ok || !kind.IsEntraError() {
 				kind = licensing.Other
 			}
 			return false, &licensing.Error{Kind: kind, Target: licensing.Target{Type: licensing.TargetUser, ID: u.ID, Name: u.UserPrincipalName}, SkuID: sku,
-				Message: fmt.Sprintf("step %s: group %s processed user %s, but the user's %s from the group is in Error (%s), which the plan did not predict", s.ID, targetText(*s.Group), u.ID, r.plan.skuName(sku), st.Error)}
+				Message: fmt.Sprintf("step %s: group %s processed user %s, but the user's %s from the group is in %s (%s), which the plan did not predict", s.ID, targetText(*s.Group), u.ID, r.plan.skuName(sku), st.State, st.Error)}
 		}
 	}
 	return true, nil

@@ -487,11 +487,6 @@ func (b *builder) memberErrors(g int) map[string]licensing.Kind {
 
 // groupImpact records what a group step does to members: their plans, new path errors and service loss.
 func (b *builder) groupImpact(step *Step, g int, o *licensing.Outcome, beforeErr map[string]licensing.Kind) {
-	for _, c := range o.Converted {
-		t := b.w.UserTarget(c.User)
-		b.problem(Problem{Kind: licensing.DependencyViolation, Severity: SeverityError, Target: t, SkuID: c.Sku, Step: step.ID,
-			Message: fmt.Sprintf("%s: the change to group %s would convert %s to a direct assignment, because a remaining plan depends on it", t, b.w.Group(g).DisplayName, b.cat.SkuName(c.Sku))})
-	}
 	errs := map[string]licensing.Kind{}
 	for _, v := range o.Violations {
 		errs[v.Target.ID] = v.Kind
@@ -589,12 +584,24 @@ func (b *builder) usageLocationSteps() {
 		if before := b.w.UsageLocation(u); before != "" {
 			step.Reason = fmt.Sprintf("change usage location %s → %s (%s)", before, t.usage, t.usageFrom)
 		}
+		inError := b.w.HasPathInError(u, licensing.None, true)
+		before := b.w.EnabledPlans(u)
 		o := b.w.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: target.ID, UsageLocation: t.usage})
 		step.Result = &Expectation{UsageLocation: b.w.UsageLocation(u)}
 		for _, v := range o.Violations {
 			b.problemFromErr("", v, SeverityError, step.ID)
 		}
 		b.depends(u, step.ID)
+		if !inError || o.Refused {
+			continue
+		}
+		// Microsoft: after the usage location is fixed, the group licenses are assigned "next
+		// time" the user is processed (Identify and resolve license assignment problems).
+		rs := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: b.deps(u),
+			Reason: "reprocess the user's group licenses: the new usage location resolves their error, and Entra applies them the next time the user is processed"})
+		after := b.w.EnabledPlans(u)
+		rs.Gained, rs.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
+		b.depends(u, rs.ID)
 	}
 }
 
@@ -1239,10 +1246,6 @@ func (b *builder) leaveSteps() {
 			b.released(step, o)
 			after := b.w.EnabledPlans(u)
 			step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
-			for _, c := range o.Converted {
-				b.problem(Problem{Kind: licensing.DependencyViolation, Severity: SeverityError, Target: target, SkuID: c.Sku, Step: step.ID,
-					Message: fmt.Sprintf("%s: leaving %s would convert %s to a direct assignment, because a remaining plan depends on it; give the user the prerequisite another way or drop the dependent plan", target, gt.Name, b.cat.SkuName(c.Sku))})
-			}
 			b.serviceLoss(step, target, before, after)
 			b.depends(u, step.ID)
 		}

@@ -133,6 +133,14 @@ func TestGroupChangePredictsMemberErrorsAndLoss(t *testing.T) {
 	require.Len(t, p.Steps, 2)
 	assert.Equal(t, planner.WaitForGroupProcessing, p.Steps[1].Action)
 	assert.Len(t, problemsOf(p, licensing.MutuallyExclusiveViolation), 4)
+	assert.Empty(t, problemsOf(p, licensing.ServiceLoss),
+		"the group keeps E3: a failing member keeps the E3 path it had (ActiveWithError), so carol keeps Teams")
+
+	// With mode exact the group drops E3 in the same call: carol, who gets Teams only from this
+	// group, loses it, as the new STANDARDPACK path is in error.
+	p = planner.Build(sampleState(t), mustDesired(t, `{"formatVersion":"desired/v1",
+		"groups":[{"group":"Licensing_Teams","mode":"exact","licenses":[{"sku":"STANDARDPACK","enabledPlans":["TEAMS1","SHAREPOINTSTANDARD"]}]}]}`))
+	assert.Len(t, problemsOf(p, licensing.MutuallyExclusiveViolation), 4)
 	loss := problemsOf(p, licensing.ServiceLoss)
 	require.Len(t, loss, 1)
 	assert.Equal(t, sampletenant.Carol, loss[0].Target.ID, "carol gets Teams only from this group; its error takes Teams away")
