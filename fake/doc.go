@@ -13,6 +13,7 @@
 //	errors.Is(err, licensing.CountViolation)
 //	t.State()   // the tenant now, as tenant/v1
 //	t.History() // every change of a user's enabled plans, in order, with its cause
+//	t.FailNextProcessing(groupID) // test hook: the group's next processing ends ProcessingFailed
 //
 // NewServer serves it as Graph v1.0; StartServer runs that on 127.0.0.1:0 for tests and
 // fakegraph (./cmd/fakegraph) runs it as a program:
