@@ -122,6 +122,8 @@ var catalogPairings = []pairing{
 		Source: "Exchange Team blog, concurrent Exchange Online licenses (2023-01-20); licensing-groups-resolve-problems.md TIP"},
 	{Name: "Exchange Online (Plan 1) + (Plan 2) stack", Skus: []string{"EXCHANGESTANDARD", "EXCHANGEENTERPRISE"},
 		Source: "Exchange Team blog, concurrent Exchange Online licenses (2023-01-20)"},
+	{Name: "Office 365 Midsize Business + Exchange Online (Plan 1): legacy, no stacking", Skus: []string{"MIDSIZEPACK", "EXCHANGESTANDARD"}, WantConflict: "Exchange Online",
+		Source: "DESIGN.md section 2 (concurrent Exchange licensing does not cover Small/Mid-sized Business); Microsoft's exclusion table, Exchange Online"},
 	{Name: "Project Plan 3 with SharePoint (Plan 2) disabled", Skus: []string{"PROJECTPROFESSIONAL"}, Disable: []string{"SHAREPOINTENTERPRISE"},
 		WantMissing: "SHAREPOINT_PROJECT", Source: "Graph refusal quoted in a field report: fe71d6c3-… (SHAREPOINT_PROJECT) depends on 5dbe027f-… (SHAREPOINTENTERPRISE)"},
 	{Name: "Office 365 E3 with every Skype and Teams plan disabled + Audio Conferencing", Skus: []string{"ENTERPRISEPACK", "MCOMEETADV"}, Disable: []string{"MCOSTANDARD", "TEAMS1"},
