@@ -305,7 +305,7 @@ func (c *compiler) user(u *User, parsed bool) error {
 	for k := range states {
 		st := &states[k]
 		direct := st.Direct()
-		gl, err := c.license(ws, st.SkuID, st.DisabledPlans, direct)
+		gl, err := c.license(ws, st.SkuID, st.DisabledPlans, true) // a stuck group path keeps its own
 		if err != nil {
 			return err
 		}
@@ -778,7 +778,7 @@ func (c *compiler) link() {
 		}
 		n := 0
 		for _, u := range s.byUserID(todo) {
-			t.evaluate(u, int32(gi))
+			t.evaluate(u, int32(gi), true)
 			if n++; n == batch {
 				t.commit()
 				t.reset()

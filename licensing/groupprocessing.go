@@ -56,11 +56,14 @@ func (t *txn) assignGroup(c Change) {
 	}
 	next = append(next, adds...)
 	slices.SortFunc(next, func(a, b groupLicense) int { return int(a.sub - b.sub) })
-	var enabled PlanSet
-	for _, l := range next {
-		enabled.unionMinus(s.subs[l.sub].Sku.plans, s.sets.get(l.dis))
+	enabledBy := func(ls []groupLicense) PlanSet {
+		var e PlanSet
+		for _, l := range ls {
+			e.unionMinus(s.subs[l.sub].Sku.plans, s.sets.get(l.dis))
+		}
+		return e
 	}
-	for _, m := range s.rules.MissingPrerequisites(enabled) {
+	for _, m := range t.newMissing(enabledBy(old), enabledBy(next)) {
 		t.refuse(&Error{Kind: GroupPrerequisiteMissing, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
 			Message: fmt.Sprintf("%s: %s needs one of %s in the same group's assignment (rule %q)", target, s.cat.PlanName(m.Plan), t.planNames(m.AnyOf), m.Rule.Name)})
 	}
@@ -72,7 +75,7 @@ func (t *txn) assignGroup(c Change) {
 	}
 	t.groupLic[g] = next
 	for _, u := range s.byUserID(slices.Clone(t.getMembers(g))) {
-		t.evaluate(u, g)
+		t.evaluate(u, g, true)
 	}
 }
 
@@ -91,16 +94,17 @@ func hasLicense(lic []groupLicense, sub int32) bool {
 	return slices.ContainsFunc(lic, func(l groupLicense) bool { return l.sub == sub })
 }
 
-// evaluate processes group g's licenses for its member u (see the top of this file). Paths
-// from g of SKUs the group no longer carries are released.
-func (t *txn) evaluate(u, g int32) {
+// evaluate processes group g's licenses for its member u (see the top of this file). With
+// release, paths from g of SKUs the group no longer carries are released afterwards; without,
+// they stay as they are and count as the member's other paths.
+func (t *txn) evaluate(u, g int32, release bool) {
 	lic := t.getGroupLic(g)
 	old := t.getPaths(u)
 	next := make([]path, 0, len(old)+len(lic)) // the member's other paths, then the group's
 	leftovers := false
 	for _, p := range old {
 		switch {
-		case p.group != g:
+		case p.group != g || (!release && !hasLicense(lic, p.sub)):
 			next = append(next, p)
 		case !hasLicense(lic, p.sub):
 			leftovers = true
@@ -204,20 +208,28 @@ func (t *txn) memberFailure(u, g int32, old, others, mine []path) (*Error, []boo
 	return t.groupDependency(u, g, old, others, mine)
 }
 
-// newConflicts returns the first conflict between one of the group's entries (one per license,
-// in mine's order) and the member's other active paths or another of the group's entries, with
-// every group license that has a plan in such a conflict; nil when there is none.
+// newConflicts returns the first new conflict between one of the group's entries (one per
+// license, in mine's order) and the member's other active paths or another of the group's
+// entries, with every group license that has a plan in such a conflict; nil when there is none.
+// A conflict is new unless the same plans of the same SKUs already conflict among the other
+// paths.
 func (t *txn) newConflicts(others []path, group []SkuPlans) (Conflict, []bool) {
 	s := t.s
 	obs := s.bySku(others, nil)
 	var first Conflict
 	var f []bool
+	var was []Conflict // the conflicts among the other paths: not new
+	wasKnown := false
 	for i, a := range group {
 		hit := func(b SkuPlans) bool {
 			if b.Sku == a.Sku || !s.rules.MayConflict(a.Plans, b.Plans) {
 				return false
 			}
 			cs := s.rules.Conflicts([]SkuPlans{a, b})
+			if len(cs) > 0 && !wasKnown {
+				was, wasKnown = s.rules.Conflicts(obs), true
+			}
+			cs = slices.DeleteFunc(cs, func(c Conflict) bool { return slices.ContainsFunc(was, c.same) })
 			if len(cs) == 0 {
 				return false
 			}
@@ -262,7 +274,11 @@ func (t *txn) groupDependency(u, g int32, old, others, mine []path) (*Error, []b
 			after = append(after, o) // a leftover: released after the evaluation
 		}
 	}
-	missing := t.newMissing(s.enabledOf(old), s.enabledOf(after))
+	before := s.enabledOf(old)
+	missing := slices.DeleteFunc(t.newMissing(before, s.enabledOf(after)), func(m MissingPrerequisite) bool {
+		i, _ := s.cat.PlanIndex(m.Plan)
+		return !before.Has(i) // only what the member had can be taken away
+	})
 	if len(missing) == 0 {
 		return nil, nil
 	}
@@ -291,6 +307,11 @@ func (t *txn) newMissing(before, after PlanSet) []MissingPrerequisite {
 	return slices.DeleteFunc(missing, func(m MissingPrerequisite) bool {
 		return slices.ContainsFunc(was, func(w MissingPrerequisite) bool { return w.Plan == m.Plan })
 	})
+}
+
+// same reports whether o is the same pair of plans of the same SKUs as c, in either order.
+func (c Conflict) same(o Conflict) bool {
+	return c == o || (c.Rule == o.Rule && c.Plans == [2]PlanID{o.Plans[1], o.Plans[0]} && c.Skus == [2]SkuID{o.Skus[1], o.Skus[0]})
 }
 
 // pathPlans returns the plans path p enables when it is active.
@@ -440,7 +461,9 @@ func (t *txn) membership(c Change) {
 		nm := append(slices.Clone(t.getMembers(g)), u)
 		slices.Sort(nm)
 		t.members[g] = nm
-		t.evaluate(u, g)
+		if len(t.getGroupLic(g)) > 0 {
+			t.evaluate(u, g, true)
+		}
 		return
 	}
 	if !member {
@@ -485,7 +508,7 @@ func (t *txn) reprocess(u int32) {
 	slices.SortFunc(todo, func(a, b int32) int { return strings.Compare(s.groups[a].g.ID, s.groups[b].g.ID) })
 	for _, g := range todo {
 		if slices.Contains(t.getUserGroups(u), g) && !s.groups[g].absent {
-			t.evaluate(u, g)
+			t.evaluate(u, g, true)
 		} else {
 			t.release(u, g, func(path) bool { return true })
 		}
@@ -498,4 +521,24 @@ func (t *txn) stuck(u int32, p path) bool {
 		return true
 	}
 	return !slices.Contains(t.getUserGroups(u), p.group)
+}
+
+// reprocessErrors evaluates again user u's licensed groups where a path of a SKU the group
+// carries is in Error or missing, groups in ascending id; its stuck paths are left as they are.
+// Setting a usage location does this (Microsoft: with a usage location fixed, the licenses are
+// "correctly assigned next time").
+func (t *txn) reprocessErrors(u int32) {
+	s := t.s
+	groups := slices.Clone(t.getUserGroups(u))
+	slices.SortFunc(groups, func(a, b int32) int { return strings.Compare(s.groups[a].g.ID, s.groups[b].g.ID) })
+	for _, g := range groups {
+		for _, l := range t.getGroupLic(g) {
+			ps := t.getPaths(u)
+			k := slices.IndexFunc(ps, func(p path) bool { return p.group == g && p.sub == l.sub })
+			if k < 0 || ps[k].state == PathError {
+				t.evaluate(u, g, false)
+				break
+			}
+		}
+	}
 }

@@ -576,9 +576,14 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 	added := func(id SkuID) bool {
 		return slices.ContainsFunc(adds, func(l groupLicense) bool { return s.subs[l.sub].Sku.ID == id })
 	}
-	for _, c := range s.conflictsOf(next) {
-		if added(c.Skus[0]) || added(c.Skus[1]) {
-			t.refuse(t.conflictError(target, c))
+	if cs := s.conflictsOf(next); len(cs) > 0 {
+		// Only conflicts the call creates: a pair already enabled (a stuck group path, say) is
+		// not made by re-adding one of its SKUs.
+		was := s.conflictsOf(old)
+		for _, c := range cs {
+			if (added(c.Skus[0]) || added(c.Skus[1])) && !slices.ContainsFunc(was, c.same) {
+				t.refuse(t.conflictError(target, c))
+			}
 		}
 	}
 	t.checkDependencies(target, before, after, DependencyViolation)
@@ -665,7 +670,7 @@ func (t *txn) setUsageLocation(c Change) {
 		t.touched = append(t.touched, u)
 	}
 	// A new usage location may resolve a group path in error (e.g. a prohibited plan, or no location).
-	t.reprocess(u)
+	t.reprocessErrors(u)
 }
 
 // conflictsOf returns the conflicts among a user's active paths; users whose SKUs cannot
