@@ -328,6 +328,11 @@ type StepResult struct {
 	Resumed bool
 	// Started and Finished are the clock's times around the step (zero when it did not run).
 	Started, Finished time.Time
+	// Learned is set when Entra refused the step with its own words for a rule — "service plan
+	// X depends on the service plan(s) A,B,C" or "service plans X,Y are mutually exclusive" —
+	// that the plan's rules did not predict: the rules/v1 entry that would have, to add to a
+	// rules file (licensing.RuleFromEntraMessage).
+	Learned *licensing.Rules
 }
 
 // ApplyResult is the outcome of Apply.
@@ -777,11 +782,25 @@ func (r *runner) skip(i int, reason string) {
 	r.log.Info("apply: step skipped", "step", s.ID, "reason", reason)
 }
 
+// learn returns the rules/v1 entry an unpredicted refusal's text names (see StepResult.Learned).
+func (r *runner) learn(err error) *licensing.Rules {
+	var e *licensing.Error
+	if !errors.As(err, &e) || (e.Kind != licensing.DependencyViolation && e.Kind != licensing.MutuallyExclusiveViolation && e.Kind != licensing.GroupPrerequisiteMissing) {
+		return nil
+	}
+	rules, ok := licensing.RuleFromEntraMessage(e.Message, r.plan.cat, r.clock.Now().UTC().Format(time.DateOnly))
+	if !ok {
+		return nil
+	}
+	return rules
+}
+
 func (r *runner) finish(i int, out stepOutcome) {
 	s := r.plan.Steps[i]
 	sr := &r.res.Steps[i]
 	sr.Status, sr.Err, sr.Calls = out.status, out.err, out.calls
 	sr.Finished = r.clock.Now()
+	sr.Learned = r.learn(out.err)
 	r.done++
 	e := JournalEntry{Step: s.ID, Action: s.Action.String(), Target: s.Target.ID, Status: out.status.String(), Calls: out.calls}
 	if out.status.OK() {

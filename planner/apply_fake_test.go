@@ -322,3 +322,110 @@ func TestNoServiceGapCatchesBreakBeforeMake(t *testing.T) {
 	require.NotEmpty(t, gaps)
 	assert.Contains(t, strings.Join(gaps, "\n"), "user "+sampletenant.Bob+" was left without Exchange")
 }
+
+func TestApplyLearnsTheRuleEntraRefusedWith(t *testing.T) {
+	// A rules file that drops the Workplace Analytics prerequisite lets the plan give the add-on
+	// to mobile1, who has no mailbox. Entra (the fake, with the default rules) refuses with
+	// "service plan … depends on the service plan(s) …": the result carries the rules/v1 entry
+	// that would have predicted it.
+	mine := licensing.DefaultRules().Extend(&licensing.Rules{FormatVersion: licensing.RulesFormatVersion, Disable: []string{"Workplace Analytics needs Exchange Online"}})
+	require.Len(t, mine.Prerequisites, len(licensing.DefaultRules().Prerequisites)-1, "the rule's name is right")
+	st, err := licensing.NewState(sampletenant.Snapshot(), licensing.WithRules(mine))
+	require.NoError(t, err)
+	p := planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1","users":[{"user":"mobile1@contoso.com","licenses":[{"sku":"WORKPLACE_ANALYTICS"}]}]}`))
+	require.True(t, p.Applyable(), "%v", p.Problems)
+	ft, err := fake.New(sampletenant.Snapshot())
+	require.NoError(t, err)
+
+	res, err := planner.Apply(context.Background(), ft, p)
+	require.Error(t, err)
+	require.Len(t, res.Steps, 1)
+	sr := res.Steps[0]
+	assert.ErrorIs(t, sr.Err, licensing.DependencyViolation)
+	require.NotNil(t, sr.Learned, "%v", sr.Err)
+	require.Len(t, sr.Learned.Prerequisites, 1)
+	learned := sr.Learned.Prerequisites[0]
+	assert.Equal(t, "WORKPLACE_ANALYTICS", learned.Plan.Name)
+	var names []string
+	for _, r := range learned.RequiresAnyOf {
+		names = append(names, r.Name)
+	}
+	assert.ElementsMatch(t, []string{"EXCHANGE_S_STANDARD", "EXCHANGE_S_ENTERPRISE"}, names)
+	assert.Contains(t, learned.Source, "Entra error text")
+	assert.False(t, mine.Compile(st.Catalog()).Predicts(sr.Learned), "the user's rules did not predict it")
+	assert.True(t, licensing.DefaultRules().Compile(st.Catalog()).Predicts(sr.Learned), "the defaults do")
+	require.NoError(t, sr.Learned.Validate(), "the entry is a valid rules/v1 document")
+}
+
+func TestProcessingFailedIsReportedNotWaitedOut(t *testing.T) {
+	// licenseProcessingState ProcessingFailed is terminal: the wait step fails at once, naming
+	// it, instead of polling until its timeout.
+	ft, err := fake.New(sampletenant.Snapshot())
+	require.NoError(t, err)
+	st, err := licensing.NewState(ft.State())
+	require.NoError(t, err)
+	p := planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1",
+		"groups":[{"group":"Licensing_Teams","licenses":[{"sku":"ENTERPRISEPACK","enabledPlans":["TEAMS1","SWAY"]}]}]}`))
+	require.True(t, p.Applyable(), "%v", p.Problems)
+	require.NoError(t, ft.FailNextProcessing(sampletenant.GroupTeams))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := planner.Apply(ctx, ft, p, planner.WithGroupProcessing(time.Millisecond, time.Hour))
+	require.Error(t, err)
+	require.NoError(t, ctx.Err(), "the wait did not poll until the context ran out")
+	var wait *planner.StepResult
+	for i := range res.Steps {
+		if res.Steps[i].Step.Action == planner.WaitForGroupProcessing {
+			wait = &res.Steps[i]
+		}
+	}
+	require.NotNil(t, wait)
+	assert.Equal(t, planner.StepFailed, wait.Status)
+	assert.ErrorContains(t, wait.Err, "ProcessingFailed")
+	assert.ErrorContains(t, wait.Err, "reprocess")
+}
+
+func TestUsageLocationFixIsFollowedByAReprocess(t *testing.T) {
+	// grace has no usage location, the tenant no default: her licenses from Licensing_Teams are
+	// in error (Other). Microsoft: with the location fixed, the licenses are assigned "next
+	// time" the user is processed — the plan sets the location, then reprocesses her.
+	snap := sampletenant.Snapshot()
+	snap.DefaultUsageLocation = ""
+	for i := range snap.Groups {
+		if snap.Groups[i].ID == sampletenant.GroupTeams {
+			snap.Groups[i].Members = append(snap.Groups[i].Members, sampletenant.Grace)
+		}
+	}
+	ft, err := fake.New(snap)
+	require.NoError(t, err)
+	before := ft.State()
+	st, err := licensing.NewState(before)
+	require.NoError(t, err)
+	grace := func(s *licensing.Snapshot) licensing.User {
+		for _, u := range s.Users {
+			if u.ID == sampletenant.Grace {
+				return u
+			}
+		}
+		t.Fatal("no grace")
+		return licensing.User{}
+	}
+	require.Len(t, grace(before).LicenseAssignmentStates, 1)
+	require.Equal(t, licensing.StateError, grace(before).LicenseAssignmentStates[0].State)
+
+	p := planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1","users":[{"user":"grace@contoso.com","usageLocation":"NO"}]}`))
+	require.True(t, p.Applyable(), "%v", p.Problems)
+	require.Len(t, p.Steps, 2)
+	assert.Equal(t, planner.SetUsageLocation, p.Steps[0].Action)
+	assert.Equal(t, planner.ReprocessLicenseAssignment, p.Steps[1].Action)
+	assert.Equal(t, []string{p.Steps[0].ID}, p.Steps[1].DependsOn)
+	assert.Contains(t, p.Steps[1].Reason, "usage location")
+	assert.NotEmpty(t, p.Steps[1].Gained, "the reprocess is what gives her the group's plans")
+
+	_, err = planner.Apply(context.Background(), ft, p)
+	require.NoError(t, err)
+	after := grace(ft.State())
+	require.Len(t, after.LicenseAssignmentStates, 1)
+	assert.Equal(t, licensing.StateActive, after.LicenseAssignmentStates[0].State)
+}

@@ -162,11 +162,24 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	if res != nil {
 		fmt.Fprintln(e.stdout)
 		fmt.Fprintln(e.stdout, res.Summary())
+		printLearned(e.stdout, res)
 	}
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}
 	return writeOut(fk, *outFile)
+}
+
+// printLearned prints, for each step Entra refused with a rule the plan's rules did not
+// predict, the rules/v1 entry that would have predicted it, for a --rules file.
+func printLearned(w io.Writer, res *planner.ApplyResult) {
+	for _, sr := range res.Steps {
+		if sr.Learned == nil {
+			continue
+		}
+		fmt.Fprintf(w, "\nstep %s: Entra refused it with a rule the plan did not predict. Add this to a rules file (--rules FILE) so that plans predict it:\n", sr.Step.ID)
+		_ = sr.Learned.WriteJSON(w)
+	}
 }
 
 func progressBar(w io.Writer) func(planner.Progress) {

@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			changed++
 			fmt.Fprintf(stdout, "  %s\n    gains: %s\n    loses: %s\n", m.User.Name, names(m.Gained), names(m.Lost))
 			if m.Error != licensing.None {
-				fmt.Fprintf(stdout, "    error: %s (every path from the group would be in error)\n", m.Error)
+				fmt.Fprintf(stdout, "    error: %s (the group's licenses fail for this member: new ones are not assigned, ones the member already had from the group keep working, ActiveWithError)\n", m.Error)
 			}
 		}
 	}

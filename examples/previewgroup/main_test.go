@@ -17,11 +17,13 @@ func TestPreviewE1OnTheTeamsGroup(t *testing.T) {
 	require.NoError(t, run(context.Background(), nil, &out))
 	s := out.String()
 	assert.Contains(t, s, "Licensing_Teams: assignLicense +STANDARDPACK")
-	// Carol holds E3 through the groups: E1's SharePoint Plan 1 conflicts, the whole group's
-	// paths go into error and she loses the Teams the group gave her.
-	assert.Contains(t, s, "  carol@contoso.com\n    gains: -\n    loses: TEAMS1\n    error: MutuallyExclusiveViolation")
+	// Carol holds E3 through the groups: E1's SharePoint Plan 1 conflicts, so the group's
+	// licenses fail for her. The E3 she already had from the group keeps working
+	// (ActiveWithError): she keeps the group's Teams, and the error makes the plan unapplyable.
+	assert.Contains(t, s, "  carol@contoso.com\n    gains: -\n    loses: -\n    error: MutuallyExclusiveViolation")
 	assert.Contains(t, s, "4 members affected.")
-	assert.Contains(t, s, "error ServiceLoss: user carol@contoso.com")
+	assert.Contains(t, s, "error MutuallyExclusiveViolation: user carol@contoso.com")
+	assert.NotContains(t, s, "ServiceLoss")
 	assert.Contains(t, s, "Applyable: false")
 }
 
