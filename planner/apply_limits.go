@@ -201,7 +201,7 @@ func (l *seatLedger) load(ctx context.Context) ([]licensing.SubscribedSku, error
 	l.free = make(map[licensing.SkuID]int, len(skus))
 	for _, k := range skus {
 		l.skus[k.SkuID] = k
-		l.free[k.SkuID] = k.PrepaidUnits.Enabled - k.ConsumedUnits - l.inflight[k.SkuID]
+		l.free[k.SkuID] = k.PrepaidUnits.Enabled + k.PrepaidUnits.Warning - k.ConsumedUnits - l.inflight[k.SkuID] // grace-period seats are assignable
 	}
 	l.loaded = true
 	return skus, nil
@@ -252,7 +252,7 @@ func (l *seatLedger) shortage(s *Step, need []licensing.SkuID) error {
 		case k.CapabilityStatus != "" && k.CapabilityStatus != "Enabled" && k.CapabilityStatus != "Warning":
 			return drift("%s is %s and cannot be assigned", name, k.CapabilityStatus)
 		case l.free[id] < 1:
-			return drift("no free seat of %s (%d enabled, %d consumed, %d being assigned now): seats were taken since the plan was made", name, k.PrepaidUnits.Enabled, k.ConsumedUnits, l.inflight[id])
+			return drift("no free seat of %s (%d assignable, %d consumed, %d being assigned now): seats were taken since the plan was made", name, k.PrepaidUnits.Enabled+k.PrepaidUnits.Warning, k.ConsumedUnits, l.inflight[id])
 		}
 	}
 	return nil

@@ -42,6 +42,8 @@ func Build(st *licensing.State, d *Desired) *Plan {
 	b.directSteps()
 	b.leaveSteps()
 	b.reprocessSteps()
+	b.stuckChecks()
+	b.discouragedChecks()
 	b.inheritedChecks()
 	b.seats()
 	b.orderByWave()
@@ -1252,6 +1254,126 @@ func (b *builder) leaveSteps() {
 	}
 }
 
+// stuckChecks reports the targeted users' stuck group paths (licensing.Path.Stuck) with their
+// fix. Entra keeps such a path while another enabled plan depends on it ("can't be removed
+// until the dependency is resolved"): it goes when the dependency is resolved and the user is
+// reprocessed. A path an exact target leaves out is an error: the plan cannot remove it.
+func (b *builder) stuckChecks() {
+	var buf []licensing.Path
+	for u, t := range b.users {
+		if t == nil {
+			continue
+		}
+		buf = b.w.AppendPaths(buf[:0], u)
+		for k, p := range buf {
+			if !p.Stuck {
+				continue
+			}
+			target := b.w.UserTarget(u)
+			sev := SeverityWarning
+			if t.mode == ModeExact && !slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
+				sev = SeverityError
+			}
+			b.problem(Problem{Kind: licensing.DependencyViolation, Severity: sev, Target: target, SkuID: p.Sku,
+				Message: fmt.Sprintf("%s: %s from group %s is stuck (%s, %s/%s): Entra keeps it until the dependency is resolved%s; then reprocess the user and it goes",
+					target, b.cat.SkuName(p.Sku), b.groupLabel(p.GroupIdx), b.stuckCause(u, p), p.State, p.Error, b.dependents(buf, k))})
+		}
+	}
+}
+
+// discouragedChecks warns where the plan leaves a targeted user with a combination a
+// `discouraged` rule names (Microsoft: "not recommended"; Entra accepts it): plans that
+// conflict, or a plan without its prerequisite, that the user did not have before the plan.
+func (b *builder) discouragedChecks() {
+	has := false
+	for _, x := range b.rules.Rules().MutuallyExclusive {
+		has = has || !x.Strength.Refused()
+	}
+	for _, x := range b.rules.Rules().Prerequisites {
+		has = has || !x.Strength.Refused()
+	}
+	if !has {
+		return // the defaults have none: no per-user work
+	}
+	for u, t := range b.users {
+		if t == nil {
+			continue
+		}
+		target := b.w.UserTarget(u)
+		was, is := b.before.Effective(u), b.w.Effective(u)
+		had := b.rules.DiscouragedConflicts(was.BySku)
+		for _, c := range b.rules.DiscouragedConflicts(is.BySku) {
+			if !slices.ContainsFunc(had, func(h licensing.Conflict) bool { return h.Plans == c.Plans || h.Plans == [2]licensing.PlanID{c.Plans[1], c.Plans[0]} }) {
+				b.problem(Problem{Kind: licensing.MutuallyExclusiveViolation, Severity: SeverityWarning, Target: target, SkuID: c.Skus[0], ServicePlans: c.Plans[:],
+					Message: fmt.Sprintf("%s: %s (from %s) with %s (from %s) is not recommended (rule %q, %s); Entra accepts it", target,
+						b.cat.PlanName(c.Plans[0]), b.cat.SkuName(c.Skus[0]), b.cat.PlanName(c.Plans[1]), b.cat.SkuName(c.Skus[1]), c.Rule.Name, c.Rule.Source)})
+			}
+		}
+		missing := b.rules.DiscouragedPrerequisites(was.Enabled)
+		for _, m := range b.rules.DiscouragedPrerequisites(is.Enabled) {
+			if !slices.ContainsFunc(missing, func(w licensing.MissingPrerequisite) bool { return w.Plan == m.Plan }) {
+				names := make([]string, len(m.AnyOf))
+				for i, id := range m.AnyOf {
+					names[i] = b.cat.PlanName(id)
+				}
+				b.problem(Problem{Kind: licensing.DependencyViolation, Severity: SeverityWarning, Target: target, ServicePlans: append([]licensing.PlanID{m.Plan}, m.AnyOf...),
+					Message: fmt.Sprintf("%s: %s without one of %s is not recommended (rule %q, %s); Entra accepts it", target, b.cat.PlanName(m.Plan), strings.Join(names, ", "), m.Rule.Name, m.Rule.Source)})
+			}
+		}
+	}
+}
+
+// groupLabel names group g, an absent (deleted) one by its id.
+func (b *builder) groupLabel(g int) string {
+	if b.w.GroupAbsent(g) {
+		return b.w.Group(g).ID + " (deleted)"
+	}
+	return b.w.Group(g).DisplayName
+}
+
+// stuckCause says why stuck path p of user u no longer comes from its group.
+func (b *builder) stuckCause(u int, p licensing.Path) string {
+	switch {
+	case b.w.GroupAbsent(p.GroupIdx):
+		return "the group was deleted"
+	case !slices.Contains(b.w.UserGroups(u), p.GroupIdx):
+		return "the user is no longer a member"
+	}
+	return "the group no longer assigns the SKU"
+}
+
+// dependents names the plans that need what path k of ps enables (", <plan> needs one of …"),
+// or "" when nothing does any more.
+func (b *builder) dependents(ps []licensing.Path, k int) string {
+	var with, without licensing.PlanSet
+	for i, p := range ps {
+		if !p.State.Enables() {
+			continue
+		}
+		sku, _ := b.cat.Sku(p.Sku)
+		on := sku.PlanSet().Minus(p.Disabled)
+		with.UnionWith(on)
+		if i != k {
+			without.UnionWith(on)
+		}
+	}
+	was := b.rules.MissingPrerequisites(with)
+	var out []string
+	for _, m := range b.rules.MissingPrerequisites(without) {
+		if !slices.ContainsFunc(was, func(w licensing.MissingPrerequisite) bool { return w.Plan == m.Plan }) {
+			names := make([]string, len(m.AnyOf))
+			for i, id := range m.AnyOf {
+				names[i] = b.cat.PlanName(id)
+			}
+			out = append(out, fmt.Sprintf("%s needs one of %s", b.cat.PlanName(m.Plan), strings.Join(names, ", ")))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, "; ") + ": give the user the prerequisite another way, or remove or disable the dependent plan)"
+}
+
 // inheritedChecks reports exact targets that the plan cannot meet because a group still gives
 // the user a SKU the target leaves out.
 func (b *builder) inheritedChecks() {
@@ -1261,8 +1383,8 @@ func (b *builder) inheritedChecks() {
 		}
 		reported := map[licensing.SkuID]bool{}
 		for _, p := range b.w.Paths(u) {
-			if p.Direct() || reported[p.Sku] || slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
-				continue
+			if p.Direct() || p.Stuck || reported[p.Sku] || slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
+				continue // stuck paths: stuckChecks
 			}
 			gi := mustGroup(b.w, p.Group)
 			if t.groupsSet && slices.Contains(t.groups, gi) {
@@ -1280,7 +1402,7 @@ func (b *builder) inheritedChecks() {
 func (b *builder) seats() {
 	after := b.w.Subscriptions()
 	for i, s := range b.before.Subscriptions() {
-		b.plan.Seats = append(b.plan.Seats, SeatChange{SkuID: s.Sku.ID, SkuPartNumber: s.Sku.PartNumber, Available: s.Prepaid.Enabled, ConsumedBefore: s.Consumed, ConsumedAfter: after[i].Consumed})
+		b.plan.Seats = append(b.plan.Seats, SeatChange{SkuID: s.Sku.ID, SkuPartNumber: s.Sku.PartNumber, Available: s.Seats(), ConsumedBefore: s.Consumed, ConsumedAfter: after[i].Consumed})
 	}
 	slices.SortFunc(b.plan.Seats, func(a, c SeatChange) int {
 		if r := strings.Compare(a.SkuPartNumber, c.SkuPartNumber); r != 0 {

@@ -318,3 +318,72 @@ func TestRuleWhereMatchesEveryAttributeKind(t *testing.T) {
 	}
 	assert.True(t, seen["1"] && seen["2"], "some users match one rule, some both: %v", seen)
 }
+
+func TestStuckPathsAreShownWithTheirFix(t *testing.T) {
+	// bob holds Exchange Online (Plan 1) and Audio Conferencing directly, and E3 through a group
+	// that was deleted: Entra kept the E3 path (DependencyViolation) because Audio Conferencing
+	// needs its Skype for Business or Teams.
+	snap := sampletenant.Snapshot()
+	gone := "a0000000-0000-4000-8000-0000000000ff"
+	for i := range snap.Users {
+		if snap.Users[i].ID != sampletenant.Bob {
+			continue
+		}
+		snap.Users[i].LicenseAssignmentStates = []licensing.LicenseAssignmentState{
+			{SkuID: licensing.MustParseSkuID(sampletenant.ExchangeP1), State: "Active", Error: "None"},
+			{SkuID: licensing.MustParseSkuID(sampletenant.AudioConf), State: "Active", Error: "None"},
+			{SkuID: licensing.MustParseSkuID(sampletenant.E3), AssignedByGroup: &gone, State: "ActiveWithError", Error: "DependencyViolation"},
+		}
+	}
+	st, err := licensing.NewState(snap)
+	require.NoError(t, err)
+
+	p := planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1","users":[{"user":"bob@contoso.com","licenses":[{"sku":"EXCHANGESTANDARD"}]}]}`))
+	stuck := problemsOf(p, licensing.DependencyViolation)
+	require.Len(t, stuck, 1)
+	assert.Equal(t, planner.SeverityWarning, stuck[0].Severity, "an ensure target does not need the path gone")
+	assert.Contains(t, stuck[0].Message, gone+" (deleted)")
+	assert.Contains(t, stuck[0].Message, "the group was deleted")
+	assert.Contains(t, stuck[0].Message, "MCOMEETADV needs one of")
+	assert.Contains(t, stuck[0].Message, "reprocess")
+	assert.Empty(t, problemsOf(p, licensing.InheritedLicense))
+
+	p = planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1","users":[{"user":"bob@contoso.com","mode":"exact","licenses":[{"sku":"EXCHANGESTANDARD"},{"sku":"MCOMEETADV"}]}]}`))
+	stuck = problemsOf(p, licensing.DependencyViolation)
+	require.Len(t, stuck, 1)
+	assert.Equal(t, planner.SeverityError, stuck[0].Severity, "an exact target without E3 cannot be met while the path is stuck")
+	assert.False(t, p.Applyable())
+}
+
+func TestDiscouragedRulesAreWarnings(t *testing.T) {
+	// A rule Microsoft words as "not recommended" is discouraged: the plan warns and stays
+	// applyable (Entra accepts the call).
+	extra, err := licensing.ReadRules(strings.NewReader(`{"formatVersion":"rules/v1",
+	  "prerequisites":[{"name":"Audio Conferencing best with Exchange Plan 2","source":"test","date":"2026-12-07","strength":"discouraged",
+	    "plan":{"id":"3e26ee1f-8a5f-4d52-aee2-b81ce45c8f40","name":"MCOMEETADV"},
+	    "requiresAnyOf":[{"id":"efb87545-963c-4e0d-99df-69c6916d9eb0","name":"EXCHANGE_S_ENTERPRISE"}]}],
+	  "mutuallyExclusive":[{"name":"Exchange P1 beside Audio Conferencing","source":"test","date":"2026-12-07","strength":"discouraged",
+	    "plans":[{"id":"9aaf7827-d63c-4b61-89c3-182f06f82e5c","name":"EXCHANGE_S_STANDARD"},{"id":"3e26ee1f-8a5f-4d52-aee2-b81ce45c8f40","name":"MCOMEETADV"}]}]}`))
+	require.NoError(t, err)
+	st, err := licensing.NewState(sampletenant.Snapshot(), licensing.WithRules(licensing.DefaultRules().Extend(extra)))
+	require.NoError(t, err)
+	// frank has E3 (Exchange Plan 2) and Audio Conferencing: adding Exchange Online (Plan 1)
+	// makes the discouraged pair new; his Exchange Plan 2 keeps the prerequisite met.
+	p := planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1","users":[{"user":"frank@contoso.com","licenses":[{"sku":"EXCHANGESTANDARD"}]}]}`))
+	require.True(t, p.Applyable(), "%v", p.Problems)
+	conf := problemsOf(p, licensing.MutuallyExclusiveViolation)
+	require.Len(t, conf, 1)
+	assert.Equal(t, planner.SeverityWarning, conf[0].Severity)
+	assert.Contains(t, conf[0].Message, "not recommended")
+	assert.Empty(t, problemsOf(p, licensing.DependencyViolation), "frank's E3 has Exchange Plan 2 before and after: nothing new")
+
+	// bob (Exchange Plan 1) gets E3 without Exchange Plan 2, and Audio Conferencing: both rules warn.
+	p = planner.Build(st, mustDesired(t, `{"formatVersion":"desired/v1","users":[{"user":"bob@contoso.com",
+		"licenses":[{"sku":"ENTERPRISEPACK","disabledPlans":["EXCHANGE_S_ENTERPRISE"]},{"sku":"MCOMEETADV"}]}]}`))
+	require.True(t, p.Applyable(), "%v", p.Problems)
+	dep := problemsOf(p, licensing.DependencyViolation)
+	require.Len(t, dep, 1)
+	assert.Equal(t, planner.SeverityWarning, dep[0].Severity)
+	assert.Contains(t, dep[0].Message, "MCOMEETADV without one of EXCHANGE_S_ENTERPRISE is not recommended")
+	assert.Len(t, problemsOf(p, licensing.MutuallyExclusiveViolation), 1)
+}

@@ -201,7 +201,7 @@ type Problem struct {
 type SeatChange struct {
 	SkuID          licensing.SkuID
 	SkuPartNumber  string
-	Available      int // prepaidUnits.enabled
+	Available      int // assignable seats: prepaidUnits.enabled + prepaidUnits.warning (grace period)
 	ConsumedBefore int
 	ConsumedAfter  int
 }
