@@ -335,7 +335,7 @@ func TestApplyRefusesDrift(t *testing.T) {
 				m.change(t, licensing.Change{Kind: licensing.AssignUserLicenses, User: sampletenant.Bob, AddLicenses: []licensing.AssignedLicense{{SkuID: licensing.MustParseSkuID(sampletenant.E3), DisabledPlans: []licensing.PlanID{}}}, RemoveLicenses: []licensing.SkuID{}})
 			},
 			target:  sampletenant.Alice,
-			message: "no free seat of ENTERPRISEPACK (17 enabled, 17 consumed, 0 being assigned now)",
+			message: "no free seat of ENTERPRISEPACK (17 assignable, 17 consumed, 0 being assigned now)",
 		},
 		{
 			name: "a member added takes the last seat of the group's SKU",

@@ -1303,7 +1303,9 @@ func (b *builder) discouragedChecks() {
 		was, is := b.before.Effective(u), b.w.Effective(u)
 		had := b.rules.DiscouragedConflicts(was.BySku)
 		for _, c := range b.rules.DiscouragedConflicts(is.BySku) {
-			if !slices.ContainsFunc(had, func(h licensing.Conflict) bool { return h.Plans == c.Plans || h.Plans == [2]licensing.PlanID{c.Plans[1], c.Plans[0]} }) {
+			if !slices.ContainsFunc(had, func(h licensing.Conflict) bool {
+				return h.Plans == c.Plans || h.Plans == [2]licensing.PlanID{c.Plans[1], c.Plans[0]}
+			}) {
 				b.problem(Problem{Kind: licensing.MutuallyExclusiveViolation, Severity: SeverityWarning, Target: target, SkuID: c.Skus[0], ServicePlans: c.Plans[:],
 					Message: fmt.Sprintf("%s: %s (from %s) with %s (from %s) is not recommended (rule %q, %s); Entra accepts it", target,
 						b.cat.PlanName(c.Plans[0]), b.cat.SkuName(c.Skus[0]), b.cat.PlanName(c.Plans[1]), b.cat.SkuName(c.Skus[1]), c.Rule.Name, c.Rule.Source)})
