@@ -60,7 +60,9 @@ func TestMicrosoftSkusAssignedAsSold(t *testing.T) {
 	assign := func(add ...licensing.AssignedLicense) *licensing.Outcome {
 		return st.Predict(licensing.Change{Kind: licensing.AssignUserLicenses, User: "u0@contoso.com", AddLicenses: add})
 	}
-	all := func(part string) licensing.AssignedLicense { return licensing.AssignedLicense{SkuID: skuOf(t, st, part)} }
+	all := func(part string) licensing.AssignedLicense {
+		return licensing.AssignedLicense{SkuID: skuOf(t, st, part)}
+	}
 
 	t.Run("E3 (no Teams) with Teams EEA, as new Enterprise customers must buy them", func(t *testing.T) {
 		o := assign(all("Office_365_E3_(no_Teams)"), all("Microsoft_Teams_EEA_New"))
