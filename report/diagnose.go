@@ -120,27 +120,47 @@ func (d *diagnoser) skuRef(id licensing.SkuID) SkuRef {
 }
 
 // failing is the paths of one source of one user that are in error: a group's paths (Entra
-// processes all of a group's SKUs for a member together), or one direct path.
+// processes all of a group's SKUs for a member together), or one direct path. A group's stuck
+// paths (licensing.Path.Stuck) are a source of their own: they are no longer part of the
+// group's assignment.
 type failing struct {
 	src   Source
 	paths []licensing.Path
+	stuck string // why the paths outlived the group's assignment (StuckGroupDeleted, …); "" when not stuck
 }
 
 func (f *failing) has(p licensing.Path) bool {
 	if f.src.Direct() {
 		return p.Direct() && p.Sku == f.paths[0].Sku
 	}
-	return p.Group == f.src.GroupID
+	return p.Group == f.src.GroupID && p.Stuck == (f.stuck != "")
 }
 
-// kind is the error the source's paths report (the first one that names one).
+// kind is the error the source's paths report: the first that names a reason other than
+// Other (a group's other licenses report Other when one of them fails), else Other.
 func (f *failing) kind() licensing.Kind {
 	for _, p := range f.paths {
-		if p.Error != licensing.None {
+		if p.Error != licensing.None && p.Error != licensing.Other {
 			return p.Error
 		}
 	}
 	return licensing.Other
+}
+
+// otherPaths returns the paths of a group source that report Other while another license of
+// the same group names the error (Entra: "typically the result of an error with another license
+// assigned by the same group"); nil when no path names one.
+func (f *failing) otherPaths() []licensing.Path {
+	if f.src.Direct() || f.kind() == licensing.Other {
+		return nil
+	}
+	var out []licensing.Path
+	for _, p := range f.paths {
+		if p.Error == licensing.Other || p.Error == licensing.None {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (f *failing) skus(d *diagnoser) []SkuRef {
@@ -151,9 +171,9 @@ func (f *failing) skus(d *diagnoser) []SkuRef {
 	return out
 }
 
-// failingSources groups a user's paths in error by source, in the order of each source's first
+// failingSources groups user i's paths in error by source, in the order of each source's first
 // path (paths come by SKU, then direct, then groups: deterministic).
-func failingSources(d *diagnoser, ps []licensing.Path) []failing {
+func failingSources(d *diagnoser, i int, ps []licensing.Path) []failing {
 	var out []failing
 	for _, p := range ps {
 		if !inError(p) {
@@ -167,7 +187,7 @@ func failingSources(d *diagnoser, ps []licensing.Path) []failing {
 			}
 		}
 		if k < 0 {
-			out = append(out, failing{src: d.source(p)})
+			out = append(out, failing{src: d.source(p), stuck: d.stuckCause(i, p)})
 			k = len(out) - 1
 		}
 		out[k].paths = append(out[k].paths, p)
@@ -275,6 +295,7 @@ type diagnosis struct {
 	byDefault  bool   // location is the tenant default
 	noSeat     []int  // subscription positions f's SKUs lack a seat of (CountViolation)
 	seatsFree  bool   // every SKU in noSeat has a free seat now
+	stuck      string // why f's paths outlived the group's assignment (StuckGroupDeleted, …); "" when not stuck
 	detail     string
 }
 
@@ -298,7 +319,7 @@ func (d *diagnoser) diagnose(i int, ps []licensing.Path, f *failing) diagnosis {
 			if holdsSeatOutside(ps, f, p.Sku) {
 				continue
 			}
-			if sub, k := d.sku(p.Sku); sub != nil && sub.Prepaid.Enabled-sub.Consumed <= 0 {
+			if sub, k := d.sku(p.Sku); sub != nil && sub.Available() <= 0 {
 				full = append(full, k)
 			} else if sub != nil {
 				free = append(free, k)
@@ -325,6 +346,26 @@ func (d *diagnoser) diagnose(i int, ps []licensing.Path, f *failing) diagnosis {
 		if dg.location != "" {
 			dg.prohibited = d.prohibited(d.rules.Prohibited(mine, dg.location), dg.location)
 		}
+	}
+
+	if f.stuck != "" {
+		// A stuck path stays while an enabled plan depends on it: the prerequisites that
+		// would be missing from the user's other enabled plans without it.
+		dg.stuck = f.stuck
+		before := d.rules.MissingPrerequisites(withMine)
+		for _, m := range d.rules.MissingPrerequisites(union(others)) {
+			if !slices.ContainsFunc(before, func(b licensing.MissingPrerequisite) bool { return b.Plan == m.Plan }) {
+				dg.needed = append(dg.needed, d.missing([]licensing.MissingPrerequisite{m})...)
+			}
+		}
+		if dg.kind == licensing.Other || !dg.kind.IsEntraError() {
+			dg.likely = licensing.Other
+			if len(dg.needed) > 0 {
+				dg.likely = licensing.DependencyViolation
+			}
+		}
+		dg.detail = d.stuckDetail(i, ps, f, &dg)
+		return dg
 	}
 
 	switch dg.kind {
@@ -363,7 +404,97 @@ func (d *diagnoser) diagnose(i int, ps []licensing.Path, f *failing) diagnosis {
 		}
 	}
 	dg.detail = d.detail(i, f, &dg)
+	if pre := d.groupNote(i, f, &dg); pre != "" {
+		dg.detail = pre + "; " + dg.detail
+	}
 	return dg
+}
+
+// stuckDetail says why a stuck path is still there: what outlived it, the plan that depends
+// on it, and what it still holds.
+func (d *diagnoser) stuckDetail(i int, ps []licensing.Path, f *failing, dg *diagnosis) string {
+	var skus []string
+	holds, enables := false, false
+	for _, p := range f.paths {
+		skus = append(skus, d.skuName(p.Sku))
+		holds = holds || p.State != licensing.PathError
+		enables = enables || p.State.Enables()
+	}
+	sku := strings.Join(skus, ", ")
+	var b strings.Builder
+	fmt.Fprintf(&b, "stuck: %s, but %s from it is still on the user", stuckText(f.stuck, f.src, sku), sku)
+	if len(dg.needed) == 0 {
+		b.WriteString("; the rules find no enabled plan that depends on it now, so reprocessing the user should remove it")
+	} else {
+		b.WriteString(": Entra keeps it while another plan depends on it (\"can't be removed until the dependency is resolved\")")
+		for _, m := range dg.needed {
+			fmt.Fprintf(&b, "; without it, %s (from %s) needs one of %s (rule %q)", m.Plan.ServicePlanName,
+				orText(sourceNames(d.enablers(ps, f, m.Plan.ServicePlanID)), "no path"), planRefNames(m.RequiresAnyOf, " or "), m.Rule)
+		}
+	}
+	switch {
+	case enables:
+		fmt.Fprintf(&b, "; until then it holds a seat of %s and enables its plans", sku)
+	case holds:
+		fmt.Fprintf(&b, "; until then it holds a seat of %s", sku)
+	}
+	return b.String()
+}
+
+// enablers returns the sources of the user's active paths outside f (and not stuck) that enable plan.
+func (d *diagnoser) enablers(ps []licensing.Path, f *failing, plan licensing.PlanID) []Source {
+	k, ok := d.cat.PlanIndex(plan)
+	out := []Source{}
+	if !ok {
+		return out
+	}
+	for _, p := range ps {
+		if p.State.Enables() && !f.has(p) && d.enabled(p).Has(k) {
+			src := d.source(p)
+			if !slices.Contains(out, src) {
+				out = append(out, src)
+			}
+		}
+	}
+	return out
+}
+
+// groupNote is what a group source adds to the cause: the licenses the user keeps
+// (ActiveWithError: Entra does not take a working license away), and the group's other
+// licenses that report Other because of the one that failed; "" when there is nothing to add.
+func (d *diagnoser) groupNote(i int, f *failing, dg *diagnosis) string {
+	var notes, kept []string
+	for _, p := range f.paths {
+		if p.State == licensing.PathActiveWithError {
+			kept = append(kept, d.skuName(p.Sku))
+		}
+	}
+	if len(kept) > 0 {
+		from := "direct"
+		if !f.src.Direct() {
+			from = "from " + f.src.String()
+		}
+		notes = append(notes, fmt.Sprintf("%s keeps the working %s %s (ActiveWithError: Entra does not take a working license away), but the latest change of the assignment failed",
+			userRef(d.st.User(i)), strings.Join(kept, ", "), from))
+	}
+	if others := f.otherPaths(); len(others) > 0 {
+		var named, other []string
+		for _, p := range f.paths {
+			if p.Error == licensing.Other || p.Error == licensing.None {
+				other = append(other, d.skuName(p.Sku))
+			} else if !slices.Contains(named, d.skuName(p.Sku)+" ("+p.Error.String()+")") {
+				named = append(named, d.skuName(p.Sku)+" ("+p.Error.String()+")")
+			}
+		}
+		notes = append(notes, fmt.Sprintf("Entra reports Other on %s because %s, another license of the same group, failed (a group's licenses apply to a member together or not at all)",
+			strings.Join(other, ", "), strings.Join(named, ", ")))
+	} else if !f.src.Direct() && dg.kind == licensing.Other {
+		if g, _, _ := d.group(f.src.GroupID); g >= 0 && len(d.st.GroupLicenses(g)) > 1 {
+			notes = append(notes, fmt.Sprintf("Other is typically the result of an error with another license assigned by the same group; %s has no path from group %s that names one",
+				userRef(d.st.User(i)), f.src.Label()))
+		}
+	}
+	return strings.Join(notes, "; ")
 }
 
 // holdsSeatOutside reports whether a path of sku outside f, not in Error, gives the user a seat.
@@ -399,9 +530,9 @@ func (d *diagnoser) detail(i int, f *failing, dg *diagnosis) string {
 		for _, k := range dg.noSeat {
 			s := d.subs[k]
 			if dg.seatsFree {
-				parts = append(parts, fmt.Sprintf("%d of %d seats of %s are in use: seats are free now", s.Consumed, s.Prepaid.Enabled, s.Sku.Label()))
+				parts = append(parts, fmt.Sprintf("%d of %d seats of %s are in use%s: seats are free now", s.Consumed, s.Seats(), s.Sku.Label(), graceNote(s)))
 			} else {
-				parts = append(parts, fmt.Sprintf("no free seat of %s for %s (%d of %d in use)", s.Sku.Label(), from, s.Consumed, s.Prepaid.Enabled))
+				parts = append(parts, fmt.Sprintf("no free seat of %s for %s (%s)", s.Sku.Label(), from, seatsInUse(s)))
 			}
 		}
 	case licensing.MutuallyExclusiveViolation:
@@ -450,15 +581,19 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 	}
 	leave := func() {
 		if !f.src.Direct() {
-			add("remove %s from group %s", u, f.src.GroupDisplayName)
+			add("remove %s from group %s", u, f.src.Label())
 		}
 	}
 	disableIn := func(src Source, sku, plan string) {
 		if src.Direct() {
 			add("disable %s in %s's direct %s, or remove the direct %s from %s", plan, u, sku, sku, u)
 		} else {
-			add("disable %s in group %s's %s assignment (for all of its members)", plan, src.GroupDisplayName, sku)
+			add("disable %s in group %s's %s assignment (for all of its members)", plan, src.Label(), sku)
 		}
+	}
+	if f.stuck != "" {
+		d.stuckFix(i, ps, f, dg, &fx, add, disableIn)
+		return fx
 	}
 	cause := dg.kind
 	if !cause.IsEntraError() || cause == licensing.Other {
@@ -484,13 +619,13 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 			for _, src := range c.Sides[1].Sources {
 				disableIn(src, c.Sides[1].Sku.SkuPartNumber, c.Sides[1].Plan.ServicePlanName)
 				if !src.Direct() {
-					add("remove %s from group %s", u, src.GroupDisplayName)
+					add("remove %s from group %s", u, src.Label())
 				}
 			}
 		}
 	case licensing.DependencyViolation:
 		for _, m := range dg.missing {
-			d.enablePrerequisite(ps, u, m, add)
+			d.enablePrerequisite(ps, u, m, add, true)
 			if k, ok := d.cat.PlanIndex(m.Plan.ServicePlanID); ok {
 				for _, p := range ps {
 					if (p.State.Enables() || f.has(p)) && d.enabled(p).Has(k) {
@@ -500,7 +635,7 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 			}
 		}
 		for _, m := range dg.needed {
-			d.enablePrerequisite(ps, u, m, add)
+			d.enablePrerequisite(ps, u, m, add, true)
 			if k, ok := d.cat.PlanIndex(m.Plan.ServicePlanID); ok {
 				for _, p := range ps {
 					if p.State.Enables() && !f.has(p) && d.enabled(p).Has(k) {
@@ -537,9 +672,60 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 	return fx
 }
 
+// stuckFix is the fix of a stuck path: resolve the dependency that keeps it (give the user a
+// required plan another way, or disable or remove the plan that depends on it), then reprocess
+// the user, and the path goes. Restoring what it outlived (the membership, the group's license)
+// is an option too.
+func (d *diagnoser) stuckFix(i int, ps []licensing.Path, f *failing, dg *diagnosis, fx *Fix, add func(string, ...any), disableIn func(Source, string, string)) {
+	u := userRef(d.st.User(i))
+	for _, m := range dg.needed {
+		// The stuck path's own SKU, assigned directly: no extra seat (one seat per user per SKU).
+		direct := false
+		for _, p := range f.paths {
+			sub, _ := d.sku(p.Sku)
+			if sub == nil {
+				continue
+			}
+			if ok, _ := sub.Assignable(); !ok {
+				continue
+			}
+			for _, need := range m.RequiresAnyOf {
+				if k, ok := d.cat.PlanIndex(need.ServicePlanID); ok && d.enabled(p).Has(k) {
+					add("assign %s to %s directly (it contains %s; no extra seat, the user already holds one)", d.skuName(p.Sku), u, need.ServicePlanName)
+					direct = true
+					break
+				}
+			}
+		}
+		d.enablePrerequisite(ps, u, m, add, !direct)
+		for _, src := range d.enablers(ps, f, m.Plan.ServicePlanID) {
+			for _, p := range ps {
+				if k, ok := d.cat.PlanIndex(m.Plan.ServicePlanID); ok && p.State.Enables() && !p.Stuck && d.source(p) == src && d.enabled(p).Has(k) {
+					disableIn(src, d.skuName(p.Sku), m.Plan.ServicePlanName)
+				}
+			}
+		}
+	}
+	var skus []string
+	for _, p := range f.paths {
+		skus = append(skus, d.skuName(p.Sku))
+	}
+	if len(dg.needed) == 0 {
+		fx.Then = fmt.Sprintf("reprocess %s (POST /users/{id}/reprocessLicenseAssignment): no enabled plan depends on the path now, so it should go", u)
+		return
+	}
+	switch f.stuck {
+	case StuckNoLongerMember:
+		add("add %s back to group %s (its license then applies normally again)", u, f.src.Label())
+	case StuckSkuRemoved:
+		add("assign %s to group %s again (its license then applies normally again)", strings.Join(skus, ", "), f.src.Label())
+	}
+	fx.Then = fmt.Sprintf("reprocess %s (POST /users/{id}/reprocessLicenseAssignment), and the stuck path goes", u)
+}
+
 // enablePrerequisite adds the ways to enable one of m's required plans for the user: on a
-// path that has it disabled, or by assigning a subscribed SKU that contains it.
-func (d *diagnoser) enablePrerequisite(ps []licensing.Path, u string, m MissingPrerequisite, add func(string, ...any)) {
+// path that has it disabled, or (with assign) by assigning a subscribed SKU that contains it.
+func (d *diagnoser) enablePrerequisite(ps []licensing.Path, u string, m MissingPrerequisite, add func(string, ...any), assign bool) {
 	found := false
 	for _, need := range m.RequiresAnyOf {
 		k, ok := d.cat.PlanIndex(need.ServicePlanID)
@@ -547,18 +733,18 @@ func (d *diagnoser) enablePrerequisite(ps []licensing.Path, u string, m MissingP
 			continue
 		}
 		for _, p := range ps {
-			if p.Disabled.Has(k) && d.skuPlans(p.Sku).Has(k) {
+			if p.Disabled.Has(k) && d.skuPlans(p.Sku).Has(k) && !p.Stuck {
 				src := d.source(p)
 				if src.Direct() {
 					add("enable %s in %s's direct %s", need.ServicePlanName, u, d.skuName(p.Sku))
 				} else {
-					add("enable %s in group %s's %s assignment", need.ServicePlanName, src.GroupDisplayName, d.skuName(p.Sku))
+					add("enable %s in group %s's %s assignment", need.ServicePlanName, src.Label(), d.skuName(p.Sku))
 				}
 				found = true
 			}
 		}
 	}
-	if found {
+	if found || !assign {
 		return
 	}
 	for _, need := range m.RequiresAnyOf {
@@ -577,6 +763,21 @@ func (d *diagnoser) enablePrerequisite(ps []licensing.Path, u string, m MissingP
 			return
 		}
 	}
+}
+
+// seatsInUse says "C of S in use": consumed of the assignable seats (prepaidUnits.enabled +
+// warning), noting the grace-period seats among them.
+func seatsInUse(s *licensing.Subscription) string {
+	return fmt.Sprintf("%d of %d in use%s", s.Consumed, s.Seats(), graceNote(s))
+}
+
+// graceNote is " (N of the S seats are grace-period seats)" for a SKU with seats in their grace
+// period (prepaidUnits.warning: assignable, but they lapse when the grace period ends), else "".
+func graceNote(s *licensing.Subscription) string {
+	if !s.OnGracePeriod() {
+		return ""
+	}
+	return fmt.Sprintf(" (%d of the %d seats are grace-period seats)", s.Prepaid.Warning, s.Seats())
 }
 
 // seatOptions are the ways to get n seats of a SKU.

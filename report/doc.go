@@ -15,9 +15,14 @@
 //     prohibited plan computed from the rules, and a concrete fix: buy or free N seats of a SKU
 //     (N counted over every waiting user), disable a plan in a group or remove a direct SKU,
 //     enable a prerequisite, set a usage location; then reprocess the user. Where Entra only says
-//     "Other", the likely cause is looked for.
+//     "Other", the likely cause is looked for, or the license of the same group that failed is
+//     named. Stuck paths — group paths that outlived their group's assignment (the group was
+//     deleted, no longer assigns the SKU, or no longer has the user) and that Entra keeps while
+//     another plan depends on them — are shown with the plan that depends on them and how to
+//     resolve that dependency before the reprocess that removes them.
 //   - "Who consumes our seats?" — Seats (per SKU: enabled, consumed, available, warning,
-//     suspended, status, and consumers by path type: direct only, group only, both) and
+//     suspended, status, and consumers by path type: direct only, group only, both; available
+//     counts grace-period seats, which are assignable, and SKUs living on them are flagged) and
 //     Consumers (each user's seat and the paths that carry it).
 //   - "Which direct licenses can go now that groups license everyone?" — Redundant: direct
 //     assignments whose plans the user's active group paths of the same SKU all enable (safe to

@@ -31,7 +31,8 @@ type ErrorCause struct {
 	// Summary says what the cause means, with the numbers that matter.
 	Summary string `json:"summary"`
 	// SeatsNeeded is how many seats of Sku to buy or free so that every waiting user gets one
-	// (CountViolation only): waiting users + consumed − enabled.
+	// (CountViolation only): waiting users + consumed − assignable seats (prepaidUnits.enabled +
+	// warning: grace-period seats are assignable).
 	SeatsNeeded int `json:"seatsNeeded"`
 	// Fix is the fix shared by every entry (CountViolation), or nil: see each entry's fix.
 	Fix *Fix `json:"fix"`
@@ -57,16 +58,29 @@ type ErrorEntry struct {
 	Prohibited           []Prohibition         `json:"prohibited"`           // ProhibitedInUsageLocationViolation
 	Detail               string                `json:"detail"`
 	Fix                  Fix                   `json:"fix"`
+	// StuckCause is set for group paths that outlived their group's assignment and that Entra
+	// keeps while another plan depends on them (licensing.Path.Stuck): StuckGroupDeleted,
+	// StuckSkuRemoved or StuckNoLongerMember. MissingPrerequisites then lists what depends on
+	// them, and the fix resolves that dependency before a reprocess.
+	StuckCause string `json:"stuckCause,omitempty"`
+	// OtherSkus are the source's SKUs whose paths report Other because another license of the
+	// same group failed (the one Error names).
+	OtherSkus []SkuRef `json:"otherSkus,omitempty"`
 }
 
-// GroupErrors is a licensed group with members whose paths from it are in error.
+// GroupErrors is a licensed group with members whose paths from it are in error, or a group
+// that users' stuck paths still name.
 type GroupErrors struct {
 	GroupID                string       `json:"groupId"`
-	DisplayName            string       `json:"displayName"`
+	DisplayName            string       `json:"displayName"` // its id when it has none (a deleted group)
 	LicenseProcessingState string       `json:"licenseProcessingState"`
 	Members                int          `json:"members"`
 	MembersInError         int          `json:"membersInError"`
 	Errors                 []ErrorCount `json:"errors"`
+	// Deleted is true for a group no longer in the tenant: only users' stuck paths name it.
+	Deleted bool `json:"deleted,omitempty"`
+	// StuckUsers counts the users with stuck paths from the group (not counted in MembersInError).
+	StuckUsers int `json:"stuckUsers,omitempty"`
 }
 
 // ErrorCount is how many members of a group have an error.
@@ -113,7 +127,7 @@ func Errors(st *licensing.State) *ErrorReport {
 		}
 		rep.Users++
 		var short []int // subscriptions this user waits for, counted once
-		for _, f := range failingSources(d, ps) {
+		for _, f := range failingSources(d, i, ps) {
 			dg := d.diagnose(i, ps, &f)
 			if (dg.kind == licensing.CountViolation || dg.likely == licensing.CountViolation) && !dg.seatsFree {
 				for _, k := range dg.noSeat {
@@ -124,11 +138,15 @@ func Errors(st *licensing.State) *ErrorReport {
 				}
 			}
 			if !f.src.Direct() {
-				if g, _ := d.group(f.src.GroupID); g >= 0 {
+				if g, _, _ := d.group(f.src.GroupID); g >= 0 {
 					if groupCounts[g] == nil {
-						groupCounts[g] = make([]int, len(causeOrder)+1)
+						groupCounts[g] = make([]int, len(causeOrder)+2) // the last counts stuck users
 					}
-					groupCounts[g][causeRank(dg.kind)]++
+					if f.stuck != "" {
+						groupCounts[g][len(causeOrder)+1]++
+					} else {
+						groupCounts[g][causeRank(dg.kind)]++
+					}
 				}
 			}
 			found = append(found, pending{user: i, ps: ps, f: f, dg: dg})
@@ -136,7 +154,7 @@ func Errors(st *licensing.State) *ErrorReport {
 	}
 	needed := func(k int) int {
 		s := d.subs[k]
-		return max(0, waiting[k]+s.Consumed-s.Prepaid.Enabled)
+		return max(0, waiting[k]+s.Consumed-s.Seats())
 	}
 	index := map[string]int{} // cause key → position in rep.Causes
 	for _, p := range found {
@@ -146,7 +164,10 @@ func Errors(st *licensing.State) *ErrorReport {
 			Source: p.f.src, Skus: p.f.skus(d), State: p.f.paths[0].State.String(), Error: p.dg.kind.String(),
 			Conflicts: nonNil(p.dg.conflicts), MissingPrerequisites: nonNil(append(slices.Clip(p.dg.missing), p.dg.needed...)),
 			Prohibited: nonNil(p.dg.prohibited), Detail: p.dg.detail,
-			Fix: d.fix(p.user, p.ps, &p.f, &p.dg, needed),
+			Fix: d.fix(p.user, p.ps, &p.f, &p.dg, needed), StuckCause: p.f.stuck,
+		}
+		for _, o := range p.f.otherPaths() {
+			e.OtherSkus = append(e.OtherSkus, d.skuRef(o.Sku))
 		}
 		if p.dg.kind == licensing.Other || !p.dg.kind.IsEntraError() {
 			e.LikelyCause = p.dg.likely.String()
@@ -164,12 +185,12 @@ func Errors(st *licensing.State) *ErrorReport {
 					s := d.subs[k]
 					c.Sku = &SkuRef{SkuID: s.Sku.ID, SkuPartNumber: s.Sku.Label()}
 					c.SeatsNeeded = needed(k)
-					c.Summary = fmt.Sprintf("not enough seats of %s: %d of %d in use, %s waiting", s.Sku.Label(), s.Consumed, s.Prepaid.Enabled, plural(waiting[k], "user"))
+					c.Summary = fmt.Sprintf("not enough seats of %s: %s, %s waiting", s.Sku.Label(), seatsInUse(s), plural(waiting[k], "user"))
 					c.Fix = &Fix{Options: []string{}, Then: "reprocess the waiting users"}
 					if n := c.SeatsNeeded; n > 0 {
 						c.Fix.Options = seatOptions(n, s.Sku.Label())
 					} else {
-						c.Summary = fmt.Sprintf("%s had no free seat; %d of %d are in use now", s.Sku.Label(), s.Consumed, s.Prepaid.Enabled)
+						c.Summary = fmt.Sprintf("%s had no free seat; %d of %d are in use now%s", s.Sku.Label(), s.Consumed, s.Seats(), graceNote(s))
 					}
 				}
 				ci = len(rep.Causes)
@@ -197,9 +218,9 @@ func Errors(st *licensing.State) *ErrorReport {
 			continue
 		}
 		grp := st.Group(g)
-		ge := GroupErrors{GroupID: grp.ID, DisplayName: grp.DisplayName, LicenseProcessingState: st.GroupProcessingState(g),
-			Members: len(st.GroupMembers(g)), Errors: []ErrorCount{}}
-		for r, n := range counts {
+		ge := GroupErrors{GroupID: grp.ID, DisplayName: firstOf(grp.DisplayName, grp.ID), LicenseProcessingState: st.GroupProcessingState(g),
+			Members: len(st.GroupMembers(g)), Errors: []ErrorCount{}, Deleted: st.GroupAbsent(g), StuckUsers: counts[len(counts)-1]}
+		for r, n := range counts[:len(counts)-1] {
 			if n > 0 {
 				k := licensing.Other
 				if r < len(causeOrder) {
@@ -269,7 +290,7 @@ func (r *ErrorReport) WriteJSON(w io.Writer) error {
 
 // errorsCSVHeader is the CSV header of the errors report: one row per entry.
 var errorsCSVHeader = []string{"error", "userPrincipalName", "userId", "usageLocation", "source", "groupDisplayName", "groupId",
-	"skuPartNumbers", "state", "likelyCause", "plans", "detail", "fix"}
+	"skuPartNumbers", "state", "likelyCause", "plans", "detail", "fix", "stuckCause"}
 
 // WriteCSV writes one row per entry (an entry under two CountViolation causes appears once per
 // cause). "plans" lists the plans involved (in conflict, missing or prohibited); "fix" is the
@@ -283,8 +304,8 @@ func (r *ErrorReport) WriteCSV(w io.Writer) error {
 			for i, s := range e.Skus {
 				skus[i] = s.SkuPartNumber
 			}
-			cw.Write([]string{e.Error, e.UserPrincipalName, e.UserID, e.UsageLocation, e.Source.Type, safeCell(e.Source.GroupDisplayName), e.Source.GroupID,
-				joinList(skus), e.State, e.LikelyCause, joinList(e.plans()), e.Detail, e.Fix.String()})
+			cw.Write([]string{e.Error, e.UserPrincipalName, e.UserID, e.UsageLocation, e.Source.Type, safeCell(e.Source.Label()), e.Source.GroupID,
+				joinList(skus), e.State, e.LikelyCause, joinList(e.plans()), e.Detail, e.Fix.String(), e.StuckCause})
 		}
 	}
 	cw.Flush()
@@ -357,7 +378,11 @@ func (r *ErrorReport) WriteText(w io.Writer) error {
 			for i, s := range e.Skus {
 				skus[i] = s.SkuPartNumber
 			}
-			fmt.Fprintf(bw, "  %s  %s  %s  %s\n", firstOf(e.UserPrincipalName, e.UserID), e.Source, strings.Join(skus, ", "), e.State)
+			state := e.State
+			if e.StuckCause != "" {
+				state += ", stuck"
+			}
+			fmt.Fprintf(bw, "  %s  %s  %s  %s\n", firstOf(e.UserPrincipalName, e.UserID), e.Source, strings.Join(skus, ", "), state)
 			if e.Detail != "" {
 				fmt.Fprintf(bw, "    %s\n", e.Detail)
 			}
@@ -380,14 +405,28 @@ func (r *ErrorReport) WriteText(w io.Writer) error {
 		}
 	}
 	if len(r.Groups) > 0 {
-		bw.WriteString("\nGroups with members in error:\n")
-		rows := [][]string{{"GROUP", "MEMBERS", "IN ERROR", "ERRORS", "PROCESSING"}}
+		stuck := slices.ContainsFunc(r.Groups, func(g GroupErrors) bool { return g.StuckUsers > 0 })
+		if stuck {
+			bw.WriteString("\nGroups with members in error or users with stuck paths:\n")
+		} else {
+			bw.WriteString("\nGroups with members in error:\n")
+		}
+		head := []string{"GROUP", "MEMBERS", "IN ERROR", "ERRORS", "PROCESSING"}
+		if stuck {
+			head = append(head, "STUCK")
+		}
+		rows := [][]string{head}
 		for _, g := range r.Groups {
 			var errs []string
 			for _, e := range g.Errors {
 				errs = append(errs, fmt.Sprintf("%s %d", e.Error, e.Users))
 			}
-			rows = append(rows, []string{firstOf(g.DisplayName, g.GroupID), strconv.Itoa(g.Members), strconv.Itoa(g.MembersInError), joinList(errs), g.LicenseProcessingState})
+			row := []string{groupLabel(firstOf(g.DisplayName, g.GroupID), g.Deleted), strconv.Itoa(g.Members), strconv.Itoa(g.MembersInError),
+				orDash(joinList(errs)), orDash(g.LicenseProcessingState)}
+			if stuck {
+				row = append(row, strconv.Itoa(g.StuckUsers))
+			}
+			rows = append(rows, row)
 		}
 		alignedRows(bw, "  ", rows)
 	}

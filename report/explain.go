@@ -58,8 +58,12 @@ type PathExplanation struct {
 	State         string   `json:"state"`
 	Error         string   `json:"error"`
 	DisabledPlans []string `json:"disabledPlans"` // names
-	Detail        string   `json:"detail"`        // why the path is in error; "" when it is not
+	Detail        string   `json:"detail"`        // why the path is in error (or, stuck, still there); "" when it is not
 	Fix           *Fix     `json:"fix"`           // how to fix the error; nil when there is none
+	// StuckCause is set for a group path that outlived its group's assignment (StuckGroupDeleted,
+	// StuckSkuRemoved or StuckNoLongerMember): Entra keeps it while another plan depends on it;
+	// Detail says which, and Fix how to clear it.
+	StuckCause string `json:"stuckCause,omitempty"`
 }
 
 // PlanExplanation is one service plan of a SKU for the user.
@@ -102,7 +106,7 @@ func explainUser(d *diagnoser, i int) *Explanation {
 		}
 		ex.Groups = append(ex.Groups, m)
 	}
-	fails := failingSources(d, ps)
+	fails := failingSources(d, i, ps)
 	diags := make([]diagnosis, len(fails))
 	for k := range fails {
 		diags[k] = d.diagnose(i, ps, &fails[k])
@@ -146,12 +150,12 @@ func (d *diagnoser) explainSku(i int, ps, run []licensing.Path, fails []failing,
 		if p.State.Enables() {
 			on.UnionWith(d.enabled(p))
 		}
-		pe := PathExplanation{Source: d.source(p), State: p.State.String(), Error: errorName(p.Error), DisabledPlans: d.planNames(p.Disabled)}
+		pe := PathExplanation{Source: d.source(p), State: p.State.String(), Error: errorName(p.Error), DisabledPlans: d.planNames(p.Disabled), StuckCause: d.stuckCause(i, p)}
 		for k := range fails {
 			if fails[k].has(p) {
 				fx := d.fix(i, ps, &fails[k], &diags[k], func(sub int) int {
 					s := d.subs[sub]
-					return max(1, s.Consumed+1-s.Prepaid.Enabled)
+					return max(1, s.Consumed+1-s.Seats())
 				})
 				pe.Detail, pe.Fix = diags[k].detail, &fx
 			}
@@ -261,7 +265,11 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 		bw.WriteString("  paths:\n")
 		var rows [][]string
 		for _, p := range s.Paths {
-			rows = append(rows, []string{p.Source.String(), p.State, p.Error, "disabled: " + orText(joinList(p.DisabledPlans), "none")})
+			state := p.State
+			if p.StuckCause != "" {
+				state += " (stuck)"
+			}
+			rows = append(rows, []string{p.Source.String(), state, p.Error, "disabled: " + orText(joinList(p.DisabledPlans), "none")})
 		}
 		alignedRows(bw, "    ", rows)
 		for _, p := range s.Paths {

@@ -22,6 +22,13 @@ type PathRow struct {
 	State             string          `json:"state"`            // Active, ActiveWithError, Disabled or Error
 	Error             string          `json:"error"`            // None, CountViolation, …, Other
 	DisabledPlans     []string        `json:"disabledPlans"`    // names of the plans the path disables, sorted
+	// GroupDeleted is true when the assigning group is no longer in the tenant (its
+	// GroupDisplayName is then its id).
+	GroupDeleted bool `json:"groupDeleted,omitempty"`
+	// Stuck is true for a group path that outlived its group's assignment (the group was
+	// deleted, no longer assigns the SKU, or no longer has the user as a member): Entra keeps
+	// it while another enabled plan depends on it. The errors report says how to clear it.
+	Stuck bool `json:"stuck,omitempty"`
 }
 
 // Paths returns every assignment path of every user: users in snapshot order, and each
@@ -56,7 +63,8 @@ func paths(st *licensing.State, shared bool) iter.Seq[PathRow] {
 				if !p.Direct() {
 					row.Path = SourceGroup
 					row.AssignedByGroup = p.Group
-					_, row.GroupDisplayName = v.group(p.Group)
+					_, row.GroupDisplayName, row.GroupDeleted = v.group(p.Group)
+					row.Stuck = p.Stuck
 				}
 				if !yield(row) {
 					return
@@ -76,14 +84,17 @@ func WritePaths(w io.Writer, st *licensing.State, f Format) error {
 		txtHead: []string{"USER", "LOCATION", "SKU", "PATH", "STATE", "ERROR", "DISABLED PLANS"},
 		csv: func(r *PathRow, c []string) {
 			c[0], c[1], c[2], c[3], c[4] = r.UserPrincipalName, r.UserID, r.UsageLocation, r.SkuPartNumber, r.SkuID.String()
-			c[5], c[6], c[7], c[8], c[9], c[10] = r.Path, safeCell(r.GroupDisplayName), r.AssignedByGroup, r.State, r.Error, joinList(r.DisabledPlans)
+			c[5], c[6], c[7], c[8], c[9], c[10] = r.Path, safeCell(groupLabel(r.GroupDisplayName, r.GroupDeleted)), r.AssignedByGroup, r.State, r.Error, joinList(r.DisabledPlans)
 		},
 		text: func(r *PathRow, c []string) {
-			path := r.Path
+			path, state := r.Path, r.State
 			if r.Path == SourceGroup {
-				path = "group " + r.GroupDisplayName
+				path = "group " + groupLabel(r.GroupDisplayName, r.GroupDeleted)
 			}
-			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = firstOf(r.UserPrincipalName, r.UserID), orDash(r.UsageLocation), r.SkuPartNumber, path, r.State, r.Error, orDash(joinList(r.DisabledPlans))
+			if r.Stuck {
+				state += " (stuck)"
+			}
+			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = firstOf(r.UserPrincipalName, r.UserID), orDash(r.UsageLocation), r.SkuPartNumber, path, state, r.Error, orDash(joinList(r.DisabledPlans))
 		},
 		rows: paths(st, true),
 	}

@@ -23,7 +23,8 @@ type RedundantRow struct {
 
 // Redundant returns the direct assignments that are safe to remove, users in snapshot order.
 // A direct path whose plans the groups do not all enable (the groups disable a plan the direct
-// path enables) is not redundant and is left out. It streams like Paths.
+// path enables) is not redundant and is left out; stuck group paths (licensing.Path.Stuck)
+// cover nothing, since they go once their dependency is resolved. It streams like Paths.
 func Redundant(st *licensing.State) iter.Seq[RedundantRow] {
 	return func(yield func(RedundantRow) bool) {
 		v := newView(st)
@@ -52,7 +53,7 @@ func redundantIn(v *view, u *licensing.User, run []licensing.Path) (RedundantRow
 	var byGroups licensing.PlanSet
 	var covered []Source
 	for _, p := range run[1:] {
-		if !p.Direct() && p.State.Enables() {
+		if !p.Direct() && p.State.Enables() && !p.Stuck { // a stuck path goes once its dependency is resolved
 			byGroups.UnionWith(v.enabled(p))
 			covered = append(covered, v.source(p))
 		}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"iter"
 	"slices"
@@ -20,17 +22,26 @@ type SeatRow struct {
 	CapabilityStatus string          `json:"capabilityStatus"` // Enabled, Warning, Suspended, Deleted, LockedOut
 	Enabled          int             `json:"enabled"`          // prepaidUnits.enabled
 	ConsumedUnits    int             `json:"consumedUnits"`
-	Available        int             `json:"available"` // enabled − consumed, never negative
-	Warning          int             `json:"warning"`   // prepaidUnits.warning
-	Suspended        int             `json:"suspended"` // prepaidUnits.suspended
-	LockedOut        int             `json:"lockedOut"` // prepaidUnits.lockedOut
-	DirectOnly       int             `json:"directOnly"`
-	GroupOnly        int             `json:"groupOnly"`
-	DirectAndGroup   int             `json:"directAndGroup"`
+	// Available is the free assignable seats: enabled + warning − consumed, never negative
+	// (seats in their grace period are "available for normal use and assignment").
+	Available      int `json:"available"`
+	Warning        int `json:"warning"`   // prepaidUnits.warning: seats in their grace period
+	Suspended      int `json:"suspended"` // prepaidUnits.suspended
+	LockedOut      int `json:"lockedOut"` // prepaidUnits.lockedOut
+	DirectOnly     int `json:"directOnly"`
+	GroupOnly      int `json:"groupOnly"`
+	DirectAndGroup int `json:"directAndGroup"`
 	// Waiting counts users who hold the SKU only through paths in Error (no seat): members
 	// a group could not license, typically for want of seats (CountViolation) or a conflict.
 	Waiting int `json:"waiting"`
+	// GracePeriod is true when some of the assignable seats are grace-period seats
+	// (prepaidUnits.warning > 0): they lapse when the grace period ends.
+	GracePeriod bool `json:"gracePeriod"`
 }
+
+// graceLapse is how many users hold the SKU beyond the seats that stay when the grace period
+// ends (prepaidUnits.enabled).
+func (r *SeatRow) graceLapse() int { return max(0, r.ConsumedUnits-r.Enabled) }
 
 // Seats returns every subscribed SKU (snapshot order) with its seats and the number of users
 // consuming them by path type. It makes one pass over the users.
@@ -43,6 +54,7 @@ func Seats(st *licensing.State) []SeatRow {
 			AppliesTo: s.AppliesTo, CapabilityStatus: s.CapabilityStatus,
 			Enabled: s.Prepaid.Enabled, ConsumedUnits: s.Consumed, Available: s.Available(),
 			Warning: s.Prepaid.Warning, Suspended: s.Prepaid.Suspended, LockedOut: s.Prepaid.LockedOut,
+			GracePeriod: s.OnGracePeriod(),
 		}
 	}
 	for i := range st.NumUsers() {
@@ -91,26 +103,53 @@ func eachSeat(v *view, ps []licensing.Path, fn func(sub int, direct, group bool,
 }
 
 // WriteSeats writes the Seats report (text table, CSV with the JSON field names as header,
-// or a report/v1 JSON document with the rows under "seats").
+// or a report/v1 JSON document with the rows under "seats"). SKUs living on grace-period seats
+// are flagged: gracePeriod in CSV and JSON, a note under the text table.
 func WriteSeats(w io.Writer, st *licensing.State, f Format) error {
 	itoa := strconv.Itoa
+	rows := Seats(st)
 	t := table[SeatRow]{
 		name: ReportSeats, key: "seats",
-		csvHead: []string{"skuPartNumber", "skuId", "displayName", "appliesTo", "capabilityStatus", "enabled", "consumedUnits", "available", "warning", "suspended", "lockedOut", "directOnly", "groupOnly", "directAndGroup", "waiting"},
+		csvHead: []string{"skuPartNumber", "skuId", "displayName", "appliesTo", "capabilityStatus", "enabled", "consumedUnits", "available", "warning", "suspended", "lockedOut", "directOnly", "groupOnly", "directAndGroup", "waiting", "gracePeriod"},
 		txtHead: []string{"SKU", "STATUS", "ENABLED", "CONSUMED", "AVAILABLE", "WARNING", "SUSPENDED", "LOCKED OUT", "DIRECT ONLY", "GROUP ONLY", "BOTH", "WAITING"},
 		csv: func(r *SeatRow, c []string) {
 			c[0], c[1], c[2], c[3], c[4] = r.SkuPartNumber, r.SkuID.String(), r.DisplayName, r.AppliesTo, r.CapabilityStatus
 			c[5], c[6], c[7], c[8], c[9], c[10] = itoa(r.Enabled), itoa(r.ConsumedUnits), itoa(r.Available), itoa(r.Warning), itoa(r.Suspended), itoa(r.LockedOut)
-			c[11], c[12], c[13], c[14] = itoa(r.DirectOnly), itoa(r.GroupOnly), itoa(r.DirectAndGroup), itoa(r.Waiting)
+			c[11], c[12], c[13], c[14], c[15] = itoa(r.DirectOnly), itoa(r.GroupOnly), itoa(r.DirectAndGroup), itoa(r.Waiting), strconv.FormatBool(r.GracePeriod)
 		},
 		text: func(r *SeatRow, c []string) {
 			c[0], c[1] = r.SkuPartNumber, r.CapabilityStatus
 			c[2], c[3], c[4], c[5], c[6], c[7] = itoa(r.Enabled), itoa(r.ConsumedUnits), itoa(r.Available), itoa(r.Warning), itoa(r.Suspended), itoa(r.LockedOut)
 			c[8], c[9], c[10], c[11] = itoa(r.DirectOnly), itoa(r.GroupOnly), itoa(r.DirectAndGroup), itoa(r.Waiting)
 		},
-		rows: slices.Values(Seats(st)),
+		rows: slices.Values(rows),
 	}
-	return t.write(w, st, f)
+	if f != Text {
+		return t.write(w, st, f)
+	}
+	if err := t.writeText(w); err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	first := true
+	for i := range rows {
+		r := &rows[i]
+		if !r.GracePeriod {
+			continue
+		}
+		if first {
+			bw.WriteString("\nOn grace-period seats (prepaidUnits.warning: assignable now, lapsing when the grace period ends):\n")
+			first = false
+		}
+		fmt.Fprintf(bw, "  %s: %d of its %d assignable seats are in the grace period; %d in use", r.SkuPartNumber, r.Warning, r.Enabled+r.Warning, r.ConsumedUnits)
+		if n := r.graceLapse(); n > 0 {
+			fmt.Fprintf(bw, ", %d more than the %s left when it ends: renew the subscription or free %d", n, plural(r.Enabled, "seat"), n)
+		} else {
+			fmt.Fprintf(bw, ", within the %s left when it ends", plural(r.Enabled, "seat"))
+		}
+		bw.WriteString("\n")
+	}
+	return bw.Flush()
 }
 
 // ConsumerRow is one user consuming a seat of one SKU, and through which paths.
@@ -191,7 +230,7 @@ func sourceLists(gs []Source) (names, ids string) {
 	n := make([]string, len(gs))
 	d := make([]string, len(gs))
 	for i, g := range gs {
-		n[i], d[i] = g.GroupDisplayName, g.GroupID
+		n[i], d[i] = g.Label(), g.GroupID
 	}
 	return joinList(n), joinList(d)
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -148,16 +149,18 @@ func (v *view) planIDNames(ids []licensing.PlanID) []string {
 // planName returns the name of plan index i.
 func (v *view) planName(i int) string { return planLabel(v.cat.PlanAt(i)) }
 
-// group returns the group's index and display name (the id when it has none), or -1.
-func (v *view) group(id string) (int, string) {
+// group returns the group's index (or -1), its display name (the id when it has none) and
+// whether it is absent from the tenant (deleted: only users' stuck paths name it; see
+// licensing.State.GroupAbsent).
+func (v *view) group(id string) (int, string, bool) {
 	i, ok := v.groupIdx[id]
 	if !ok {
-		return -1, id
+		return -1, id, true
 	}
 	if n := v.st.Group(i).DisplayName; n != "" {
-		return i, n
+		return i, n, v.st.GroupAbsent(i)
 	}
-	return i, id
+	return i, id, v.st.GroupAbsent(i)
 }
 
 // Source is where a path comes from: a direct assignment, or a licensed group.
@@ -168,6 +171,9 @@ type Source struct {
 	GroupID string `json:"groupId,omitempty"`
 	// GroupDisplayName is the group's displayName (its id when it has none).
 	GroupDisplayName string `json:"groupDisplayName,omitempty"`
+	// GroupDeleted is true when the group is not in the tenant (deleted): only stuck paths
+	// still name it, and it has no displayName (GroupDisplayName is its id).
+	GroupDeleted bool `json:"groupDeleted,omitempty"`
 }
 
 // The Source types.
@@ -176,12 +182,25 @@ const (
 	SourceGroup  = "group"
 )
 
-// String returns "direct" or "group <displayName>".
+// String returns "direct", "group <displayName>", or "group <id> (deleted)".
 func (s Source) String() string {
 	if s.Type == SourceDirect {
 		return SourceDirect
 	}
-	return "group " + s.GroupDisplayName
+	return "group " + s.Label()
+}
+
+// Label names the group for people: its displayName, or "<id> (deleted)" for a group that is
+// no longer in the tenant; "" for a direct source.
+func (s Source) Label() string { return groupLabel(s.GroupDisplayName, s.GroupDeleted) }
+
+// groupLabel is a group's name for people: "<name>", or "<name> (deleted)" when it is absent
+// (its name is then its id).
+func groupLabel(name string, deleted bool) string {
+	if deleted && name != "" {
+		return name + " (deleted)"
+	}
+	return name
 }
 
 // Direct reports whether the source is a direct assignment.
@@ -191,8 +210,8 @@ func (v *view) source(p licensing.Path) Source {
 	if p.Direct() {
 		return Source{Type: SourceDirect}
 	}
-	_, name := v.group(p.Group)
-	return Source{Type: SourceGroup, GroupID: p.Group, GroupDisplayName: name}
+	_, name, deleted := v.group(p.Group)
+	return Source{Type: SourceGroup, GroupID: p.Group, GroupDisplayName: name, GroupDeleted: deleted}
 }
 
 // userRef names a user in sentences: the userPrincipalName, or the id.
@@ -206,7 +225,46 @@ func userRef(u *licensing.User) string {
 // errorName is Entra's name of a path's error ("None" when there is none).
 func errorName(k licensing.Kind) string { return k.String() }
 
-// inError reports whether a path is in an error state: Error, ActiveWithError, or an error recorded.
+// inError reports whether a path is in an error state: Error, ActiveWithError, an error
+// recorded, or stuck (a group path that outlived its group's assignment, which Entra keeps in
+// an error state while another plan depends on it).
 func inError(p licensing.Path) bool {
-	return p.State == licensing.PathError || p.State == licensing.PathActiveWithError || p.Error != licensing.None
+	return p.State == licensing.PathError || p.State == licensing.PathActiveWithError || p.Error != licensing.None || p.Stuck
+}
+
+// Why a group path outlived its group's assignment (ErrorEntry.StuckCause, PathExplanation.StuckCause).
+const (
+	StuckGroupDeleted   = "groupDeleted"        // the group is not in the tenant any more
+	StuckSkuRemoved     = "groupNoLongerHasSku" // the group no longer assigns the SKU
+	StuckNoLongerMember = "noLongerMember"      // the user is no longer a direct member of the group
+)
+
+// stuckCause says why stuck path p of user i outlived its group's assignment ("" when p is not stuck).
+func (v *view) stuckCause(i int, p licensing.Path) string {
+	if !p.Stuck || p.Direct() {
+		return ""
+	}
+	g, _, deleted := v.group(p.Group)
+	if deleted || g < 0 {
+		return StuckGroupDeleted
+	}
+	for _, l := range v.st.GroupLicenses(g) {
+		if l.SkuID == p.Sku {
+			return StuckNoLongerMember
+		}
+	}
+	return StuckSkuRemoved
+}
+
+// stuckText says a stuck cause in words, about source src and the SKU.
+func stuckText(cause string, src Source, sku string) string {
+	switch cause {
+	case StuckGroupDeleted:
+		return fmt.Sprintf("group %s was deleted", src.GroupID)
+	case StuckSkuRemoved:
+		return fmt.Sprintf("group %s no longer assigns %s", src.Label(), sku)
+	case StuckNoLongerMember:
+		return fmt.Sprintf("the user is no longer a member of group %s", src.Label())
+	}
+	return ""
 }
