@@ -107,12 +107,15 @@
 //   - Usage location (SetUsageLocation, PATCH /users/{id}): a value licensing.IsCountryCode
 //     rejects (not ISO 3166-1 alpha-2, e.g. "XX") is refused with 400 Request_BadRequest.
 //   - Loading: a user's direct licenses are its licenseAssignmentStates with assignedByGroup
-//     null (its assignedLicenses when it has no licenseAssignmentStates). A reported group path
-//     that is stuck (group absent, group without that SKU, or user not a member) is kept as
-//     reported: state ("" is Active), error (an unknown name is Other) and disabledPlans; loading
-//     never fails on it. The other group paths and consumedUnits are recomputed by evaluating
-//     (step 1) every licensed group in snapshot order, members in ascending id order; loading
-//     removes nothing (no step 2). Every group ends ProcessingComplete. Loading records no history.
+//     null (its assignedLicenses when it has no licenseAssignmentStates). Reported group paths
+//     are kept as reported: state ("" is Active) and error (an unknown name is Other); a stuck
+//     one (group absent, group without that SKU, or user not a member) and an ActiveWithError
+//     one keep their reported disabledPlans, the others take the group's. Loading never fails on
+//     a stuck path. A member whose paths from a licensed group are not all reported is
+//     evaluated (step 1) for that group, groups in snapshot order, members in ascending id
+//     order; loading removes nothing (no step 2). consumedUnits are counted from the paths.
+//     Every group ends ProcessingComplete. Loading records no history. (licensing.NewState
+//     loads the same way.)
 //
 // # Choices where Entra's behaviour is undocumented
 //

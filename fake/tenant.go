@@ -191,9 +191,19 @@ func New(snap *licensing.Snapshot, opts ...Option) (*Tenant, error) {
 				continue
 			}
 			p := t.reportedPath(st)
-			if t.stuck(u, p) && !slices.ContainsFunc(ps, func(o path) bool { return o.sku == p.sku && o.group == p.group }) {
-				ps = append(ps, p)
+			if slices.ContainsFunc(ps, func(o path) bool { return o.sku == p.sku && o.group == p.group }) {
+				continue
 			}
+			if !t.stuck(u, p) && p.state != licensing.StateActiveWithError {
+				// A path the group gives as it is now has the group's disabled plans; an
+				// ActiveWithError one keeps its own (the group's last change failed for u).
+				for _, l := range t.groups[p.group].licenses {
+					if l.sku == p.sku {
+						p.disabled = l.disabled
+					}
+				}
+			}
+			ps = append(ps, p)
 		}
 		t.setPaths(u, ps, "")
 	}
@@ -202,7 +212,17 @@ func New(snap *licensing.Snapshot, opts ...Option) (*Tenant, error) {
 			continue
 		}
 		for _, m := range g.members {
-			t.processMember(g.data.ID, t.users[m], "", true, false)
+			// A member whose paths from the group are all reported keeps them as reported.
+			u := t.users[m]
+			n := 0
+			for _, p := range u.paths {
+				if p.group == g.data.ID && carries(g.licenses, p.sku) {
+					n++
+				}
+			}
+			if n < len(g.licenses) {
+				t.processMember(g.data.ID, u, "", true, false)
+			}
 		}
 	}
 	t.loading = false

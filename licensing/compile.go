@@ -778,7 +778,7 @@ func (c *compiler) link() {
 		}
 		n := 0
 		for _, u := range s.byUserID(todo) {
-			t.evaluate(u, int32(gi), true)
+			t.evaluate(u, int32(gi), false) // loading removes nothing
 			if n++; n == batch {
 				t.commit()
 				t.reset()
@@ -802,7 +802,7 @@ func countGroupPaths(ps []path, g *groupRec, gi int32) int {
 }
 
 // resolvePaths keeps user u's reported group paths: those whose group lists u as a member and
-// holds the SKU with the group's disabled plans, and the stuck ones (the group is absent, no
+// holds the SKU with the group's disabled plans (an ActiveWithError one with its own), and the stuck ones (the group is absent, no
 // longer holds the SKU or no longer lists u) as reported. The order before sorting is NewState's
 // of old: direct paths as reported, then group paths by group, each group's as reported, then
 // the stuck paths as reported.
@@ -819,7 +819,10 @@ func (c *compiler) resolvePaths(u int32) {
 		for _, p := range r.paths {
 			if p.group < -1 && c.refs[-2-p.group].group == gi && g.has(p.sub) {
 				p.group = gi
-				p.dis = g.license(p.sub).dis
+				if p.state != PathActiveWithError {
+					// An ActiveWithError path keeps the plans it had: the group's change failed.
+					p.dis = g.license(p.sub).dis
+				}
 				out = append(out, p)
 			}
 		}

@@ -148,10 +148,13 @@ func randomTenant(r *rand.Rand) *licensing.Snapshot {
 		}
 		s.Groups = append(s.Groups, grp)
 	}
-	// Stuck paths: reported group paths of a deleted group, of a group the user left, or of a
-	// SKU the group no longer carries, with their directly held licenses reported as such.
+	// Reported paths, for some users: their direct licenses; now and then a stuck path (of a
+	// deleted group, of a group the user left, of a SKU the group no longer carries); and now
+	// and then the paths of a group the user is in, as Entra reported them (Active, or
+	// ActiveWithError with the plans the user kept, or Error), all of them or some.
+	states := []string{"Active", "ActiveWithError", "Error"}
 	for i := range s.Users {
-		if r.IntN(5) != 0 {
+		if r.IntN(4) != 0 {
 			continue
 		}
 		u := &s.Users[i]
@@ -159,16 +162,45 @@ func randomTenant(r *rand.Rand) *licensing.Snapshot {
 		for _, l := range u.AssignedLicenses {
 			u.LicenseAssignmentStates = append(u.LicenseAssignmentStates, licensing.LicenseAssignmentState{SkuID: l.SkuID, DisabledPlans: l.DisabledPlans, State: "Active", Error: "None"})
 		}
-		gid := absentGroupID
-		if k := r.IntN(len(s.Groups) + 1); k < len(s.Groups) {
-			gid = s.Groups[k].ID
-			if slices.Contains(s.Groups[k].Members, u.ID) {
-				continue // a path of a group the user is in is processed, not stuck
+		has := func(id licensing.SkuID, gid string) bool {
+			return slices.ContainsFunc(u.LicenseAssignmentStates, func(st licensing.LicenseAssignmentState) bool {
+				return st.SkuID == id && st.AssignedByGroup != nil && *st.AssignedByGroup == gid
+			})
+		}
+		if r.IntN(2) == 0 {
+			gid := absentGroupID
+			if k := r.IntN(len(s.Groups) + 1); k < len(s.Groups) {
+				gid = s.Groups[k].ID
+			}
+			if l := randomLicense(r, s); !has(l.SkuID, gid) {
+				u.LicenseAssignmentStates = append(u.LicenseAssignmentStates, licensing.LicenseAssignmentState{SkuID: l.SkuID, DisabledPlans: l.DisabledPlans,
+					AssignedByGroup: &gid, State: "ActiveWithError", Error: "DependencyViolation"})
 			}
 		}
-		l := randomLicense(r, s)
-		u.LicenseAssignmentStates = append(u.LicenseAssignmentStates, licensing.LicenseAssignmentState{SkuID: l.SkuID, DisabledPlans: l.DisabledPlans,
-			AssignedByGroup: &gid, State: "ActiveWithError", Error: "DependencyViolation"})
+		for _, g := range s.Groups {
+			if !slices.Contains(g.Members, u.ID) || r.IntN(2) == 0 {
+				continue
+			}
+			for _, gl := range g.AssignedLicenses {
+				if r.IntN(4) == 0 || has(gl.SkuID, g.ID) {
+					continue // not reported: evaluated on load
+				}
+				st := licensing.LicenseAssignmentState{SkuID: gl.SkuID, DisabledPlans: gl.DisabledPlans, AssignedByGroup: &g.ID, State: states[r.IntN(len(states))], Error: "None"}
+				switch st.State {
+				case "ActiveWithError":
+					st.Error, st.DisabledPlans = "Other", nil // the plans kept from before the group's change
+					k := slices.IndexFunc(s.SubscribedSkus, func(k licensing.SubscribedSku) bool { return k.SkuID == gl.SkuID })
+					for _, p := range s.SubscribedSkus[k].ServicePlans {
+						if r.IntN(3) == 0 {
+							st.DisabledPlans = append(st.DisabledPlans, p.ServicePlanID)
+						}
+					}
+				case "Error":
+					st.Error = "CountViolation"
+				}
+				u.LicenseAssignmentStates = append(u.LicenseAssignmentStates, st)
+			}
+		}
 	}
 	return s
 }
