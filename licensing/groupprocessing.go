@@ -186,24 +186,18 @@ func (t *txn) memberFailure(u, g int32, old, others, mine []path) (*Error, []boo
 			return e, f
 		}
 	}
-	var short *Error
-	f := failing(func(i int) bool {
+	noSeat := func(i int) bool {
 		sub := mine[i].sub
-		if holdsSeat(others, sub) {
-			return false
+		return !holdsSeat(others, sub) && t.consumed(sub)-t.heldBy(u, g, sub)+1 > s.subs[sub].Seats()
+	}
+	for i := range mine {
+		if !noSeat(i) {
+			continue
 		}
-		sb := &s.subs[sub]
-		used := t.consumed(sub) - t.heldBy(u, g, sub)
-		if used+1 <= sb.Seats() {
-			return false
-		}
-		if short == nil {
-			short = &Error{Kind: CountViolation, Target: target(), SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s for group %s (%d of %d consumed)", target(), sb.Sku.Label(), gname, used, sb.Seats())}
-		}
-		return true
-	})
-	if short != nil {
-		return short, f
+		sb := &s.subs[mine[i].sub]
+		used := t.consumed(mine[i].sub) - t.heldBy(u, g, mine[i].sub)
+		return &Error{Kind: CountViolation, Target: target(), SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s for group %s (%d of %d consumed)", target(), sb.Sku.Label(), gname, used, sb.Seats())},
+			failing(noSeat)
 	}
 	return t.groupDependency(u, g, old, others, mine)
 }
