@@ -287,7 +287,7 @@ func (c *compiler) user(u *User, parsed bool) error {
 	}
 	w := who{id: u.ID, name: u.UserPrincipalName}
 	if u.UsageLocation != "" && !IsCountryCode(u.UsageLocation) {
-		return errorf(InvalidInput, "%s: usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", w, u.UsageLocation)
+		return errorf(InvalidInput, "%s: usageLocation %s", w, CountryCodeProblem(u.UsageLocation))
 	}
 	states := u.LicenseAssignmentStates
 	if err := c.licenses(w, u.AssignedLicenses, states == nil); err != nil {
@@ -669,7 +669,7 @@ func (c *compiler) err(formatVersion, defaultLoc string) error {
 		return errorf(InvalidInput, "tenant file formatVersion is %q, want %q", formatVersion, TenantFormatVersion)
 	}
 	if defaultLoc != "" && !IsCountryCode(defaultLoc) {
-		return errorf(InvalidInput, "tenant defaultUsageLocation %q is not an ISO 3166 alpha-2 code such as \"US\"", defaultLoc)
+		return errorf(InvalidInput, "tenant defaultUsageLocation %s", CountryCodeProblem(defaultLoc))
 	}
 	if c.skuErr != nil {
 		return c.skuErr

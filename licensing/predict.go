@@ -641,7 +641,7 @@ func (t *txn) setUsageLocation(c Change) {
 	target := s.UserTarget(int(u))
 	loc := strings.ToUpper(strings.TrimSpace(c.UsageLocation))
 	if loc != "" && !IsCountryCode(loc) {
-		t.refuse(&Error{Kind: InvalidInput, Target: target, Message: fmt.Sprintf("%s: usage location %q is not an ISO 3166 alpha-2 code such as \"US\"", target, c.UsageLocation)})
+		t.refuse(&Error{Kind: InvalidInput, Target: target, Message: fmt.Sprintf("%s: usage location %s", target, CountryCodeProblem(loc))})
 		return
 	}
 	ps := t.getPaths(u)

@@ -610,3 +610,11 @@ func TestChangeKindNames(t *testing.T) {
 	assert.Equal(t, "reprocessUser", licensing.ReprocessUser.String())
 	assert.Equal(t, "ChangeKind(42)", licensing.ChangeKind(42).String())
 }
+
+func TestUsageLocationErrorsSayWhatIsValid(t *testing.T) {
+	s := contoso(t)
+	for loc, hint := range map[string]string{"UK": `"GB"`, "XX": "ISO 3166-1 alpha-2"} {
+		o := applyRefused(t, s, licensing.Change{Kind: licensing.SetUsageLocation, User: "grace@contoso.com", UsageLocation: loc}, licensing.InvalidInput)
+		assert.Contains(t, o.Err().Error(), hint, loc)
+	}
+}

@@ -252,7 +252,7 @@ func (b *builder) resolve() {
 		if ut.UsageLocation != "" {
 			loc := strings.ToUpper(ut.UsageLocation)
 			if !licensing.IsCountryCode(loc) {
-				b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: st.UserTarget(u), Message: fmt.Sprintf("%s.usageLocation %q is not an ISO 3166 alpha-2 code such as \"NO\"", at, ut.UsageLocation)})
+				b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: st.UserTarget(u), Message: fmt.Sprintf("%s.usageLocation: %s", at, licensing.CountryCodeProblem(ut.UsageLocation))})
 			} else {
 				t.usage, t.usageFrom = loc, at
 			}
