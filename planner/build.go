@@ -16,7 +16,8 @@ import (
 // st: the plan is made by predicting every step, in order, on a copy. Names in d that do not
 // resolve, contradictions and every error Entra would raise become Problems in the plan (with
 // the location in the desired file where there is one); a plan with an error-severity problem
-// is not applyable.
+// is not applyable. A nil st or d, or a d that Desired.Validate refuses (what ReadDesired
+// would refuse), gives a plan without steps whose InvalidDesiredState error says why.
 //
 // Order: group license changes (each followed by a wait for group processing), usage
 // locations, group joins (and their waits), then per user exactly one assignLicense carrying
@@ -24,6 +25,9 @@ import (
 // makeBeforeBreak and licenses that may coexist, add then remove), migration removals in
 // waves, group leaves, and reprocessing where it clears errors.
 func Build(st *licensing.State, d *Desired) *Plan {
+	if p := refused(st, d); p != nil { // nil inputs, or what ReadDesired would refuse: see refused
+		return p
+	}
 	b := &builder{
 		before: st,
 		w:      st.Clone(),
@@ -47,6 +51,7 @@ func Build(st *licensing.State, d *Desired) *Plan {
 	b.inheritedChecks()
 	b.seats()
 	b.orderByWave()
+	b.ruleReasons() // resolve.go: rule-driven steps name their rule
 	return b.plan
 }
 
@@ -229,7 +234,8 @@ type stepSlot struct {
 	exp [2]Expectation
 }
 
-// resolve turns names into users, groups, SKUs and plans, and merges explicit targets with rules.
+// resolve turns names into users, groups, SKUs and plans, then compiles the rules (explicit
+// targets win over them: see resolveRules).
 func (b *builder) resolve() {
 	st := b.before
 	seen := map[int]string{}
@@ -283,46 +289,7 @@ func (b *builder) resolve() {
 			slices.Sort(t.groups)
 		}
 	}
-	for ri, r := range b.d.Rules {
-		at := fmt.Sprintf("rules[%d] (%q)", ri, r.Name)
-		lts := b.resolveSpecs(at, licensing.Target{}, r.Licenses)
-		where := compileWhere(r.Where)
-		// Users no earlier entry targets share one target per rule (a million users matched
-		// by a rule hold one userTarget, not a million); a user a later entry also targets
-		// gets a copy first.
-		var shared *userTarget
-		sharable := true
-		for u := 0; u < st.NumUsers(); u++ {
-			if !where.matches(st.User(u), st.UsageLocation(u)) {
-				continue
-			}
-			if b.users[u] == nil && shared != nil {
-				b.users[u] = shared
-				continue
-			}
-			if b.users[u] != nil && b.users[u].shared {
-				c := *b.users[u]
-				c.lic, c.shared = slices.Clone(c.lic), false
-				b.users[u] = &c
-			}
-			fresh := b.users[u] == nil
-			problems := len(b.plan.Problems)
-			t := b.target(u, at)
-			if r.Mode == ModeExact {
-				t.mode = ModeExact
-			}
-			for _, lt := range lts {
-				lt.from = at
-				b.merge(u, t, lt)
-			}
-			if fresh && sharable {
-				// A rule that conflicts with itself reports it for every user: no sharing.
-				if sharable = len(b.plan.Problems) == problems; sharable {
-					t.shared, shared = true, t
-				}
-			}
-		}
-	}
+	b.resolveRules(seen) // resolve.go: rules, their precedence and their problems
 	seenG := map[int]string{}
 	for i, gt := range b.d.Groups {
 		at := fmt.Sprintf("groups[%d]", i)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -104,6 +105,10 @@ func (u UserSelector) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads "all" or a list of strings.
 func (u *UserSelector) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		*u = UserSelector{} // an empty selector: Validate says what to write
+		return nil
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		if s != "all" {
@@ -143,6 +148,9 @@ func ReadDesired(r io.Reader) (*Desired, error) {
 	if dec.More() {
 		return nil, invalid("desired state has data after the JSON document")
 	}
+	if err := duplicateKey(data); err != nil {
+		return nil, err
+	}
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
@@ -180,14 +188,28 @@ func invalid(format string, args ...any) *licensing.Error {
 	return &licensing.Error{Kind: licensing.InvalidDesiredState, Message: fmt.Sprintf(format, args...)}
 }
 
-// Validate checks what can be checked without a tenant.
+// Validate checks what can be checked without a tenant: the same checks ReadDesired makes on a
+// file, for a Desired built in Go (Build calls it too, and turns its error into an
+// InvalidDesiredState problem). A nil Desired is an error.
 func (d *Desired) Validate() error {
+	if d == nil {
+		return invalid("no desired state (a nil *Desired)")
+	}
 	if d.FormatVersion != DesiredFormatVersion {
 		return &licensing.Error{Kind: licensing.InvalidInput, Message: fmt.Sprintf("desired state formatVersion is %q, want %q", d.FormatVersion, DesiredFormatVersion)}
 	}
 	mode := func(where, m string) error {
 		if m != "" && m != ModeExact && m != ModeEnsure {
 			return invalid("%s.mode is %q, want %q or %q", where, m, ModeExact, ModeEnsure)
+		}
+		return nil
+	}
+	// names checks that no entry of a list of names is blank.
+	names := func(where string, list []string) error {
+		for i, n := range list {
+			if strings.TrimSpace(n) == "" {
+				return invalid("%s[%d] is empty", where, i)
+			}
 		}
 		return nil
 	}
@@ -199,6 +221,12 @@ func (d *Desired) Validate() error {
 			}
 			if len(l.DisabledPlans) > 0 && len(l.EnabledPlans) > 0 {
 				return invalid("%s (%s) sets both disabledPlans and enabledPlans; use one", at, l.Sku)
+			}
+			if err := names(at+".disabledPlans", l.DisabledPlans); err != nil {
+				return err
+			}
+			if err := names(at+".enabledPlans", l.EnabledPlans); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -212,6 +240,12 @@ func (d *Desired) Validate() error {
 			return err
 		}
 		if err := specs(at, u.Licenses); err != nil {
+			return err
+		}
+		if err := names(at+".groups", u.Groups); err != nil {
+			return err
+		}
+		if err := names(at+".allowServiceLoss", u.AllowServiceLoss); err != nil {
 			return err
 		}
 	}
@@ -232,7 +266,7 @@ func (d *Desired) Validate() error {
 		if len(r.Where) == 0 {
 			return invalid("%s has no where: a rule must match on at least one attribute", at)
 		}
-		for k := range r.Where {
+		for _, k := range slices.Sorted(maps.Keys(r.Where)) {
 			if !knownAttribute(k) {
 				return invalid("%s matches on unknown attribute %q; known: %s", at, k, strings.Join(attributeNames(), ", "))
 			}
@@ -248,9 +282,15 @@ func (d *Desired) Validate() error {
 		if !m.Users.All && len(m.Users.Users) == 0 {
 			return invalid(`migrateDirectToGroup.users is empty: use "all" or list users`)
 		}
+		if m.Users.All && len(m.Users.Users) > 0 {
+			return invalid(`migrateDirectToGroup.users is both "all" and a list of %d users: use one`, len(m.Users.Users))
+		}
+		if err := names("migrateDirectToGroup.users", m.Users.Users); err != nil {
+			return err
+		}
 		prev := 0.0
 		for i, w := range m.Waves {
-			if w <= prev || w > 1 {
+			if !(w > prev && w <= 1) { // also refuses NaN
 				return invalid("migrateDirectToGroup.waves[%d] = %v: waves must rise strictly within (0, 1]", i, w)
 			}
 			prev = w
@@ -346,4 +386,80 @@ func simpleAttribute(u *licensing.User, usage string, lower string) string {
 		return strconv.FormatBool(*u.AccountEnabled)
 	}
 	return ""
+}
+
+// duplicateKey refuses an object that gives a key twice anywhere in the document (encoding/json
+// would silently keep the last value, and matches field names without regard to case, so
+// "mode" and "Mode" are the same key too; tenant/v1 refuses them the same way). The error names
+// the key, where it is (such as users[0].licenses[1]) and its line and column. data is a valid
+// JSON document.
+func duplicateKey(data []byte) error {
+	type frame struct {
+		obj     bool
+		path    string
+		keys    map[string]struct{}
+		key     string // the key whose value comes next (objects)
+		n       int    // the index of the next element (arrays)
+		wantKey bool
+	}
+	var stack []*frame
+	// child returns the location of the value that comes next in the innermost container,
+	// and moves that container past it.
+	child := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		top := stack[len(stack)-1]
+		if top.obj {
+			top.wantKey = true
+			if top.path == "" {
+				return top.key
+			}
+			return top.path + "." + top.key
+		}
+		top.n++
+		return fmt.Sprintf("%s[%d]", top.path, top.n-1)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // io.EOF; a syntax error was reported by the decoding before
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				stack = append(stack, &frame{obj: v == '{', path: child(), wantKey: v == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case string:
+			if top := stack[len(stack)-1]; top.obj && top.wantKey {
+				folded := strings.ToLower(v)
+				if _, dup := top.keys[folded]; dup {
+					off := dec.InputOffset() // just after the key's closing quote: point at its opening one
+					if q := bytes.LastIndexByte(data[:off-1], '"'); q >= 0 {
+						off = int64(q)
+					}
+					line := 1 + bytes.Count(data[:off], []byte("\n"))
+					col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
+					where := "at the top level"
+					if top.path != "" {
+						where = "in " + top.path
+					}
+					return invalid("desired state gives the key %q twice %s (line %d, column %d): give each key once (keys match without regard to case)", v, where, line, col)
+				}
+				if top.keys == nil {
+					top.keys = map[string]struct{}{}
+				}
+				top.keys[folded] = struct{}{}
+				top.key, top.wantKey = v, false
+				continue
+			}
+		}
+		child()
+	}
 }

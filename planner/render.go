@@ -124,7 +124,9 @@ func (p *Plan) WriteText(w io.Writer) error {
 			}
 		}
 	}
-	if len(p.Steps) == 0 {
+	if len(p.Steps) == 0 && !p.Applyable() {
+		bw.WriteString("\nNo steps: the plan has error-severity problems (below) and is not applyable; fix the desired state and plan again.\n")
+	} else if len(p.Steps) == 0 {
 		bw.WriteString("\nNo changes: the tenant already matches the desired state.\n")
 	}
 	bw.WriteString("\nSeats\n")
