@@ -139,8 +139,9 @@ type builder struct {
 	// used): the first in firstStep, any others in moreSteps (most users have one step)
 	firstStep []string
 	moreSteps map[int][]string
-	joined    map[int][]int // user → groups joined in this plan
-	touched   []int         // users with a direct step, ascending
+	joined    map[int][]int              // user → groups joined in this plan
+	bridged   map[int][]migrationRemoval // user → direct licenses that bridged a move to a group (moves.go)
+	touched   []int                      // users with a direct step, ascending
 	in        *interner
 	reasons   map[string]string // directReason's texts by their inputs
 	rkey      []byte
@@ -588,8 +589,12 @@ func (b *builder) joinSteps() {
 			}
 			target := b.w.UserTarget(u)
 			gt := b.w.GroupTarget(g)
+			reason := fmt.Sprintf("join licensed group %s (%s)", gt.Name, t.from)
+			if b.bridge(u, t, g) {
+				reason += ", after the direct swap to its licenses"
+			}
 			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
-				Reason: fmt.Sprintf("join licensed group %s (%s)", gt.Name, t.from), Expect: b.in.member(false), Result: b.in.member(true)})
+				Reason: reason, Expect: b.in.member(false), Result: b.in.member(true)})
 			if w, ok := b.waits[g]; ok {
 				step.DependsOn = append(step.DependsOn, w)
 			}
@@ -693,8 +698,9 @@ func (r *pathReader) directOf(paths []licensing.Path) []licensing.AssignedLicens
 }
 
 type migrationRemoval struct {
-	sku   licensing.SkuID
-	group string
+	sku    licensing.SkuID
+	group  string
+	bridge bool // the direct license bridged a move to the group (moves.go): not a migration
 }
 
 // prepared is what directSteps works out for one user from the user's paths alone, before
@@ -752,6 +758,9 @@ func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out cha
 		var mig []migrationRemoval
 		if removals != nil {
 			mig = removals[u]
+		}
+		if br := b.bridged[u]; len(br) > 0 {
+			mig = append(slices.Clip(mig), br...)
 		}
 		if t == nil && len(mig) == 0 {
 			continue
@@ -940,6 +949,9 @@ func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conf
 	k = append(append(k, 1), conflict...)
 	for _, m := range mig {
 		k = append(append(append(k, 1), m.sku[:]...), m.group...)
+		if m.bridge {
+			k = append(k, 2)
+		}
 	}
 	b.rkey = k
 	if r, ok := b.reasons[string(k)]; ok {
@@ -948,16 +960,26 @@ func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conf
 	reason := b.changeReason("", adds, removes, conflict)
 	if len(mig) > 0 {
 		var note strings.Builder
+		bridges := 0
 		for i, m := range mig {
 			if i > 0 {
 				note.WriteString(";")
 			}
+			if m.bridge {
+				bridges++
+				fmt.Fprintf(&note, " direct %s bridged the move to group %s, which gives it now", b.cat.SkuName(m.sku), m.group)
+				continue
+			}
 			fmt.Fprintf(&note, " direct %s is covered by group %s", b.cat.SkuName(m.sku), m.group)
 		}
+		what := "migrate to group-based licensing:"
+		if bridges == len(mig) {
+			what = "complete the move to group-based licensing:"
+		}
 		if len(adds) == 0 && len(removes) == len(mig) {
-			reason = "migrate to group-based licensing:" + note.String()
+			reason = what + note.String()
 		} else {
-			reason = reason + "; migrate to group-based licensing:" + note.String()
+			reason = reason + "; " + what + note.String()
 		}
 	}
 	if b.reasons == nil {
