@@ -44,9 +44,26 @@ import (
 // Error): that confirms, for example, that the new license of a make-before-break pair is active
 // before the step removing the old one runs.
 //
-// Every start and end of a step is written to the journal (WithJournal, WithJournalFile); a run
-// resumed from a journal (WithResume, WithJournalFile) neither repeats nor re-reads the steps it
-// records as succeeded, and re-checks every other step through its precondition.
+// Preflight: before the first write, Apply reads the target of every step (each user and group
+// once, WithConcurrency reads at a time) and predicts every step against what it read — the
+// step's precondition, done up front for the whole plan: the first step on a target must find it
+// at its Expect (or already at its Result, or at the Result of a later step that supersedes it),
+// and each later step on the same target must expect what the step before it leaves (an edited
+// plan may not). A step that does not hold is refused as Drift before anything is written, with
+// the same rules as a drift found while running: the steps depending on it are skipped, the
+// others of its wave still run, later waves do not start (WithStopOnDrift: nothing runs).
+// WithUntilWave stops after a wave for sign-off; running again with the journal continues.
+//
+// The journal (WithJournal, WithJournalFile; format journal/v2, see JournalFormatVersion)
+// records the plan itself, the source the run went against (WithSource), every start and end of
+// a step, and what each step's target looked like before and after. A run resumed from a journal
+// (WithResume, WithJournalFile) skips no step on the journal's word alone: every step it calls
+// done is read back during the preflight and skipped only when its result is there (a
+// "verified" entry); otherwise it runs again through its precondition (done again if the target
+// is where the plan expected it, Drift if not). Steps recorded done by a run against another
+// kind of source — a rehearsal on a snapshot, for a live tenant — count for nothing. A journal of
+// another plan or tenant, a journal/v1 journal, and one of a run against another live tenant
+// source are refused before anything is written.
 //
 // Apply always returns the result when it got as far as running steps; the error is non-nil when
 // any step did not succeed (an *ApplyError that errors.Is matches against the steps' error kinds,
@@ -83,15 +100,17 @@ func Apply(ctx context.Context, tenant Tenant, plan *Plan, opts ...ApplyOption) 
 	r.limiter = newTokenBucket(cfg.clock, cfg.writesPerSecond, cfg.burst)
 	r.seats = &seatLedger{r: r}
 
-	// The journal: open the file, check a journal to resume from belongs to this plan.
+	// The journal: open the file, check a journal to resume from may be continued by this run.
 	resume := cfg.resume
 	var jw io.Writer = cfg.journal
+	fileHasPlan := false
 	if cfg.journalPath != "" {
-		jf, prior, err := openJournalFile(cfg.journalPath, plan.TenantID, hash)
+		jf, prior, err := openJournalFile(cfg.journalPath, plan.TenantID, hash, cfg.source)
 		if err != nil {
 			return nil, err
 		}
 		defer jf.Close()
+		fileHasPlan = prior != nil && prior.HasPlan()
 		if resume == nil && prior != nil && len(prior.Entries) > 0 {
 			resume = prior
 		}
@@ -103,7 +122,7 @@ func Apply(ctx context.Context, tenant Tenant, plan *Plan, opts ...ApplyOption) 
 		defer func() { _ = jf.Sync() }()
 	}
 	if resume != nil {
-		if err := resume.matches(plan.TenantID, hash); err != nil {
+		if err := resume.usableFor(plan.TenantID, hash, cfg.source); err != nil {
 			return nil, err
 		}
 	}
@@ -126,21 +145,35 @@ func Apply(ctx context.Context, tenant Tenant, plan *Plan, opts ...ApplyOption) 
 			r.dependents[r.index[d]] = append(r.dependents[r.index[d]], i)
 		}
 	}
+	var claims map[string]StepStatus
 	if resume != nil {
-		done := resume.done()
-		for i, s := range plan.Steps {
-			if st, ok := done[s.ID]; ok {
-				res.Steps[i].Status = st
-				res.Steps[i].Resumed = true
-				r.done++
-			}
+		claims = resume.claims(cfg.source.Kind)
+		if src, ok := resume.foreign(cfg.source.Kind); ok && len(resume.Done()) > 0 {
+			log.Warn("apply: the journal has runs against another kind of source; the steps they record as done count for nothing here", "journal", src.String(), "this", cfg.source.String())
 		}
 	}
-	if err := r.journal.write(JournalEntry{Event: EventBegin, FormatVersion: JournalFormatVersion, TenantID: plan.TenantID, PlanHash: hash, Steps: len(plan.Steps)}); err != nil {
+	begin := JournalEntry{Event: EventBegin, FormatVersion: JournalFormatVersion, TenantID: plan.TenantID, PlanHash: hash, Steps: len(plan.Steps), Origin: cfg.origin}
+	if cfg.source != (Source{}) {
+		src := cfg.source
+		begin.Source = &src
+	}
+	// The plan goes into the first begin entry of a journal; a run continuing one names it by hash.
+	writePlan := r.journal.w != nil && !fileHasPlan
+	if cfg.journalPath == "" && resume != nil && resume.HasPlan() {
+		writePlan = false // WithJournal continues the journal WithResume read
+	}
+	if writePlan {
+		if begin.Plan, err = compactPlan(plan); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.journal.write(begin); err != nil {
 		return nil, &licensing.Error{Kind: licensing.Other, Message: "apply: writing the journal", Err: err}
 	}
-	log.Info("apply: starting", "tenant", plan.TenantID, "plan", hash, "steps", len(plan.Steps), "resumed", r.done)
+	begin.Plan = nil
+	log.Info("apply: starting", "tenant", plan.TenantID, "plan", hash, "steps", len(plan.Steps), "claimed done", len(claims))
 
+	r.preflight(ctx, claims)
 	r.runWaves(ctx)
 
 	res.count()
@@ -171,6 +204,9 @@ type applyConfig struct {
 	tenantID        string
 	ignoreProblems  bool
 	stopOnDrift     bool
+	source          Source
+	origin          string
+	untilWave       int // -1: every wave
 }
 
 func defaultApplyConfig() applyConfig {
@@ -180,6 +216,7 @@ func defaultApplyConfig() applyConfig {
 		clock:          WallClock,
 		pollInterval:   5 * time.Second,
 		processTimeout: 30 * time.Minute,
+		untilWave:      -1,
 	}
 }
 
@@ -232,14 +269,45 @@ func WithJournal(w io.Writer) ApplyOption { return func(c *applyConfig) { c.jour
 
 // WithJournalFile keeps the journal in the file at path: an existing journal there is read and
 // resumed from (unless WithResume gives another), a last line cut short by a crash is dropped,
-// and new entries are appended. The file is created (mode 0600) when missing. A journal of
-// another plan is refused.
+// and new entries are appended. The file is created (mode 0600) when missing; the plan is
+// written into it with the first run's begin entry. A journal of another plan or tenant, a
+// journal/v1 one, and one of a run against another live tenant (WithSource) are refused before
+// anything is written.
 func WithJournalFile(path string) ApplyOption { return func(c *applyConfig) { c.journalPath = path } }
 
-// WithResume resumes from a journal read with ReadJournal: steps it records as succeeded are
-// neither repeated nor read again; every other step is re-checked through its precondition.
-// The journal must be of the same plan (tenant id and plan hash).
+// WithResume resumes from a journal read with ReadJournal. Each step it records as done (in runs
+// against the same kind of source, WithSource) is read back before anything is written and
+// skipped only when its result is there; the others run, through their precondition. The
+// journal must be of the same plan (tenant id and plan hash) and journal/v2 (see WithJournalFile
+// for what else is refused). When WithJournal is given too, its writer is taken to continue this
+// journal, and the plan is not written again if the journal records it.
 func WithResume(j *Journal) ApplyOption { return func(c *applyConfig) { c.resume = j } }
+
+// WithSource tells Apply what it runs against, for the journal: a live tenant (SourceTenant,
+// named by its Graph root) or a rehearsal on a snapshot (SourceSnapshot, named by the file). A
+// journal's claims count only for runs against the same kind of source — a rehearsal's journal
+// never makes a run on a live tenant skip a write — and a journal of a live tenant is refused
+// for a live tenant of another name. Without it the source is unnamed, and a journal's claims
+// count only for unnamed runs (still read back before any step is skipped).
+func WithSource(s Source) ApplyOption { return func(c *applyConfig) { c.source = s } }
+
+// WithOrigin records in the journal's begin entries what the plan was made from (licensectl
+// records the desired file's digest), so that a caller can tell whether a journal belongs to its
+// inputs (Journal.Origin).
+func WithOrigin(origin string) ApplyOption { return func(c *applyConfig) { c.origin = origin } }
+
+// WithUntilWave stops the run after wave n (the plan's wave numbers, 0 first) for sign-off: the
+// steps of later waves are not started and stay pending (StepResult.Held, ApplyResult.Held); the
+// preflight still checks them. A negative n runs every wave (the default). Running again with the
+// journal continues: the done steps are verified, the held ones run.
+func WithUntilWave(n int) ApplyOption {
+	return func(c *applyConfig) {
+		c.untilWave = n
+		if n < 0 {
+			c.untilWave = -1
+		}
+	}
+}
 
 // WithProgress calls f when a step starts and when it finishes. Calls are serialised and come
 // from Apply's scheduling goroutine: f must return quickly.
@@ -323,9 +391,11 @@ type StepResult struct {
 	Err error
 	// Calls is the number of write calls made for the step (retries included; 0 when already done).
 	Calls int
-	// Resumed is true when the journal recorded the step as done by an earlier run: it was
-	// neither read nor called in this one.
+	// Resumed is true when the journal recorded the step as done by an earlier run and reading
+	// its target back before anything was written found its result there: no call was made.
 	Resumed bool
+	// Held is true for a step of a wave after WithUntilWave's: not started, status Pending.
+	Held bool
 	// Started and Finished are the clock's times around the step (zero when it did not run).
 	Started, Finished time.Time
 	// Learned is set when Entra refused the step with its own words for a rule — "service plan
@@ -344,9 +414,11 @@ type ApplyResult struct {
 	Steps []StepResult
 	// The number of steps per status.
 	Succeeded, AlreadyDone, Failed, Skipped, Drift int
-	// Resumed is the number of steps the journal recorded as done (counted in Succeeded or
-	// AlreadyDone): this run neither read nor called anything for them.
+	// Resumed is the number of steps the journal recorded as done and the preflight found done
+	// (counted in Succeeded or AlreadyDone): this run made no call for them.
 	Resumed int
+	// Held is the number of steps of waves after WithUntilWave's, not started (not failures).
+	Held int
 	// Stopped says why the run stopped before reaching every step (the context was cancelled,
 	// the journal could not be written, a drift with WithStopOnDrift), or nil.
 	Stopped error
@@ -363,10 +435,14 @@ func (r *ApplyResult) Step(id string) (*StepResult, bool) {
 }
 
 func (r *ApplyResult) count() {
-	r.Succeeded, r.AlreadyDone, r.Failed, r.Skipped, r.Drift, r.Resumed = 0, 0, 0, 0, 0, 0
+	r.Succeeded, r.AlreadyDone, r.Failed, r.Skipped, r.Drift, r.Resumed, r.Held = 0, 0, 0, 0, 0, 0, 0
 	for _, s := range r.Steps {
 		if s.Resumed {
 			r.Resumed++
+		}
+		if s.Held && s.Status == StepPending {
+			r.Held++
+			continue
 		}
 		switch s.Status {
 		case StepSucceeded:
@@ -383,7 +459,8 @@ func (r *ApplyResult) count() {
 	}
 }
 
-// OK reports whether every step succeeded or was already done.
+// OK reports whether every step succeeded or was already done (held steps aside: a run stopped
+// by WithUntilWave whose waves all succeeded is OK).
 func (r *ApplyResult) OK() bool {
 	return r.Stopped == nil && r.Failed+r.Skipped+r.Drift == 0
 }
@@ -416,11 +493,20 @@ func (r *ApplyResult) Summary() string {
 	}
 	part(r.AlreadyDone, "already done", StepAlreadyDone)
 	if r.Resumed > 0 {
-		fmt.Fprintf(&b, " (%d done earlier, per the journal)", r.Resumed)
+		fmt.Fprintf(&b, " (%d done earlier, per the journal, and verified)", r.Resumed)
 	}
 	part(r.Drift, "drift", StepDrift)
 	part(r.Failed, "failed", StepFailed)
 	part(r.Skipped, "skipped", StepSkipped)
+	if r.Held > 0 {
+		wave := -1
+		for _, s := range r.Steps {
+			if s.Held && (wave < 0 || s.Step.Wave < wave) {
+				wave = s.Step.Wave
+			}
+		}
+		fmt.Fprintf(&b, ", %d held from wave %d on (not started, as asked; run again to continue)", r.Held, wave)
+	}
 	if r.Stopped != nil {
 		fmt.Fprintf(&b, "; stopped: %v", redact(r.Stopped.Error()))
 	}
@@ -608,6 +694,15 @@ func (r *runner) runWaves(ctx context.Context) {
 			if s.Wave == w {
 				steps = append(steps, i)
 			}
+		}
+		if r.cfg.untilWave >= 0 && w > r.cfg.untilWave && blocked == "" && r.stopped == nil {
+			// Held for sign-off: no entry in the journal, so that the next run starts them.
+			for _, i := range steps {
+				if r.res.Steps[i].Status == StepPending {
+					r.res.Steps[i].Held = true
+				}
+			}
+			continue
 		}
 		if blocked == "" && r.stopped == nil {
 			if w != waves[0] {
@@ -802,7 +897,8 @@ func (r *runner) finish(i int, out stepOutcome) {
 	sr.Finished = r.clock.Now()
 	sr.Learned = r.learn(out.err)
 	r.done++
-	e := JournalEntry{Step: s.ID, Action: s.Action.String(), Target: s.Target.ID, Status: out.status.String(), Calls: out.calls}
+	e := JournalEntry{Step: s.ID, Action: s.Action.String(), Target: s.Target.ID, Status: out.status.String(), Calls: out.calls,
+		Before: r.stateJSON(s, out.before), After: r.stateJSON(s, out.after)}
 	if out.status.OK() {
 		e.Event = EventSucceeded
 		r.log.Info("apply: step done", "step", s.ID, "status", out.status.String(), "calls", out.calls)

@@ -31,7 +31,8 @@ func ExampleApply() {
 	st, _ = licensing.NewState(tenant.State())
 	fmt.Println("steps left:", len(planner.Build(st, desired).Steps))
 
-	// Running it again from the journal does nothing at all.
+	// Running it again from the journal reads every step's target back, finds it done and
+	// writes nothing.
 	j, _ := planner.ReadJournal(&journal)
 	res, _ = planner.Apply(ctx, tenant, plan, planner.WithResume(j))
 	fmt.Println(res.Summary())
@@ -41,5 +42,5 @@ func ExampleApply() {
 	// s2 assignLicense alice@contoso.com Succeeded
 	// s3 assignLicense grace@contoso.com Succeeded
 	// steps left: 0
-	// 3 steps: 3 succeeded (3 done earlier, per the journal)
+	// 3 steps: 3 succeeded (3 done earlier, per the journal, and verified)
 }

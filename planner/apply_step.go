@@ -26,6 +26,8 @@ type runner struct {
 	// dependents lists, per step index, the steps that depend on it directly.
 	dependents map[int][]int
 	busy       map[string]bool // targets with a step in flight (scheduler goroutine only)
+	cache      *readCache      // the preflight's reads (nil after it)
+	ordered    []int           // the steps in dependency order (order)
 	done       int             // steps finished (scheduler goroutine only)
 	stopped    error           // why no new step may start (scheduler goroutine only)
 }
@@ -34,6 +36,8 @@ type stepOutcome struct {
 	status StepStatus
 	err    error
 	calls  int
+	// before and after are the target as read before the step acted and after it (nil when not read).
+	before, after *observation
 }
 
 func failed(err error, calls int) stepOutcome {
@@ -59,7 +63,7 @@ func (r *runner) runStep(ctx context.Context, s *Step) stepOutcome {
 		return stepOutcome{status: StepSucceeded, calls: calls}
 	}
 	calls := 0
-	var before *observation
+	var before, first *observation
 	ambiguous := false // an earlier try failed in a way that may hide a change Entra made
 	for attempt := 1; ; attempt++ {
 		obs, err := r.observe(ctx, s)
@@ -69,11 +73,16 @@ func (r *runner) runStep(ctx context.Context, s *Step) stepOutcome {
 				err = &licensing.Error{Kind: licensing.Drift, Target: s.Target, Err: err,
 					Message: fmt.Sprintf("step %s (%s on %s): the target no longer exists; plan again", s.ID, s.Action, s.Target)}
 			}
-			return failed(err, calls)
+			out := failed(err, calls)
+			out.before = first
+			return out
+		}
+		if first == nil {
+			first = obs
 		}
 		if diff := r.differs(s, obs, s.result()); diff == "" {
 			if calls == 0 {
-				return stepOutcome{status: StepAlreadyDone}
+				return stepOutcome{status: StepAlreadyDone, before: first, after: obs}
 			}
 			// An earlier attempt reported a failure but took effect (a timeout after Entra acted).
 			break
@@ -82,9 +91,11 @@ func (r *runner) runStep(ctx context.Context, s *Step) stepOutcome {
 			if calls == 0 && r.superseded(s, obs) {
 				// A later step of the plan on the same target already took it further (a
 				// make-before-break removal after this add): this step's work is done.
-				return stepOutcome{status: StepAlreadyDone}
+				return stepOutcome{status: StepAlreadyDone, before: first, after: obs}
 			}
-			return failed(r.drift(s, obs, diff), calls)
+			out := failed(r.drift(s, obs, diff), calls)
+			out.before = first
+			return out
 		}
 		need := r.newSeats(s, obs)
 		if err := r.seats.reserve(ctx, s, need); err != nil {
@@ -106,23 +117,33 @@ func (r *runner) runStep(ctx context.Context, s *Step) stepOutcome {
 			}
 		}
 		if !retryable(ctx, err) || attempt >= r.cfg.retry.MaxAttempts {
-			return failed(err, calls)
+			out := failed(err, calls)
+			out.before = first
+			return out
 		}
 		ambiguous = ambiguous || licensing.KindOf(err) == licensing.Transient
 		if err := r.backoff(ctx, s, attempt, err); err != nil {
-			return failed(err, calls)
+			out := failed(err, calls)
+			out.before = first
+			return out
 		}
 	}
-	if err := r.verify(ctx, s, before); err != nil {
-		return failed(err, calls)
+	after, err := r.verify(ctx, s, before)
+	if err != nil {
+		out := failed(err, calls)
+		out.before, out.after = first, after
+		return out
 	}
-	return stepOutcome{status: StepSucceeded, calls: calls}
+	return stepOutcome{status: StepSucceeded, calls: calls, before: first, after: after}
 }
 
 // superseded reports whether the target is at the Result of a step that depends, directly or
 // not, on s and changes the same thing (the same user's direct licenses, usage location or
 // membership of the same group; the same group's licenses).
-func (r *runner) superseded(s *Step, obs *observation) bool {
+func (r *runner) superseded(s *Step, obs *observation) bool { return r.supersededBy(s, obs, false) }
+
+// supersededBy is superseded; ownOnly leaves out the groups a user's licenses come from.
+func (r *runner) supersededBy(s *Step, obs *observation, ownOnly bool) bool {
 	seen := map[int]bool{}
 	var walk func(i int) bool
 	walk = func(i int) bool {
@@ -132,7 +153,11 @@ func (r *runner) superseded(s *Step, obs *observation) bool {
 			}
 			seen[j] = true
 			t := r.plan.Steps[j]
-			if sameSubject(s, t) && r.differs(t, obs, t.result()) == "" {
+			want := t.result()
+			if ownOnly {
+				want = withoutGroups(want)
+			}
+			if sameSubject(s, t) && r.differs(t, obs, want) == "" {
 				return true
 			}
 			if walk(j) {
@@ -165,6 +190,15 @@ type observation struct {
 }
 
 func (r *runner) readUser(ctx context.Context, id string) (*licensing.User, error) {
+	if c := r.cache; c != nil {
+		e := c.entry(c.users, id)
+		e.once.Do(func() { e.u, e.err = r.readUserNow(ctx, id) })
+		return e.u, e.err
+	}
+	return r.readUserNow(ctx, id)
+}
+
+func (r *runner) readUserNow(ctx context.Context, id string) (*licensing.User, error) {
 	var u *licensing.User
 	err := r.read(ctx, func(ctx context.Context) error {
 		var err error
@@ -178,6 +212,15 @@ func (r *runner) readUser(ctx context.Context, id string) (*licensing.User, erro
 }
 
 func (r *runner) readGroup(ctx context.Context, id string) (*licensing.Group, error) {
+	if c := r.cache; c != nil {
+		e := c.entry(c.groups, id)
+		e.once.Do(func() { e.g, e.err = r.readGroupNow(ctx, id) })
+		return e.g, e.err
+	}
+	return r.readGroupNow(ctx, id)
+}
+
+func (r *runner) readGroupNow(ctx context.Context, id string) (*licensing.Group, error) {
 	var g *licensing.Group
 	err := r.read(ctx, func(ctx context.Context) error {
 		var err error
@@ -452,18 +495,18 @@ func (r *runner) backoff(ctx context.Context, s *Step, attempt int, err error) e
 // verify reads the target again after the call and checks it is at step.Result. Graph's reads
 // are eventually consistent, so a mismatch is read again twice, a poll interval apart, before
 // the step fails.
-func (r *runner) verify(ctx context.Context, s *Step, before *observation) error {
+func (r *runner) verify(ctx context.Context, s *Step, before *observation) (*observation, error) {
 	for try := 1; ; try++ {
 		obs, err := r.observe(ctx, s)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		err = r.checkResult(s, before, obs)
 		if err == nil || try == 3 {
-			return err
+			return obs, err
 		}
 		if err := r.clock.Sleep(ctx, r.cfg.pollInterval); err != nil {
-			return err
+			return obs, err
 		}
 	}
 }

@@ -240,7 +240,7 @@ func TestApplyHonoursDependsOnAndWaves(t *testing.T) {
 			case s.Step.Wave == 1:
 				assert.Equal(t, planner.StepSkipped, s.Status, s.Step.ID)
 				assert.Contains(t, s.Err.Error(), "wave 1 not started")
-				assert.Empty(t, m.callsTo(s.Step.Target.ID), "wave-1 target %s not even read", s.Step.Target.Name)
+				assert.Empty(t, m.writesTo(s.Step.Target.ID), "wave-1 target %s not written (the preflight read it)", s.Step.Target.Name)
 			default:
 				assert.Equal(t, planner.StepSucceeded, s.Status, s.Step.ID)
 			}
@@ -405,12 +405,11 @@ func TestApplyRefusesDrift(t *testing.T) {
 		require.Error(t, err)
 		assert.ErrorIs(t, err, licensing.Drift)
 		require.Error(t, res.Stopped)
-		// Concurrency 1 runs the plan in order: grace's usage location (s1) ran, alice (s2)
-		// drifted, nothing after it started.
-		assert.Equal(t, []string{"s1"}, stepIDs(res, planner.StepSucceeded))
+		// The preflight finds alice's drift (s2) before the first write: nothing starts.
+		assert.Empty(t, stepIDs(res, planner.StepSucceeded))
 		assert.Equal(t, []string{"s2"}, stepIDs(res, planner.StepDrift))
-		assert.Len(t, stepIDs(res, planner.StepSkipped), len(p.Steps)-2)
-		assert.Len(t, m.allWrites(), 1)
+		assert.Len(t, stepIDs(res, planner.StepSkipped), len(p.Steps)-1)
+		assert.Empty(t, m.allWrites())
 	})
 }
 
