@@ -72,7 +72,7 @@ func TestBuildValidatesDesiredBuiltInGo(t *testing.T) {
 		"empty plan name": {func(d *planner.Desired) {
 			d.Users[0].Licenses[0].DisabledPlans = []string{"TEAMS1", ""}
 		}, "users[0].licenses[0].disabledPlans[1] is empty"},
-		"empty group name":  {func(d *planner.Desired) { d.Users[0].Groups = []string{""} }, "users[0].groups[0] is empty"},
+		"empty group name":   {func(d *planner.Desired) { d.Users[0].Groups = []string{""} }, "users[0].groups[0] is empty"},
 		"rule without where": {func(d *planner.Desired) { d.Rules = []planner.AttrRule{{Name: "all"}} }, "has no where"},
 		"unknown attribute": {func(d *planner.Desired) {
 			d.Rules = []planner.AttrRule{{Name: "r", Where: map[string]string{"office": "Oslo", "zzz": "1"}}}
@@ -122,7 +122,7 @@ func TestReadDesiredRefusesDuplicateKeys(t *testing.T) {
 		"user mode": {`{"formatVersion":"desired/v1","users":[{"user":"a","mode":"exact","licenses":[],
   "mode":"ensure"}]}`, `the key "mode" twice in users[0] (line 2, column 3)`},
 		"license": {`{"formatVersion":"desired/v1","users":[{"user":"a","licenses":[{"sku":"X"},{"sku":"Y","Sku":"Z"}]}]}`, `the key "Sku" twice in users[0].licenses[1]`},
-		"where": {`{"formatVersion":"desired/v1","rules":[{"name":"r","where":{"department":"Sales","department":"HR"},"licenses":[]}]}`, `the key "department" twice in rules[0].where`},
+		"where":   {`{"formatVersion":"desired/v1","rules":[{"name":"r","where":{"department":"Sales","department":"HR"},"licenses":[]}]}`, `the key "department" twice in rules[0].where`},
 		"options": {`{"formatVersion":"desired/v1","options":{"allowServiceLoss":false,"allowServiceLoss":true}}`, `the key "allowServiceLoss" twice in options`},
 	}
 	for name, c := range cases {
