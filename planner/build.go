@@ -1216,6 +1216,23 @@ func (b *builder) reprocessSteps() {
 	}
 }
 
+// hasDirectStep reports whether user u has an assignLicense step in the plan so far.
+func (b *builder) hasDirectStep(u int) bool {
+	_, ok := slices.BinarySearch(b.touched, u)
+	return ok
+}
+
+// holdsDirectly reports whether user u now holds directly a SKU that group g assigns (a move
+// from the group to direct licenses).
+func (b *builder) holdsDirectly(u, g int) bool {
+	for _, p := range b.w.Paths(u) {
+		if p.Direct() && slices.ContainsFunc(b.w.GroupLicenses(g), func(l licensing.AssignedLicense) bool { return l.SkuID == p.Sku }) {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *builder) leaveSteps() {
 	for u, t := range b.users {
 		if t == nil || !t.groupsSet || t.mode != ModeExact {
@@ -1227,8 +1244,22 @@ func (b *builder) leaveSteps() {
 			}
 			target := b.w.UserTarget(u)
 			gt := b.w.GroupTarget(g)
+			reason := fmt.Sprintf("leave licensed group %s (%s)", gt.Name, t.from)
+			if joined := b.joined[u]; len(joined) > 0 {
+				names := make([]string, len(joined))
+				for i, j := range joined {
+					names[i] = b.w.Group(j).DisplayName
+				}
+				verb := "have"
+				if len(names) == 1 {
+					verb = "has"
+				}
+				reason += fmt.Sprintf(", once %s %s processed the user: the new licenses first, then the old go (no gap)", strings.Join(names, ", "), verb)
+			} else if b.hasDirectStep(u) && b.holdsDirectly(u, g) {
+				reason += ", after the user's direct licenses are in place"
+			}
 			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
-				Reason: fmt.Sprintf("leave licensed group %s (%s)", gt.Name, t.from), Expect: b.in.member(true), Result: b.in.member(false)})
+				Reason: reason, Expect: b.in.member(true), Result: b.in.member(false)})
 			before := b.w.EnabledPlans(u)
 			o := b.w.Apply(licensing.Change{Kind: licensing.RemoveGroupMember, User: target.ID, Group: gt.ID})
 			for _, v := range o.Violations {

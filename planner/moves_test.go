@@ -60,9 +60,9 @@ func TestGroupMovesWithoutAGap(t *testing.T) {
 			[]string{"swap STANDARDPACK → ENTERPRISEPACK directly in one call before joining group Move_E3", "after the direct swap", "wait until group Move_E3",
 				"direct ENTERPRISEPACK bridged the move to group Move_E3"}},
 		{"group → group", "x4", `"mode":"exact","licenses":[],"groups":["Move_E3b"]`, planner.AddGroupMember,
-			[]string{"join licensed group Move_E3b", "wait until group Move_E3b", "leave licensed group Move_E3"}},
+			[]string{"join licensed group Move_E3b", "wait until group Move_E3b", "leave licensed group Move_E3 (users[0]), once Move_E3b has processed the user"}},
 		{"group → direct", "x5", `"mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}],"groups":[]`, planner.AssignLicense,
-			[]string{"assign ENTERPRISEPACK", "leave licensed group Move_E3"}},
+			[]string{"assign ENTERPRISEPACK", "leave licensed group Move_E3 (users[0]), after the user's direct licenses are in place"}},
 	}
 	for _, mbb := range []bool{false, true} {
 		for _, tc := range cases {
