@@ -68,6 +68,9 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	if err := write(p, e.stdout); err != nil {
 		return &exitError{code: 1, err: err}
 	}
+	if err := planInputError(p); err != nil {
+		return err // names that do not resolve, contradictions: bad input (2), the plan shows them
+	}
 	if *failOn && !p.Applyable() {
 		return &exitError{code: 3, err: fmt.Errorf("the plan has error-severity problems")}
 	}
@@ -221,6 +224,9 @@ func cmdSnapshot(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkNotInput("out", *outFile, src.inputs()); err != nil {
+		return err
+	}
 	snap, err := src.snapshot(ctx)
 	if err != nil {
 		return err
@@ -247,8 +253,11 @@ func cmdGenerate(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if *users <= 0 {
-		return usageErr("generate needs --users N with N > 0")
+	if err := checkGenerate(fs, *users, *skus, *groups); err != nil {
+		return err
+	}
+	if err := checkNotInput("out", *outFile, map[string]string{"--desired": *desiredFile}); err != nil {
+		return err
 	}
 	o := synth.DefaultOptions(*users)
 	o.Seed = *seed

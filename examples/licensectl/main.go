@@ -13,9 +13,12 @@
 // azidentity's default credential chain) or --graph-endpoint URL (another Graph root; a loopback
 // http:// URL needs no credentials).
 //
-// Exit codes: 0 success (for plan: a plan was produced, whatever its problems, unless
+// Exit codes: 0 success (for plan: a plan was produced, whatever Entra would object to, unless
 // --fail-on-problems); 1 the operation failed (apply: a step did not succeed); 2 bad usage or
-// bad input (the one-line reason is printed on stderr); 3 plan --fail-on-problems found errors.
+// bad input (the one-line reason is printed on stderr), including out-of-range flag values,
+// stray arguments, an --out that names an input file, and a desired state that does not fit the
+// tenant (names that do not resolve, contradictions: plan prints the plan with them first);
+// 3 plan --fail-on-problems found errors.
 package main
 
 import (
@@ -49,7 +52,9 @@ Common options:
   --catalog FILE         Microsoft's licensing CSV, for product names and better suggestions
   --rules FILE           a rules/v1 file that extends (or replaces) the default rules
 
-Exit codes: 0 ok; 1 the operation failed; 2 bad usage or input; 3 plan --fail-on-problems found errors.
+Exit codes: 0 ok; 1 the operation failed; 2 bad usage or input (also a desired state whose
+names do not resolve against the tenant: the plan is printed with its problems); 3 plan
+--fail-on-problems found errors.
 Run "licensectl COMMAND --help" for a command's flags.
 `
 

@@ -122,12 +122,18 @@ func TestBadInputIsExitTwoWithOneLineReason(t *testing.T) {
 
 func TestPlanWithProblemsStillExitsZeroUnlessAsked(t *testing.T) {
 	dir, tenant := files(t)
-	d := writeFile(t, dir, "d.json", `{"formatVersion":"desired/v1","users":[{"user":"alice@contoso.com","licenses":[{"sku":"ENTERPRISEPAK"}]}]}`)
+	// E3 next to alice's E1 (mode ensure): Entra would refuse it, a problem of the plan.
+	d := writeFile(t, dir, "d.json", `{"formatVersion":"desired/v1","users":[{"user":"alice@contoso.com","licenses":[{"sku":"ENTERPRISEPACK"}]}]}`)
 	out, _, code := cli(t, "", "plan", "--tenant", tenant, "--desired", d)
 	assert.Equal(t, 0, code)
-	assert.Contains(t, out, `did you mean "ENTERPRISEPACK"`)
+	assert.Contains(t, out, "MutuallyExclusiveViolation")
 	_, _, code = cli(t, "", "plan", "--tenant", tenant, "--desired", d, "--fail-on-problems")
 	assert.Equal(t, 3, code)
+	// A name that does not resolve is bad input: 2, with the suggestion in the plan.
+	d = writeFile(t, dir, "typo.json", `{"formatVersion":"desired/v1","users":[{"user":"alice@contoso.com","licenses":[{"sku":"ENTERPRISEPAK"}]}]}`)
+	out, _, code = cli(t, "", "plan", "--tenant", tenant, "--desired", d)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, out, `did you mean "ENTERPRISEPACK"`)
 }
 
 func TestReportsAndExplain(t *testing.T) {

@@ -15,12 +15,15 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	src.register(fs)
 	out := fs.String("output", "text", "output format: text, csv or json")
 	outFile := fs.String("out", "", "write to `FILE` instead of stdout")
-	pos, err := parse(fs, args)
+	pos, err := parseArgs(fs, args, 1)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usageErr("report needs one report name: %s", names)
+	}
+	if err := checkNotInput("out", *outFile, src.inputs()); err != nil {
+		return err
 	}
 	name := pos[0]
 	if !contains(report.Names(), name) {

@@ -32,6 +32,11 @@ func (s *source) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.rulesFile, "rules", "", "rules/v1 `FILE` extending the default rules")
 }
 
+// inputs are the files the source flags name, by what they are (for checkNotInput).
+func (s *source) inputs() map[string]string {
+	return map[string]string{"--tenant": s.tenantFile, "--catalog": s.catalogFile, "--rules": s.rulesFile}
+}
+
 func (s *source) check() error {
 	n := 0
 	for _, set := range []bool{s.tenantFile != "", s.graph, s.graphEndpoint != ""} {
@@ -222,8 +227,16 @@ func readFile[T any](path string, read func(io.Reader) (T, error)) (T, error) {
 	return v, nil
 }
 
-// parse parses a command's flags; it accepts flags before and after positional arguments.
+// parse parses the flags of a command that takes no positional arguments: a stray one is
+// refused (exit 2), and so are out-of-range values of the shared flags (see checkFlags). It
+// returns no positional arguments (the result is there for the callers written for it).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	return parseArgs(fs, args, 0)
+}
+
+// parseArgs parses a command's flags and at most n positional arguments, which may come
+// before, between or after the flags.
+func parseArgs(fs *flag.FlagSet, args []string, n int) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -234,11 +247,18 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			break
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+	if len(pos) > n {
+		return nil, usageErr("%s: unexpected argument %q (flags start with --; run licensectl %s --help)", fs.Name(), pos[n], fs.Name())
+	}
+	if err := checkFlags(fs); err != nil {
+		return nil, err
+	}
+	return pos, nil
 }
 
 // output opens --out (or stdout when empty) for writing.
