@@ -41,6 +41,15 @@ func Register(fs *flag.FlagSet) *Flags {
 	return f
 }
 
+// NoArgs refuses positional arguments left after fs.Parse (the example programs take flags
+// only): a stray argument is more often a mistyped flag than something to ignore.
+func NoArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags start with -; see -help)", fs.Arg(0))
+	}
+	return nil
+}
+
 // Real reports whether the flags name a tenant over Graph rather than the in-memory fake.
 func (f *Flags) Real() bool { return f.Graph || f.Endpoint != "" }
 

@@ -101,3 +101,14 @@ func TestOpenStateReadsTheTenant(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 10, st.EnabledPlans(u).Len(), "carol's 10 of 13 E3 plans from two groups")
 }
+
+func TestNoArgsRefusesStrayArguments(t *testing.T) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	Register(fs)
+	require.NoError(t, fs.Parse([]string{"--yes", "alice@contoso.com"}))
+	err := NoArgs(fs)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unexpected argument "alice@contoso.com"`)
+	require.NoError(t, fs.Parse([]string{"--yes"}))
+	assert.NoError(t, NoArgs(fs))
+}
