@@ -330,6 +330,21 @@ func (j *Journal) claims(kind SourceKind) map[string]StepStatus {
 	return out
 }
 
+// DoneOn returns the ids of the steps the journal records as done in runs against a source of
+// the given kind (WithSource; "" for unnamed runs), in the order they first appear: the steps a
+// run against such a source reads back first and skips when their result is there.
+func (j *Journal) DoneOn(kind SourceKind) []string {
+	claims := j.claims(kind)
+	var out []string
+	for _, e := range j.Entries {
+		if _, ok := claims[e.Step]; ok && e.Step != "" {
+			out = append(out, e.Step)
+			delete(claims, e.Step)
+		}
+	}
+	return out
+}
+
 // foreign reports whether the journal has runs against another kind of source than kind.
 func (j *Journal) foreign(kind SourceKind) (Source, bool) {
 	for _, e := range j.Entries {

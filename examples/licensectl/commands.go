@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -87,90 +86,6 @@ func planWriter(format string) (func(*planner.Plan, io.Writer) error, error) {
 		return (*planner.Plan).WriteMarkdown, nil
 	}
 	return nil, usageErr("--output %q: want text, json or markdown", format)
-}
-
-func cmdApply(ctx context.Context, e *env, args []string) error {
-	var src source
-	fs := newFlags("apply", "apply SOURCE (--desired FILE | --plan FILE) [--yes] [--journal FILE] [--out FILE]", e)
-	src.register(fs)
-	desiredFile := fs.String("desired", "", "desired/v1 `FILE` (a plan is made first)")
-	planFile := fs.String("plan", "", "plan/v1 `FILE` made by licensectl plan --output json")
-	yes := fs.Bool("yes", false, "apply without asking")
-	journal := fs.String("journal", "", "journal `FILE`: written as steps run; an existing journal of the same plan is resumed")
-	outFile := fs.String("out", "", "with --tenant: write the resulting tenant/v1 to `FILE`")
-	concurrency := fs.Int("concurrency", 4, "steps of a wave run at once")
-	rate := fs.Float64("rate", 0, "at most this many writes per second (0: no limit)")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	if (*desiredFile == "") == (*planFile == "") {
-		return usageErr("apply needs exactly one of --desired FILE and --plan FILE")
-	}
-	if *outFile != "" && src.tenantFile == "" {
-		return usageErr("--out is for --tenant sources (a Graph tenant is changed in place)")
-	}
-	tenant, fk, err := src.openTenant(ctx)
-	if err != nil {
-		return err
-	}
-	snap, err := tenant.Snapshot(ctx)
-	if err != nil {
-		return &exitError{code: 1, err: fmt.Errorf("reading the tenant: %w", err)}
-	}
-	st, err := src.compile(snap)
-	if err != nil {
-		return err
-	}
-	var p *planner.Plan
-	if *desiredFile != "" {
-		d, err := readFile(*desiredFile, planner.ReadDesired)
-		if err != nil {
-			return err
-		}
-		p = planner.Build(st, d)
-	} else {
-		p, err = readFile(*planFile, func(r io.Reader) (*planner.Plan, error) { return planner.ReadPlan(r, snap.TenantID) })
-		if err != nil {
-			return err
-		}
-		p = p.WithCatalog(st.Catalog())
-	}
-	if err := p.WriteText(e.stdout); err != nil {
-		return &exitError{code: 1, err: err}
-	}
-	if !p.Applyable() {
-		return &exitError{code: 1, err: fmt.Errorf("the plan has error-severity problems; fix the desired state (or allow what it reports) and plan again")}
-	}
-	if len(p.Steps) == 0 {
-		return writeOut(fk, *outFile)
-	}
-	if !*yes {
-		fmt.Fprintf(e.stderr, "\nApply %d steps to tenant %s? Type yes to continue: ", len(p.Steps), p.TenantID)
-		line, _ := bufio.NewReader(e.stdin).ReadString('\n')
-		if strings.TrimSpace(strings.ToLower(line)) != "yes" {
-			return &exitError{code: 1, err: fmt.Errorf("not applied: confirmation declined (use --yes to skip the question)")}
-		}
-	}
-	opts := []planner.ApplyOption{planner.WithTenantID(snap.TenantID), planner.WithConcurrency(*concurrency)}
-	if *rate > 0 {
-		opts = append(opts, planner.WithRateLimit(*rate, max(1, int(*rate))))
-	}
-	if *journal != "" {
-		opts = append(opts, planner.WithJournalFile(*journal))
-	}
-	if e.interactive {
-		opts = append(opts, planner.WithProgress(progressBar(e.stderr)))
-	}
-	res, err := planner.Apply(ctx, tenant, p, opts...)
-	if res != nil {
-		fmt.Fprintln(e.stdout)
-		fmt.Fprintln(e.stdout, res.Summary())
-		printLearned(e.stdout, res)
-	}
-	if err != nil {
-		return &exitError{code: 1, err: err}
-	}
-	return writeOut(fk, *outFile)
 }
 
 // printLearned prints, for each step Entra refused with a rule the plan's rules did not
