@@ -23,6 +23,9 @@ import (
 // Unlike ReadSnapshot, which merges repeated top-level keys field by field, LoadState refuses a
 // document that lists subscribedSkus, users or groups twice.
 func LoadState(r io.Reader, opts ...StateOption) (*State, error) {
+	if r == nil {
+		return nil, errorf(InvalidInput, "LoadState: the reader is nil; pass the tenant/v1 document")
+	}
 	cfg := stateConfig{}
 	for _, o := range opts {
 		o(&cfg)

@@ -159,6 +159,9 @@ func NewState(snap *Snapshot, opts ...StateOption) (*State, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if snap == nil {
+		return nil, errorf(InvalidInput, "NewState: the snapshot is nil")
+	}
 	return newCompiler(cfg, true, false, len(snap.Users), len(snap.Groups)).snapshot(snap)
 }
 

@@ -479,3 +479,10 @@ func TestStuckPathsLoadAndHoldTheirSeats(t *testing.T) {
 		})
 	}
 }
+
+func TestNilInputsAreErrorsNotPanics(t *testing.T) {
+	_, err := licensing.LoadState(nil)
+	assert.ErrorIs(t, err, licensing.InvalidInput)
+	_, err = licensing.NewState(nil)
+	assert.ErrorIs(t, err, licensing.InvalidInput)
+}
