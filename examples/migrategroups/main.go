@@ -35,6 +35,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := source.NoArgs(fs); err != nil {
+		return err
+	}
 	var waves []float64
 	for _, f := range strings.Split(*wavesFlag, ",") {
 		w, err := strconv.ParseFloat(strings.TrimSpace(f), 64)

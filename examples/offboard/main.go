@@ -35,6 +35,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := source.NoArgs(fs); err != nil {
+		return err
+	}
 	tenant, st, err := src.OpenState(ctx)
 	if err != nil {
 		return err

@@ -36,6 +36,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := source.NoArgs(fs); err != nil {
+		return err
+	}
 	_, st, err := src.OpenState(ctx)
 	if err != nil {
 		return err

@@ -52,3 +52,9 @@ func TestPreviewWritesNothing(t *testing.T) {
 	assert.Equal(t, sampletenant.E3, g.AssignedLicenses[0].SkuID.String())
 	assert.Empty(t, fk.History())
 }
+
+func TestStrayArgumentsAreRefused(t *testing.T) {
+	err := run(context.Background(), []string{"Licensing_Teams"}, &bytes.Buffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unexpected argument "Licensing_Teams"`)
+}
