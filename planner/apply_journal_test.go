@@ -100,8 +100,7 @@ func TestRehearsalJournalMakesNoLiveRunSkipAWrite(t *testing.T) {
 	assert.Equal(t, want, sorted(m.allWrites()))
 	assert.Zero(t, res.Resumed)
 
-	// Even a reprocess or a wait, which leave nothing to read back, is not taken on a
-	// rehearsal's word: run the live journal's plan again and only the live run's claims count.
+	// Run again: the live run's claims count (read back), the rehearsal's never did.
 	again, err := planner.Apply(context.Background(), m, p, applyOpts(newTestClock(), planner.WithSource(live), planner.WithJournalFile(path))...)
 	require.NoError(t, err)
 	assert.Equal(t, len(p.Steps), again.Resumed)

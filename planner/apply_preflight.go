@@ -121,13 +121,13 @@ func (r *runner) preflight(ctx context.Context, claims map[string]StepStatus) {
 // claimHolds reports whether a step the journal calls done is done: its target, read back, is
 // at the step's result (or at the result of a later step that supersedes it). Only what the
 // step's own call changes is compared — a user's direct licenses, not the groups their paths
-// come from, which later steps change. A wait holds when the group has nothing left to process;
-// a reprocess, which leaves nothing to read back, holds on the word of a run against the same
-// kind of source (doing it again would be harmless).
+// come from, which later steps change. A wait holds when the group has nothing left to process.
+// A reprocess leaves nothing to read back: it never holds on a journal's word, and is done again
+// (reprocessing twice is harmless).
 func (r *runner) claimHolds(s *Step, obs *observation, err error) bool {
 	switch s.Action {
 	case ReprocessLicenseAssignment:
-		return true
+		return false
 	case WaitForGroupProcessing:
 		if err != nil || obs == nil || obs.group == nil {
 			return false
