@@ -146,6 +146,9 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	if err := p.WriteText(e.stdout); err != nil {
 		return &exitError{code: 1, err: err}
 	}
+	if err := planInputError(p); err != nil {
+		return err // the desired state does not fit the tenant (unknown names, contradictions): bad input
+	}
 	if !p.Applyable() {
 		return &exitError{code: 1, err: fmt.Errorf("the plan has error-severity problems; fix the desired state (or allow what it reports) and plan again")}
 	}

@@ -3,7 +3,7 @@
 // endpoint such as the fake server, or a tenant/v1 snapshot file.
 //
 //	licensectl plan     SOURCE --desired FILE [--output text|json|markdown]
-//	licensectl apply    SOURCE (--desired FILE | --plan FILE) [--yes] [--journal FILE] [--out FILE]
+//	licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE]
 //	licensectl snapshot SOURCE [--out FILE]
 //	licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE]
 //	licensectl explain  SOURCE --user ID|UPN
@@ -35,7 +35,7 @@ const usage = `licensectl — plan and apply Microsoft 365 / Entra ID license ch
 
 Usage:
   licensectl plan     SOURCE --desired FILE [--output text|json|markdown] [--fail-on-problems]
-  licensectl apply    SOURCE (--desired FILE | --plan FILE) [--yes] [--journal FILE] [--out FILE]
+  licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE]
   licensectl snapshot SOURCE [--out FILE]
   licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE]
   licensectl explain  SOURCE --user ID|UPN [--output text|json]
