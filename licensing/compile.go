@@ -3,8 +3,10 @@ package licensing
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/licenseplan/licenseplan/internal/prefault"
 )
@@ -138,7 +140,7 @@ func (c *compiler) snapshot(s *Snapshot) (*State, error) {
 	for i := range s.Groups {
 		c.addGroup(&s.Groups[i])
 	}
-	return c.finish(s.FormatVersion, s.TenantID, s.DefaultUsageLocation)
+	return c.finish(s.header())
 }
 
 func (c *compiler) addSku(k *SubscribedSku) {
@@ -664,12 +666,22 @@ func (m byteMembers) strings() []string {
 }
 
 // err returns the error Validate reports: the first of the first phase that has one.
-func (c *compiler) err(formatVersion, defaultLoc string) error {
-	if formatVersion != TenantFormatVersion {
-		return errorf(InvalidInput, "tenant file formatVersion is %q, want %q", formatVersion, TenantFormatVersion)
+func (c *compiler) err(h header) error {
+	if h.formatVersion != TenantFormatVersion {
+		return errorf(InvalidInput, "tenant file formatVersion is %q, want %q", h.formatVersion, TenantFormatVersion)
 	}
-	if defaultLoc != "" && !IsCountryCode(defaultLoc) {
-		return errorf(InvalidInput, "tenant defaultUsageLocation %s", CountryCodeProblem(defaultLoc))
+	if h.defaultLoc != "" && !IsCountryCode(h.defaultLoc) {
+		return errorf(InvalidInput, "tenant defaultUsageLocation %s", CountryCodeProblem(h.defaultLoc))
+	}
+	if h.readAt != "" {
+		if _, err := time.Parse(time.RFC3339, h.readAt); err != nil {
+			return errorf(InvalidInput, "tenant readAt %q is not an RFC 3339 time such as \"2026-12-07T09:00:00Z\"", h.readAt)
+		}
+	}
+	for _, part := range slices.Sorted(maps.Keys(h.readTimes)) {
+		if _, err := time.Parse(time.RFC3339, h.readTimes[part]); err != nil {
+			return errorf(InvalidInput, "tenant readTimes[%q] %q is not an RFC 3339 time such as \"2026-12-07T09:00:00Z\"", part, h.readTimes[part])
+		}
 	}
 	if c.skuErr != nil {
 		return c.skuErr
@@ -684,17 +696,18 @@ func (c *compiler) err(formatVersion, defaultLoc string) error {
 }
 
 // finish reports the first error as Validate does or, when compiling, completes the State.
-func (c *compiler) finish(formatVersion, tenantID, defaultLoc string) (*State, error) {
+func (c *compiler) finish(h header) (*State, error) {
 	c.skusEnd()
 	c.usersEnd()
-	if err := c.err(formatVersion, defaultLoc); err != nil {
+	if err := c.err(h); err != nil {
 		return nil, err
 	}
 	if !c.build {
 		return nil, nil
 	}
 	s := c.s
-	s.tenantID, s.defaultLoc = tenantID, defaultLoc
+	s.tenantID, s.defaultLoc = h.tenantID, h.defaultLoc
+	s.header = h
 	s.ids, s.upns = c.ids, c.upns
 	c.absentGroups()
 	c.link()

@@ -56,7 +56,7 @@ type loader struct {
 	hardErr, typeErr, dupErr error
 	stop                     bool // an error is certain: read on only for the one to report
 
-	formatVersion, tenantID, defaultLoc string
+	h header // the top-level fields
 
 	seen          [3]bool
 	usersEnded    bool
@@ -137,7 +137,7 @@ func (l *loader) load() (*State, error) {
 	}
 	l.skusEnd()
 	l.s, l.p = stream{}, userParser{} // the reading's buffers are not needed any more
-	return l.c.finish(l.formatVersion, l.tenantID, l.defaultLoc)
+	return l.c.finish(l.h)
 }
 
 // jsonErr is the decoding error ReadSnapshot would report, if any.
@@ -244,11 +244,19 @@ func (l *loader) field(key string) error {
 	var v any
 	switch name {
 	case "formatVersion":
-		v = &l.formatVersion
+		v = &l.h.formatVersion
 	case "tenantId":
-		v = &l.tenantID
+		v = &l.h.tenantID
 	case "defaultUsageLocation":
-		v = &l.defaultLoc
+		v = &l.h.defaultLoc
+	case "defaultUsageLocationUnknown":
+		v = &l.h.defaultLocUnknown
+	case "readAt":
+		v = &l.h.readAt
+	case "readTimes":
+		v = &l.h.readTimes
+	case "gone":
+		v = &l.h.gone
 	case "subscribedSkus":
 		return l.list(listSkus, name)
 	case "users":
@@ -495,7 +503,7 @@ type skipValue struct{}
 
 func (*skipValue) UnmarshalJSON([]byte) error { return nil }
 
-var snapshotFields = [...]string{"formatVersion", "tenantId", "defaultUsageLocation", "subscribedSkus", "users", "groups"}
+var snapshotFields = [...]string{"formatVersion", "tenantId", "defaultUsageLocation", "defaultUsageLocationUnknown", "readAt", "readTimes", "gone", "subscribedSkus", "users", "groups"}
 
 // snapshotField returns the Snapshot field a top-level key sets; "" for none.
 func snapshotField(key string) string {

@@ -16,12 +16,44 @@ const TenantFormatVersion = "tenant/v1"
 // Snapshot is a tenant as the tenant/v1 file holds it: Graph's subscribedSkus, users and
 // licensed groups with Graph's field names, so that a real export loads unchanged.
 type Snapshot struct {
-	FormatVersion        string          `json:"formatVersion"`
-	TenantID             string          `json:"tenantId"`
-	DefaultUsageLocation string          `json:"defaultUsageLocation,omitempty"`
-	SubscribedSkus       []SubscribedSku `json:"subscribedSkus"`
-	Users                []User          `json:"users"`
-	Groups               []Group         `json:"groups"`
+	FormatVersion        string `json:"formatVersion"`
+	TenantID             string `json:"tenantId"`
+	DefaultUsageLocation string `json:"defaultUsageLocation,omitempty"`
+	// DefaultUsageLocationUnknown is true when the tenant's country could not be read (GET
+	// /organization refused for lack of permission): group licensing's fallback for users
+	// without a usageLocation is unknown, and plans warn where a prediction depends on it.
+	DefaultUsageLocationUnknown bool `json:"defaultUsageLocationUnknown,omitempty"`
+	// ReadAt is when the snapshot was read (RFC 3339); "days ago" is measured from it.
+	ReadAt string `json:"readAt,omitempty"`
+	// ReadTimes is when each part was read (RFC 3339), by part ("subscribedSkus", "users",
+	// "groups", "organization", …): a live tenant changes while it is read.
+	ReadTimes map[string]string `json:"readTimes,omitempty"`
+	// Gone lists objects that groups' members or users' paths named and that Graph answered 404
+	// for when they were fetched by id: deleted while the tenant was read.
+	Gone           *GoneObjects    `json:"gone,omitempty"`
+	SubscribedSkus []SubscribedSku `json:"subscribedSkus"`
+	Users          []User          `json:"users"`
+	Groups         []Group         `json:"groups"`
+}
+
+// GoneObjects are object ids a snapshot found deleted while it was read.
+type GoneObjects struct {
+	Users  []string `json:"users,omitempty"`
+	Groups []string `json:"groups,omitempty"`
+}
+
+// header is a tenant/v1 document's top-level fields other than its lists.
+type header struct {
+	formatVersion, tenantID, defaultLoc string
+	defaultLocUnknown                   bool
+	readAt                              string
+	readTimes                           map[string]string
+	gone                                *GoneObjects
+}
+
+func (s *Snapshot) header() header {
+	return header{formatVersion: s.FormatVersion, tenantID: s.TenantID, defaultLoc: s.DefaultUsageLocation,
+		defaultLocUnknown: s.DefaultUsageLocationUnknown, readAt: s.ReadAt, readTimes: s.ReadTimes, gone: s.Gone}
 }
 
 // SubscribedSku is Graph's subscribedSku.
@@ -161,6 +193,18 @@ func (s *Snapshot) WriteJSON(w io.Writer) error {
 	jw.Value("tenantId", s.TenantID)
 	if s.DefaultUsageLocation != "" {
 		jw.Value("defaultUsageLocation", s.DefaultUsageLocation)
+	}
+	if s.DefaultUsageLocationUnknown {
+		jw.Value("defaultUsageLocationUnknown", true)
+	}
+	if s.ReadAt != "" {
+		jw.Value("readAt", s.ReadAt)
+	}
+	if len(s.ReadTimes) > 0 {
+		jw.Value("readTimes", s.ReadTimes)
+	}
+	if s.Gone != nil {
+		jw.Value("gone", s.Gone)
 	}
 	jw.List("subscribedSkus", len(s.SubscribedSkus), func(i int) any { return normSku(s.SubscribedSkus[i]) })
 	jw.List("users", len(s.Users), func(i int) any { return normUser(s.Users[i]) })

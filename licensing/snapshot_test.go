@@ -314,3 +314,27 @@ func TestLicenseAssignmentStatesSample(t *testing.T) {
 	sub, _ := so.Subscription(licensing.MustParseSkuID("1f3174e2-ee9d-49e9-b917-e8d84650f895"))
 	assert.Equal(t, 0, sub.Consumed, "a path in error holds no seat")
 }
+
+func TestSnapshotHeaderFieldsRoundTrip(t *testing.T) {
+	s := sampletenant.Snapshot()
+	s.DefaultUsageLocationUnknown = true
+	s.ReadAt = "2026-12-07T09:00:00Z"
+	s.ReadTimes = map[string]string{"users": "2026-12-07T08:59:00Z", "groups": "2026-12-07T09:00:00Z"}
+	s.Gone = &licensing.GoneObjects{Users: []string{"10000000-0000-4000-8000-0000000000ee"}}
+	var buf bytes.Buffer
+	require.NoError(t, s.WriteJSON(&buf))
+	st := requireSameLoad(t, buf.Bytes())
+	require.NotNil(t, st)
+	assert.True(t, st.DefaultUsageLocationUnknown())
+	assert.Equal(t, "2026-12-07T09:00:00Z", st.ReadAt())
+	back := st.Snapshot()
+	assert.Equal(t, s.ReadTimes, back.ReadTimes)
+	assert.Equal(t, s.Gone, back.Gone)
+
+	s.ReadAt = "yesterday"
+	err := s.Validate()
+	assert.ErrorIs(t, err, licensing.InvalidInput)
+	assert.ErrorContains(t, err, `readAt "yesterday" is not an RFC 3339 time`)
+	s.ReadAt, s.ReadTimes["users"] = "", "soon"
+	assert.ErrorContains(t, s.Validate(), `readTimes["users"] "soon"`)
+}

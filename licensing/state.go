@@ -115,6 +115,7 @@ type State struct {
 	rules      *RuleIndex
 	tenantID   string
 	defaultLoc string
+	header     header // the snapshot's top-level fields, for Snapshot and the accessors
 	subs       []Subscription
 	subBySku   map[SkuID]int32
 	users      []userRec
@@ -234,6 +235,14 @@ func (s *State) TenantID() string { return s.tenantID }
 
 // DefaultUsageLocation is the country group-based licensing falls back to.
 func (s *State) DefaultUsageLocation() string { return s.defaultLoc }
+
+// DefaultUsageLocationUnknown reports whether the snapshot could not read the tenant's country
+// (Snapshot.DefaultUsageLocationUnknown): a prediction of group licensing for a user without a
+// usage location is then a guess.
+func (s *State) DefaultUsageLocationUnknown() bool { return s.header.defaultLocUnknown }
+
+// ReadAt is when the snapshot was read (RFC 3339), or "" when it does not say.
+func (s *State) ReadAt() string { return s.header.readAt }
 
 // Subscriptions returns the subscribed SKUs in snapshot order.
 func (s *State) Subscriptions() []*Subscription {
@@ -519,7 +528,8 @@ func (s *State) bySku(ps []path, skip func(path) bool) []SkuPlans {
 // Snapshot exports the state now as a tenant/v1 document: consumedUnits recomputed,
 // assignedLicenses as Entra derives them and every path in licenseAssignmentStates.
 func (s *State) Snapshot() *Snapshot {
-	out := &Snapshot{FormatVersion: TenantFormatVersion, TenantID: s.tenantID, DefaultUsageLocation: s.defaultLoc}
+	out := &Snapshot{FormatVersion: TenantFormatVersion, TenantID: s.tenantID, DefaultUsageLocation: s.defaultLoc,
+		DefaultUsageLocationUnknown: s.header.defaultLocUnknown, ReadAt: s.header.readAt, ReadTimes: s.header.readTimes, Gone: s.header.gone}
 	for _, sub := range s.subs {
 		k := *sub.source
 		k.ConsumedUnits = sub.Consumed
