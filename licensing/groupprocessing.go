@@ -167,11 +167,15 @@ func (t *txn) memberFailure(u, g int32, old, others, mine []path) (*Error, []boo
 	if loc == "" {
 		loc = s.defaultLoc
 	}
-	if loc == "" {
+	switch {
+	case loc == "" && s.header.defaultLocUnknown:
+		// The snapshot could not read the tenant's country: Entra has one (a tenant always
+		// does), so the licenses are predicted to apply; which plans it allows is unknown.
+	case loc == "":
 		return &Error{Kind: Other, Target: target(), Message: fmt.Sprintf("%s: no usage location and no tenant default for licenses from group %s", target(), gname)},
 			failing(func(int) bool { return true })
 	}
-	if ps := m.prohibitedIn(s.rules, loc); len(ps) > 0 {
+	if ps := m.prohibitedIn(s.rules, loc); loc != "" && len(ps) > 0 {
 		var bad PlanSet
 		for _, p := range ps {
 			bad.UnionWith(s.cat.PlanSetOf(p.Plans))

@@ -437,6 +437,9 @@ func (b *builder) groupLicenseSteps() {
 		}
 		b.released(step, o)
 		b.groupImpact(step, g, o, beforeErr)
+		for _, e := range o.Users {
+			b.countryUnknown(step, e.User, g)
+		}
 		b.wait(g, step.ID)
 	}
 }
@@ -612,6 +615,7 @@ func (b *builder) joinSteps() {
 			after := b.w.EnabledPlans(u)
 			step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 			b.serviceLoss(step, target, before, after)
+			b.countryUnknown(step, u, g)
 			joinsByGroup[g] = append(joinsByGroup[g], step.ID)
 			b.joined[u] = append(b.joined[u], g)
 		}
