@@ -197,6 +197,9 @@ func FuzzReadSnapshot(f *testing.F) {
 	   {"skuId":"6fd2c87f-b296-42f0-b197-1e91e994b900","disabledPlans":[],"assignedByGroup":"g1","state":"Error","error":null}]},
 	   {"id":"u2","assignedLicenses":null}],
 	 "groups":[{"id":"g1","members":["u1","u2"],"assignedLicenses":[{"skuId":"6fd2c87f-b296-42f0-b197-1e91e994b900","disabledPlans":["57ff2da0-773e-42df-b2af-ffb7a2317929"]}]}]}`))
+	f.Add([]byte(`{"formatVersion":"tenant/v1","tenantId":"t","users":[{"id":"u1"}],"groups":[{"id":"g1","members":["u1"],"groupTypes":["DynamicMembership"],
+	 "securityEnabled":true,"mailEnabled":false,"membershipRule":"(user.department -eq \"Sales\")","membershipRuleProcessingState":"On","onPremisesSyncEnabled":null},
+	 {"id":"g2","groupTypes":[],"mailEnabled":true,"securityEnabled":true,"onPremisesSyncEnabled":true}]}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		// LoadState reads the document as NewState(ReadSnapshot) does: the same error or State.
 		loaded, lerr := licensing.LoadState(bytes.NewReader(in))

@@ -72,6 +72,11 @@ func requireSameLoad(t *testing.T, data []byte) *licensing.State {
 		require.Equal(t, want.GroupMembers(i), got.GroupMembers(i))
 		require.Equal(t, want.GroupLicenses(i), got.GroupLicenses(i))
 		require.Nil(t, got.Group(i).Members, "LoadState keeps no member lists")
+		kind := func(g *licensing.Group) licensing.Group {
+			return licensing.Group{GroupTypes: g.GroupTypes, SecurityEnabled: g.SecurityEnabled, MailEnabled: g.MailEnabled, MembershipRule: g.MembershipRule,
+				MembershipRuleProcessingState: g.MembershipRuleProcessingState, OnPremisesSyncEnabled: g.OnPremisesSyncEnabled}
+		}
+		require.Equal(t, kind(want.Group(i)), kind(got.Group(i)))
 	}
 	return got
 }
@@ -230,6 +235,19 @@ func TestLoadStateReportsJSONErrorsAsReadSnapshot(t *testing.T) {
 		`{"formatVersion":"tenant/v1","users":[{"id":"u1","onPremisesExtensionAttributes":{"a":"1","a":"2","b":null}}]}`,
 		`{"formatVersion":"tenant/v1","users":[{"id":"u1","licenseAssignmentStates":[{"assignedByGroup":"g","state":5}]}],"groups":[]}`,
 		"\ufeff{}", `{"formatVersion":"tenant/v1"}trailing`,
+		// The group kind fields, in every shape json.Unmarshal accepts or refuses.
+		`{"formatVersion":"tenant/v1","tenantId":"t","users":[{"id":"u1"}],"groups":[` +
+			`{"id":"g1","members":["u1"],"groupTypes":["DynamicMembership","Unified"],"securityEnabled":true,"mailEnabled":true,"membershipRule":"(user.department -eq \"Sales\")","membershipRuleProcessingState":"On","onPremisesSyncEnabled":null},` +
+			`{"id":"g2","groupTypes":[],"securityEnabled":false,"mailEnabled":null,"membershipRule":null,"onPremisesSyncEnabled":true},` +
+			`{"id":"g3","groupTypes":null,"securityEnabled":null,"mailEnabled":false,"membershipRuleProcessingState":null,"onPremisesSyncEnabled":false}]}`,
+		`{"formatVersion":"tenant/v1","tenantId":"t","groups":[{"id":"g1","groupTypes":["Unified",null]}]}`,
+		`{"formatVersion":"tenant/v1","tenantId":"t","groups":[{"id":"g1","groupTypes":"Unified"}]}`,
+		`{"formatVersion":"tenant/v1","tenantId":"t","groups":[{"id":"g1","securityEnabled":"true"}]}`,
+		`{"formatVersion":"tenant/v1","tenantId":"t","groups":[{"id":"g1","SecurityEnabled":true,"securityEnabled":false}]}`,
+		`{"formatVersion":"tenant/v1","tenantId":"t","groups":[{"id":"g1","mailEnabled":true,"mailEnabled":false}]}`,
+		`{"formatVersion":"tenant/v1","tenantId":"t","groups":[{"id":"g1","membershipRule":5}]}`,
+		`{"formatVersion":"tenant/v1","tenantId":"t","groups":[{"id":"g1","groupTypes":[1]}]}`,
+		`{"formatVersion":"tenant/v1","tenantId":"t","groups":[{"id":"g1","groupTypes":["\u0055nified"],"membershipRule":"a\u00e9"}]}`,
 	} {
 		t.Run(in, func(t *testing.T) {
 			requireSameLoad(t, []byte(in))

@@ -453,7 +453,8 @@ func (p *userParser) skip() bool {
 const maxSkipDepth = 100
 
 var (
-	groupKeys      = [...]string{"id", "displayName", "members", "assignedLicenses", "licenseProcessingState"}
+	groupKeys = [...]string{"id", "displayName", "members", "assignedLicenses", "licenseProcessingState",
+		"groupTypes", "securityEnabled", "mailEnabled", "membershipRule", "membershipRuleProcessingState", "onPremisesSyncEnabled"}
 	processingKeys = [...]string{"state"}
 )
 
@@ -480,6 +481,19 @@ func (p *userParser) group(b []byte, g *Group) (byteMembers, bool) {
 			g.AssignedLicenses = cloneLicenses(ls) // the State keeps them
 		case 4:
 			g.LicenseProcessingState, ok = p.processingState()
+		case 5:
+			g.GroupTypes, ok = p.stringList()
+		case 6:
+			g.SecurityEnabled, ok = p.boolPtr()
+		case 7:
+			g.MailEnabled, ok = p.boolPtr()
+		case 8:
+			v, ok = p.stringOrNull()
+			g.MembershipRule = string(v)
+		case 9:
+			g.MembershipRuleProcessingState, ok = p.interned()
+		case 10:
+			g.OnPremisesSyncEnabled, ok = p.boolPtr()
 		}
 		return ok
 	})
@@ -487,6 +501,21 @@ func (p *userParser) group(b []byte, g *Group) (byteMembers, bool) {
 		return nil, false
 	}
 	return members, true
+}
+
+// stringList reads a list of strings (groupTypes): nil for null, an empty list for []. A null
+// element is not vouched for.
+func (p *userParser) stringList() ([]string, bool) {
+	if p.literal("null") {
+		return nil, true
+	}
+	out := []string{}
+	ok := p.array(func() bool {
+		v, ok := p.string()
+		out = append(out, p.c.internBytes(v))
+		return ok
+	})
+	return out, ok
 }
 
 func (p *userParser) memberIDs() (byteMembers, bool) {

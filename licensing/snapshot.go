@@ -123,12 +123,30 @@ func (s LicenseAssignmentState) Direct() bool {
 }
 
 // Group is a licensed group with its direct members (nested groups do not pass licenses).
+//
+// The kind fields (GroupTypes through OnPremisesSyncEnabled) are Graph's group properties of the
+// same names; all are optional. A group without them is taken for a plain, assigned security
+// group (what tenant/v1 documents without them always meant). See GroupKind for what they decide.
 type Group struct {
 	ID                     string                  `json:"id"`
 	DisplayName            string                  `json:"displayName,omitempty"`
 	Members                []string                `json:"members"`
 	AssignedLicenses       []AssignedLicense       `json:"assignedLicenses"`
 	LicenseProcessingState *LicenseProcessingState `json:"licenseProcessingState,omitempty"`
+	// GroupTypes is Graph's groupTypes: "Unified" for a Microsoft 365 group, "DynamicMembership"
+	// for a group whose members a membershipRule decides.
+	GroupTypes []string `json:"groupTypes,omitempty"`
+	// SecurityEnabled is Graph's securityEnabled (nil: not read).
+	SecurityEnabled *bool `json:"securityEnabled,omitempty"`
+	// MailEnabled is Graph's mailEnabled (nil: not read).
+	MailEnabled *bool `json:"mailEnabled,omitempty"`
+	// MembershipRule is a dynamic group's rule, e.g. (user.department -eq "Sales").
+	MembershipRule string `json:"membershipRule,omitempty"`
+	// MembershipRuleProcessingState is "On" or "Paused" for a dynamic group.
+	MembershipRuleProcessingState string `json:"membershipRuleProcessingState,omitempty"`
+	// OnPremisesSyncEnabled is true for a group synced from on-premises Active Directory (its
+	// members are changed there, never through Graph); nil or false for a cloud group.
+	OnPremisesSyncEnabled *bool `json:"onPremisesSyncEnabled,omitempty"`
 }
 
 // LicenseProcessingState is Graph's licenseProcessingState of a group.
