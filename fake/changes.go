@@ -200,6 +200,9 @@ func (t *Tenant) assignGroup(id string, add []licensing.AssignedLicense, remove 
 	if err != nil {
 		return nil, err
 	}
+	if e := errGroupKind(g, false); e != nil {
+		return nil, e
+	}
 	target := g.target()
 	adds, removes, err := t.resolveLicenses(target, add, remove)
 	if err != nil {
@@ -327,6 +330,9 @@ func (t *Tenant) addMember(groupID, userID string) error {
 	if err != nil {
 		return err
 	}
+	if e := errGroupKind(g, true); e != nil {
+		return e
+	}
 	if u.isMember(g.data.ID) {
 		return errInvalid(u.target(), msgMemberExists)
 	}
@@ -346,6 +352,9 @@ func (t *Tenant) removeMember(groupID, userID string) error {
 	u, err := t.lookupUser(userID)
 	if err != nil {
 		return err
+	}
+	if e := errGroupKind(g, true); e != nil {
+		return e
 	}
 	if !u.isMember(g.data.ID) {
 		return newError(licensing.InvalidInput, CodeNotFound, u.target(), msgMemberNotFound)

@@ -95,6 +95,19 @@
 //     dropped, and the group reports ProcessingFailed until it is queued again.
 //   - Membership (AddGroupMember, RemoveGroupMember) changes at once and queues the member for
 //     the group's processing (a removed member only when it has paths from the group).
+//   - Group kinds (the snapshot's groupTypes, securityEnabled, mailEnabled, membershipRule,
+//     membershipRuleProcessingState and onPremisesSyncEnabled, kept and served as loaded;
+//     licensing.Group.Kind reads them, a missing field counting as a plain security group's).
+//     Only security groups and Microsoft 365 groups with securityEnabled can carry licenses:
+//     AssignGroupLicenses to any other group (securityEnabled false: a distribution list, a
+//     Microsoft 365 group without security) is refused, before its SKUs are checked. Members
+//     cannot be added or removed (after the group and the user are found, before membership is
+//     checked) when the group is synced from on-premises (onPremisesSyncEnabled true), dynamic
+//     (groupTypes contains DynamicMembership: the membershipRule decides), or mail-enabled and
+//     not a Microsoft 365 group (a mail-enabled security group or a distribution list); when
+//     several apply, synced wins, then dynamic. The fake never evaluates a membershipRule:
+//     a dynamic group's members are those loaded. Each refusal is InvalidInput through the Go
+//     API, with Graph's status and text (see Errors).
 //   - Reprocessing a user (ReprocessUser, POST /users/{id}/reprocessLicenseAssignment) processes
 //     at once, in ascending group id order, every group from which the user has a path in Error
 //     or ActiveWithError or a stuck path, and every licensed group the user is a member of whose
@@ -183,6 +196,8 @@
 //	POST   /users/{id}/reprocessLicenseAssignment   200 + user
 //	GET    /users/{id}/licenseDetails
 //	GET    /groups, /groups/{id}      DELETE /groups/{id}: 204, or 400 while the group has licenses
+//	                                  (groupTypes, securityEnabled, mailEnabled, membershipRule,
+//	                                  membershipRuleProcessingState, onPremisesSyncEnabled by default and on $select)
 //	POST   /groups/{id}/assignLicense               202 + Location + group, or 400
 //	GET    /groups/{id}/members, /transitiveMembers (each also /microsoft.graph.user or /graph.user), /membersWithLicenseErrors
 //	POST   /groups/{id}/members/$ref  {"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}"}: 204
@@ -224,6 +239,13 @@
 //	                                                                     (also a usageLocation that is not an ISO 3166-1 alpha-2 code, e.g. "XX")
 //	                                    400 Request_BadRequest           Unable to delete the group because there is a product license assigned to the group. To delete this group, remove any product licenses first.
 //	                                                                     (Entra's text, from directory synchronization's export error; status and code are the fake's)
+//	                                    403 Authorization_RequestDenied  Insufficient privileges to complete the operation. (Graph; member change of a dynamic group) [1]
+//	                                    400 Request_BadRequest           Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.
+//	                                                                     (Graph's text for writes to synced objects [2]; that it is the answer for a synced group's members is the fake's assumption)
+//	                                    400 Request_BadRequest           Cannot Update a mail-enabled security groups and or distribution list. (Graph) [3]
+//	                                    400 Request_BadRequest           License assignment failed because the group is not security enabled: only security groups and
+//	                                                                     Microsoft 365 groups with securityEnabled can be assigned licenses.
+//	                                                                     (the fake's: Graph's text for assignLicense to such a group is not known)
 //	                                    400 Request_BadRequest           Property 'addLicenses|removeLicenses' of resource 'User|Group' is required: …
 //	                                    400 Request_BadRequest           $count is not currently supported.  (without ConsistencyLevel: eventual)
 //	                                    400 Request_UnsupportedQuery     Unsupported Query.
@@ -232,6 +254,21 @@
 //	Throttled                           429 TooManyRequests              Please retry again later.  (with Retry-After)
 //	Transient (injected)                503 serviceNotAvailable / 504 UnknownError
 //	(in $batch)                         424 FailedDependency             The request was not run because request '{id}', which it depends on, failed.
+//
+// Sources of the group-kind texts:
+// [1] Microsoft's support article "Troubleshoot 403 error when adding a user to a group by using
+// Microsoft Graph API" (SupportArticles-docs, authorization-requestdenied-403-error-add-user-group.md,
+// 2025; also blogs.aaddevsup.xyz, 2024-05): POST /groups/{id}/members/$ref answers 403
+// Authorization_RequestDenied "Insufficient privileges to complete the operation." when the group
+// cannot be managed through Graph — "You cannot use Microsoft Graph to manage Dynamic group
+// (groupTypes has value "DynamicMembership") membership"; github.com/KelvinTegelaar/CIPP/issues/468
+// shows the same text for adding a user to a dynamic "All Users" group. Removing is answered alike
+// (the fake's assumption).
+// [2] github.com/microsoftgraph/microsoft-graph-docs/issues/7301 and /issues/18038 (writes to users
+// synced from on-premises AD).
+// [3] github.com/microsoftgraph/microsoft-graph-docs/issues/14827: POST /groups/{id}/members/$ref on
+// a mail-enabled security group, 400 Request_BadRequest (also seen for distribution lists,
+// github.com/KelvinTegelaar/CIPP/issues/1607).
 //
 // # Fault injection
 //

@@ -11,14 +11,15 @@ import (
 // Graph error codes the fake answers with. The texts are listed per kind in doc.go; where
 // Microsoft Graph's own text is known the fake uses it word for word.
 const (
-	CodeBadRequest       = "Request_BadRequest"       // a refused license or membership change
-	CodeNotFound         = "Request_ResourceNotFound" // no such user, group or member reference
-	CodeUnsupportedQuery = "Request_UnsupportedQuery" // a $filter the fake (or Graph) does not support
-	CodeODataBadRequest  = "BadRequest"               // malformed URL, segment or JSON payload
-	CodeTooManyRequests  = "TooManyRequests"          // throttled (HTTP 429)
-	CodeUnavailable      = "serviceNotAvailable"      // injected HTTP 503
-	CodeGatewayTimeout   = "UnknownError"             // injected HTTP 504
-	CodeFailedDependency = "FailedDependency"         // a $batch request whose dependency failed (HTTP 424)
+	CodeBadRequest       = "Request_BadRequest"          // a refused license or membership change
+	CodeNotFound         = "Request_ResourceNotFound"    // no such user, group or member reference
+	CodeUnsupportedQuery = "Request_UnsupportedQuery"    // a $filter the fake (or Graph) does not support
+	CodeODataBadRequest  = "BadRequest"                  // malformed URL, segment or JSON payload
+	CodeTooManyRequests  = "TooManyRequests"             // throttled (HTTP 429)
+	CodeUnavailable      = "serviceNotAvailable"         // injected HTTP 503
+	CodeGatewayTimeout   = "UnknownError"                // injected HTTP 504
+	CodeFailedDependency = "FailedDependency"            // a $batch request whose dependency failed (HTTP 424)
+	CodeForbidden        = "Authorization_RequestDenied" // HTTP 403: e.g. a member change of a dynamic group
 )
 
 // The messages Graph sends for license errors. Those marked "Graph's" are Graph's own texts;
@@ -33,6 +34,12 @@ const (
 	msgMethod         = "Specified HTTP method is not allowed for the request target."                                         // Graph's
 	msgBadJSON        = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
 	msgThrottled      = "Please retry again later." // Graph's (throttling guidance sample)
+	// Member changes Graph refuses for the group's kind (doc.go's error table has the sources).
+	msgDynamicMembers    = "Insufficient privileges to complete the operation."                                                                                   // Graph's (403)
+	msgSyncedMembers     = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration." // Graph's
+	msgMailEnabledMember = "Cannot Update a mail-enabled security groups and or distribution list."                                                               // Graph's
+	// The fake's: Graph's text for assignLicense to a group that cannot carry licenses is not known.
+	msgGroupCannotCarry = "License assignment failed because the group is not security enabled: only security groups and Microsoft 365 groups with securityEnabled can be assigned licenses."
 	// Entra's text for deleting a group that carries licenses, as directory synchronization
 	// reports it; Graph's status and code for it are the fake's choice (400 Request_BadRequest).
 	msgLicensedGroup = "Unable to delete the group because there is a product license assigned to the group. To delete this group, remove any product licenses first."
@@ -156,6 +163,8 @@ func httpStatus(e *licensing.Error) int {
 		return http.StatusGatewayTimeout
 	case CodeFailedDependency:
 		return http.StatusFailedDependency
+	case CodeForbidden:
+		return http.StatusForbidden
 	}
 	switch e.Kind {
 	case licensing.Throttled:
@@ -164,4 +173,28 @@ func httpStatus(e *licensing.Error) int {
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadRequest
+}
+
+// errGroupKind is Graph's refusal of a change the group's kind does not allow, or nil: an
+// assignLicense (members false) to a group that cannot carry licenses, or a member change
+// (members true) of a group whose members are managed elsewhere. A synced group is refused as
+// synced whatever else it is, then a dynamic group, then a mail-enabled one (doc.go).
+func errGroupKind(g *group, members bool) *licensing.Error {
+	k := g.data.Kind()
+	target := g.target()
+	if !members {
+		if k.NotSecurity {
+			return errInvalid(target, msgGroupCannotCarry)
+		}
+		return nil
+	}
+	switch {
+	case k.Synced:
+		return errInvalid(target, msgSyncedMembers)
+	case k.Dynamic:
+		return newError(licensing.InvalidInput, CodeForbidden, target, msgDynamicMembers)
+	case k.MailEnabledSecurity || k.Distribution:
+		return errInvalid(target, msgMailEnabledMember)
+	}
+	return nil
 }

@@ -69,6 +69,27 @@ func nullProps[T any](names ...string) []property[T] {
 	return out
 }
 
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func boolOr(b *bool, def bool) bool {
+	if b == nil {
+		return def
+	}
+	return *b
+}
+
+func boolOrNull(b *bool) any {
+	if b == nil {
+		return nil
+	}
+	return *b
+}
+
 func strOrNull(s string) any {
 	if s == "" {
 		return nil
@@ -134,9 +155,14 @@ func (t *Tenant) groupType() *entityType[groupView] {
 	props := []property[groupView]{
 		{"id", func(v groupView) any { return v.g.data.ID }},
 		{"displayName", func(v groupView) any { return strOrNull(v.g.data.DisplayName) }},
-		{"groupTypes", func(groupView) any { return []string{} }},
-		{"mailEnabled", func(groupView) any { return false }},
-		{"securityEnabled", func(groupView) any { return true }},
+		// The kind fields as the snapshot has them; one it lacks reads as a plain security
+		// group's (groupTypes [], mailEnabled false, securityEnabled true), or null.
+		{"groupTypes", func(v groupView) any { return nonNilStrings(v.g.data.GroupTypes) }},
+		{"mailEnabled", func(v groupView) any { return boolOr(v.g.data.MailEnabled, false) }},
+		{"securityEnabled", func(v groupView) any { return !v.g.data.Kind().NotSecurity }},
+		{"membershipRule", func(v groupView) any { return strOrNull(v.g.data.MembershipRule) }},
+		{"membershipRuleProcessingState", func(v groupView) any { return strOrNull(v.g.data.MembershipRuleProcessingState) }},
+		{"onPremisesSyncEnabled", func(v groupView) any { return boolOrNull(v.g.data.OnPremisesSyncEnabled) }},
 		{"mailNickname", func(v groupView) any { return strings.ReplaceAll(v.g.data.DisplayName, " ", "") }},
 		{"assignedLicenses", func(v groupView) any { return v.t.exportGroupLicenses(v.g) }},
 		{"licenseProcessingState", func(v groupView) any { return object{"state": v.g.processing} }},
@@ -144,8 +170,7 @@ func (t *Tenant) groupType() *entityType[groupView] {
 		{"proxyAddresses", func(groupView) any { return []string{} }},
 	}
 	props = append(props, nullProps[groupView]("description", "mail", "createdDateTime", "deletedDateTime",
-		"classification", "visibility", "membershipRule", "membershipRuleProcessingState", "onPremisesSyncEnabled",
-		"securityIdentifier", "renewedDateTime", "expirationDateTime")...)
+		"classification", "visibility", "securityIdentifier", "renewedDateTime", "expirationDateTime")...)
 	defaults := []string{"id", "deletedDateTime", "classification", "createdDateTime", "description", "displayName",
 		"expirationDateTime", "groupTypes", "mail", "mailEnabled", "mailNickname", "membershipRule",
 		"membershipRuleProcessingState", "onPremisesSyncEnabled", "proxyAddresses", "renewedDateTime",

@@ -63,7 +63,7 @@ type groupLicense struct {
 }
 
 type group struct {
-	data       licensing.Group // id and displayName; the rest is derived
+	data       licensing.Group // id, displayName and the kind fields; the rest is derived
 	licenses   []groupLicense  // in SKU order
 	members    []string        // sorted
 	processing string
@@ -149,7 +149,7 @@ func New(snap *licensing.Snapshot, opts ...Option) (*Tenant, error) {
 	}
 	for _, sg := range snap.Groups {
 		g := &group{
-			data:       licensing.Group{ID: sg.ID, DisplayName: sg.DisplayName},
+			data:       groupData(sg),
 			members:    slices.Sorted(slices.Values(sg.Members)),
 			processing: licensing.ProcessingComplete,
 		}
@@ -467,7 +467,26 @@ func (t *Tenant) exportGroup(g *group) licensing.Group {
 	if out.Members == nil {
 		out.Members = []string{}
 	}
+	d := groupData(g.data)
+	out.GroupTypes, out.SecurityEnabled, out.MailEnabled, out.OnPremisesSyncEnabled = d.GroupTypes, d.SecurityEnabled, d.MailEnabled, d.OnPremisesSyncEnabled
+	out.MembershipRule, out.MembershipRuleProcessingState = d.MembershipRule, d.MembershipRuleProcessingState
 	return out
+}
+
+// groupData is the part of a snapshot group the fake keeps as it is: id, displayName and the
+// kind fields (copies, so that neither the caller's snapshot nor an export shares them).
+func groupData(g licensing.Group) licensing.Group {
+	return licensing.Group{ID: g.ID, DisplayName: g.DisplayName, GroupTypes: slices.Clone(g.GroupTypes),
+		SecurityEnabled: cloneBool(g.SecurityEnabled), MailEnabled: cloneBool(g.MailEnabled), OnPremisesSyncEnabled: cloneBool(g.OnPremisesSyncEnabled),
+		MembershipRule: g.MembershipRule, MembershipRuleProcessingState: g.MembershipRuleProcessingState}
+}
+
+func cloneBool(b *bool) *bool {
+	if b == nil {
+		return nil
+	}
+	v := *b
+	return &v
 }
 
 func (t *Tenant) exportGroupLicenses(g *group) []licensing.AssignedLicense {

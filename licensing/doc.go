@@ -42,7 +42,10 @@
 //
 // Snapshot. A [Snapshot] is a tenant in the tenant/v1 format: Graph's subscribedSkus, users
 // (assignedLicenses, licenseAssignmentStates, usageLocation) and licensed groups with their
-// members, under Graph's own field names so that an export loads unchanged. [ReadSnapshot]
+// members and their kind (groupTypes, securityEnabled, mailEnabled, membershipRule,
+// membershipRuleProcessingState, onPremisesSyncEnabled: [Group.Kind] says whether a group can
+// carry licenses and whether Graph lets a caller change its members; a snapshot without them
+// has plain security groups), under Graph's own field names so that an export loads unchanged. [ReadSnapshot]
 // validates it, naming the user, group or field at fault; [Snapshot.WriteJSON] writes one line
 // per SKU, user and group, byte-stable.
 //

@@ -20,6 +20,10 @@ import (
 //   - A failing license the member already had from the group stays working: ActiveWithError
 //     with its previous disabled plans (Entra does not take a working license away). One the
 //     member did not have is Error: it enables nothing and holds no seat.
+//   - Before any of this, the group's kind (Group.Kind, groupkind.go) may refuse the call as
+//     Graph does: assignLicense to a group that cannot carry licenses (securityEnabled false),
+//     and adding or removing members of a synced, dynamic or mail-enabled (non-Microsoft 365)
+//     group. Each is InvalidInput naming the group, as in package fake.
 //   - A group path that goes away (the member leaves, the group drops the SKU) while another
 //     enabled plan depends on one of its plans stays, ActiveWithError with DependencyViolation:
 //     the licenses "enter an error state… and can't be removed until the dependency is
@@ -30,7 +34,7 @@ import (
 // member is processed again.
 func (t *txn) assignGroup(c Change) {
 	g, ok := t.group(c.Group)
-	if !ok {
+	if !ok || t.refuseByKind(g, AssignGroupLicenses) {
 		return
 	}
 	s := t.s
@@ -436,7 +440,7 @@ func (t *txn) membership(c Change) {
 		return
 	}
 	g, ok := t.group(c.Group)
-	if !ok {
+	if !ok || t.refuseByKind(g, c.Kind) {
 		return
 	}
 	s := t.s

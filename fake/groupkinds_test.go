@@ -1,0 +1,228 @@
+package fake_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/licenseplan/licenseplan/fake"
+	"github.com/licenseplan/licenseplan/internal/sampletenant"
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// Groups of every kind, added to the sample tenant by kindsSnapshot.
+const (
+	groupDynamic  = "a0000000-0000-4000-8000-0000000000c1" // dynamic security, licensed E3
+	groupSynced   = "a0000000-0000-4000-8000-0000000000c2" // synced from on-premises
+	groupMailSec  = "a0000000-0000-4000-8000-0000000000c3" // mail-enabled security
+	groupM365     = "a0000000-0000-4000-8000-0000000000c4" // Microsoft 365, not security
+	groupM365Sec  = "a0000000-0000-4000-8000-0000000000c5" // Microsoft 365 with securityEnabled
+	groupDistList = "a0000000-0000-4000-8000-0000000000c6" // distribution list
+	salesRule     = `(user.department -eq "Sales")`
+)
+
+func boolPtr(b bool) *bool { return &b }
+
+func kindsSnapshot() *licensing.Snapshot {
+	s := sampletenant.Snapshot()
+	s.Groups = append(s.Groups,
+		licensing.Group{ID: groupDynamic, DisplayName: "Dynamic_Sales", Members: []string{sampletenant.Carol},
+			AssignedLicenses: []licensing.AssignedLicense{{SkuID: skuE3, DisabledPlans: []licensing.PlanID{}}},
+			GroupTypes:       []string{"DynamicMembership"}, SecurityEnabled: boolPtr(true), MailEnabled: boolPtr(false),
+			MembershipRule: salesRule, MembershipRuleProcessingState: "On"},
+		licensing.Group{ID: groupSynced, DisplayName: "Synced_Staff", Members: []string{sampletenant.Bob},
+			SecurityEnabled: boolPtr(true), MailEnabled: boolPtr(false), OnPremisesSyncEnabled: boolPtr(true)},
+		licensing.Group{ID: groupMailSec, DisplayName: "MailSec_Finance", Members: []string{sampletenant.Bob},
+			SecurityEnabled: boolPtr(true), MailEnabled: boolPtr(true)},
+		licensing.Group{ID: groupM365, DisplayName: "M365_Project", Members: []string{sampletenant.Bob},
+			GroupTypes: []string{"Unified"}, SecurityEnabled: boolPtr(false), MailEnabled: boolPtr(true)},
+		licensing.Group{ID: groupM365Sec, DisplayName: "M365_Secure", GroupTypes: []string{"Unified"}, SecurityEnabled: boolPtr(true), MailEnabled: boolPtr(true)},
+		licensing.Group{ID: groupDistList, DisplayName: "DL_All", Members: []string{sampletenant.Bob},
+			SecurityEnabled: boolPtr(false), MailEnabled: boolPtr(true)},
+	)
+	return s
+}
+
+func kindsTenant(t *testing.T) *fake.Tenant {
+	t.Helper()
+	tn, err := fake.New(kindsSnapshot())
+	require.NoError(t, err)
+	return tn
+}
+
+const (
+	textDynamic = "Insufficient privileges to complete the operation."
+	textSynced  = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration."
+	textMail    = "Cannot Update a mail-enabled security groups and or distribution list."
+	textNoLic   = "License assignment failed because the group is not security enabled: only security groups and Microsoft 365 groups with securityEnabled can be assigned licenses."
+)
+
+func TestGroupKindRefusalsGoAPI(t *testing.T) {
+	tn := kindsTenant(t)
+	before := tn.State()
+	requireRefused := func(err error, code, text, group string) {
+		t.Helper()
+		require.Error(t, err)
+		assert.True(t, errors.Is(err, licensing.InvalidInput), "%v", err)
+		var e *licensing.Error
+		require.True(t, errors.As(err, &e))
+		assert.Equal(t, code, e.Code)
+		assert.Equal(t, text, e.Message)
+		assert.Equal(t, group, e.Target.ID)
+	}
+	e3 := []licensing.AssignedLicense{lic(skuE3)}
+
+	// Licenses: only security groups and Microsoft 365 groups with securityEnabled.
+	requireRefused(tn.AssignGroupLicenses(ctx, groupM365, e3, nil), "Request_BadRequest", textNoLic, groupM365)
+	requireRefused(tn.AssignGroupLicenses(ctx, groupDistList, e3, nil), "Request_BadRequest", textNoLic, groupDistList)
+	// Refused before the SKUs are looked at.
+	requireRefused(tn.AssignGroupLicenses(ctx, groupM365, []licensing.AssignedLicense{lic(licensing.MustParseSkuID("00000000-0000-4000-8000-000000000999"))}, nil), "Request_BadRequest", textNoLic, groupM365)
+
+	// Members: dynamic (403), synced, mail-enabled security and distribution lists.
+	for _, c := range []struct{ group, user, code, text string }{
+		{groupDynamic, sampletenant.Grace, "Authorization_RequestDenied", textDynamic},
+		{groupSynced, sampletenant.Grace, "Request_BadRequest", textSynced},
+		{groupMailSec, sampletenant.Grace, "Request_BadRequest", textMail},
+		{groupDistList, sampletenant.Grace, "Request_BadRequest", textMail},
+	} {
+		requireRefused(tn.AddGroupMember(ctx, c.group, c.user), c.code, c.text, c.group)
+	}
+	for _, c := range []struct{ group, user, code, text string }{
+		{groupDynamic, sampletenant.Carol, "Authorization_RequestDenied", textDynamic},
+		{groupSynced, sampletenant.Bob, "Request_BadRequest", textSynced},
+		{groupMailSec, sampletenant.Bob, "Request_BadRequest", textMail},
+		{groupDistList, sampletenant.Bob, "Request_BadRequest", textMail},
+		// The kind decides before membership: not a member, still the kind's refusal.
+		{groupDynamic, sampletenant.Grace, "Authorization_RequestDenied", textDynamic},
+	} {
+		requireRefused(tn.RemoveGroupMember(ctx, c.group, c.user), c.code, c.text, c.group)
+	}
+	// Unknown users and groups are still 404s.
+	assert.True(t, errors.Is(tn.AddGroupMember(ctx, groupDynamic, "nope"), licensing.UnknownUser))
+	assert.Equal(t, before, tn.State(), "a refused change changes nothing")
+	assert.Empty(t, tn.History())
+
+	// What Graph allows: a Microsoft 365 group's members (security or not), and licenses on a
+	// Microsoft 365 group with securityEnabled.
+	require.NoError(t, tn.AddGroupMember(ctx, groupM365, sampletenant.Grace))
+	require.NoError(t, tn.RemoveGroupMember(ctx, groupM365, sampletenant.Bob))
+	require.NoError(t, tn.AddGroupMember(ctx, groupM365Sec, sampletenant.Heidi))
+	require.NoError(t, tn.AssignGroupLicenses(ctx, groupM365Sec, []licensing.AssignedLicense{lic(skuEMS)}, nil))
+	_, ok := groupPath(getUser(t, tn, sampletenant.Heidi), skuEMS, groupM365Sec)
+	assert.True(t, ok, "the Microsoft 365 security group licenses its member")
+
+	// The dynamic group's member was licensed on load, as any group's.
+	_, ok = groupPath(getUser(t, tn, sampletenant.Carol), skuE3, groupDynamic)
+	assert.True(t, ok)
+}
+
+func TestGroupKindFieldsRoundTrip(t *testing.T) {
+	snap := kindsSnapshot()
+	tn, err := fake.New(snap)
+	require.NoError(t, err)
+	snap.Groups[3].GroupTypes[0] = "changed" // the fake keeps copies
+	*snap.Groups[4].SecurityEnabled = false
+	out := tn.State()
+	want := kindsSnapshot()
+	for i, g := range want.Groups {
+		got := out.Groups[i]
+		assert.Equal(t, g.ID, got.ID)
+		assert.Equal(t, g.Kind(), got.Kind(), g.DisplayName)
+		assert.Equal(t, g.GroupTypes, got.GroupTypes, g.DisplayName)
+		assert.Equal(t, g.SecurityEnabled, got.SecurityEnabled, g.DisplayName)
+		assert.Equal(t, g.MailEnabled, got.MailEnabled, g.DisplayName)
+		assert.Equal(t, g.OnPremisesSyncEnabled, got.OnPremisesSyncEnabled, g.DisplayName)
+		assert.Equal(t, g.MembershipRule, got.MembershipRule, g.DisplayName)
+		assert.Equal(t, g.MembershipRuleProcessingState, got.MembershipRuleProcessingState, g.DisplayName)
+	}
+	*out.Groups[5].MailEnabled = false
+	assert.True(t, *tn.State().Groups[5].MailEnabled, "State returns copies")
+}
+
+func TestHTTPGroupKinds(t *testing.T) {
+	tn := kindsTenant(t)
+	c := startGraph(t, tn)
+
+	// The kind fields by default and on $select, as Graph has them.
+	r := c.do(http.MethodGet, "/groups/"+groupDynamic, "")
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	assert.Equal(t, []any{"DynamicMembership"}, r.body["groupTypes"])
+	assert.Equal(t, true, r.body["securityEnabled"])
+	assert.Equal(t, false, r.body["mailEnabled"])
+	assert.Equal(t, salesRule, r.body["membershipRule"])
+	assert.Equal(t, "On", r.body["membershipRuleProcessingState"])
+	assert.Nil(t, r.body["onPremisesSyncEnabled"])
+	assert.Contains(t, r.body, "onPremisesSyncEnabled")
+	assert.NotContains(t, r.body, "assignedLicenses", "assignedLicenses only on $select")
+
+	sel := "$select=id,groupTypes,securityEnabled,mailEnabled,membershipRule,membershipRuleProcessingState,onPremisesSyncEnabled"
+	r = c.do(http.MethodGet, "/groups?"+sel+"&$top=100", "")
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	byID := map[string]map[string]any{}
+	for _, v := range values(r) {
+		byID[v["id"].(string)] = v
+		assert.Len(t, v, 7, "only the selected properties: %v", v)
+	}
+	require.Len(t, byID, 9)
+	plain := byID[sampletenant.GroupE3Base] // a snapshot without the fields: a plain security group
+	assert.Equal(t, []any{}, plain["groupTypes"])
+	assert.Equal(t, true, plain["securityEnabled"])
+	assert.Equal(t, false, plain["mailEnabled"])
+	assert.Nil(t, plain["membershipRule"])
+	assert.Nil(t, plain["onPremisesSyncEnabled"])
+	assert.Equal(t, true, byID[groupSynced]["onPremisesSyncEnabled"])
+	assert.Equal(t, true, byID[groupMailSec]["mailEnabled"])
+	assert.Equal(t, []any{"Unified"}, byID[groupM365]["groupTypes"])
+	assert.Equal(t, false, byID[groupM365]["securityEnabled"])
+	assert.Equal(t, false, byID[groupDistList]["securityEnabled"])
+
+	// Refusals with Graph's status, code and text.
+	ref := func(id string) string {
+		return `{"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/` + id + `"}`
+	}
+	for _, c2 := range []struct {
+		method, path, body string
+		status             int
+		code, text         string
+	}{
+		{http.MethodPost, "/groups/" + groupDynamic + "/members/$ref", ref(sampletenant.Grace), http.StatusForbidden, "Authorization_RequestDenied", textDynamic},
+		{http.MethodDelete, "/groups/" + groupDynamic + "/members/" + sampletenant.Carol + "/$ref", "", http.StatusForbidden, "Authorization_RequestDenied", textDynamic},
+		{http.MethodPost, "/groups/" + groupSynced + "/members/$ref", ref(sampletenant.Grace), http.StatusBadRequest, "Request_BadRequest", textSynced},
+		{http.MethodDelete, "/groups/" + groupSynced + "/members/" + sampletenant.Bob + "/$ref", "", http.StatusBadRequest, "Request_BadRequest", textSynced},
+		{http.MethodPost, "/groups/" + groupMailSec + "/members/$ref", ref(sampletenant.Grace), http.StatusBadRequest, "Request_BadRequest", textMail},
+		{http.MethodDelete, "/groups/" + groupDistList + "/members/" + sampletenant.Bob + "/$ref", "", http.StatusBadRequest, "Request_BadRequest", textMail},
+		{http.MethodPost, "/groups/" + groupM365 + "/assignLicense", assignBody([]licensing.AssignedLicense{lic(skuE3)}, nil), http.StatusBadRequest, "Request_BadRequest", textNoLic},
+		{http.MethodPost, "/groups/" + groupDistList + "/assignLicense", assignBody(nil, nil), http.StatusBadRequest, "Request_BadRequest", textNoLic},
+	} {
+		r := c.do(c2.method, c2.path, c2.body)
+		require.Equal(t, c2.status, r.status, "%s %s: %s", c2.method, c2.path, r.raw)
+		code, msg := graphError(t, r)
+		assert.Equal(t, c2.code, code, c2.path)
+		assert.Equal(t, c2.text, msg, c2.path)
+	}
+
+	// Inside $batch, each refusal keeps its own status.
+	r = c.do(http.MethodPost, "/$batch", `{"requests":[
+		{"id":"1","method":"POST","url":"/groups/`+groupDynamic+`/members/$ref","headers":{"Content-Type":"application/json"},"body":`+ref(sampletenant.Grace)+`},
+		{"id":"2","method":"POST","url":"/groups/`+groupM365Sec+`/members/$ref","headers":{"Content-Type":"application/json"},"body":`+ref(sampletenant.Grace)+`}]}`)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+	statuses := map[string]float64{}
+	for _, x := range r.body["responses"].([]any) {
+		m := x.(map[string]any)
+		statuses[m["id"].(string)] = m["status"].(float64)
+	}
+	assert.Equal(t, map[string]float64{"1": 403, "2": 204}, statuses)
+
+	// The test hook's tenant/v1 keeps the fields.
+	st := httpGetJSON(t, c.base[:len(c.base)-len("/v1.0")]+"/_fake/state")
+	var rule any
+	for _, g := range st["groups"].([]any) {
+		if g.(map[string]any)["id"] == groupDynamic {
+			rule = g.(map[string]any)["membershipRule"]
+		}
+	}
+	assert.Equal(t, salesRule, rule)
+}
