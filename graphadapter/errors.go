@@ -53,8 +53,11 @@ type call struct {
 	path   string // relative to the root, with ids
 	user   string // the user concerned, if any
 	group  string // the group concerned, if any
-	add    []licensing.SkuID
-	remove []licensing.SkuID
+	// listing names the listing a GET of a collection belongs to ("users", "groups", "members",
+	// …), for the progress report.
+	listing string
+	add     []licensing.SkuID
+	remove  []licensing.SkuID
 }
 
 // target is the user the call is about, else the group (membership calls are about the user).
@@ -233,6 +236,8 @@ func classify(c call, f failure) licensing.Kind {
 		return licensing.Throttled
 	case f.status >= 500:
 		return licensing.Transient
+	case isExpiredPageToken(f), isConcurrencyFailure(f):
+		return licensing.Transient
 	}
 	codes := append([]string{f.code}, f.more...)
 	for _, code := range codes {
@@ -262,6 +267,27 @@ func classify(c call, f failure) licensing.Kind {
 		return licensing.InvalidInput
 	}
 	return licensing.Other
+}
+
+// codeExpiredPageToken is Graph's refusal of an @odata.nextLink whose page token expired:
+// HTTP 400 {"code": "Directory_ExpiredPageToken", "message": "The specified page token value has
+// expired and can no longer be included in your request."} (as quoted in
+// microsoftgraph/msgraph-sdk-dotnet#2254). The listing must start again from its first page.
+const codeExpiredPageToken = "Directory_ExpiredPageToken"
+
+func isExpiredPageToken(f failure) bool {
+	return strings.EqualFold(strings.TrimSpace(f.code), codeExpiredPageToken) ||
+		strings.Contains(strings.ToLower(f.message), "page token value has expired")
+}
+
+// isConcurrencyFailure matches LicenseAssignmentAttributeConcurrencyException, Entra's name for a
+// license assignment that collided with another one on the same user (Microsoft Entra docs,
+// "Identify and resolve license assignment problems for a group": Entra processes the user again;
+// no action is needed). Microsoft documents the name, not an HTTP reply: it is matched in the
+// code, the message, the details or innerError, whatever the status, and is worth another try.
+func isConcurrencyFailure(f failure) bool {
+	text := strings.ToLower(f.code + "\n" + f.message + "\n" + strings.Join(f.more, "\n"))
+	return strings.Contains(text, "licenseassignmentattributeconcurrencyexception")
 }
 
 // groupKind: Graph answers a group assignment that lacks an add-on's prerequisite with the

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
@@ -18,8 +20,12 @@ type Option func(*config) error
 
 type config struct {
 	root                 string
+	rootSet              bool // WithRoot was given: it wins over the cloud's Graph root
+	cloud                Cloud
+	cloudSet             bool // WithCloud was given; otherwise azidentity's default (AZURE_AUTHORITY_HOST, else public)
 	credential           azcore.TokenCredential
-	credentialName       string // for error messages: which option made the credential
+	newCredential        func(azcore.ClientOptions) (azcore.TokenCredential, error) // built in New, once the cloud is known
+	credentialName       string                                                     // for error messages: which option made the credential
 	scopes               []string
 	httpClient           *http.Client
 	logger               *slog.Logger
@@ -28,14 +34,110 @@ type config struct {
 	defaultUsageLocation string
 	batchSize            int
 	memberConcurrency    int
+	progress             func(Progress)
 }
 
-// WithRoot sets the Graph root URL, e.g. "https://graph.microsoft.us/v1.0" for a national cloud or
-// the fake server's "http://127.0.0.1:PORT/v1.0". An http:// root must be a loopback address
+// Cloud is a Microsoft cloud: it sets the Graph root and the Microsoft Entra authority that
+// credentials authenticate against (learn.microsoft.com/graph/deployments).
+type Cloud uint8
+
+// The clouds WithCloud takes.
+const (
+	// Public is the global service: https://graph.microsoft.com, https://login.microsoftonline.com.
+	Public Cloud = iota
+	// USGov is Microsoft Cloud for US Government L4 (GCC High): https://graph.microsoft.us,
+	// https://login.microsoftonline.us.
+	USGov
+	// USGovDoD is US Government L5 (DOD): https://dod-graph.microsoft.us, https://login.microsoftonline.us.
+	USGovDoD
+	// China is Microsoft 365 operated by 21Vianet: https://microsoftgraph.chinacloudapi.cn,
+	// https://login.chinacloudapi.cn.
+	China
+)
+
+var clouds = [...]struct {
+	name, graph string
+	authority   cloud.Configuration
+}{
+	Public:   {"Public", "https://graph.microsoft.com/v1.0", cloud.AzurePublic},
+	USGov:    {"USGov", "https://graph.microsoft.us/v1.0", cloud.AzureGovernment},
+	USGovDoD: {"USGovDoD", "https://dod-graph.microsoft.us/v1.0", cloud.AzureGovernment},
+	China:    {"China", "https://microsoftgraph.chinacloudapi.cn/v1.0", cloud.AzureChina},
+}
+
+func (c Cloud) valid() bool { return int(c) < len(clouds) }
+
+// String returns the cloud's name: "Public", "USGov", "USGovDoD" or "China".
+func (c Cloud) String() string {
+	if !c.valid() {
+		return fmt.Sprintf("Cloud(%d)", uint8(c))
+	}
+	return clouds[c].name
+}
+
+// GraphRoot is the cloud's Microsoft Graph v1.0 root, e.g. "https://graph.microsoft.us/v1.0".
+func (c Cloud) GraphRoot() string {
+	if !c.valid() {
+		return ""
+	}
+	return clouds[c].graph
+}
+
+// AuthorityHost is the cloud's Microsoft Entra authority, e.g. "https://login.microsoftonline.us/".
+func (c Cloud) AuthorityHost() string {
+	if !c.valid() {
+		return ""
+	}
+	return clouds[c].authority.ActiveDirectoryAuthorityHost
+}
+
+// ParseCloud reads a cloud's name, case-insensitively: "Public" (or "global"), "USGov" (or
+// "GCCHigh"), "USGovDoD" (or "DoD"), "China".
+func ParseCloud(name string) (Cloud, error) {
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "public", "global", "azurepublic":
+		return Public, nil
+	case "usgov", "gcchigh", "usgovernment", "azuregovernment":
+		return USGov, nil
+	case "usgovdod", "dod":
+		return USGovDoD, nil
+	case "china", "azurechina":
+		return China, nil
+	}
+	return Public, fmt.Errorf("graphadapter: unknown cloud %q: want Public, USGov, USGovDoD or China", name)
+}
+
+// WithCloud selects a national cloud: the Graph root (unless WithRoot sets another) and the
+// authority host that WithDefaultCredential, WithClientSecret, WithClientCertificate,
+// WithManagedIdentity and WithWorkloadIdentity authenticate against, in any order of options.
+// Tokens are requested for the root's host ("https://graph.microsoft.us/.default"). A credential
+// given to WithCredential is used as it is: configure its cloud yourself.
+func WithCloud(c Cloud) Option {
+	return func(cfg *config) error {
+		if !c.valid() {
+			return fmt.Errorf("graphadapter: WithCloud(%d): want Public, USGov, USGovDoD or China", uint8(c))
+		}
+		cfg.cloud, cfg.cloudSet = c, true
+		return nil
+	}
+}
+
+// WithProgress reports a Snapshot's progress to fn: after every page, retry, restarted listing
+// and lookup by id. fn is called from the reading goroutines, one call at a time; it must not block.
+// With it, Snapshot also asks Graph for the number of users (GET /users/$count) to estimate the time left.
+func WithProgress(fn func(Progress)) Option {
+	return func(c *config) error {
+		c.progress = fn
+		return nil
+	}
+}
+
+// WithRoot sets the Graph root URL, e.g. the fake server's "http://127.0.0.1:PORT/v1.0" (for a
+// national cloud use WithCloud, which also sets the authority the credential signs in at). An http:// root must be a loopback address
 // (127.0.0.0/8, ::1, localhost); such a root needs no credential. Any other root needs one.
 func WithRoot(root string) Option {
 	return func(c *config) error {
-		c.root = root
+		c.root, c.rootSet = root, true
 		return nil
 	}
 }
@@ -46,7 +148,7 @@ func WithCredential(cred azcore.TokenCredential) Option {
 		if cred == nil {
 			return errors.New("graphadapter: WithCredential: the credential is nil")
 		}
-		c.credential, c.credentialName = cred, "WithCredential"
+		c.credential, c.newCredential, c.credentialName = cred, nil, "WithCredential"
 		return nil
 	}
 }
@@ -56,11 +158,9 @@ func WithCredential(cred azcore.TokenCredential) Option {
 // identity, managed identity, then the Azure CLI and Azure Developer CLI.
 func WithDefaultCredential() Option {
 	return func(c *config) error {
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
-		if err != nil {
-			return fmt.Errorf("graphadapter: WithDefaultCredential: %w", err)
-		}
-		c.credential, c.credentialName = cred, "WithDefaultCredential"
+		c.setCredential("WithDefaultCredential", func(o azcore.ClientOptions) (azcore.TokenCredential, error) {
+			return azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: o})
+		})
 		return nil
 	}
 }
@@ -72,11 +172,9 @@ func WithClientSecret(tenantID, clientID, secret string) Option {
 		if tenantID == "" || clientID == "" || secret == "" {
 			return errors.New("graphadapter: WithClientSecret needs a tenant id, a client id and a secret")
 		}
-		cred, err := azidentity.NewClientSecretCredential(tenantID, clientID, secret, nil)
-		if err != nil {
-			return fmt.Errorf("graphadapter: WithClientSecret: %w", err)
-		}
-		c.credential, c.credentialName = cred, "WithClientSecret"
+		c.setCredential("WithClientSecret", func(o azcore.ClientOptions) (azcore.TokenCredential, error) {
+			return azidentity.NewClientSecretCredential(tenantID, clientID, secret, &azidentity.ClientSecretCredentialOptions{ClientOptions: o})
+		})
 		return nil
 	}
 }
@@ -93,11 +191,9 @@ func WithClientCertificate(tenantID, clientID string, certData, password []byte)
 			// ParseCertificates' errors describe the format, never the key.
 			return fmt.Errorf("graphadapter: WithClientCertificate: cannot read the certificate: %w", err)
 		}
-		cred, err := azidentity.NewClientCertificateCredential(tenantID, clientID, certs, key, nil)
-		if err != nil {
-			return fmt.Errorf("graphadapter: WithClientCertificate: %w", err)
-		}
-		c.credential, c.credentialName = cred, "WithClientCertificate"
+		c.setCredential("WithClientCertificate", func(o azcore.ClientOptions) (azcore.TokenCredential, error) {
+			return azidentity.NewClientCertificateCredential(tenantID, clientID, certs, key, &azidentity.ClientCertificateCredentialOptions{ClientOptions: o})
+		})
 		return nil
 	}
 }
@@ -106,15 +202,13 @@ func WithClientCertificate(tenantID, clientID string, certData, password []byte)
 // clientID is "", otherwise the user-assigned identity with that client id.
 func WithManagedIdentity(clientID string) Option {
 	return func(c *config) error {
-		var opts azidentity.ManagedIdentityCredentialOptions
-		if clientID != "" {
-			opts.ID = azidentity.ClientID(clientID)
-		}
-		cred, err := azidentity.NewManagedIdentityCredential(&opts)
-		if err != nil {
-			return fmt.Errorf("graphadapter: WithManagedIdentity: %w", err)
-		}
-		c.credential, c.credentialName = cred, "WithManagedIdentity"
+		c.setCredential("WithManagedIdentity", func(o azcore.ClientOptions) (azcore.TokenCredential, error) {
+			opts := azidentity.ManagedIdentityCredentialOptions{ClientOptions: o}
+			if clientID != "" {
+				opts.ID = azidentity.ClientID(clientID)
+			}
+			return azidentity.NewManagedIdentityCredential(&opts)
+		})
 		return nil
 	}
 }
@@ -123,11 +217,9 @@ func WithManagedIdentity(clientID string) Option {
 // by AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE.
 func WithWorkloadIdentity() Option {
 	return func(c *config) error {
-		cred, err := azidentity.NewWorkloadIdentityCredential(nil)
-		if err != nil {
-			return fmt.Errorf("graphadapter: WithWorkloadIdentity: %w", err)
-		}
-		c.credential, c.credentialName = cred, "WithWorkloadIdentity"
+		c.setCredential("WithWorkloadIdentity", func(o azcore.ClientOptions) (azcore.TokenCredential, error) {
+			return azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{ClientOptions: o})
+		})
 		return nil
 	}
 }
@@ -166,7 +258,7 @@ func WithLogger(l *slog.Logger) Option {
 // WithRetryPolicy sets the retry limits; zero fields keep DefaultRetryPolicy's values.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error {
-		if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.AttemptTimeout < 0 {
+		if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.AttemptTimeout < 0 || p.ReadBudget < 0 {
 			return errors.New("graphadapter: WithRetryPolicy: limits must not be negative")
 		}
 		c.retry = p
@@ -216,4 +308,27 @@ func WithMemberConcurrency(n int) Option {
 		c.memberConcurrency = n
 		return nil
 	}
+}
+
+// setCredential records how to build an azidentity credential; New builds it with the cloud's
+// authority host (WithCloud), whatever the order of the options.
+func (c *config) setCredential(name string, build func(azcore.ClientOptions) (azcore.TokenCredential, error)) {
+	c.credential, c.newCredential, c.credentialName = nil, build, name
+}
+
+// buildCredential builds the credential an azidentity option asked for, for the config's cloud.
+func (c *config) buildCredential() error {
+	if c.newCredential == nil {
+		return nil
+	}
+	var o azcore.ClientOptions
+	if c.cloudSet {
+		o.Cloud = clouds[c.cloud].authority
+	}
+	cred, err := c.newCredential(o)
+	if err != nil {
+		return fmt.Errorf("graphadapter: %s: %w", c.credentialName, err)
+	}
+	c.credential = cred
+	return nil
 }

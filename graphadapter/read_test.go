@@ -52,8 +52,8 @@ func graphUser(id, upn string, states ...map[string]any) map[string]any {
 }
 
 // TestSnapshotReadsEveryPage checks what a tenant export depends on: the $select list, $top, the
-// licensed-group filter with ConsistencyLevel on every page, nextLinks followed to the end for
-// users, groups and members, and the tenant id taken from subscribedSku.id.
+// groups listed without a $filter and kept when they have licenses, nextLinks followed to the end
+// for users, groups and members, and the tenant id taken from subscribedSku.id.
 func TestSnapshotReadsEveryPage(t *testing.T) {
 	mux := http.NewServeMux()
 	var srvURL string
@@ -91,16 +91,16 @@ func TestSnapshotReadsEveryPage(t *testing.T) {
 	})
 	mux.HandleFunc("GET /v1.0/groups", func(w http.ResponseWriter, r *http.Request) {
 		groupPages.Add(1)
-		assert.Equal(t, "eventual", r.Header.Get("ConsistencyLevel"), "every page of an advanced query needs ConsistencyLevel")
 		q := r.URL.Query()
+		assert.Empty(t, q.Get("$filter"), "groups are filtered locally: Graph does not document assignedLicenses/$count for groups")
+		assert.Empty(t, r.Header.Get("ConsistencyLevel"), "no advanced query")
 		if q.Get("$skiptoken") == "" {
-			assert.Equal(t, "assignedLicenses/$count ne 0", q.Get("$filter"))
-			assert.Equal(t, "true", q.Get("$count"))
-			assert.Equal(t, "id,displayName,assignedLicenses,licenseProcessingState", q.Get("$select"))
+			assert.Equal(t, strings.Join(groupSelect, ","), q.Get("$select"))
+			assert.Equal(t, "999", q.Get("$top"))
 			writeJSON(w, 200, map[string]any{
-				"@odata.count": 2,
 				"value": []any{map[string]any{"id": groupG, "displayName": "Licensing_E3", "assignedLicenses": []any{map[string]any{"skuId": skuE3, "disabledPlans": []any{}}},
-					"licenseProcessingState": map[string]any{"state": "ProcessingComplete"}}},
+					"licenseProcessingState": map[string]any{"state": "ProcessingComplete"}},
+					map[string]any{"id": "77777777-7777-7777-7777-777777777777", "displayName": "No licenses", "assignedLicenses": []any{}, "licenseProcessingState": nil}},
 				"@odata.nextLink": srvURL + "/v1.0/groups?$skiptoken=g2",
 			})
 			return
@@ -134,7 +134,13 @@ func TestSnapshotReadsEveryPage(t *testing.T) {
 	assert.EqualValues(t, 3, memberPages.Load())
 	assert.Equal(t, licensing.TenantFormatVersion, s.FormatVersion)
 	assert.Equal(t, tenantID, s.TenantID, "tenant id comes from subscribedSku.id's prefix")
-	assert.Equal(t, "", s.DefaultUsageLocation, "organization not readable: left empty, no error")
+	assert.Equal(t, "", s.DefaultUsageLocation, "organization refused (403): left empty, no error")
+	assert.True(t, s.DefaultUsageLocationUnknown, "and the snapshot says the country is unknown")
+	assert.Equal(t, "2026-11-23T09:00:00Z", s.ReadAt)
+	for _, part := range []string{"subscribedSkus", "organization", "users", "groups", "members"} {
+		assert.Equal(t, "2026-11-23T09:00:00Z", s.ReadTimes[part], part)
+	}
+	assert.Nil(t, s.Gone, "nothing was deleted during the read")
 
 	require.Len(t, s.SubscribedSkus, 1)
 	k := s.SubscribedSkus[0]

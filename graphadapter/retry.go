@@ -22,18 +22,28 @@ import (
 // (429), could not serve (503, 504), or that failed on the network (a reset connection, a reply
 // cut short, an attempt that took longer than AttemptTimeout). Graph's Retry-After is honoured;
 // without it the wait grows exponentially from BaseDelay to MaxDelay with jitter.
+//
+// A read (GET: one page of a listing, one object) is bounded by time, not by a count: it is
+// retried as long as its tries and waits fit in ReadBudget, and a Retry-After is waited out
+// however long it is, up to what is left of ReadBudget (the ceiling). A write is bounded by
+// MaxAttempts and MaxRetryAfter, so that a plan's executor can schedule a long wait itself.
 // Zero fields take the defaults of DefaultRetryPolicy.
 type RetryPolicy struct {
-	// MaxAttempts is the number of tries of one request, the first included (default 5).
-	// 1 disables retries.
+	// MaxAttempts is the number of tries of one write, the first included (default 5).
+	// 1 disables retries of writes.
 	MaxAttempts int
 	// BaseDelay is the first wait when Graph sent no Retry-After (default 1s).
 	BaseDelay time.Duration
 	// MaxDelay caps the exponential wait (default 30s).
 	MaxDelay time.Duration
-	// MaxRetryAfter is the longest Retry-After the adapter waits out by itself (default 2m). A longer
-	// one is returned at once as a Throttled error with its RetryAfter, for the caller to schedule.
+	// MaxRetryAfter is the longest Retry-After the adapter waits out by itself before a write (default
+	// 2m). A longer one is returned at once as a Throttled error with its RetryAfter, for the caller
+	// to schedule.
 	MaxRetryAfter time.Duration
+	// ReadBudget is how long one read may take, its retries and waits included (default 15m): the
+	// ceiling of a Retry-After waited out before a read. When the next wait would pass it, the
+	// read fails with the last reply (Throttled with its RetryAfter, Transient, …).
+	ReadBudget time.Duration
 	// AttemptTimeout bounds one try, from sending the request to reading the last byte of the
 	// reply (default 100s). A try that takes longer is retried as a network failure.
 	AttemptTimeout time.Duration
@@ -45,6 +55,7 @@ var DefaultRetryPolicy = RetryPolicy{
 	BaseDelay:      time.Second,
 	MaxDelay:       30 * time.Second,
 	MaxRetryAfter:  2 * time.Minute,
+	ReadBudget:     15 * time.Minute,
 	AttemptTimeout: 100 * time.Second,
 }
 
@@ -64,6 +75,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.AttemptTimeout > 0 {
 		d.AttemptTimeout = p.AttemptTimeout
+	}
+	if p.ReadBudget > 0 {
+		d.ReadBudget = p.ReadBudget
 	}
 	if d.MaxDelay < d.BaseDelay {
 		d.MaxDelay = d.BaseDelay
@@ -148,6 +162,9 @@ func notSent(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
+// longWait is the wait from which a retry is logged at Info rather than Debug.
+const longWait = 30 * time.Second
+
 // retryTransport is the innermost round tripper of the adapter's HTTP client: it retries one
 // request as the RetryPolicy says. It sits below the SDK's middleware so that every try sends the
 // same bytes with the same headers (the request body is buffered once; nothing re-compresses it).
@@ -171,6 +188,16 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		body = b
 	}
+	read := idempotent(req.Method)
+	start := rt.now()
+	// exhausted reports whether a retry after delay would go past the request's limit: a read's
+	// time budget, a write's number of tries.
+	exhausted := func(attempt int, delay time.Duration) bool {
+		if read {
+			return rt.now().Sub(start)+delay > rt.policy.ReadBudget
+		}
+		return attempt >= rt.policy.MaxAttempts
+	}
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, rt.policy.AttemptTimeout)
 		try := req.Clone(actx)
@@ -186,28 +213,27 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if attempt >= rt.policy.MaxAttempts || !retryableNetError(err) || (!idempotent(req.Method) && !notSent(err)) {
+			delay = rt.policy.backoff(attempt)
+			if exhausted(attempt, delay) || !retryableNetError(err) || (!read && !notSent(err)) {
 				// A write that may have reached Graph is not repeated blindly: the caller
 				// (planner.Apply) re-reads the target and decides, so a lost reply of a change
 				// Graph made is not turned into a refused repeat.
 				return nil, err
 			}
-			delay = rt.policy.backoff(attempt)
 			rt.log.DebugContext(ctx, "graph request failed on the network; retrying",
 				"method", req.Method, "path", req.URL.Path, "attempt", attempt, "delay", delay, "error", err.Error())
 		} else {
-			if !retryableStatus(resp.StatusCode) || attempt >= rt.policy.MaxAttempts ||
-				(resp.StatusCode == http.StatusGatewayTimeout && !idempotent(req.Method)) {
+			if !retryableStatus(resp.StatusCode) || (resp.StatusCode == http.StatusGatewayTimeout && !read) {
 				// 429 and 503 mean Graph did not act; a 504 to a write may hide a change it made.
 				return finalReply(resp, cancel)
 			}
 			d, ok := retryAfter(resp.Header, rt.now())
-			if ok && d > rt.policy.MaxRetryAfter {
-				// Too long to wait here: hand the 429 up with its Retry-After.
-				return finalReply(resp, cancel)
-			}
 			if !ok {
 				d = rt.policy.backoff(attempt)
+			}
+			if exhausted(attempt, d) || (!read && ok && d > rt.policy.MaxRetryAfter) {
+				// Too long to wait here: hand the reply up with its Retry-After.
+				return finalReply(resp, cancel)
 			}
 			delay = d
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -216,8 +242,16 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			rt.log.DebugContext(ctx, "graph asked to retry",
 				"method", req.Method, "path", req.URL.Path, "status", resp.StatusCode, "attempt", attempt, "delay", delay)
 		}
-		if err := rt.sleep(ctx, delay); err != nil {
-			return nil, err
+		if delay >= longWait {
+			rt.log.InfoContext(ctx, "graph asked to wait before retrying",
+				"method", req.Method, "path", req.URL.Path, "attempt", attempt, "delay", delay)
+		}
+		p := progressFrom(ctx)
+		p.retryStart(delay)
+		serr := rt.sleep(ctx, delay)
+		p.retryEnd()
+		if serr != nil {
+			return nil, serr
 		}
 	}
 }

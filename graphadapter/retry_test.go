@@ -152,12 +152,22 @@ func TestConnectionResetOfAReadIsRetried(t *testing.T) {
 	assert.Len(t, clock.Sleeps(), 1)
 }
 
+// TestConnectionResetEveryTimeIsTransient: a read is retried within its time budget, not a
+// number of tries; when the next wait would pass the budget, it fails as Transient.
 func TestConnectionResetEveryTimeIsTransient(t *testing.T) {
-	tn, _, n := scripted(t, func(n int, w http.ResponseWriter, r *http.Request) { resetConnection(t, w) })
+	var n atomic.Int32
+	srv := newServer(t, muxFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1); resetConnection(t, w) }))
+	tn, clock := newTenant(t, srv, WithRetryPolicy(RetryPolicy{ReadBudget: 2 * time.Minute}))
 	_, err := tn.User(context.Background(), userA)
 	le := asError(t, err)
 	assert.Equal(t, licensing.Transient, le.Kind)
-	assert.EqualValues(t, DefaultRetryPolicy.MaxAttempts, n.Load())
+	assert.Greater(t, int(n.Load()), DefaultRetryPolicy.MaxAttempts, "a read is not bounded by MaxAttempts")
+	var waited time.Duration
+	for _, d := range clock.Sleeps() {
+		waited += d
+	}
+	assert.LessOrEqual(t, waited, 2*time.Minute, "within the budget")
+	assert.Greater(t, waited, time.Minute, "and close to it")
 }
 
 func TestSlowReplyToAWriteIsNotRepeated(t *testing.T) {

@@ -35,6 +35,7 @@ type Tenant struct {
 	defaultUsageLocation string
 	batchSize            int
 	memberConcurrency    int
+	progress             func(Progress)
 	now                  func() time.Time
 	sleep                func(ctx context.Context, d time.Duration) error
 }
@@ -59,6 +60,12 @@ func New(opts ...Option) (*Tenant, error) {
 		if err := o(&c); err != nil {
 			return nil, err
 		}
+	}
+	if !c.rootSet && c.cloudSet {
+		c.root = c.cloud.GraphRoot()
+	}
+	if err := c.buildCredential(); err != nil {
+		return nil, err
 	}
 	root := strings.TrimRight(c.root, "/")
 	u, err := url.Parse(root)
@@ -101,6 +108,7 @@ func New(opts ...Option) (*Tenant, error) {
 		defaultUsageLocation: c.defaultUsageLocation,
 		batchSize:            c.batchSize,
 		memberConcurrency:    c.memberConcurrency,
+		progress:             c.progress,
 		now:                  time.Now,
 		sleep:                planner.WallClock.Sleep,
 	}
@@ -123,8 +131,8 @@ func New(opts ...Option) (*Tenant, error) {
 }
 
 // httpClient builds the client the SDK sends through. The middleware list is fixed and
-// deterministic: Graph's telemetry headers, then the decoding of OData parameter names ($select
-// rather than %24select); below it, this package's retryTransport, then the network. No compression
+// deterministic: User-Agent "licenseplan/VERSION", Graph's telemetry headers, then the decoding
+// of OData parameter names ($select rather than %24select); below it, this package's retryTransport, then the network. No compression
 // middleware: a request body goes out exactly as serialized, on every try.
 func (t *Tenant) httpClient(user *http.Client) (*http.Client, http.RoundTripper) {
 	var hc http.Client
@@ -143,6 +151,7 @@ func (t *Tenant) httpClient(user *http.Client) (*http.Client, http.RoundTripper)
 	rt := &retryTransport{next: base, policy: t.retry, log: t.log, now: t.nowFunc, sleep: t.sleepFunc}
 	options := msgraph.GetDefaultClientOptions()
 	hc.Transport = khttp.NewCustomTransportWithParentTransport(rt,
+		khttp.NewUserAgentHandlerWithOptions(&khttp.UserAgentHandlerOptions{Enabled: true, ProductName: "licenseplan", ProductVersion: Version()}),
 		msgraphcore.NewGraphTelemetryHandler(&options),
 		khttp.NewParametersNameDecodingHandler(),
 	)
