@@ -419,7 +419,7 @@ func (b *builder) groupLicenseSteps() {
 				}
 			}
 		}
-		if len(adds) == 0 && len(removes) == 0 {
+		if len(adds) == 0 && len(removes) == 0 || b.refusedByKind(AssignLicense, g, licensing.Target{}, gt.at) {
 			continue
 		}
 		target := b.w.GroupTarget(g)
@@ -592,6 +592,9 @@ func (b *builder) joinSteps() {
 			}
 			target := b.w.UserTarget(u)
 			gt := b.w.GroupTarget(g)
+			if b.refusedByKind(AddGroupMember, g, target, t.from) {
+				continue
+			}
 			reason := fmt.Sprintf("join licensed group %s (%s)", gt.Name, t.from)
 			if b.bridge(u, t, g) {
 				reason += ", after the direct swap to its licenses"
@@ -1248,6 +1251,9 @@ func (b *builder) leaveSteps() {
 			}
 			target := b.w.UserTarget(u)
 			gt := b.w.GroupTarget(g)
+			if b.refusedByKind(RemoveGroupMember, g, target, t.from) {
+				continue
+			}
 			reason := fmt.Sprintf("leave licensed group %s (%s)", gt.Name, t.from)
 			if joined := b.joined[u]; len(joined) > 0 {
 				names := make([]string, len(joined))

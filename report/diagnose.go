@@ -581,7 +581,7 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 	}
 	leave := func() {
 		if !f.src.Direct() {
-			add("remove %s from group %s", u, f.src.Label())
+			add("%s", leaveText(u, f.src))
 		}
 	}
 	disableIn := func(src Source, sku, plan string) {
@@ -619,7 +619,7 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 			for _, src := range c.Sides[1].Sources {
 				disableIn(src, c.Sides[1].Sku.SkuPartNumber, c.Sides[1].Plan.ServicePlanName)
 				if !src.Direct() {
-					add("remove %s from group %s", u, src.Label())
+					add("%s", leaveText(u, src))
 				}
 			}
 		}

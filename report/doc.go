@@ -9,7 +9,8 @@
 //   - "How does each user get each license?" — Paths: every user × SKU × assignment path
 //     (direct, or a group by displayName and id) with its state, error and disabled plans, and
 //     the user's UPN and usage location. The export an 80,000-user tenant cannot get from the
-//     portal.
+//     portal. Each group path names its group's kind (security, dynamic, synced, mail-enabled,
+//     Microsoft 365: licensing.GroupKind) and a dynamic group's membershipRule.
 //   - "Who is in a license error, why, and what do I do?" — Errors: paths in an error state
 //     grouped by cause, each with the plans in conflict, the missing prerequisite or the
 //     prohibited plan computed from the rules, and a concrete fix: buy or free N seats of a SKU
@@ -29,7 +30,10 @@
 //     remove), and DirectOnly: users with no group path at all.
 //   - "Why does Carol have Teams but not Sway?" — Explain: every plan of every SKU of one user,
 //     on or off, which paths turn it on and which disable it, the paths' states and errors with
-//     their fixes, and any conflict, missing prerequisite or prohibited plan.
+//     their fixes, and any conflict, missing prerequisite or prohibited plan. A license from a
+//     dynamic group says so, with the membershipRule that makes the user a member (and one from
+//     a synced or mail-enabled group where its members are changed); fixes that take a user out
+//     of a group say where that is done (the rule, on-premises AD, Exchange Online).
 //
 // Write renders a tabular report by name (paths, errors, seats, consumers, redundant,
 // direct-only), as licensectl's report command does:

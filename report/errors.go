@@ -81,6 +81,8 @@ type GroupErrors struct {
 	Deleted bool `json:"deleted,omitempty"`
 	// StuckUsers counts the users with stuck paths from the group (not counted in MembersInError).
 	StuckUsers int `json:"stuckUsers,omitempty"`
+	// Kind is the group's kind (see Source.GroupKind); "" for a deleted group.
+	Kind string `json:"kind,omitempty"`
 }
 
 // ErrorCount is how many members of a group have an error.
@@ -220,6 +222,7 @@ func Errors(st *licensing.State) *ErrorReport {
 		grp := st.Group(g)
 		ge := GroupErrors{GroupID: grp.ID, DisplayName: firstOf(grp.DisplayName, grp.ID), LicenseProcessingState: st.GroupProcessingState(g),
 			Members: len(st.GroupMembers(g)), Errors: []ErrorCount{}, Deleted: st.GroupAbsent(g), StuckUsers: counts[len(counts)-1]}
+		ge.Kind, _, _ = d.groupKind(g)
 		for r, n := range counts[:len(counts)-1] {
 			if n > 0 {
 				k := licensing.Other
@@ -415,6 +418,11 @@ func (r *ErrorReport) WriteText(w io.Writer) error {
 		if stuck {
 			head = append(head, "STUCK")
 		}
+		// The KIND column shows when a group is not a plain security group.
+		kinds := slices.ContainsFunc(r.Groups, func(g GroupErrors) bool { return kindNote(g.Kind) != "" })
+		if kinds {
+			head = append(head, "KIND")
+		}
 		rows := [][]string{head}
 		for _, g := range r.Groups {
 			var errs []string
@@ -425,6 +433,9 @@ func (r *ErrorReport) WriteText(w io.Writer) error {
 				orDash(joinList(errs)), orDash(g.LicenseProcessingState)}
 			if stuck {
 				row = append(row, strconv.Itoa(g.StuckUsers))
+			}
+			if kinds {
+				row = append(row, orDash(g.Kind))
 			}
 			rows = append(rows, row)
 		}

@@ -39,6 +39,12 @@ type Membership struct {
 	DisplayName            string   `json:"displayName"`
 	LicenseProcessingState string   `json:"licenseProcessingState"`
 	Skus                   []string `json:"skus"` // the part numbers the group assigns
+	// Kind is the group's kind (see Source.GroupKind).
+	Kind string `json:"kind,omitempty"`
+	// MembershipRule and MembershipRuleProcessingState are a dynamic group's: the user is a
+	// member because it matches the rule.
+	MembershipRule                string `json:"membershipRule,omitempty"`
+	MembershipRuleProcessingState string `json:"membershipRuleProcessingState,omitempty"`
 }
 
 // SkuExplanation is one SKU of the user.
@@ -64,6 +70,10 @@ type PathExplanation struct {
 	// StuckSkuRemoved or StuckNoLongerMember): Entra keeps it while another plan depends on it;
 	// Detail says which, and Fix how to clear it.
 	StuckCause string `json:"stuckCause,omitempty"`
+	// Membership says why the user is a member of the path's group where its members are not
+	// changed by hand through Graph: a dynamic group (its membershipRule), a group synced from
+	// on-premises, a mail-enabled one; "" otherwise.
+	Membership string `json:"membership,omitempty"`
 }
 
 // PlanExplanation is one service plan of a SKU for the user.
@@ -103,6 +113,10 @@ func explainUser(d *diagnoser, i int) *Explanation {
 		m := Membership{GroupID: grp.ID, DisplayName: firstOf(grp.DisplayName, grp.ID), LicenseProcessingState: st.GroupProcessingState(g), Skus: []string{}}
 		for _, l := range st.GroupLicenses(g) {
 			m.Skus = append(m.Skus, d.skuName(l.SkuID))
+		}
+		m.Kind, m.MembershipRule, _ = d.groupKind(g)
+		if m.MembershipRule != "" {
+			m.MembershipRuleProcessingState = grp.MembershipRuleProcessingState
 		}
 		ex.Groups = append(ex.Groups, m)
 	}
@@ -151,6 +165,7 @@ func (d *diagnoser) explainSku(i int, ps, run []licensing.Path, fails []failing,
 			on.UnionWith(d.enabled(p))
 		}
 		pe := PathExplanation{Source: d.source(p), State: p.State.String(), Error: errorName(p.Error), DisabledPlans: d.planNames(p.Disabled), StuckCause: d.stuckCause(i, p)}
+		pe.Membership = membershipNote(pe.Source)
 		for k := range fails {
 			if fails[k].has(p) {
 				fx := d.fix(i, ps, &fails[k], &diags[k], func(sub int) int {
@@ -249,7 +264,11 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 	} else {
 		gs := make([]string, len(ex.Groups))
 		for i, g := range ex.Groups {
-			gs[i] = fmt.Sprintf("%s (%s; %s)", g.DisplayName, orText(joinList(g.Skus), "no licenses"), g.LicenseProcessingState)
+			kind := ""
+			if note := kindNote(g.Kind); note != "" {
+				kind = "; " + g.Kind
+			}
+			gs[i] = fmt.Sprintf("%s (%s; %s%s)", g.DisplayName, orText(joinList(g.Skus), "no licenses"), g.LicenseProcessingState, kind)
 		}
 		fmt.Fprintf(bw, "licensed groups: %s\n", strings.Join(gs, ", "))
 	}
@@ -273,6 +292,9 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 		}
 		alignedRows(bw, "    ", rows)
 		for _, p := range s.Paths {
+			if p.Membership != "" {
+				fmt.Fprintf(bw, "    %s: %s\n", p.Source, p.Membership)
+			}
 			if p.Detail != "" {
 				fmt.Fprintf(bw, "    %s: %s\n", p.Source, p.Detail)
 			}

@@ -29,6 +29,12 @@ type PathRow struct {
 	// deleted, no longer assigns the SKU, or no longer has the user as a member): Entra keeps
 	// it while another enabled plan depends on it. The errors report says how to clear it.
 	Stuck bool `json:"stuck,omitempty"`
+	// GroupKind is the assigning group's kind (see Source.GroupKind: "security", "dynamic
+	// security", …); "" for a direct path or a deleted group.
+	GroupKind string `json:"groupKind,omitempty"`
+	// MembershipRule is the assigning group's membershipRule when it is dynamic: why the user
+	// has the license.
+	MembershipRule string `json:"membershipRule,omitempty"`
 }
 
 // Paths returns every assignment path of every user: users in snapshot order, and each
@@ -63,8 +69,12 @@ func paths(st *licensing.State, shared bool) iter.Seq[PathRow] {
 				if !p.Direct() {
 					row.Path = SourceGroup
 					row.AssignedByGroup = p.Group
-					_, row.GroupDisplayName, row.GroupDeleted = v.group(p.Group)
+					var g int
+					g, row.GroupDisplayName, row.GroupDeleted = v.group(p.Group)
 					row.Stuck = p.Stuck
+					if g >= 0 {
+						row.GroupKind, row.MembershipRule, _ = v.groupKind(g)
+					}
 				}
 				if !yield(row) {
 					return
@@ -75,21 +85,23 @@ func paths(st *licensing.State, shared bool) iter.Seq[PathRow] {
 }
 
 // WritePaths writes the Paths report: text (USER, LOCATION, SKU, PATH, STATE, ERROR,
-// DISABLED PLANS), CSV with the JSON field names as header, or a report/v1 JSON document
-// with the rows under "paths". CSV and JSON are streamed.
+// DISABLED PLANS; PATH names a group's kind when it is not a plain security group, e.g.
+// "group Sales (dynamic security)"), CSV with the JSON field names as header, or a report/v1
+// JSON document with the rows under "paths". CSV and JSON are streamed.
 func WritePaths(w io.Writer, st *licensing.State, f Format) error {
 	t := table[PathRow]{
 		name: ReportPaths, key: "paths",
-		csvHead: []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumber", "skuId", "path", "groupDisplayName", "assignedByGroup", "state", "error", "disabledPlans"},
+		csvHead: []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumber", "skuId", "path", "groupDisplayName", "assignedByGroup", "state", "error", "disabledPlans", "groupKind", "membershipRule"},
 		txtHead: []string{"USER", "LOCATION", "SKU", "PATH", "STATE", "ERROR", "DISABLED PLANS"},
 		csv: func(r *PathRow, c []string) {
 			c[0], c[1], c[2], c[3], c[4] = r.UserPrincipalName, r.UserID, r.UsageLocation, r.SkuPartNumber, r.SkuID.String()
 			c[5], c[6], c[7], c[8], c[9], c[10] = r.Path, safeCell(groupLabel(r.GroupDisplayName, r.GroupDeleted)), r.AssignedByGroup, r.State, r.Error, joinList(r.DisabledPlans)
+			c[11], c[12] = r.GroupKind, safeCell(r.MembershipRule)
 		},
 		text: func(r *PathRow, c []string) {
 			path, state := r.Path, r.State
 			if r.Path == SourceGroup {
-				path = "group " + groupLabel(r.GroupDisplayName, r.GroupDeleted)
+				path = "group " + groupLabel(r.GroupDisplayName, r.GroupDeleted) + kindNote(r.GroupKind)
 			}
 			if r.Stuck {
 				state += " (stuck)"

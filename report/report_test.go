@@ -232,8 +232,8 @@ func TestExplainCarolTeams(t *testing.T) {
 	require.GreaterOrEqual(t, i, 0)
 	teams := s.Plans[i]
 	assert.True(t, teams.On)
-	assert.Equal(t, []report.Source{{Type: "group", GroupID: sampletenant.GroupTeams, GroupDisplayName: "Licensing_Teams"}}, teams.EnabledBy)
-	assert.Equal(t, []report.Source{{Type: "group", GroupID: sampletenant.GroupE3Base, GroupDisplayName: "Licensing_E3_Base"}}, teams.DisabledBy)
+	assert.Equal(t, []report.Source{{Type: "group", GroupID: sampletenant.GroupTeams, GroupDisplayName: "Licensing_Teams", GroupKind: "security"}}, teams.EnabledBy)
+	assert.Equal(t, []report.Source{{Type: "group", GroupID: sampletenant.GroupE3Base, GroupDisplayName: "Licensing_E3_Base", GroupKind: "security"}}, teams.DisabledBy)
 	assert.Equal(t, "GB", ex.UsageLocation)
 
 	var b bytes.Buffer
@@ -296,7 +296,7 @@ func TestCSVReadsBack(t *testing.T) {
 
 	recs, err := csv.NewReader(&b).ReadAll()
 	require.NoError(t, err)
-	assert.Equal(t, []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumber", "skuId", "path", "groupDisplayName", "assignedByGroup", "state", "error", "disabledPlans"}, recs[0])
+	assert.Equal(t, []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumber", "skuId", "path", "groupDisplayName", "assignedByGroup", "state", "error", "disabledPlans", "groupKind", "membershipRule"}, recs[0])
 	rows := slices.Collect(report.Paths(st))
 	require.Len(t, recs, len(rows)+1, "one record per path after the header")
 	col := func(name string) int { return slices.Index(recs[0], name) }

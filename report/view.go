@@ -174,6 +174,14 @@ type Source struct {
 	// GroupDeleted is true when the group is not in the tenant (deleted): only stuck paths
 	// still name it, and it has no displayName (GroupDisplayName is its id).
 	GroupDeleted bool `json:"groupDeleted,omitempty"`
+	// GroupKind is the group's kind (licensing.GroupKind's name: "security", "dynamic
+	// security", "synced security", "mail-enabled security", "Microsoft 365 (security)", …);
+	// "" for a direct source or a deleted group.
+	GroupKind string `json:"groupKind,omitempty"`
+	// MembershipRule is a dynamic group's membershipRule: why the user is a member.
+	MembershipRule string `json:"membershipRule,omitempty"`
+
+	members licensing.MembershipSource // where the group's members are changed
 }
 
 // The Source types.
@@ -210,8 +218,69 @@ func (v *view) source(p licensing.Path) Source {
 	if p.Direct() {
 		return Source{Type: SourceDirect}
 	}
-	_, name, deleted := v.group(p.Group)
-	return Source{Type: SourceGroup, GroupID: p.Group, GroupDisplayName: name, GroupDeleted: deleted}
+	g, name, deleted := v.group(p.Group)
+	src := Source{Type: SourceGroup, GroupID: p.Group, GroupDisplayName: name, GroupDeleted: deleted}
+	if g >= 0 {
+		src.GroupKind, src.MembershipRule, src.members = v.groupKind(g)
+	}
+	return src
+}
+
+// groupKind returns group g's kind name, its membershipRule when it is dynamic, and where its
+// members are changed; "" for an absent group.
+func (v *view) groupKind(g int) (string, string, licensing.MembershipSource) {
+	k, ok := v.st.GroupKind(g)
+	if !ok {
+		return "", "", licensing.MembersAssigned
+	}
+	rule := ""
+	if k.Dynamic {
+		rule = v.st.Group(g).MembershipRule
+	}
+	return k.String(), rule, k.Members()
+}
+
+// plainKind is the kind of a plain security group, which texts do not mention.
+const plainKind = "security"
+
+// kindNote is " (<kind>)" for a group that is not a plain security group, else "".
+func kindNote(kind string) string {
+	if kind == "" || kind == plainKind {
+		return ""
+	}
+	return " (" + kind + ")"
+}
+
+// leaveText is the fix that takes user u out of group src: by hand through Graph, or where the
+// group's membership is decided.
+func leaveText(u string, src Source) string {
+	switch src.members {
+	case licensing.MembersByRule:
+		return fmt.Sprintf("change the membershipRule of dynamic group %s so that it no longer matches %s (or the user attributes it reads)", src.Label(), u)
+	case licensing.MembersOnPremises:
+		return fmt.Sprintf("remove %s from group %s in on-premises Active Directory (the group is synced from there)", u, src.Label())
+	case licensing.MembersInExchange:
+		return fmt.Sprintf("remove %s from %s group %s in Exchange Online", u, src.GroupKind, src.Label())
+	}
+	return fmt.Sprintf("remove %s from group %s", u, src.Label())
+}
+
+// membershipNote says why a user is a member of group src where the group's members are not
+// changed by hand through Graph; "" for an assigned group.
+func membershipNote(src Source) string {
+	switch src.members {
+	case licensing.MembersByRule:
+		rule := "its membershipRule"
+		if src.MembershipRule != "" {
+			rule = "its membershipRule " + src.MembershipRule
+		}
+		return fmt.Sprintf("dynamic group: the user is a member because it matches %s; the license follows the rule — change the rule or the user's attributes, not the membership", rule)
+	case licensing.MembersOnPremises:
+		return "group synced from on-premises Active Directory: its members are changed there, not through Graph"
+	case licensing.MembersInExchange:
+		return src.GroupKind + " group: its members are changed in Exchange Online, not through Graph"
+	}
+	return ""
 }
 
 // userRef names a user in sentences: the userPrincipalName, or the id.
