@@ -470,6 +470,9 @@ func (t *Tenant) mapError(ctx context.Context, c call, err error) error {
 }
 
 func (t *Tenant) logFailure(ctx context.Context, c call, e *licensing.Error) {
+	if strings.EqualFold(e.Code, codeExpiredPageToken) {
+		return // not given up: the listing starts again, and says so
+	}
 	if e.Kind == licensing.Throttled || e.Kind == licensing.Transient {
 		t.log.WarnContext(ctx, "graph request gave up", "method", c.method, "path", c.path, "kind", e.Kind.String(), "retryAfter", e.RetryAfter)
 	}

@@ -3,6 +3,7 @@ package graphadapter
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
@@ -103,7 +104,7 @@ func (t *Tenant) writeRequest(ctx context.Context, w Write) (*abs.RequestInforma
 		if err := checkID("user", w.UserID); err != nil {
 			return nil, c, err
 		}
-		ref := t.root + "/directoryObjects/" + w.UserID
+		ref := t.root + "/directoryObjects/" + url.PathEscape(w.UserID)
 		body := models.NewReferenceCreate()
 		body.SetOdataId(&ref)
 		ri, err = t.client.Groups().ByGroupId(w.GroupID).Members().Ref().ToPostRequestInformation(ctx, body, nil)

@@ -131,32 +131,6 @@ func writeOut(fk exporter, path string) error {
 	return f.Close()
 }
 
-func cmdSnapshot(ctx context.Context, e *env, args []string) error {
-	var src source
-	fs := newFlags("snapshot", "snapshot SOURCE [--out FILE]", e)
-	src.register(fs)
-	outFile := fs.String("out", "", "write tenant/v1 to `FILE` instead of stdout")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := checkNotInput("out", *outFile, src.inputs()); err != nil {
-		return err
-	}
-	snap, err := src.snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	w, done, err := output(e, *outFile)
-	if err != nil {
-		return err
-	}
-	if err := snap.WriteJSON(w); err != nil {
-		done()
-		return &exitError{code: 1, err: err}
-	}
-	return done()
-}
-
 func cmdGenerate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("generate", "generate --users N [--seed S] [--skus N] [--groups N] [--out FILE] [--desired FILE]", e)
 	users := fs.Int("users", 0, "number of users")
