@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,9 +30,47 @@ func cases() int {
 const stepsPerScript = 40
 
 func TestStateAgreesWithFake(t *testing.T) {
+	clear(kindRefusals)
 	for seed := range uint64(cases()) {
 		if !agree(t, seed) {
 			return // one script's story is enough to read
+		}
+	}
+	// The scripts reach every refusal a group's kind brings, in both models.
+	for _, k := range []string{"cannot carry licenses", "dynamic", "synced", "mail-enabled"} {
+		if kindRefusals[k] == 0 {
+			t.Errorf("no script was refused for a group's kind: %s (refusals seen: %v)", k, kindRefusals)
+		}
+	}
+}
+
+// kindRefusals counts the refusals for a group's kind the scripts met, by what refused them
+// (under kindMu: the fuzzer may run scripts side by side).
+var (
+	kindMu       sync.Mutex
+	kindRefusals = map[string]int{}
+)
+
+// countKindRefusal records a refusal of c for its group's kind (both models refused it).
+func countKindRefusal(snap *licensing.Snapshot, c licensing.Change) {
+	i := slices.IndexFunc(snap.Groups, func(g licensing.Group) bool { return g.ID == c.Group })
+	if i < 0 {
+		return
+	}
+	k := snap.Groups[i].Kind()
+	kindMu.Lock()
+	defer kindMu.Unlock()
+	switch {
+	case c.Kind == licensing.AssignGroupLicenses && !k.CanCarryLicenses():
+		kindRefusals["cannot carry licenses"]++
+	case c.Kind == licensing.AddGroupMember || c.Kind == licensing.RemoveGroupMember:
+		switch k.Members() {
+		case licensing.MembersByRule:
+			kindRefusals["dynamic"]++
+		case licensing.MembersOnPremises:
+			kindRefusals["synced"]++
+		case licensing.MembersInExchange:
+			kindRefusals["mail-enabled"]++
 		}
 	}
 }
@@ -76,6 +115,7 @@ func agree(t *testing.T, seed uint64) bool {
 				t.Errorf("seed %d: %s\nState refused with %v; fake with %v (%v)\nscript:\n  %s", seed, describe(c), o.Err(), fk, ferr, strings.Join(script, "\n  "))
 				return false
 			}
+			countKindRefusal(snap, c)
 		}
 		if d := diff(canonical(state.Snapshot()), canonical(ft.State())); d != "" {
 			t.Errorf("seed %d: after %s the models disagree (- State, + fake):\n%s\nscript:\n  %s", seed, describe(c), d, strings.Join(script, "\n  "))
@@ -146,6 +186,12 @@ func randomTenant(r *rand.Rand) *licensing.Snapshot {
 				grp.Members = append(grp.Members, u.ID)
 			}
 		}
+		if r.IntN(3) == 0 {
+			setKind(&grp, groupKinds[r.IntN(len(groupKinds))])
+			if !grp.Kind().CanCarryLicenses() && r.IntN(4) > 0 {
+				grp.AssignedLicenses = nil // Graph never lets such a group have licenses; now and then it has some anyway
+			}
+		}
 		s.Groups = append(s.Groups, grp)
 	}
 	// Reported paths, for some users: their direct licenses; now and then a stuck path (of a
@@ -203,6 +249,40 @@ func randomTenant(r *rand.Rand) *licensing.Snapshot {
 		}
 	}
 	return s
+}
+
+// groupKinds are the kinds a random group may have (DESIGN.md §2 "Group kinds"): each sets
+// the group's kind fields as Graph reports them. A group without a kind has none of the
+// fields: a plain security group.
+var groupKinds = []groupKindSpec{
+	{name: "security (explicit)", types: []string{}, security: yes, mail: no},
+	{name: "dynamic security", types: []string{"DynamicMembership"}, security: yes, mail: no, rule: `(user.department -eq "Sales")`, ruleProcessing: "On"},
+	{name: "synced security", security: yes, mail: no, synced: yes},
+	{name: "synced mail-enabled security", security: yes, mail: yes, synced: yes},
+	{name: "mail-enabled security", security: yes, mail: yes},
+	{name: "distribution", security: no, mail: yes},
+	{name: "Microsoft 365", types: []string{"Unified"}, security: no, mail: yes},
+	{name: "Microsoft 365 (security)", types: []string{"Unified"}, security: yes, mail: yes},
+	{name: "dynamic Microsoft 365", types: []string{"Unified", "DynamicMembership"}, security: no, mail: yes, rule: `(user.jobTitle -contains "Engineer")`, ruleProcessing: "Paused"},
+	{name: "cloud security, not synced", security: yes, mail: no, synced: no},
+}
+
+// groupKindSpec is one kind's fields.
+type groupKindSpec struct {
+	name                   string
+	types                  []string
+	security, mail, synced *bool
+	rule, ruleProcessing   string
+}
+
+var (
+	yes = func() *bool { b := true; return &b }()
+	no  = func() *bool { b := false; return &b }()
+)
+
+func setKind(g *licensing.Group, k groupKindSpec) {
+	g.GroupTypes, g.SecurityEnabled, g.MailEnabled, g.OnPremisesSyncEnabled = slices.Clone(k.types), k.security, k.mail, k.synced
+	g.MembershipRule, g.MembershipRuleProcessingState = k.rule, k.ruleProcessing
 }
 
 // randomLicense is one of the tenant's SKUs with some of its plans disabled at times.
@@ -346,8 +426,17 @@ func canonical(s *licensing.Snapshot) []string {
 		}
 		slices.Sort(ls)
 		out = append(out, fmt.Sprintf("group %s members %v licenses %v", short(g.ID), m, ls))
+		out = append(out, fmt.Sprintf("group %s kind %s types %v security %s mail %s synced %s rule %q %q", short(g.ID), g.Kind(), g.GroupTypes,
+			boolText(g.SecurityEnabled), boolText(g.MailEnabled), boolText(g.OnPremisesSyncEnabled), g.MembershipRule, g.MembershipRuleProcessingState))
 	}
 	return out
+}
+
+func boolText(b *bool) string {
+	if b == nil {
+		return "null"
+	}
+	return strconv.FormatBool(*b)
 }
 
 func planList(ids []licensing.PlanID) string {
