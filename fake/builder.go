@@ -71,6 +71,21 @@ func (b *Builder) Group(id, displayName string, licenses []licensing.AssignedLic
 	return b
 }
 
+// GroupOf adds a group as tenant/v1 has it, kind fields included (groupTypes,
+// securityEnabled, mailEnabled, membershipRule, membershipRuleProcessingState,
+// onPremisesSyncEnabled): e.g. a dynamic group, whose members the fake then refuses to change.
+func (b *Builder) GroupOf(g licensing.Group) *Builder {
+	g.Members = append([]string{}, g.Members...)
+	g.AssignedLicenses = append([]licensing.AssignedLicense{}, g.AssignedLicenses...)
+	for i := range g.AssignedLicenses {
+		if g.AssignedLicenses[i].DisabledPlans == nil {
+			g.AssignedLicenses[i].DisabledPlans = []licensing.PlanID{}
+		}
+	}
+	b.snap.Groups = append(b.snap.Groups, g)
+	return b
+}
+
 // Snapshot returns the tenant built so far as tenant/v1.
 func (b *Builder) Snapshot() *licensing.Snapshot {
 	s := b.snap

@@ -226,3 +226,19 @@ func TestHTTPGroupKinds(t *testing.T) {
 	}
 	assert.Equal(t, salesRule, rule)
 }
+
+func TestBuilderGroupOf(t *testing.T) {
+	tn, err := fake.NewBuilder("t").DefaultUsageLocation("US").
+		Sku(skuE3, "ENTERPRISEPACK", 5).
+		User("u1", "u1@contoso.com", "US").
+		GroupOf(licensing.Group{ID: "g1", DisplayName: "All Staff", Members: []string{"u1"},
+			AssignedLicenses: []licensing.AssignedLicense{{SkuID: skuE3}},
+			GroupTypes:       []string{"DynamicMembership"}, MembershipRule: "(user.accountEnabled -eq true)"}).
+		Build()
+	require.NoError(t, err)
+	err = tn.RemoveGroupMember(ctx, "g1", "u1")
+	assert.True(t, errors.Is(err, licensing.InvalidInput))
+	assert.Equal(t, textDynamic, err.(*licensing.Error).Message)
+	_, ok := groupPath(getUser(t, tn, "u1"), skuE3, "g1")
+	assert.True(t, ok)
+}
