@@ -131,6 +131,15 @@ func groupFromModel(m models.Groupable) (licensing.Group, error) {
 	if p := m.GetLicenseProcessingState(); p != nil && p.GetState() != nil {
 		g.LicenseProcessingState = &licensing.LicenseProcessingState{State: *p.GetState()}
 	}
+	// The group's kind, by Graph's names.
+	if ts := m.GetGroupTypes(); len(ts) > 0 {
+		g.GroupTypes = ts
+	}
+	g.SecurityEnabled = m.GetSecurityEnabled()
+	g.MailEnabled = m.GetMailEnabled()
+	g.MembershipRule = str(m.GetMembershipRule())
+	g.MembershipRuleProcessingState = str(m.GetMembershipRuleProcessingState())
+	g.OnPremisesSyncEnabled = m.GetOnPremisesSyncEnabled()
 	return g, nil
 }
 

@@ -42,9 +42,19 @@ func liveTenant() *licensing.Snapshot {
 			}
 		}
 	}
+	yes, no := true, false
 	for i := range s.Groups {
+		// Cloud security groups, as Graph describes them (securityEnabled, mailEnabled set;
+		// onPremisesSyncEnabled null).
+		s.Groups[i].SecurityEnabled, s.Groups[i].MailEnabled = &yes, &no
 		if s.Groups[i].ID == sampletenant.GroupTeams {
 			s.Groups[i].Members = append(s.Groups[i].Members, deadUser)
+		}
+		if s.Groups[i].ID == sampletenant.GroupEMS {
+			// A dynamic group: its kind is read with the licensing fields.
+			s.Groups[i].GroupTypes = []string{"DynamicMembership"}
+			s.Groups[i].MembershipRule = `user.department -eq "Field"`
+			s.Groups[i].MembershipRuleProcessingState = "On"
 		}
 	}
 	return s

@@ -30,7 +30,13 @@ var userSelect = []string{
 	"onPremisesExtensionAttributes", "assignedLicenses", "licenseAssignmentStates",
 }
 
-var groupSelect = []string{"id", "displayName", "assignedLicenses", "licenseProcessingState"}
+// groupSelect is what Snapshot and Group read of a group: the licensing fields and the group's
+// kind (which groups can carry licenses, whose members Graph can change). All are readable with
+// GroupMember.Read.All; groupTypes, securityEnabled, mailEnabled, membershipRule,
+// membershipRuleProcessingState and onPremisesSyncEnabled are default properties of a group
+// (List groups, Graph v1.0), assignedLicenses and licenseProcessingState only with $select.
+var groupSelect = []string{"id", "displayName", "assignedLicenses", "licenseProcessingState",
+	"groupTypes", "securityEnabled", "mailEnabled", "membershipRule", "membershipRuleProcessingState", "onPremisesSyncEnabled"}
 
 // pageSize is Graph's largest $top for users, groups and members.
 const pageSize int32 = 999

@@ -224,13 +224,16 @@ func TestUserAndGroupReadOneObject(t *testing.T) {
 		writeJSON(w, 200, graphUser(userA, "alice@contoso.com", map[string]any{"skuId": skuE3, "disabledPlans": []any{}, "assignedByGroup": nil, "state": "Active", "error": nil}))
 	})
 	mux.HandleFunc("GET /v1.0/groups/{id}", func(w http.ResponseWriter, r *http.Request) {
-		assert.Equal(t, "id,displayName,assignedLicenses,licenseProcessingState", r.URL.Query().Get("$select"))
+		assert.Equal(t, "id,displayName,assignedLicenses,licenseProcessingState,groupTypes,securityEnabled,mailEnabled,membershipRule,membershipRuleProcessingState,onPremisesSyncEnabled", r.URL.Query().Get("$select"))
 		if r.PathValue("id") != groupG {
 			graphError(w, 404, "Request_ResourceNotFound", fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", r.PathValue("id")))
 			return
 		}
+		// A dynamic security group, in the shape of Graph's group resource.
 		writeJSON(w, 200, map[string]any{"id": groupG, "displayName": "Licensing_E3", "assignedLicenses": []any{map[string]any{"skuId": skuE3, "disabledPlans": []any{planEXO}}},
-			"licenseProcessingState": map[string]any{"state": "QueuedForProcessing"}})
+			"licenseProcessingState": map[string]any{"state": "QueuedForProcessing"},
+			"groupTypes":             []any{"DynamicMembership"}, "securityEnabled": true, "mailEnabled": false,
+			"membershipRule": `user.department -eq "Sales"`, "membershipRuleProcessingState": "On", "onPremisesSyncEnabled": nil})
 	})
 	srv := newServer(t, mux)
 	tn, _ := newTenant(t, srv)
@@ -247,6 +250,14 @@ func TestUserAndGroupReadOneObject(t *testing.T) {
 	assert.Equal(t, "Licensing_E3", g.DisplayName)
 	assert.Nil(t, g.Members)
 	assert.Equal(t, licensing.ProcessingQueued, g.LicenseProcessingState.State)
+	assert.Equal(t, []string{"DynamicMembership"}, g.GroupTypes)
+	require.NotNil(t, g.SecurityEnabled)
+	assert.True(t, *g.SecurityEnabled)
+	require.NotNil(t, g.MailEnabled)
+	assert.False(t, *g.MailEnabled)
+	assert.Equal(t, `user.department -eq "Sales"`, g.MembershipRule)
+	assert.Equal(t, "On", g.MembershipRuleProcessingState)
+	assert.Nil(t, g.OnPremisesSyncEnabled, "null: a cloud group")
 
 	_, err = tn.User(ctx, userB)
 	le := asError(t, err)

@@ -412,12 +412,28 @@ func (s *Server) groupJSON(g licensing.Group, sel []string) map[string]any {
 	if g.LicenseProcessingState != nil {
 		lps = map[string]any{"state": g.LicenseProcessingState.State}
 	}
+	types := []any{}
+	for _, t := range g.GroupTypes {
+		types = append(types, t)
+	}
+	// The group's kind as the tenant says (null where it says nothing, as the List groups
+	// example shows properties that are not set).
+	var security, mail, synced any
+	if g.SecurityEnabled != nil {
+		security = *g.SecurityEnabled
+	}
+	if g.MailEnabled != nil {
+		mail = *g.MailEnabled
+	}
+	if g.OnPremisesSyncEnabled != nil {
+		synced = *g.OnPremisesSyncEnabled
+	}
 	all := map[string]any{
 		"id": g.ID, "displayName": nullable(g.DisplayName), "assignedLicenses": licenses(g.AssignedLicenses),
 		"licenseProcessingState": lps,
-		// The List groups example's defaults for a security group.
-		"groupTypes": []any{}, "securityEnabled": true, "mailEnabled": false, "membershipRule": nil,
-		"membershipRuleProcessingState": nil, "onPremisesSyncEnabled": nil,
+		"groupTypes":             types, "securityEnabled": security, "mailEnabled": mail,
+		"membershipRule": nullable(g.MembershipRule), "membershipRuleProcessingState": nullable(g.MembershipRuleProcessingState),
+		"onPremisesSyncEnabled": synced,
 	}
 	for k, v := range s.cfg.GroupFields[g.ID] {
 		all[k] = v
