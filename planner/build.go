@@ -1426,7 +1426,7 @@ func (b *builder) inheritedChecks() {
 			g := b.w.Group(gi)
 			target := b.w.UserTarget(u)
 			b.problem(Problem{Kind: licensing.InheritedLicense, Severity: SeverityError, Target: target, SkuID: p.Sku,
-				Message: fmt.Sprintf("%s: %s comes from group %s and cannot be removed from the user directly; list the group's licenses in the target, remove the user from the group (\"groups\": [...] with mode exact) or change the group", target, b.cat.SkuName(p.Sku), g.DisplayName)})
+				Message: fmt.Sprintf("%s: %s comes from group %s and cannot be removed from the user directly; list the group's licenses in the target, %s", target, b.cat.SkuName(p.Sku), g.DisplayName, b.leaveAdvice(gi))})
 		}
 	}
 }

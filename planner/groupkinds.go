@@ -63,3 +63,19 @@ func (b *builder) refusedByKind(action Action, g int, user licensing.Target, at 
 	}
 	return false
 }
+
+// leaveAdvice is how to take a user out of group g, as advice that ends a problem's message:
+// by hand (a desired "groups" list with mode exact) for an assigned group, else where the
+// group's membership is decided.
+func (b *builder) leaveAdvice(g int) string {
+	k, _ := b.w.GroupKind(g)
+	switch k.Members() {
+	case licensing.MembersByRule:
+		return "change the group's membershipRule so that it no longer matches the user (the group is dynamic: its members cannot be removed by hand), or change the group"
+	case licensing.MembersOnPremises:
+		return "remove the user from the group in on-premises Active Directory (the group is synced from there), or change the group"
+	case licensing.MembersInExchange:
+		return fmt.Sprintf("remove the user from the group in Exchange Online (a %s group), or change the group", k)
+	}
+	return `remove the user from the group ("groups": [...] with mode exact) or change the group`
+}

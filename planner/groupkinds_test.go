@@ -66,6 +66,10 @@ func TestPlannerRefusesWhatTheGroupKindForbids(t *testing.T) {
 		assert.Contains(t, all, want)
 	}
 	assert.Len(t, msgs, 5, all)
+	// carol keeps the dynamic group's E3: the advice is the rule, not a leave.
+	inh := problemsOf(p, licensing.InheritedLicense)
+	require.Len(t, inh, 1)
+	assert.Contains(t, inh[0].Message, "comes from group Dynamic_Sales and cannot be removed from the user directly; list the group's licenses in the target, change the group's membershipRule so that it no longer matches the user (the group is dynamic: its members cannot be removed by hand), or change the group")
 
 	// The steps Graph allows are planned; none that Graph would refuse for the group's kind.
 	var joins, leaves, groupLic []string
