@@ -24,19 +24,37 @@
 //
 // # Reading
 //
-// Snapshot reads GET /subscribedSkus; every user with $select=id, userPrincipalName,
-// displayName, accountEnabled, usageLocation, department, jobTitle,
-// onPremisesExtensionAttributes, assignedLicenses, licenseAssignmentStates and $top=999; the
-// licensed groups (GET /groups?$filter=assignedLicenses/$count ne 0&$count=true with
-// ConsistencyLevel: eventual and $select=id,displayName,assignedLicenses,licenseProcessingState);
-// and each licensed group's members (GET /groups/{id}/members/microsoft.graph.user?$select=id&$top=999).
+// Snapshot reads GET /subscribedSkus; GET /organization (tenant id, countryLetterCode); every user
+// with $select=id, userPrincipalName, displayName, accountEnabled, usageLocation, department,
+// jobTitle, onPremisesExtensionAttributes, assignedLicenses, licenseAssignmentStates and
+// $top=999; every group with $select=id, displayName, assignedLicenses, licenseProcessingState,
+// groupTypes, securityEnabled, mailEnabled, membershipRule, membershipRuleProcessingState,
+// onPremisesSyncEnabled and $top=999, keeping those with licenses (no $filter: Graph documents
+// assignedLicenses/$count for users only and answers 400 Request_UnsupportedQuery to filters it
+// does not support; Microsoft's licensing scripts list the groups and filter locally); and each
+// licensed group's members (GET /groups/{id}/members/microsoft.graph.user?$select=id&$top=999).
 // Every @odata.nextLink is followed (to the root's host only) and each page is converted and
 // dropped before the next is read; EachUser streams users without building a snapshot.
 // licenseDetails is not used: application permissions cannot read it. subscribedSku.id is
-// "tenantId_skuId", never a skuId: the tenant id is taken from it (or WithTenantID). The default
-// usage location comes from WithDefaultUsageLocation or, best effort, GET /organization.
-// Least privilege: LicenseAssignment.Read.All, User.Read.All, GroupMember.Read.All (and
-// Organization.Read.All for the default usage location).
+// "tenantId_skuId", never a skuId: the tenant id is taken from it (or WithTenantID).
+//
+// A live tenant changes during a read that takes minutes, and Graph is eventually consistent.
+// A page token that expired (400 Directory_ExpiredPageToken) restarts that listing, de-duplicated;
+// a member or assignment path that names a user or group the listings did not return is fetched
+// by id and kept, or recorded in Snapshot.Gone when Graph answers 404 (a path to a deleted group
+// stays, as a stuck path); /organization fails the read unless Graph answers 403, which leaves
+// Snapshot.DefaultUsageLocationUnknown set and a warning logged. Snapshot.ReadAt and ReadTimes say
+// when the read and each part began. WithProgress reports users read, pages, retries, restarts,
+// lookups and an ETA. Least privilege: LicenseAssignment.Read.All, User.Read.All,
+// GroupMember.Read.All (the group kind fields need nothing more), and Organization.Read.All for
+// the default usage location.
+//
+// Clouds: WithCloud(Public, USGov, USGovDoD or China) sets the Graph root
+// (graph.microsoft.com, graph.microsoft.us, dod-graph.microsoft.us,
+// microsoftgraph.chinacloudapi.cn) and the authority the azidentity options sign in at
+// (login.microsoftonline.com, login.microsoftonline.us, login.chinacloudapi.cn). Every request
+// carries User-Agent "licenseplan/VERSION". A guest's userPrincipalName (…#EXT#@…) is taken
+// wherever a user id is: "#" goes out as %23.
 //
 // # Writing
 //
@@ -55,13 +73,16 @@
 //
 // Every request is retried when Graph answers 429, 503 or 504, when the connection is reset or
 // the reply is cut short, and when a try outlasts RetryPolicy.AttemptTimeout: after Retry-After
-// (seconds or an HTTP date) or an exponential backoff with jitter, at most RetryPolicy.MaxAttempts
-// tries, never past the context. A Retry-After longer than RetryPolicy.MaxRetryAfter is not waited
-// out: the call returns Throttled with RetryAfter for the caller to schedule. The retried request
-// carries the same bytes: the middleware list is fixed (Graph telemetry, OData parameter-name
-// decoding, then this package's retries) and has no compression. Note that a write whose reply
-// was lost (reset, 504) may have been carried out: its retry can then be refused (e.g. "already
-// exist" for a member), which the executor's verification sorts out.
+// (seconds or an HTTP date) or an exponential backoff with jitter, never past the context. A read
+// (GET) is bounded by time, RetryPolicy.ReadBudget (15 minutes by default, per request: one page,
+// one object): a Retry-After is waited out however long, up to what is left of it. A write is
+// bounded by RetryPolicy.MaxAttempts tries, and a Retry-After longer than
+// RetryPolicy.MaxRetryAfter is not waited out: the call returns Throttled with RetryAfter for the
+// caller to schedule. The retried request carries the same bytes: the middleware list is fixed
+// (User-Agent, Graph telemetry, OData parameter-name decoding, then this package's retries) and
+// has no compression. Note that a write whose reply was lost (reset, 504) may have been carried
+// out: its retry can then be refused (e.g. "already exist" for a member), which the executor's
+// verification sorts out.
 //
 // # Errors
 //
@@ -75,6 +96,10 @@
 //	Graph's reply                                                               kind
 //	429                                                                         Throttled (RetryAfter from Retry-After)
 //	5xx, a reset or cut-short connection, a reply that is not valid JSON         Transient
+//	400 Directory_ExpiredPageToken "The specified page token value has expired
+//	  and can no longer be included in your request."                           Transient (Snapshot restarts the listing)
+//	LicenseAssignmentAttributeConcurrencyException in the code, message or
+//	  details (Entra's name for colliding assignments to one user)             Transient
 //	"Subscription with SKU {sku} does not have any available licenses."         CountViolation
 //	"License assignment failed because service plans {p},{p} are mutually
 //	  exclusive." / "… conflicts with service plan …"                          MutuallyExclusiveViolation
