@@ -39,7 +39,7 @@ type progress struct {
 	now   func() time.Time
 	start time.Time
 	p     Progress
-	// usersDone is when the user listing ended, to estimate the members' part.
+	// usersAt is when the user listing ended (since start), to estimate the members' part.
 	usersAt time.Duration
 }
 
