@@ -311,6 +311,11 @@ var invalidRequest = rule{licensing.InvalidInput, [][]string{
 	{"property '", "is required"},
 	{"is not currently supported"},
 	{"resource not found for the segment"},
+	// Member changes Graph refuses by the group's kind (fake/doc.go has the sources):
+	// mail-enabled security groups and distribution lists are managed in Exchange Online,
+	// groups synced from on-premises in Active Directory.
+	{"cannot update a mail-enabled security group"},
+	{"on-premises mastered directory sync objects"},
 }}
 
 // notFoundKind tells a missing user from a missing group: by the id Graph names in the message

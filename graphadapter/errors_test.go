@@ -166,15 +166,17 @@ func TestErrorRepliesWithoutGraphsEnvelope(t *testing.T) {
 func TestClassifyTexts(t *testing.T) {
 	c := call{method: "POST", path: "/users/u/assignLicense", user: "u"}
 	for text, want := range map[string]licensing.Kind{
-		"Subscription with SKU cbdc14ab does not have any available licenses.":                                        licensing.CountViolation,
-		"LicenseQuotaExceededException : Subscription with Account x and SKU y does not have any available licenses.": licensing.CountViolation,
-		"License assignment failed because service plans are mutually exclusive":                                      licensing.MutuallyExclusiveViolation,
-		"License assignment failed because service plan a conflicts with service plan b.":                             licensing.MutuallyExclusiveViolation,
-		"License assignment failed because service plan x depends on the service plan(s) y":                           licensing.DependencyViolation,
-		"User license is inherited from a group membership and it cannot be removed directly from the user.":          licensing.InheritedLicense,
-		"License assignment cannot be done for user with invalid usage location.":                                     licensing.UsageLocationMissing,
-		"License x does not correspond to a valid company License.":                                                   licensing.UnknownSku,
-		"License x cannot be assigned to a user.":                                                                     licensing.SkuNotAssignable,
+		"Subscription with SKU cbdc14ab does not have any available licenses.":                                                                 licensing.CountViolation,
+		"LicenseQuotaExceededException : Subscription with Account x and SKU y does not have any available licenses.":                          licensing.CountViolation,
+		"License assignment failed because service plans are mutually exclusive":                                                               licensing.MutuallyExclusiveViolation,
+		"License assignment failed because service plan a conflicts with service plan b.":                                                      licensing.MutuallyExclusiveViolation,
+		"License assignment failed because service plan x depends on the service plan(s) y":                                                    licensing.DependencyViolation,
+		"User license is inherited from a group membership and it cannot be removed directly from the user.":                                   licensing.InheritedLicense,
+		"License assignment cannot be done for user with invalid usage location.":                                                              licensing.UsageLocationMissing,
+		"License x does not correspond to a valid company License.":                                                                            licensing.UnknownSku,
+		"License x cannot be assigned to a user.":                                                                                              licensing.SkuNotAssignable,
+		"Cannot Update a mail-enabled security groups and or distribution list.":                                                               licensing.InvalidInput,
+		"Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.": licensing.InvalidInput,
 		"Something else entirely.": licensing.Other,
 	} {
 		assert.Equal(t, want, classify(c, failure{status: 400, code: "Request_BadRequest", message: text}), text)

@@ -46,6 +46,8 @@ func TestBadInputsAreRefused(t *testing.T) {
 		"apply rate infinite":     {[]string{"apply", "--tenant", tenant, "--desired", good, "--yes", "--rate", "Inf"}, "--rate +Inf"},
 		"apply concurrency -1":    {[]string{"apply", "--tenant", tenant, "--desired", good, "--yes", "--concurrency", "-1"}, "--concurrency -1: want 1 to 256"},
 		"apply concurrency 0":     {[]string{"apply", "--tenant", tenant, "--desired", good, "--yes", "--concurrency", "0"}, "--concurrency 0"},
+		"cloud without graph":     {[]string{"plan", "--tenant", tenant, "--desired", good, "--cloud", "china"}, "--cloud is for --graph"},
+		"unknown cloud":           {[]string{"snapshot", "--graph", "--cloud", "mars"}, `--cloud "mars": want public, usgov, usgovdod or china`},
 		"apply unknown SKU": {[]string{"apply", "--tenant", tenant, "--yes", "--desired", writeFile(t, dir, "typo.json",
 			`{"formatVersion":"desired/v1","users":[{"user":"alice@contoso.com","licenses":[{"sku":"ENTERPRISEPAK"}]}]}`)}, "ENTERPRISEPACK"},
 		"duplicate desired key": {[]string{"plan", "--tenant", tenant, "--desired", writeFile(t, dir, "dup.json",

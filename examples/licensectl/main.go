@@ -36,7 +36,7 @@ const usage = `licensectl — plan and apply Microsoft 365 / Entra ID license ch
 Usage:
   licensectl plan     SOURCE --desired FILE [--output text|json|markdown] [--fail-on-problems]
   licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE]
-  licensectl snapshot SOURCE [--out FILE]
+  licensectl snapshot SOURCE [--out FILE] [--progress-every D]
   licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE]
   licensectl explain  SOURCE --user ID|UPN [--output text|json]
   licensectl generate --users N [--seed S] [--out FILE] [--desired FILE]
@@ -48,6 +48,7 @@ SOURCE (one of):
                          managed identity, az login)
   --graph-endpoint URL   another Graph root, e.g. the fake server http://127.0.0.1:PORT/v1.0
                          (a loopback http:// URL needs no credentials)
+  --cloud NAME           with --graph: public (default), usgov, usgovdod or china
 Common options:
   --catalog FILE         Microsoft's licensing CSV, for product names and better suggestions
   --rules FILE           a rules/v1 file that extends (or replaces) the default rules

@@ -60,14 +60,9 @@ func snapshotFromGraph(ctx context.Context, e *env, src *source, every time.Dura
 	}
 	rep := &snapshotProgress{w: e.stderr, terminal: isTerminal(e.stderr), every: every, last: time.Now()}
 	logger := slog.New(slog.NewTextHandler(lineBreaker{rep}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	opts := []graphadapter.Option{graphadapter.WithProgress(rep.update), graphadapter.WithLogger(logger)}
-	if src.graphEndpoint != "" {
-		opts = append(opts, graphadapter.WithRoot(src.graphEndpoint))
-		if !isLoopbackHTTP(src.graphEndpoint) {
-			opts = append(opts, graphadapter.WithDefaultCredential())
-		}
-	} else {
-		opts = append(opts, graphadapter.WithDefaultCredential())
+	opts, err := src.graphOptions(graphadapter.WithProgress(rep.update), graphadapter.WithLogger(logger))
+	if err != nil {
+		return nil, err
 	}
 	tn, err := graphadapter.New(opts...)
 	if err != nil {

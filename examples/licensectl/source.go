@@ -20,6 +20,7 @@ type source struct {
 	tenantFile    string
 	graph         bool
 	graphEndpoint string
+	cloud         string
 	catalogFile   string
 	rulesFile     string
 }
@@ -28,6 +29,7 @@ func (s *source) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.tenantFile, "tenant", "", "tenant/v1 snapshot `FILE` (plan, report and explain stream it, refusing a top-level key given twice)")
 	fs.BoolVar(&s.graph, "graph", false, "use Microsoft Graph with azidentity's default credential chain")
 	fs.StringVar(&s.graphEndpoint, "graph-endpoint", "", "Graph root `URL` (e.g. the fake server's http://127.0.0.1:PORT/v1.0)")
+	fs.StringVar(&s.cloud, "cloud", "", "with --graph: the national `CLOUD` (public, usgov, usgovdod, china): its Graph root and sign-in authority")
 	fs.StringVar(&s.catalogFile, "catalog", "", "Microsoft's licensing CSV `FILE` for product names and suggestions")
 	fs.StringVar(&s.rulesFile, "rules", "", "rules/v1 `FILE` extending the default rules")
 }
@@ -46,6 +48,14 @@ func (s *source) check() error {
 	}
 	if n != 1 {
 		return usageErr("give exactly one source: --tenant FILE, --graph or --graph-endpoint URL")
+	}
+	if s.cloud != "" && !s.graph {
+		return usageErr("--cloud is for --graph (the national cloud's Graph and sign-in)")
+	}
+	if s.cloud != "" {
+		if _, err := graphadapter.ParseCloud(s.cloud); err != nil {
+			return usageErr("--cloud %q: want public, usgov, usgovdod or china", s.cloud)
+		}
 	}
 	return nil
 }
@@ -71,20 +81,39 @@ func (s *source) openTenant(ctx context.Context) (t planner.Tenant, fk *fake.Ten
 		}
 		return fk, fk, nil
 	}
-	opts := []graphadapter.Option{}
-	if s.graphEndpoint != "" {
-		opts = append(opts, graphadapter.WithRoot(s.graphEndpoint))
-		if !isLoopbackHTTP(s.graphEndpoint) {
-			opts = append(opts, graphadapter.WithDefaultCredential())
-		}
-	} else {
-		opts = append(opts, graphadapter.WithDefaultCredential())
+	opts, err := s.graphOptions()
+	if err != nil {
+		return nil, nil, err
 	}
 	ga, err := graphadapter.New(opts...)
 	if err != nil {
 		return nil, nil, usageErr("%v", err)
 	}
 	return ga, nil, nil
+}
+
+// graphOptions are the adapter options the source flags ask for: the Graph root (--cloud's,
+// or --graph-endpoint) and azidentity's default credential, except for a loopback http://
+// endpoint (the fake server), which needs none.
+func (s *source) graphOptions(more ...graphadapter.Option) ([]graphadapter.Option, error) {
+	opts := append([]graphadapter.Option{}, more...)
+	if s.cloud != "" {
+		if s.graphEndpoint != "" {
+			return nil, usageErr("--cloud and --graph-endpoint both name the Graph root: give one")
+		}
+		c, err := graphadapter.ParseCloud(s.cloud)
+		if err != nil {
+			return nil, usageErr("--cloud %q: want public, usgov, usgovdod or china", s.cloud)
+		}
+		opts = append(opts, graphadapter.WithCloud(c))
+	}
+	if s.graphEndpoint != "" {
+		opts = append(opts, graphadapter.WithRoot(s.graphEndpoint))
+		if isLoopbackHTTP(s.graphEndpoint) {
+			return opts, nil
+		}
+	}
+	return append(opts, graphadapter.WithDefaultCredential()), nil
 }
 
 // readTenantFile gives the --tenant file to read; errors name the file.
