@@ -13,38 +13,20 @@ import (
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
-// Groups of every kind, added to the sample tenant by kindsSnapshot.
+// Groups of every kind (internal/sampletenant.WithGroupKinds).
 const (
-	groupDynamic  = "a0000000-0000-4000-8000-0000000000c1" // dynamic security, licensed E3
-	groupSynced   = "a0000000-0000-4000-8000-0000000000c2" // synced from on-premises
-	groupMailSec  = "a0000000-0000-4000-8000-0000000000c3" // mail-enabled security
-	groupM365     = "a0000000-0000-4000-8000-0000000000c4" // Microsoft 365, not security
-	groupM365Sec  = "a0000000-0000-4000-8000-0000000000c5" // Microsoft 365 with securityEnabled
-	groupDistList = "a0000000-0000-4000-8000-0000000000c6" // distribution list
-	salesRule     = `(user.department -eq "Sales")`
+	groupDynamic  = sampletenant.GroupDynamic
+	groupSynced   = sampletenant.GroupSynced
+	groupMailSec  = sampletenant.GroupMailSec
+	groupM365     = sampletenant.GroupM365
+	groupM365Sec  = sampletenant.GroupM365Sec
+	groupDistList = sampletenant.GroupDistList
+	salesRule     = sampletenant.SalesRule
 )
 
 func boolPtr(b bool) *bool { return &b }
 
-func kindsSnapshot() *licensing.Snapshot {
-	s := sampletenant.Snapshot()
-	s.Groups = append(s.Groups,
-		licensing.Group{ID: groupDynamic, DisplayName: "Dynamic_Sales", Members: []string{sampletenant.Carol},
-			AssignedLicenses: []licensing.AssignedLicense{{SkuID: skuE3, DisabledPlans: []licensing.PlanID{}}},
-			GroupTypes:       []string{"DynamicMembership"}, SecurityEnabled: boolPtr(true), MailEnabled: boolPtr(false),
-			MembershipRule: salesRule, MembershipRuleProcessingState: "On"},
-		licensing.Group{ID: groupSynced, DisplayName: "Synced_Staff", Members: []string{sampletenant.Bob},
-			SecurityEnabled: boolPtr(true), MailEnabled: boolPtr(false), OnPremisesSyncEnabled: boolPtr(true)},
-		licensing.Group{ID: groupMailSec, DisplayName: "MailSec_Finance", Members: []string{sampletenant.Bob},
-			SecurityEnabled: boolPtr(true), MailEnabled: boolPtr(true)},
-		licensing.Group{ID: groupM365, DisplayName: "M365_Project", Members: []string{sampletenant.Bob},
-			GroupTypes: []string{"Unified"}, SecurityEnabled: boolPtr(false), MailEnabled: boolPtr(true)},
-		licensing.Group{ID: groupM365Sec, DisplayName: "M365_Secure", GroupTypes: []string{"Unified"}, SecurityEnabled: boolPtr(true), MailEnabled: boolPtr(true)},
-		licensing.Group{ID: groupDistList, DisplayName: "DL_All", Members: []string{sampletenant.Bob},
-			SecurityEnabled: boolPtr(false), MailEnabled: boolPtr(true)},
-	)
-	return s
-}
+func kindsSnapshot() *licensing.Snapshot { return sampletenant.WithGroupKinds() }
 
 func kindsTenant(t *testing.T) *fake.Tenant {
 	t.Helper()

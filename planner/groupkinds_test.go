@@ -12,24 +12,10 @@ import (
 	"github.com/licenseplan/licenseplan/planner"
 )
 
-func kindsBool(b bool) *bool { return &b }
-
-// kindsState is the sample tenant with a group of every kind.
+// kindsState is the sample tenant with a group of every kind (sampletenant.WithGroupKinds).
 func kindsState(t *testing.T) *licensing.State {
 	t.Helper()
-	s := sampletenant.Snapshot()
-	e3 := licensing.MustParseSkuID(sampletenant.E3)
-	yes, no := kindsBool(true), kindsBool(false)
-	s.Groups = append(s.Groups,
-		licensing.Group{ID: "a0000000-0000-4000-8000-0000000000c1", DisplayName: "Dynamic_Sales", Members: []string{sampletenant.Carol},
-			AssignedLicenses: []licensing.AssignedLicense{{SkuID: e3, DisabledPlans: []licensing.PlanID{}}},
-			GroupTypes:       []string{"DynamicMembership"}, SecurityEnabled: yes, MailEnabled: no,
-			MembershipRule: `(user.department -eq "Sales")`, MembershipRuleProcessingState: "On"},
-		licensing.Group{ID: "a0000000-0000-4000-8000-0000000000c2", DisplayName: "Synced_Staff", SecurityEnabled: yes, MailEnabled: no, OnPremisesSyncEnabled: yes},
-		licensing.Group{ID: "a0000000-0000-4000-8000-0000000000c3", DisplayName: "MailSec_Finance", SecurityEnabled: yes, MailEnabled: yes},
-		licensing.Group{ID: "a0000000-0000-4000-8000-0000000000c4", DisplayName: "M365_Project", GroupTypes: []string{"Unified"}, SecurityEnabled: no, MailEnabled: yes},
-		licensing.Group{ID: "a0000000-0000-4000-8000-0000000000c5", DisplayName: "M365_Secure", GroupTypes: []string{"Unified"}, SecurityEnabled: yes, MailEnabled: yes},
-	)
+	s := sampletenant.WithGroupKinds()
 	st, err := licensing.NewState(s)
 	require.NoError(t, err)
 	return st
