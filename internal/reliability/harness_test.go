@@ -83,9 +83,11 @@ func (c *noSleep) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// fastAdapterRetry keeps the adapter's own retries short: a Retry-After longer than 1ms is handed
-// up to the planner as a Throttled error, which the planner waits out on its clock.
-var fastAdapterRetry = graphadapter.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, MaxRetryAfter: time.Millisecond, AttemptTimeout: 5 * time.Second}
+// fastAdapterRetry keeps the adapter's own retries short: a Retry-After longer than 1ms (of a
+// write) or than the 50ms read budget (of a read) is handed up to the planner as a Throttled
+// error, which the planner waits out on its clock instead of the test's wall clock.
+var fastAdapterRetry = graphadapter.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, MaxRetryAfter: time.Millisecond,
+	ReadBudget: 50 * time.Millisecond, AttemptTimeout: 5 * time.Second}
 
 // fastPlannerRetry: enough attempts that a 30 % fault rate almost never exhausts them.
 var fastPlannerRetry = planner.RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond}
