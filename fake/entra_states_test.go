@@ -36,7 +36,6 @@ func testRules() *licensing.Rules {
 
 var (
 	spE3      = licensing.ServicePlan{ID: planSharePointP2, Name: "SHAREPOINTENTERPRISE"}
-	spE1      = licensing.ServicePlan{ID: planSharePointP1, Name: "SHAREPOINTSTANDARD"}
 	exoE3     = licensing.ServicePlan{ID: planExchangeP2, Name: "EXCHANGE_S_ENTERPRISE"}
 	skype     = licensing.ServicePlan{ID: planSkype, Name: "MCOSTANDARD"}
 	teams     = licensing.ServicePlan{ID: planTeams, Name: "TEAMS1"}

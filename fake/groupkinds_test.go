@@ -13,24 +13,9 @@ import (
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
-// Groups of every kind (internal/sampletenant.WithGroupKinds).
-const (
-	groupDynamic  = sampletenant.GroupDynamic
-	groupSynced   = sampletenant.GroupSynced
-	groupMailSec  = sampletenant.GroupMailSec
-	groupM365     = sampletenant.GroupM365
-	groupM365Sec  = sampletenant.GroupM365Sec
-	groupDistList = sampletenant.GroupDistList
-	salesRule     = sampletenant.SalesRule
-)
-
-func boolPtr(b bool) *bool { return &b }
-
-func kindsSnapshot() *licensing.Snapshot { return sampletenant.WithGroupKinds() }
-
 func kindsTenant(t *testing.T) *fake.Tenant {
 	t.Helper()
-	tn, err := fake.New(kindsSnapshot())
+	tn, err := fake.New(sampletenant.WithGroupKinds())
 	require.NoError(t, err)
 	return tn
 }
@@ -58,57 +43,57 @@ func TestGroupKindRefusalsGoAPI(t *testing.T) {
 	e3 := []licensing.AssignedLicense{lic(skuE3)}
 
 	// Licenses: only security groups and Microsoft 365 groups with securityEnabled.
-	requireRefused(tn.AssignGroupLicenses(ctx, groupM365, e3, nil), "Request_BadRequest", textNoLic, groupM365)
-	requireRefused(tn.AssignGroupLicenses(ctx, groupDistList, e3, nil), "Request_BadRequest", textNoLic, groupDistList)
+	requireRefused(tn.AssignGroupLicenses(ctx, sampletenant.GroupM365, e3, nil), "Request_BadRequest", textNoLic, sampletenant.GroupM365)
+	requireRefused(tn.AssignGroupLicenses(ctx, sampletenant.GroupDistList, e3, nil), "Request_BadRequest", textNoLic, sampletenant.GroupDistList)
 	// Refused before the SKUs are looked at.
-	requireRefused(tn.AssignGroupLicenses(ctx, groupM365, []licensing.AssignedLicense{lic(licensing.MustParseSkuID("00000000-0000-4000-8000-000000000999"))}, nil), "Request_BadRequest", textNoLic, groupM365)
+	requireRefused(tn.AssignGroupLicenses(ctx, sampletenant.GroupM365, []licensing.AssignedLicense{lic(licensing.MustParseSkuID("00000000-0000-4000-8000-000000000999"))}, nil), "Request_BadRequest", textNoLic, sampletenant.GroupM365)
 
 	// Members: dynamic (403), synced, mail-enabled security and distribution lists.
 	for _, c := range []struct{ group, user, code, text string }{
-		{groupDynamic, sampletenant.Grace, "Authorization_RequestDenied", textDynamic},
-		{groupSynced, sampletenant.Grace, "Request_BadRequest", textSynced},
-		{groupMailSec, sampletenant.Grace, "Request_BadRequest", textMail},
-		{groupDistList, sampletenant.Grace, "Request_BadRequest", textMail},
+		{sampletenant.GroupDynamic, sampletenant.Grace, "Authorization_RequestDenied", textDynamic},
+		{sampletenant.GroupSynced, sampletenant.Grace, "Request_BadRequest", textSynced},
+		{sampletenant.GroupMailSec, sampletenant.Grace, "Request_BadRequest", textMail},
+		{sampletenant.GroupDistList, sampletenant.Grace, "Request_BadRequest", textMail},
 	} {
 		requireRefused(tn.AddGroupMember(ctx, c.group, c.user), c.code, c.text, c.group)
 	}
 	for _, c := range []struct{ group, user, code, text string }{
-		{groupDynamic, sampletenant.Carol, "Authorization_RequestDenied", textDynamic},
-		{groupSynced, sampletenant.Bob, "Request_BadRequest", textSynced},
-		{groupMailSec, sampletenant.Bob, "Request_BadRequest", textMail},
-		{groupDistList, sampletenant.Bob, "Request_BadRequest", textMail},
+		{sampletenant.GroupDynamic, sampletenant.Carol, "Authorization_RequestDenied", textDynamic},
+		{sampletenant.GroupSynced, sampletenant.Bob, "Request_BadRequest", textSynced},
+		{sampletenant.GroupMailSec, sampletenant.Bob, "Request_BadRequest", textMail},
+		{sampletenant.GroupDistList, sampletenant.Bob, "Request_BadRequest", textMail},
 		// The kind decides before membership: not a member, still the kind's refusal.
-		{groupDynamic, sampletenant.Grace, "Authorization_RequestDenied", textDynamic},
+		{sampletenant.GroupDynamic, sampletenant.Grace, "Authorization_RequestDenied", textDynamic},
 	} {
 		requireRefused(tn.RemoveGroupMember(ctx, c.group, c.user), c.code, c.text, c.group)
 	}
 	// Unknown users and groups are still 404s.
-	assert.True(t, errors.Is(tn.AddGroupMember(ctx, groupDynamic, "nope"), licensing.UnknownUser))
+	assert.True(t, errors.Is(tn.AddGroupMember(ctx, sampletenant.GroupDynamic, "nope"), licensing.UnknownUser))
 	assert.Equal(t, before, tn.State(), "a refused change changes nothing")
 	assert.Empty(t, tn.History())
 
 	// What Graph allows: a Microsoft 365 group's members (security or not), and licenses on a
 	// Microsoft 365 group with securityEnabled.
-	require.NoError(t, tn.AddGroupMember(ctx, groupM365, sampletenant.Grace))
-	require.NoError(t, tn.RemoveGroupMember(ctx, groupM365, sampletenant.Bob))
-	require.NoError(t, tn.AddGroupMember(ctx, groupM365Sec, sampletenant.Heidi))
-	require.NoError(t, tn.AssignGroupLicenses(ctx, groupM365Sec, []licensing.AssignedLicense{lic(skuEMS)}, nil))
-	_, ok := groupPath(getUser(t, tn, sampletenant.Heidi), skuEMS, groupM365Sec)
+	require.NoError(t, tn.AddGroupMember(ctx, sampletenant.GroupM365, sampletenant.Grace))
+	require.NoError(t, tn.RemoveGroupMember(ctx, sampletenant.GroupM365, sampletenant.Bob))
+	require.NoError(t, tn.AddGroupMember(ctx, sampletenant.GroupM365Sec, sampletenant.Heidi))
+	require.NoError(t, tn.AssignGroupLicenses(ctx, sampletenant.GroupM365Sec, []licensing.AssignedLicense{lic(skuEMS)}, nil))
+	_, ok := groupPath(getUser(t, tn, sampletenant.Heidi), skuEMS, sampletenant.GroupM365Sec)
 	assert.True(t, ok, "the Microsoft 365 security group licenses its member")
 
 	// The dynamic group's member was licensed on load, as any group's.
-	_, ok = groupPath(getUser(t, tn, sampletenant.Carol), skuE3, groupDynamic)
+	_, ok = groupPath(getUser(t, tn, sampletenant.Carol), skuE3, sampletenant.GroupDynamic)
 	assert.True(t, ok)
 }
 
 func TestGroupKindFieldsRoundTrip(t *testing.T) {
-	snap := kindsSnapshot()
+	snap := sampletenant.WithGroupKinds()
 	tn, err := fake.New(snap)
 	require.NoError(t, err)
 	snap.Groups[3].GroupTypes[0] = "changed" // the fake keeps copies
 	*snap.Groups[4].SecurityEnabled = false
 	out := tn.State()
-	want := kindsSnapshot()
+	want := sampletenant.WithGroupKinds()
 	for i, g := range want.Groups {
 		got := out.Groups[i]
 		assert.Equal(t, g.ID, got.ID)
@@ -129,12 +114,12 @@ func TestHTTPGroupKinds(t *testing.T) {
 	c := startGraph(t, tn)
 
 	// The kind fields by default and on $select, as Graph has them.
-	r := c.do(http.MethodGet, "/groups/"+groupDynamic, "")
+	r := c.do(http.MethodGet, "/groups/"+sampletenant.GroupDynamic, "")
 	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
 	assert.Equal(t, []any{"DynamicMembership"}, r.body["groupTypes"])
 	assert.Equal(t, true, r.body["securityEnabled"])
 	assert.Equal(t, false, r.body["mailEnabled"])
-	assert.Equal(t, salesRule, r.body["membershipRule"])
+	assert.Equal(t, sampletenant.SalesRule, r.body["membershipRule"])
 	assert.Equal(t, "On", r.body["membershipRuleProcessingState"])
 	assert.Nil(t, r.body["onPremisesSyncEnabled"])
 	assert.Contains(t, r.body, "onPremisesSyncEnabled")
@@ -155,11 +140,11 @@ func TestHTTPGroupKinds(t *testing.T) {
 	assert.Equal(t, false, plain["mailEnabled"])
 	assert.Nil(t, plain["membershipRule"])
 	assert.Nil(t, plain["onPremisesSyncEnabled"])
-	assert.Equal(t, true, byID[groupSynced]["onPremisesSyncEnabled"])
-	assert.Equal(t, true, byID[groupMailSec]["mailEnabled"])
-	assert.Equal(t, []any{"Unified"}, byID[groupM365]["groupTypes"])
-	assert.Equal(t, false, byID[groupM365]["securityEnabled"])
-	assert.Equal(t, false, byID[groupDistList]["securityEnabled"])
+	assert.Equal(t, true, byID[sampletenant.GroupSynced]["onPremisesSyncEnabled"])
+	assert.Equal(t, true, byID[sampletenant.GroupMailSec]["mailEnabled"])
+	assert.Equal(t, []any{"Unified"}, byID[sampletenant.GroupM365]["groupTypes"])
+	assert.Equal(t, false, byID[sampletenant.GroupM365]["securityEnabled"])
+	assert.Equal(t, false, byID[sampletenant.GroupDistList]["securityEnabled"])
 
 	// Refusals with Graph's status, code and text.
 	ref := func(id string) string {
@@ -170,14 +155,14 @@ func TestHTTPGroupKinds(t *testing.T) {
 		status             int
 		code, text         string
 	}{
-		{http.MethodPost, "/groups/" + groupDynamic + "/members/$ref", ref(sampletenant.Grace), http.StatusForbidden, "Authorization_RequestDenied", textDynamic},
-		{http.MethodDelete, "/groups/" + groupDynamic + "/members/" + sampletenant.Carol + "/$ref", "", http.StatusForbidden, "Authorization_RequestDenied", textDynamic},
-		{http.MethodPost, "/groups/" + groupSynced + "/members/$ref", ref(sampletenant.Grace), http.StatusBadRequest, "Request_BadRequest", textSynced},
-		{http.MethodDelete, "/groups/" + groupSynced + "/members/" + sampletenant.Bob + "/$ref", "", http.StatusBadRequest, "Request_BadRequest", textSynced},
-		{http.MethodPost, "/groups/" + groupMailSec + "/members/$ref", ref(sampletenant.Grace), http.StatusBadRequest, "Request_BadRequest", textMail},
-		{http.MethodDelete, "/groups/" + groupDistList + "/members/" + sampletenant.Bob + "/$ref", "", http.StatusBadRequest, "Request_BadRequest", textMail},
-		{http.MethodPost, "/groups/" + groupM365 + "/assignLicense", assignBody([]licensing.AssignedLicense{lic(skuE3)}, nil), http.StatusBadRequest, "Request_BadRequest", textNoLic},
-		{http.MethodPost, "/groups/" + groupDistList + "/assignLicense", assignBody(nil, nil), http.StatusBadRequest, "Request_BadRequest", textNoLic},
+		{http.MethodPost, "/groups/" + sampletenant.GroupDynamic + "/members/$ref", ref(sampletenant.Grace), http.StatusForbidden, "Authorization_RequestDenied", textDynamic},
+		{http.MethodDelete, "/groups/" + sampletenant.GroupDynamic + "/members/" + sampletenant.Carol + "/$ref", "", http.StatusForbidden, "Authorization_RequestDenied", textDynamic},
+		{http.MethodPost, "/groups/" + sampletenant.GroupSynced + "/members/$ref", ref(sampletenant.Grace), http.StatusBadRequest, "Request_BadRequest", textSynced},
+		{http.MethodDelete, "/groups/" + sampletenant.GroupSynced + "/members/" + sampletenant.Bob + "/$ref", "", http.StatusBadRequest, "Request_BadRequest", textSynced},
+		{http.MethodPost, "/groups/" + sampletenant.GroupMailSec + "/members/$ref", ref(sampletenant.Grace), http.StatusBadRequest, "Request_BadRequest", textMail},
+		{http.MethodDelete, "/groups/" + sampletenant.GroupDistList + "/members/" + sampletenant.Bob + "/$ref", "", http.StatusBadRequest, "Request_BadRequest", textMail},
+		{http.MethodPost, "/groups/" + sampletenant.GroupM365 + "/assignLicense", assignBody([]licensing.AssignedLicense{lic(skuE3)}, nil), http.StatusBadRequest, "Request_BadRequest", textNoLic},
+		{http.MethodPost, "/groups/" + sampletenant.GroupDistList + "/assignLicense", assignBody(nil, nil), http.StatusBadRequest, "Request_BadRequest", textNoLic},
 	} {
 		r := c.do(c2.method, c2.path, c2.body)
 		require.Equal(t, c2.status, r.status, "%s %s: %s", c2.method, c2.path, r.raw)
@@ -188,8 +173,8 @@ func TestHTTPGroupKinds(t *testing.T) {
 
 	// Inside $batch, each refusal keeps its own status.
 	r = c.do(http.MethodPost, "/$batch", `{"requests":[
-		{"id":"1","method":"POST","url":"/groups/`+groupDynamic+`/members/$ref","headers":{"Content-Type":"application/json"},"body":`+ref(sampletenant.Grace)+`},
-		{"id":"2","method":"POST","url":"/groups/`+groupM365Sec+`/members/$ref","headers":{"Content-Type":"application/json"},"body":`+ref(sampletenant.Grace)+`}]}`)
+		{"id":"1","method":"POST","url":"/groups/`+sampletenant.GroupDynamic+`/members/$ref","headers":{"Content-Type":"application/json"},"body":`+ref(sampletenant.Grace)+`},
+		{"id":"2","method":"POST","url":"/groups/`+sampletenant.GroupM365Sec+`/members/$ref","headers":{"Content-Type":"application/json"},"body":`+ref(sampletenant.Grace)+`}]}`)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
 	statuses := map[string]float64{}
 	for _, x := range r.body["responses"].([]any) {
@@ -202,11 +187,11 @@ func TestHTTPGroupKinds(t *testing.T) {
 	st := httpGetJSON(t, c.base[:len(c.base)-len("/v1.0")]+"/_fake/state")
 	var rule any
 	for _, g := range st["groups"].([]any) {
-		if g.(map[string]any)["id"] == groupDynamic {
+		if g.(map[string]any)["id"] == sampletenant.GroupDynamic {
 			rule = g.(map[string]any)["membershipRule"]
 		}
 	}
-	assert.Equal(t, salesRule, rule)
+	assert.Equal(t, sampletenant.SalesRule, rule)
 }
 
 func TestBuilderGroupOf(t *testing.T) {

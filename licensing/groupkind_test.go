@@ -12,20 +12,7 @@ import (
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
-// Groups of every kind (internal/sampletenant.WithGroupKinds).
-const (
-	groupDynamic  = sampletenant.GroupDynamic
-	groupSynced   = sampletenant.GroupSynced
-	groupMailSec  = sampletenant.GroupMailSec
-	groupM365     = sampletenant.GroupM365
-	groupM365Sec  = sampletenant.GroupM365Sec
-	groupDistList = sampletenant.GroupDistList
-	salesRule     = sampletenant.SalesRule
-)
-
 func boolPtr(b bool) *bool { return &b }
-
-func kindsSnapshot() *licensing.Snapshot { return sampletenant.WithGroupKinds() }
 
 func TestGroupKindPredicate(t *testing.T) {
 	yes, no := boolPtr(true), boolPtr(false)
@@ -58,7 +45,7 @@ func TestGroupKindPredicate(t *testing.T) {
 }
 
 func TestStateGroupKind(t *testing.T) {
-	s, err := licensing.NewState(kindsSnapshot())
+	s, err := licensing.NewState(sampletenant.WithGroupKinds())
 	require.NoError(t, err)
 	kind := func(id string) licensing.GroupKind {
 		g, err := s.LookupGroup(id)
@@ -68,13 +55,13 @@ func TestStateGroupKind(t *testing.T) {
 		return k
 	}
 	assert.Equal(t, licensing.GroupKind{}, kind(sampletenant.GroupE3Base), "no fields: a plain security group")
-	assert.True(t, kind(groupDynamic).Dynamic)
-	assert.True(t, kind(groupSynced).Synced)
-	assert.True(t, kind(groupMailSec).MailEnabledSecurity)
-	assert.True(t, kind(groupM365).Microsoft365)
-	assert.False(t, kind(groupM365).CanCarryLicenses())
-	assert.True(t, kind(groupM365Sec).CanCarryLicenses())
-	assert.True(t, kind(groupDistList).Distribution)
+	assert.True(t, kind(sampletenant.GroupDynamic).Dynamic)
+	assert.True(t, kind(sampletenant.GroupSynced).Synced)
+	assert.True(t, kind(sampletenant.GroupMailSec).MailEnabledSecurity)
+	assert.True(t, kind(sampletenant.GroupM365).Microsoft365)
+	assert.False(t, kind(sampletenant.GroupM365).CanCarryLicenses())
+	assert.True(t, kind(sampletenant.GroupM365Sec).CanCarryLicenses())
+	assert.True(t, kind(sampletenant.GroupDistList).Distribution)
 
 	// An absent group (named only by a stuck path) has no kind.
 	snap := sampletenant.Snapshot()
@@ -91,7 +78,7 @@ func TestStateGroupKind(t *testing.T) {
 }
 
 func TestPredictRefusesWhatTheGroupKindForbids(t *testing.T) {
-	s, err := licensing.NewState(kindsSnapshot())
+	s, err := licensing.NewState(sampletenant.WithGroupKinds())
 	require.NoError(t, err)
 	before := s.Snapshot()
 	member := func(k licensing.ChangeKind, group, user string) licensing.Change {
@@ -101,17 +88,17 @@ func TestPredictRefusesWhatTheGroupKindForbids(t *testing.T) {
 		change licensing.Change
 		text   string
 	}{
-		{assignGroup(groupM365, lic(skuE3)), "group M365_Project (" + groupM365 + ") is a Microsoft 365 group: only security groups and Microsoft 365 groups with securityEnabled can be assigned licenses"},
-		{assignGroup(groupDistList, nil), "is a distribution group: only security groups"},
+		{assignGroup(sampletenant.GroupM365, lic(skuE3)), "group M365_Project (" + sampletenant.GroupM365 + ") is a Microsoft 365 group: only security groups and Microsoft 365 groups with securityEnabled can be assigned licenses"},
+		{assignGroup(sampletenant.GroupDistList, nil), "is a distribution group: only security groups"},
 		// before the SKUs are checked
-		{assignGroup(groupM365, lic(licensing.MustParseSkuID("00000000-0000-4000-8000-000000000999"))), "only security groups"},
-		{member(licensing.AddGroupMember, groupDynamic, sampletenant.Grace), `is a dynamic group: its membershipRule "(user.department -eq \"Sales\")" decides its members, who cannot be added to it by hand`},
-		{member(licensing.RemoveGroupMember, groupDynamic, sampletenant.Carol), "cannot be removed from it by hand"},
-		{member(licensing.RemoveGroupMember, groupDynamic, sampletenant.Grace), "is a dynamic group"}, // the kind first, then membership
-		{member(licensing.AddGroupMember, groupSynced, sampletenant.Grace), "is synced from on-premises Active Directory: members cannot be added to it through Graph (change the on-premises group)"},
-		{member(licensing.RemoveGroupMember, groupSynced, sampletenant.Bob), "cannot be removed from it through Graph"},
-		{member(licensing.AddGroupMember, groupMailSec, sampletenant.Grace), "is a mail-enabled security group: members cannot be added to it through Graph (change it in Exchange Online)"},
-		{member(licensing.RemoveGroupMember, groupDistList, sampletenant.Bob), "is a distribution group: members cannot be removed"},
+		{assignGroup(sampletenant.GroupM365, lic(licensing.MustParseSkuID("00000000-0000-4000-8000-000000000999"))), "only security groups"},
+		{member(licensing.AddGroupMember, sampletenant.GroupDynamic, sampletenant.Grace), `is a dynamic group: its membershipRule "(user.department -eq \"Sales\")" decides its members, who cannot be added to it by hand`},
+		{member(licensing.RemoveGroupMember, sampletenant.GroupDynamic, sampletenant.Carol), "cannot be removed from it by hand"},
+		{member(licensing.RemoveGroupMember, sampletenant.GroupDynamic, sampletenant.Grace), "is a dynamic group"}, // the kind first, then membership
+		{member(licensing.AddGroupMember, sampletenant.GroupSynced, sampletenant.Grace), "is synced from on-premises Active Directory: members cannot be added to it through Graph (change the on-premises group)"},
+		{member(licensing.RemoveGroupMember, sampletenant.GroupSynced, sampletenant.Bob), "cannot be removed from it through Graph"},
+		{member(licensing.AddGroupMember, sampletenant.GroupMailSec, sampletenant.Grace), "is a mail-enabled security group: members cannot be added to it through Graph (change it in Exchange Online)"},
+		{member(licensing.RemoveGroupMember, sampletenant.GroupDistList, sampletenant.Bob), "is a distribution group: members cannot be removed"},
 	} {
 		o := s.Predict(c.change)
 		require.True(t, o.Refused, "%+v", c.change)
@@ -129,10 +116,10 @@ func TestPredictRefusesWhatTheGroupKindForbids(t *testing.T) {
 
 	// Allowed: members of Microsoft 365 groups; licenses on a Microsoft 365 group with securityEnabled.
 	for _, c := range []licensing.Change{
-		member(licensing.AddGroupMember, groupM365, sampletenant.Grace),
-		member(licensing.RemoveGroupMember, groupM365, sampletenant.Bob),
-		member(licensing.AddGroupMember, groupM365Sec, sampletenant.Heidi),
-		assignGroup(groupM365Sec, lic(skuEMS)),
+		member(licensing.AddGroupMember, sampletenant.GroupM365, sampletenant.Grace),
+		member(licensing.RemoveGroupMember, sampletenant.GroupM365, sampletenant.Bob),
+		member(licensing.AddGroupMember, sampletenant.GroupM365Sec, sampletenant.Heidi),
+		assignGroup(sampletenant.GroupM365Sec, lic(skuEMS)),
 		member(licensing.AddGroupMember, sampletenant.GroupTeams, sampletenant.Grace),
 	} {
 		o := s.Apply(c)
@@ -142,18 +129,18 @@ func TestPredictRefusesWhatTheGroupKindForbids(t *testing.T) {
 
 func TestLoadStateKeepsGroupKinds(t *testing.T) {
 	var b bytes.Buffer
-	require.NoError(t, kindsSnapshot().WriteJSON(&b))
+	require.NoError(t, sampletenant.WithGroupKinds().WriteJSON(&b))
 	assert.Contains(t, b.String(), `"groupTypes":["DynamicMembership"]`)
 	got := requireSameLoad(t, b.Bytes())
 	require.NotNil(t, got)
 	for i := 0; i < got.NumGroups(); i++ {
 		k, ok := got.GroupKind(i)
 		require.True(t, ok)
-		assert.Equal(t, kindsSnapshot().Groups[i].Kind(), k, got.Group(i).DisplayName)
+		assert.Equal(t, sampletenant.WithGroupKinds().Groups[i].Kind(), k, got.Group(i).DisplayName)
 	}
-	g, err := got.LookupGroup(groupDynamic)
+	g, err := got.LookupGroup(sampletenant.GroupDynamic)
 	require.NoError(t, err)
-	assert.Equal(t, salesRule, got.Group(g).MembershipRule)
+	assert.Equal(t, sampletenant.SalesRule, got.Group(g).MembershipRule)
 	// And the export keeps them.
 	var again bytes.Buffer
 	require.NoError(t, got.Snapshot().WriteJSON(&again))
