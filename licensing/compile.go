@@ -785,7 +785,7 @@ func (c *compiler) link() {
 		}
 		todo = todo[:0]
 		for _, u := range g.members {
-			if !reported[u] || countGroupPaths(s.users[u].paths, g, int32(gi)) < len(g.licenses) {
+			if !reported[u] || countGroupPaths(s.users[u].paths, int32(gi), g.licenses) < len(g.licenses) {
 				todo = append(todo, u)
 			}
 		}
@@ -803,11 +803,11 @@ func (c *compiler) link() {
 	}
 }
 
-// countGroupPaths counts the paths in ps from group gi (g) of the SKUs the group carries.
-func countGroupPaths(ps []path, g *groupRec, gi int32) int {
+// countGroupPaths counts the paths in ps from group gi of the SKUs it carries (its licenses lic).
+func countGroupPaths(ps []path, gi int32, lic []groupLicense) int {
 	n := 0
 	for _, p := range ps {
-		if p.group == gi && g.has(p.sub) {
+		if p.group == gi && hasLicense(lic, p.sub) {
 			n++
 		}
 	}

@@ -496,14 +496,7 @@ func (t *txn) reprocess(u int32) {
 		}
 	}
 	for _, g := range groups {
-		lic := t.getGroupLic(g)
-		n := 0
-		for _, p := range t.getPaths(u) {
-			if p.group == g && hasLicense(lic, p.sub) {
-				n++
-			}
-		}
-		if n < len(lic) {
+		if lic := t.getGroupLic(g); countGroupPaths(t.getPaths(u), g, lic) < len(lic) {
 			add(g)
 		}
 	}
@@ -519,10 +512,7 @@ func (t *txn) reprocess(u int32) {
 
 // stuck is State.stuck within the txn: group path p of user u outlived its group's assignment.
 func (t *txn) stuck(u int32, p path) bool {
-	if t.s.groups[p.group].absent || !hasLicense(t.getGroupLic(p.group), p.sub) {
-		return true
-	}
-	return !slices.Contains(t.getUserGroups(u), p.group)
+	return stuckPath(t.s.groups[p.group].absent, t.getGroupLic(p.group), t.getUserGroups(u), p)
 }
 
 // reprocessErrors evaluates again user u's licensed groups where a path of a SKU the group

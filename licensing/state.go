@@ -166,14 +166,7 @@ func NewState(snap *Snapshot, opts ...StateOption) (*State, error) {
 	return newCompiler(cfg, true, false, len(snap.Users), len(snap.Groups)).snapshot(snap)
 }
 
-func (g *groupRec) has(sub int32) bool {
-	for _, l := range g.licenses {
-		if l.sub == sub {
-			return true
-		}
-	}
-	return false
-}
+func (g *groupRec) has(sub int32) bool { return hasLicense(g.licenses, sub) }
 
 func (g *groupRec) license(sub int32) groupLicense {
 	for _, l := range g.licenses {
@@ -423,7 +416,13 @@ func (s *State) exportPath(u int32, p path) Path {
 // assignment (see Path.Stuck).
 func (s *State) stuck(groups []int32, p path) bool {
 	g := &s.groups[p.group]
-	if g.absent || !g.has(p.sub) {
+	return stuckPath(g.absent, g.licenses, groups, p)
+}
+
+// stuckPath reports whether group path p outlived its group's assignment, given whether the
+// group is absent, its licenses, and the (ascending) groups of the path's user.
+func stuckPath(absent bool, lic []groupLicense, groups []int32, p path) bool {
+	if absent || !hasLicense(lic, p.sub) {
 		return true
 	}
 	_, member := slices.BinarySearch(groups, p.group)
