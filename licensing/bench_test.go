@@ -118,3 +118,13 @@ func BenchmarkPredict(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMicrosoftCatalog is the cost of the embedded catalog: parsing it (once per process)
+// and building a caller's copy (each MicrosoftCatalog call).
+func BenchmarkMicrosoftCatalog(b *testing.B) {
+	b.Run("copy", func(b *testing.B) {
+		for b.Loop() {
+			licensing.MicrosoftCatalog()
+		}
+	})
+}

@@ -43,6 +43,91 @@ func (s *Sku) Label() string {
 	return s.ID.String()
 }
 
+// ProductName is the product name ("Office 365 E3"), or the Label when no product name is known.
+func (s *Sku) ProductName() string {
+	if s.DisplayName != "" {
+		return s.DisplayName
+	}
+	return s.Label()
+}
+
+// Title names the SKU for people: "Office 365 E3 (ENTERPRISEPACK)", or the Label alone when
+// no product name is known.
+func (s *Sku) Title() string { return s.Named(NamesBoth) }
+
+// Named names the SKU in the given style.
+func (s *Sku) Named(style NameStyle) string {
+	return styled(style, s.Label(), s.DisplayName)
+}
+
+// FriendlyName is the plan's friendly name ("Exchange Online (Plan 2)"), or its name.
+func (p *ServicePlan) FriendlyName() string {
+	if p.DisplayName != "" {
+		return p.DisplayName
+	}
+	return p.label()
+}
+
+func (p *ServicePlan) label() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.ID.String()
+}
+
+// Title names the plan for people: "Exchange Online (Plan 2) (EXCHANGE_S_ENTERPRISE)", or the
+// name alone when no friendly name is known.
+func (p *ServicePlan) Title() string { return p.Named(NamesBoth) }
+
+// Named names the plan in the given style.
+func (p *ServicePlan) Named(style NameStyle) string {
+	return styled(style, p.label(), p.DisplayName)
+}
+
+// NameStyle chooses how SKUs and service plans are named for people: by Microsoft's part
+// number and plan name (NamesPart: "ENTERPRISEPACK"), by product and friendly name
+// (NamesProduct: "Office 365 E3"), or both (NamesBoth, the default: "Office 365 E3
+// (ENTERPRISEPACK)"). Where no product name is known, every style gives the part number.
+type NameStyle uint8
+
+const (
+	NamesBoth NameStyle = iota
+	NamesPart
+	NamesProduct
+)
+
+var nameStyles = []string{"both", "part", "product"}
+
+func (n NameStyle) String() string {
+	if int(n) < len(nameStyles) {
+		return nameStyles[n]
+	}
+	return fmt.Sprintf("NameStyle(%d)", n)
+}
+
+// ParseNameStyle reads "part", "product" or "both" (any case).
+func ParseNameStyle(s string) (NameStyle, error) {
+	for i, n := range nameStyles {
+		if strings.EqualFold(strings.TrimSpace(s), n) {
+			return NameStyle(i), nil
+		}
+	}
+	return NamesBoth, errorf(InvalidInput, "names %q: want part, product or both", s)
+}
+
+func styled(style NameStyle, part, product string) string {
+	if product == "" || strings.EqualFold(product, part) {
+		return part
+	}
+	switch style {
+	case NamesPart:
+		return part
+	case NamesProduct:
+		return product
+	}
+	return product + " (" + part + ")"
+}
+
 // Catalog holds SKUs and service plans and resolves references to them by id or name.
 // Plans are numbered in the order they are added; PlanSets index by that number.
 // A Catalog is built by AddSku/AddPlan and may then be read from many goroutines.
@@ -53,6 +138,11 @@ type Catalog struct {
 	planByID   map[PlanID]int
 	skuByName  map[string][]int // upper-cased part number and display name
 	planByName map[string][]int // upper-cased plan name, aliases and display name
+
+	// ref is the wider catalog a tenant's catalog was named from (Microsoft's, and the user's
+	// CSV): lookups that miss consult it to say "a Microsoft product, not subscribed" and to
+	// suggest names from every product. Read-only; never returned as a result.
+	ref *Catalog
 }
 
 // NewCatalog returns an empty catalog.
@@ -197,6 +287,24 @@ func (c *Catalog) SkuName(id SkuID) string {
 	return id.String()
 }
 
+// SkuNamed names the SKU with the id in the given style (see NameStyle), or gives its id
+// when the catalog does not know it.
+func (c *Catalog) SkuNamed(id SkuID, style NameStyle) string {
+	if s, ok := c.Sku(id); ok {
+		return s.Named(style)
+	}
+	return id.String()
+}
+
+// PlanNamed names the plan with the id in the given style (see NameStyle), or gives its id
+// when the catalog does not know it.
+func (c *Catalog) PlanNamed(id PlanID, style NameStyle) string {
+	if p, ok := c.Plan(id); ok {
+		return p.Named(style)
+	}
+	return id.String()
+}
+
 // words is the number of 64-bit words a PlanSet over every plan of the catalog needs.
 func (c *Catalog) words() int { return (len(c.plans) + 63) / 64 }
 
@@ -257,34 +365,141 @@ func (c *Catalog) SortPlans(ids []PlanID) {
 	})
 }
 
-// LookupSku resolves a SKU reference: a skuId, a skuPartNumber (any case) or a product display name.
-// An unknown reference gets an UnknownSku error that suggests the closest known names.
+// LookupSku resolves a SKU reference: a skuId, a skuPartNumber or a product name
+// ("Office 365 E3"), case-insensitively. A name two SKUs share is an error listing both.
+// An unknown reference is an UnknownSku error: in a tenant's catalog (State.Catalog) it says
+// when the reference names a Microsoft product the tenant does not subscribe to, and otherwise
+// suggests the closest names of every product Microsoft lists.
 func (c *Catalog) LookupSku(ref string) (*Sku, error) {
 	ref = strings.TrimSpace(ref)
 	if id, err := ParseSkuID(ref); err == nil {
 		if s, ok := c.Sku(id); ok {
 			return s, nil
 		}
+		if c.ref != nil {
+			if s, ok := c.ref.Sku(id); ok {
+				return nil, c.notSubscribed(ref, []*Sku{s})
+			}
+		}
 		return nil, &Error{Kind: UnknownSku, SkuID: id, Message: fmt.Sprintf("no SKU with id %s in the catalog", id)}
 	}
-	if is := c.skuByName[strings.ToUpper(ref)]; len(is) == 1 {
+	key := strings.ToUpper(ref)
+	if is := c.skuByName[key]; len(is) == 1 {
 		return c.skus[is[0]], nil
 	} else if len(is) > 1 {
-		var names []string
-		for _, i := range is {
-			names = append(names, c.skus[i].ID.String()+" ("+c.skus[i].Label()+")")
+		return nil, errorf(UnknownSku, "SKU name %q is ambiguous: it names %s; use the id", ref, skuCandidates(c, is))
+	}
+	if c.ref != nil {
+		if is := c.ref.skuByName[key]; len(is) > 0 {
+			skus := make([]*Sku, len(is))
+			for k, i := range is {
+				skus[k] = c.ref.skus[i]
+				// Microsoft's name for a SKU the tenant reports under another name.
+				if own, ok := c.Sku(skus[k].ID); ok && len(is) == 1 {
+					return own, nil
+				}
+			}
+			return nil, c.notSubscribed(ref, skus)
 		}
-		return nil, errorf(UnknownSku, "SKU name %q is ambiguous: use one of the ids %s", ref, strings.Join(names, ", "))
 	}
-	names := make([]string, 0, len(c.skus))
-	for _, s := range c.skus {
-		names = append(names, s.PartNumber)
-	}
-	return nil, errorf(UnknownSku, "unknown SKU %q%s", ref, suggestion(ref, names))
+	return nil, errorf(UnknownSku, "unknown SKU %q%s", ref, c.skuSuggestion(ref))
 }
 
-// LookupPlan resolves a service plan reference: a servicePlanId, or a servicePlanName or
-// display name (any case). An unknown or ambiguous reference gets an UnknownServicePlan error.
+func skuCandidates(c *Catalog, is []int) string {
+	names := make([]string, len(is))
+	for k, i := range is {
+		names[k] = c.skus[i].Title() + " " + c.skus[i].ID.String()
+	}
+	return strings.Join(names, ", ")
+}
+
+// notSubscribed is the error for a reference to Microsoft products the tenant lacks.
+func (c *Catalog) notSubscribed(ref string, skus []*Sku) error {
+	have := make([]string, len(c.skus))
+	for i, s := range c.skus {
+		have[i] = s.Title()
+	}
+	subscribed := "it subscribes to none"
+	if len(have) > 0 {
+		subscribed = "it subscribes to " + strings.Join(have, ", ")
+	}
+	e := &Error{Kind: UnknownSku, SkuID: skus[0].ID}
+	if len(skus) == 1 {
+		e.Message = fmt.Sprintf("%s is a Microsoft product, but this tenant does not subscribe to it (%s)", skus[0].Title(), subscribed)
+	} else {
+		names := make([]string, len(skus))
+		for i, s := range skus {
+			names[i] = s.Title()
+		}
+		e.Message = fmt.Sprintf("%q names the Microsoft products %s, but this tenant subscribes to none of them (%s)", ref, strings.Join(names, ", "), subscribed)
+	}
+	return e
+}
+
+// skuSuggestion suggests the SKUs whose part number or product name is closest to ref, from
+// this catalog and its reference; a suggestion the tenant does not subscribe to says so.
+func (c *Catalog) skuSuggestion(ref string) string {
+	type hit struct {
+		sku   *Sku
+		other bool // from the reference only
+	}
+	by := map[string]hit{}
+	var names []string
+	add := func(cat *Catalog, other bool) {
+		for _, s := range cat.skus {
+			for _, n := range []string{s.PartNumber, s.DisplayName} {
+				if n == "" {
+					continue
+				}
+				if _, seen := by[n]; seen {
+					continue
+				}
+				if other {
+					if _, own := c.skuByID[s.ID]; own {
+						continue
+					}
+				}
+				by[n] = hit{s, other}
+				names = append(names, n)
+			}
+		}
+	}
+	add(c, false)
+	own := len(names)
+	if c.ref != nil {
+		add(c.ref, true)
+	}
+	// The tenant's own names come first: Microsoft's other products are suggested when they
+	// are closer than anything the tenant has (or the tenant has nothing close).
+	best := Closest(ref, names, 3)
+	if mine := Closest(ref, names[:own], 3); len(mine) > 0 && len(best) > 0 && !by[best[0]].other {
+		best = mine
+	}
+	if len(best) == 0 {
+		return ""
+	}
+	q := make([]string, len(best))
+	for i, n := range best {
+		h := by[n]
+		q[i] = fmt.Sprintf("%q", n)
+		other := h.sku.PartNumber
+		if strings.EqualFold(n, h.sku.PartNumber) {
+			other = h.sku.DisplayName
+		}
+		if other != "" && !strings.EqualFold(other, n) {
+			q[i] += " (" + other + ")"
+		}
+		if h.other {
+			q[i] += ", not subscribed here"
+		}
+	}
+	return " (did you mean " + strings.Join(q, ", ") + "?)"
+}
+
+// LookupPlan resolves a service plan reference: a servicePlanId, a servicePlanName or a
+// friendly name ("Exchange Online (Plan 2)"), case-insensitively. An unknown or ambiguous
+// reference gets an UnknownServicePlan error; in a tenant's catalog it says when the plan is
+// Microsoft's but in none of the tenant's SKUs.
 func (c *Catalog) LookupPlan(ref string) (*ServicePlan, error) {
 	return c.lookupPlan(ref, nil)
 }
@@ -299,16 +514,34 @@ func (c *Catalog) lookupPlan(ref string, sku *Sku) (*ServicePlan, error) {
 	in := func(i int) bool { return sku == nil || sku.plans.Has(i) }
 	where := ""
 	if sku != nil {
-		where = " in SKU " + sku.Label()
+		where = " in SKU " + sku.Title()
+	}
+	notIn := func(p *ServicePlan) error {
+		e := &Error{Kind: UnknownServicePlan, SkuID: skuIDOf(sku), Plans: []PlanID{p.ID}}
+		if sku != nil {
+			e.Message = fmt.Sprintf("service plan %s is not part of SKU %s%s", p.Title(), sku.Title(), suggestion(ref, c.planNames(in)))
+		} else {
+			e.Message = fmt.Sprintf("service plan %s is Microsoft's, but none of this tenant's SKUs includes it", p.Title())
+		}
+		return e
 	}
 	if id, err := ParsePlanID(ref); err == nil {
-		if i, ok := c.planByID[id]; ok && in(i) {
-			return c.plans[i], nil
+		if i, ok := c.planByID[id]; ok {
+			if in(i) {
+				return c.plans[i], nil
+			}
+			return nil, notIn(c.plans[i])
+		}
+		if c.ref != nil {
+			if p, ok := c.ref.Plan(id); ok {
+				return nil, notIn(p)
+			}
 		}
 		return nil, &Error{Kind: UnknownServicePlan, SkuID: skuIDOf(sku), Plans: []PlanID{id}, Message: fmt.Sprintf("no service plan with id %s%s", id, where)}
 	}
+	key := strings.ToUpper(ref)
 	var found []int
-	for _, i := range c.planByName[strings.ToUpper(ref)] {
+	for _, i := range c.planByName[key] {
 		if in(i) {
 			found = append(found, i)
 		}
@@ -317,20 +550,42 @@ func (c *Catalog) lookupPlan(ref string, sku *Sku) (*ServicePlan, error) {
 	case 1:
 		return c.plans[found[0]], nil
 	case 0:
-		var names []string
-		for _, p := range c.plans {
-			if in(p.index) && p.Name != "" {
-				names = append(names, p.Name)
+		if is := c.planByName[key]; len(is) > 0 {
+			return nil, notIn(c.plans[is[0]])
+		}
+		if c.ref != nil && sku == nil {
+			if is := c.ref.planByName[key]; len(is) > 0 {
+				return nil, notIn(c.ref.plans[is[0]])
 			}
+		}
+		names := c.planNames(in)
+		if c.ref != nil && sku == nil {
+			names = append(names, c.ref.planNames(func(int) bool { return true })...)
 		}
 		return nil, &Error{Kind: UnknownServicePlan, SkuID: skuIDOf(sku), Message: fmt.Sprintf("unknown service plan %q%s%s", ref, where, suggestion(ref, names))}
 	default:
-		var ids []string
-		for _, i := range found {
-			ids = append(ids, c.plans[i].ID.String())
+		cands := make([]string, len(found))
+		for k, i := range found {
+			cands[k] = c.plans[i].Title() + " " + c.plans[i].ID.String()
 		}
-		return nil, &Error{Kind: UnknownServicePlan, SkuID: skuIDOf(sku), Message: fmt.Sprintf("service plan name %q%s is ambiguous: use one of the ids %s", ref, where, strings.Join(ids, ", "))}
+		return nil, &Error{Kind: UnknownServicePlan, SkuID: skuIDOf(sku), Message: fmt.Sprintf("service plan name %q%s is ambiguous: it names %s; use the id", ref, where, strings.Join(cands, ", "))}
 	}
+}
+
+// planNames lists the names and friendly names of the plans that in selects.
+func (c *Catalog) planNames(in func(int) bool) []string {
+	var names []string
+	for _, p := range c.plans {
+		if in(p.index) {
+			if p.Name != "" {
+				names = append(names, p.Name)
+			}
+			if p.DisplayName != "" {
+				names = append(names, p.DisplayName)
+			}
+		}
+	}
+	return names
 }
 
 func skuIDOf(s *Sku) SkuID {
@@ -416,6 +671,34 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// nameFrom names a tenant's catalog: its SKUs and plans get the product and friendly names
+// the user's catalog (if any) and then Microsoft's give them; names the tenant reported stay.
+// The rest of those catalogs becomes the reference lookups consult.
+func (c *Catalog) nameFrom(user, microsoft *Catalog) {
+	ref := microsoft
+	if user != nil {
+		ref = NewCatalog()
+		ref.Enrich(user)
+		if microsoft != nil {
+			ref.Enrich(microsoft)
+		}
+	}
+	if ref == nil {
+		return
+	}
+	for _, p := range c.plans {
+		if o, ok := ref.Plan(p.ID); ok {
+			c.AddPlan(ServicePlan{ID: o.ID, Name: o.Name, DisplayName: o.DisplayName, Aliases: o.Aliases})
+		}
+	}
+	for _, s := range c.skus {
+		if o, ok := ref.Sku(s.ID); ok {
+			c.AddSku(Sku{ID: o.ID, PartNumber: o.PartNumber, DisplayName: o.DisplayName})
+		}
+	}
+	c.ref = ref
 }
 
 // Enrich copies what other knows and c does not: display names and aliases of c's SKUs and

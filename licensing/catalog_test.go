@@ -173,12 +173,12 @@ func TestCatalogLooksUpPlansWithinASku(t *testing.T) {
 	require.ErrorAs(t, err, &le)
 	assert.Equal(t, licensing.UnknownServicePlan, le.Kind)
 	assert.Equal(t, e1.ID, le.SkuID)
-	assert.Contains(t, err.Error(), "in SKU STANDARDPACK")
+	assert.Contains(t, err.Error(), "is not part of SKU Office 365 E1 (STANDARDPACK)")
 	assert.Contains(t, err.Error(), `did you mean "SHAREPOINTSTANDARD"`, "suggestions come from the SKU's own plans")
 
 	_, err = c.LookupPlanInSku(e1, "efb87545-963c-4e0d-99df-69c6916d9eb0")
 	require.Error(t, err, "an id of a plan outside the SKU is refused too")
-	assert.Contains(t, err.Error(), "in SKU STANDARDPACK")
+	assert.Contains(t, err.Error(), "Exchange Online (Plan 2) (EXCHANGE_S_ENTERPRISE) is not part of SKU Office 365 E1 (STANDARDPACK)")
 }
 
 func TestCatalogNamesAndSets(t *testing.T) {

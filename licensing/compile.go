@@ -171,8 +171,8 @@ func (c *compiler) skusEnd() {
 	for _, k := range c.skus {
 		addSkuToCatalog(cat, k)
 	}
-	if c.build && c.cfg.catalog != nil {
-		cat.Enrich(c.cfg.catalog)
+	if c.build {
+		cat.nameFrom(c.cfg.catalog, microsoftReference())
 	}
 	s.cat = cat
 	s.subs = make([]Subscription, 0, len(c.skus))

@@ -117,6 +117,6 @@ func ExampleCatalog_LookupSku() {
 	fmt.Println(errors.Is(err, licensing.UnknownSku))
 	// Output:
 	// ENTERPRISEPACK 6fd2c87f-b296-42f0-b197-1e91e994b900
-	// UnknownSku: unknown SKU "ENTERPRISEPAK" (did you mean "ENTERPRISEPACK"?)
+	// UnknownSku: unknown SKU "ENTERPRISEPAK" (did you mean "ENTERPRISEPACK" (Office 365 E3)?)
 	// true
 }

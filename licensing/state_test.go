@@ -254,7 +254,7 @@ func TestStateLookups(t *testing.T) {
 		_, err = s.LookupSku("PBI_PREMIUM_EM1_ADDON")
 		require.Error(t, err)
 		assert.ErrorIs(t, err, licensing.UnknownSku)
-		assert.Contains(t, err.Error(), "no subscription", "a SKU Microsoft sells but the tenant does not have")
+		assert.Contains(t, err.Error(), "Power BI Premium EM1 (PBI_PREMIUM_EM1_ADDON) is a Microsoft product, but this tenant does not subscribe to it", "a SKU Microsoft sells but the tenant does not have")
 		assert.Contains(t, err.Error(), "ENTERPRISEPACK", "the error lists what the tenant has")
 
 		_, err = s.LookupSku("ENTERPRISEPAK")

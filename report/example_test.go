@@ -79,11 +79,11 @@ func ExampleWriteSeats() {
 	}
 	// Output:
 	// skuPartNumber,skuId,displayName,appliesTo,capabilityStatus,enabled,consumedUnits,available,warning,suspended,lockedOut,directOnly,groupOnly,directAndGroup,waiting,gracePeriod
-	// STANDARDPACK,18181a46-0d4e-45cd-891e-60aabd171b4e,,User,Enabled,20,2,18,0,0,0,2,0,0,0,false
-	// ENTERPRISEPACK,6fd2c87f-b296-42f0-b197-1e91e994b900,,User,Enabled,25,16,9,0,0,0,2,1,13,1,false
-	// EXCHANGESTANDARD,4b9405b0-7788-4568-add1-99614e613b69,,User,Enabled,10,1,9,0,0,0,1,0,0,0,false
-	// EXCHANGEENTERPRISE,19ec0d23-8335-4cbd-94ac-6050e30712fa,,User,Enabled,10,0,10,0,0,0,0,0,0,0,false
-	// MCOMEETADV,0c266dff-15dd-4b49-8397-2bb16070ed52,,User,Enabled,5,1,4,0,0,0,1,0,0,0,false
-	// WORKPLACE_ANALYTICS,3d957427-ecdc-4df2-aacd-01cc9d519da8,,User,Enabled,5,1,4,0,0,0,1,0,0,0,false
-	// EMS,efccb6f7-5641-4e0e-bd10-b4976e1bf68e,,User,Enabled,3,3,0,0,0,0,0,3,0,1,false
+	// STANDARDPACK,18181a46-0d4e-45cd-891e-60aabd171b4e,Office 365 E1,User,Enabled,20,2,18,0,0,0,2,0,0,0,false
+	// ENTERPRISEPACK,6fd2c87f-b296-42f0-b197-1e91e994b900,Office 365 E3,User,Enabled,25,16,9,0,0,0,2,1,13,1,false
+	// EXCHANGESTANDARD,4b9405b0-7788-4568-add1-99614e613b69,Exchange Online (Plan 1),User,Enabled,10,1,9,0,0,0,1,0,0,0,false
+	// EXCHANGEENTERPRISE,19ec0d23-8335-4cbd-94ac-6050e30712fa,Exchange Online (Plan 2),User,Enabled,10,0,10,0,0,0,0,0,0,0,false
+	// MCOMEETADV,0c266dff-15dd-4b49-8397-2bb16070ed52,Microsoft 365 Audio Conferencing,User,Enabled,5,1,4,0,0,0,1,0,0,0,false
+	// WORKPLACE_ANALYTICS,3d957427-ecdc-4df2-aacd-01cc9d519da8,Microsoft Workplace Analytics,User,Enabled,5,1,4,0,0,0,1,0,0,0,false
+	// EMS,efccb6f7-5641-4e0e-bd10-b4976e1bf68e,Enterprise Mobility + Security E3,User,Enabled,3,3,0,0,0,0,0,3,0,1,false
 }

@@ -201,7 +201,7 @@ func TestSeatsAddUp(t *testing.T) {
 		assert.Equal(t, sub.Available(), r.Available)
 		switch r.SkuPartNumber {
 		case "EMS":
-			assert.Equal(t, report.SeatRow{SkuID: r.SkuID, SkuPartNumber: "EMS", AppliesTo: "User", CapabilityStatus: "Enabled",
+			assert.Equal(t, report.SeatRow{SkuID: r.SkuID, SkuPartNumber: "EMS", DisplayName: "Enterprise Mobility + Security E3", AppliesTo: "User", CapabilityStatus: "Enabled",
 				Enabled: 3, ConsumedUnits: 3, GroupOnly: 3, Waiting: 1}, r)
 		case "ENTERPRISEPACK":
 			assert.Equal(t, 2, r.DirectOnly, "frank, heidi")
