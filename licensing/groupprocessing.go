@@ -46,7 +46,7 @@ func (t *txn) assignGroup(c Change) {
 	old := t.getGroupLic(g)
 	for _, sub := range removes {
 		if !slices.ContainsFunc(old, func(l groupLicense) bool { return l.sub == sub }) {
-			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: s.subs[sub].Sku.ID, Message: fmt.Sprintf("%s: group does not hold SKU %s, so it cannot be removed", target, s.subs[sub].Sku.Label())})
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: s.subs[sub].Sku.ID, Message: fmt.Sprintf("%s: group does not hold SKU %s, so it cannot be removed", target, s.subs[sub].Sku.Title())})
 		}
 	}
 	if t.refused {
@@ -69,7 +69,7 @@ func (t *txn) assignGroup(c Change) {
 	}
 	for _, m := range t.newMissing(enabledBy(old), enabledBy(next)) {
 		t.refuse(&Error{Kind: GroupPrerequisiteMissing, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
-			Message: fmt.Sprintf("%s: %s needs one of %s in the same group's assignment (rule %q)", target, s.cat.PlanName(m.Plan), t.planNames(m.AnyOf), m.Rule.Name)})
+			Message: fmt.Sprintf("%s: %s needs one of %s in the same group's assignment (rule %q)", target, s.cat.PlanNamed(m.Plan, NamesBoth), t.planNames(m.AnyOf), m.Rule.Name)})
 	}
 	if t.refused {
 		return
@@ -204,7 +204,7 @@ func (t *txn) memberFailure(u, g int32, old, others, mine []path) (*Error, []boo
 		}
 		sb := &s.subs[mine[i].sub]
 		used := t.consumed(mine[i].sub) - t.heldBy(u, g, mine[i].sub)
-		return &Error{Kind: CountViolation, Target: target(), SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s for group %s (%d of %d consumed)", target(), sb.Sku.Label(), gname, used, sb.Seats())},
+		return &Error{Kind: CountViolation, Target: target(), SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s for group %s (%d of %d consumed)", target(), sb.Sku.Title(), gname, used, sb.Seats())},
 			failing(noSeat)
 	}
 	return t.groupDependency(u, g, old, others, mine)
@@ -296,7 +296,7 @@ func (t *txn) groupDependency(u, g int32, old, others, mine []path) (*Error, []b
 	}
 	ut := s.UserTarget(int(u))
 	return &Error{Kind: DependencyViolation, Target: ut, Plans: append([]PlanID{mp.Plan}, mp.AnyOf...),
-		Message: fmt.Sprintf("%s: the change to group %s would take away what %s needs (one of %s); the group's licenses keep their old plans until the dependency is resolved (rule %q)", ut, s.groups[g].g.DisplayName, s.cat.PlanName(mp.Plan), t.planNames(mp.AnyOf), mp.Rule.Name)}, f
+		Message: fmt.Sprintf("%s: the change to group %s would take away what %s needs (one of %s); the group's licenses keep their old plans until the dependency is resolved (rule %q)", ut, s.groups[g].g.DisplayName, s.cat.PlanNamed(mp.Plan, NamesBoth), t.planNames(mp.AnyOf), mp.Rule.Name)}, f
 }
 
 // newMissing returns the prerequisites missing in after that were not missing in before.

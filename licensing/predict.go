@@ -445,7 +445,7 @@ func (t *txn) group(ref string) (int32, bool) {
 func (t *txn) planNames(ids []PlanID) string {
 	names := make([]string, len(ids))
 	for i, id := range ids {
-		names[i] = t.s.cat.PlanName(id)
+		names[i] = t.s.cat.PlanNamed(id, NamesBoth)
 	}
 	return strings.Join(names, ", ")
 }
@@ -472,11 +472,11 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 	for _, l := range add {
 		sub, known := s.subBySku[l.SkuID]
 		if !known {
-			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target, s.cat.SkuName(l.SkuID))})
+			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target, s.cat.SkuNamed(l.SkuID, NamesBoth))})
 			continue
 		}
 		if why := seenHow(l.SkuID); why != "" {
-			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target, s.cat.SkuName(l.SkuID))})
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target, s.cat.SkuNamed(l.SkuID, NamesBoth))})
 			continue
 		}
 		seenList = append(seenList, use{l.SkuID, "add"})
@@ -490,7 +490,7 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 		for _, p := range l.DisabledPlans {
 			i, known := s.cat.PlanIndex(p)
 			if !known || !sb.Sku.plans.Has(i) {
-				t.refuse(&Error{Kind: UnknownServicePlan, Target: target, SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", target, s.cat.PlanName(p), sb.Sku.Label())})
+				t.refuse(&Error{Kind: UnknownServicePlan, Target: target, SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", target, s.cat.PlanNamed(p, NamesBoth), sb.Sku.Title())})
 				continue
 			}
 			dis.Add(i)
@@ -501,11 +501,11 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 	for _, id := range remove {
 		sub, known := s.subBySku[id]
 		if !known {
-			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s in removeLicenses is not subscribed in this tenant", target, s.cat.SkuName(id))})
+			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s in removeLicenses is not subscribed in this tenant", target, s.cat.SkuNamed(id, NamesBoth))})
 			continue
 		}
 		if seenHow(id) != "" {
-			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s is both added and removed in one call", target, s.cat.SkuName(id))})
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s is both added and removed in one call", target, s.cat.SkuNamed(id, NamesBoth))})
 			continue
 		}
 		seenList = append(seenList, use{id, "remove"})
@@ -545,9 +545,9 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 		switch {
 		case direct:
 		case len(inherited) > 0:
-			t.refuse(&Error{Kind: InheritedLicense, Target: target, SkuID: sku.ID, Message: fmt.Sprintf("%s: SKU %s is inherited from a group membership (%s) and cannot be removed from the user directly; remove the user from the group or change the group's licenses", target, sku.Label(), strings.Join(inherited, ", "))})
+			t.refuse(&Error{Kind: InheritedLicense, Target: target, SkuID: sku.ID, Message: fmt.Sprintf("%s: SKU %s is inherited from a group membership (%s) and cannot be removed from the user directly; remove the user from the group or change the group's licenses", target, sku.Title(), strings.Join(inherited, ", "))})
 		default:
-			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: sku.ID, Message: fmt.Sprintf("%s: user does not hold SKU %s, so it cannot be removed", target, sku.Label())})
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: sku.ID, Message: fmt.Sprintf("%s: user does not hold SKU %s, so it cannot be removed", target, sku.Title())})
 		}
 	}
 	if len(adds) > 0 && t.getUsage(u) == "" {
@@ -599,7 +599,7 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 		}
 		sb := &s.subs[l.sub]
 		if t.consumed(l.sub)+1 > sb.Seats() {
-			t.refuse(&Error{Kind: CountViolation, Target: target, SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s (%d of %d consumed)", target, sb.Sku.Label(), t.consumed(l.sub), sb.Seats())})
+			t.refuse(&Error{Kind: CountViolation, Target: target, SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s (%d of %d consumed)", target, sb.Sku.Title(), t.consumed(l.sub), sb.Seats())})
 		}
 	}
 	if t.refused {
@@ -612,8 +612,8 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 func (t *txn) conflictError(target Target, c Conflict) *Error {
 	cat := t.s.cat
 	return &Error{Kind: MutuallyExclusiveViolation, Target: target, SkuID: c.Skus[0], Plans: c.Plans[:],
-		Message: fmt.Sprintf("%s: %s (from %s) and %s (from %s) cannot be enabled together (rule %q)", target,
-			cat.PlanName(c.Plans[0]), cat.SkuName(c.Skus[0]), cat.PlanName(c.Plans[1]), cat.SkuName(c.Skus[1]), c.Rule.Name)}
+		Message: fmt.Sprintf("%s: %s from %s and %s from %s cannot be enabled together (rule %q)", target,
+			cat.PlanNamed(c.Plans[0], NamesBoth), cat.SkuNamed(c.Skus[0], NamesBoth), cat.PlanNamed(c.Plans[1], NamesBoth), cat.SkuNamed(c.Skus[1], NamesBoth), c.Rule.Name)}
 }
 
 // checkDependencies refuses when a plan enabled after has lost every prerequisite it had before.
@@ -628,7 +628,7 @@ func (t *txn) checkDependencies(target Target, before, after PlanSet, kind Kind)
 			continue
 		}
 		t.refuse(&Error{Kind: kind, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
-			Message: fmt.Sprintf("%s: %s needs one of %s enabled (rule %q)", target, t.s.cat.PlanName(m.Plan), t.planNames(m.AnyOf), m.Rule.Name)})
+			Message: fmt.Sprintf("%s: %s needs one of %s enabled (rule %q)", target, t.s.cat.PlanNamed(m.Plan, NamesBoth), t.planNames(m.AnyOf), m.Rule.Name)})
 	}
 }
 

@@ -90,7 +90,7 @@ func TestAddOnWithoutItsPrerequisiteIsRefused(t *testing.T) {
 	v := o.Violations[0]
 	assert.Equal(t, "10000000-0000-4000-8000-000000000031", v.Target.ID)
 	assert.Equal(t, []string{"WORKPLACE_ANALYTICS", "EXCHANGE_S_ENTERPRISE", "EXCHANGE_S_STANDARD"}, idNames(s, v.Plans))
-	assert.Contains(t, v.Message, "WORKPLACE_ANALYTICS needs one of EXCHANGE_S_ENTERPRISE, EXCHANGE_S_STANDARD")
+	assert.Contains(t, v.Message, "Microsoft Workplace Analytics (WORKPLACE_ANALYTICS) needs one of Exchange Online (Plan 2) (EXCHANGE_S_ENTERPRISE), Exchange Online (Plan 1) (EXCHANGE_S_STANDARD)")
 
 	// bob has Exchange Online (Plan 1): the same add-on is fine.
 	o = s.Apply(assign("bob@contoso.com", lic(skuWA)))
@@ -126,7 +126,7 @@ func TestGroupOverItsSeats(t *testing.T) {
 	assert.True(t, errors.Is(o.Err(), licensing.CountViolation))
 	assert.Equal(t, sampletenant.Alice, o.Violations[0].Target.ID)
 	assert.Equal(t, skuEMS, o.Violations[0].SkuID)
-	assert.Contains(t, o.Err().Error(), "no free seat of EMS")
+	assert.Contains(t, o.Err().Error(), "no free seat of Enterprise Mobility + Security E3 (EMS)")
 	assert.Empty(t, o.Seats, "a path in error takes no seat")
 	p := pathsOf(s, alice, sampletenant.EMS)
 	require.Len(t, p, 1)
@@ -576,7 +576,7 @@ func TestRefusedChanges(t *testing.T) {
 		{"SKU added and removed", assign("bob@contoso.com", lic(skuEXO1), skuEXO1), licensing.InvalidInput, "both added and removed"},
 		{"already a member", licensing.Change{Kind: licensing.AddGroupMember, User: "carol@contoso.com", Group: "Licensing_Teams"}, licensing.InvalidInput, "already a member"},
 		{"not a member", licensing.Change{Kind: licensing.RemoveGroupMember, User: "bob@contoso.com", Group: "Licensing_Teams"}, licensing.InvalidInput, "not a member"},
-		{"group does not hold the SKU", assignGroup("Licensing_Teams", nil, skuEMS), licensing.InvalidInput, "does not hold SKU EMS"},
+		{"group does not hold the SKU", assignGroup("Licensing_Teams", nil, skuEMS), licensing.InvalidInput, "does not hold SKU Enterprise Mobility + Security E3 (EMS)"},
 		{"unknown change kind", licensing.Change{Kind: 99, User: "bob@contoso.com"}, licensing.InvalidInput, "unknown change kind"},
 		{"zero change", licensing.Change{}, licensing.InvalidInput, "unknown change kind"},
 	}

@@ -64,13 +64,13 @@ func (s *Subscription) Available() int { return max(0, s.Seats()-s.Consumed) }
 // Assignable reports whether the SKU may be newly assigned to users, and why not.
 func (s *Subscription) Assignable() (bool, string) {
 	if !strings.EqualFold(s.AppliesTo, "User") {
-		return false, fmt.Sprintf("SKU %s applies to %q, not to users", s.Sku.Label(), s.AppliesTo)
+		return false, fmt.Sprintf("SKU %s applies to %q, not to users", s.Sku.Title(), s.AppliesTo)
 	}
 	switch s.CapabilityStatus {
 	case "Enabled", "Warning", "":
 		return true, ""
 	}
-	return false, fmt.Sprintf("SKU %s is %s; only Enabled or Warning subscriptions can be assigned", s.Sku.Label(), s.CapabilityStatus)
+	return false, fmt.Sprintf("SKU %s is %s; only Enabled or Warning subscriptions can be assigned", s.Sku.Title(), s.CapabilityStatus)
 }
 
 // path is one assignment path of a SKU to a user, held compactly: 16 bytes without pointers.

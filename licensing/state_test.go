@@ -270,7 +270,7 @@ func TestSubscriptionAssignable(t *testing.T) {
 	}{
 		{"User", "Enabled", true, ""},
 		{"User", "Warning", true, ""},
-		{"User", "Suspended", false, "ENTERPRISEPACK is Suspended"},
+		{"User", "Suspended", false, "Office 365 E3 (ENTERPRISEPACK) is Suspended"},
 		{"User", "Deleted", false, "is Deleted"},
 		{"User", "LockedOut", false, "is LockedOut"},
 		{"Company", "Enabled", false, `applies to "Company"`},

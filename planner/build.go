@@ -307,7 +307,7 @@ func (b *builder) resolve() {
 		t := &groupTarget{g: g, mode: gt.Mode, at: at}
 		for _, lt := range b.resolveSpecs(at, st.GroupTarget(g), gt.Licenses) {
 			if i := slices.IndexFunc(t.lic, func(x licTarget) bool { return x.sub == lt.sub }); i >= 0 {
-				b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: st.GroupTarget(g), SkuID: lt.sub.Sku.ID, Message: fmt.Sprintf("%s lists SKU %s twice", at, lt.sub.Sku.Label())})
+				b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: st.GroupTarget(g), SkuID: lt.sub.Sku.ID, Message: fmt.Sprintf("%s lists SKU %s twice", at, lt.sub.Sku.Title())})
 				continue
 			}
 			t.lic = append(t.lic, lt)
@@ -330,10 +330,18 @@ func (b *builder) merge(u int, t *userTarget, lt licTarget) {
 			continue
 		}
 		if !have.disabled.Equal(lt.disabled) {
-			on1 := b.cat.PlanNames(have.sub.Sku.PlanSet().Minus(have.disabled))
-			on2 := b.cat.PlanNames(lt.sub.Sku.PlanSet().Minus(lt.disabled))
+			// Name the difference, not the two plan lists.
+			only1 := b.planTitles(lt.disabled.Minus(have.disabled))
+			only2 := b.planTitles(have.disabled.Minus(lt.disabled))
+			var diff []string
+			if len(only1) > 0 {
+				diff = append(diff, fmt.Sprintf("%s enables %s and %s does not", have.from, strings.Join(only1, ", "), lt.from))
+			}
+			if len(only2) > 0 {
+				diff = append(diff, fmt.Sprintf("%s enables %s and %s does not", lt.from, strings.Join(only2, ", "), have.from))
+			}
 			b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityError, Target: b.before.UserTarget(u), SkuID: lt.sub.Sku.ID,
-				Message: fmt.Sprintf("%s and %s give user %s different plans of %s: [%s] vs [%s]", have.from, lt.from, b.before.User(u).UserPrincipalName, lt.sub.Sku.Label(), strings.Join(on1, " "), strings.Join(on2, " "))})
+				Message: fmt.Sprintf("%s and %s give user %s different plans of %s: %s", have.from, lt.from, b.before.User(u).UserPrincipalName, lt.sub.Sku.Title(), strings.Join(diff, "; "))})
 		}
 		return
 	}
@@ -492,7 +500,7 @@ func (b *builder) serviceLoss(step *Step, t licensing.Target, before, after lice
 		sev, note = SeverityWarning, " (allowed by options.allowServiceLoss)"
 	}
 	b.problem(Problem{Kind: licensing.ServiceLoss, Severity: sev, Target: t, ServicePlans: b.in.planIDs(lost), Step: step.ID,
-		Message: fmt.Sprintf("%s would lose %s%s", t, strings.Join(b.cat.PlanNames(lost), ", "), note)})
+		Message: fmt.Sprintf("%s would lose %s%s", t, strings.Join(b.planTitles(lost), ", "), note)})
 }
 
 // released records a step that frees seats of a SKU.
@@ -877,13 +885,18 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// planNames names plans for people, by friendly name and plan name ("Exchange Online (Plan 2)
+// (EXCHANGE_S_ENTERPRISE)"), in the order given.
 func (b *builder) planNames(ids []licensing.PlanID) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = b.cat.PlanName(id)
+		out[i] = b.cat.PlanNamed(id, licensing.NamesBoth)
 	}
 	return out
 }
+
+// planTitles names the plans of a set for people, sorted by plan name.
+func (b *builder) planTitles(s licensing.PlanSet) []string { return b.planNames(b.cat.PlanIDs(s)) }
 
 // afterAssign returns the direct licenses (by SKU id, shared) after an accepted assignLicense
 // adding adds and removing remove on a user whose direct licenses are direct.
@@ -974,10 +987,10 @@ func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conf
 			}
 			if m.bridge {
 				bridges++
-				fmt.Fprintf(&note, " direct %s bridged the move to group %s, which gives it now", b.cat.SkuName(m.sku), m.group)
+				fmt.Fprintf(&note, " direct %s bridged the move to group %s, which gives it now", b.cat.SkuNamed(m.sku, licensing.NamesBoth), m.group)
 				continue
 			}
-			fmt.Fprintf(&note, " direct %s is covered by group %s", b.cat.SkuName(m.sku), m.group)
+			fmt.Fprintf(&note, " direct %s is covered by group %s", b.cat.SkuNamed(m.sku, licensing.NamesBoth), m.group)
 		}
 		what := "migrate to group-based licensing:"
 		if bridges == len(mig) {
@@ -999,10 +1012,10 @@ func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conf
 func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict string) string {
 	var addNames, remNames []string
 	for _, a := range adds {
-		addNames = append(addNames, a.sub.Sku.Label())
+		addNames = append(addNames, a.sub.Sku.Title())
 	}
 	for _, r := range removes {
-		remNames = append(remNames, b.cat.SkuName(r))
+		remNames = append(remNames, b.cat.SkuNamed(r, licensing.NamesBoth))
 	}
 	prefix := ""
 	if who != "" {
@@ -1101,7 +1114,7 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 			if t != nil && slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
 				if !all {
 					problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
-						Message: fmt.Sprintf("%s: direct %s kept: the desired state lists it for the user", b.w.UserTarget(u), sku.Label())})
+						Message: fmt.Sprintf("%s: direct %s kept: the desired state lists it for the user", b.w.UserTarget(u), sku.Title())})
 				}
 				continue
 			}
@@ -1125,7 +1138,7 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 			if len(groups) == 0 {
 				if !all {
 					problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
-						Message: fmt.Sprintf("%s: direct %s kept: no active group path gives %s", b.w.UserTarget(u), sku.Label(), sku.Label())})
+						Message: fmt.Sprintf("%s: direct %s kept: no active group path gives %s", b.w.UserTarget(u), sku.Title(), sku.Title())})
 				}
 				continue
 			}
@@ -1133,7 +1146,7 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 			if missing := on.Minus(groupOn); !missing.IsEmpty() {
 				names := in.joined(groups, ", ")
 				tail := in.memo(string(p.Sku[:])+names+string(mustBinary(missing)), func() string {
-					return fmt.Sprintf(": direct %s kept: groups %s do not enable %s", sku.Label(), names, strings.Join(b.cat.PlanNames(missing), ", "))
+					return fmt.Sprintf(": direct %s kept: groups %s do not enable %s", sku.Title(), names, strings.Join(b.planTitles(missing), ", "))
 				})
 				target := b.w.UserTarget(u)
 				problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: target, SkuID: p.Sku, ServicePlans: in.planIDs(missing),
@@ -1306,7 +1319,7 @@ func (b *builder) stuckChecks() {
 			}
 			b.problem(Problem{Kind: licensing.DependencyViolation, Severity: sev, Target: target, SkuID: p.Sku,
 				Message: fmt.Sprintf("%s: %s from group %s is stuck (%s, %s/%s): Entra keeps it until the dependency is resolved%s; then reprocess the user and it goes",
-					target, b.cat.SkuName(p.Sku), b.groupLabel(p.GroupIdx), b.stuckCause(u, p), p.State, p.Error, b.dependents(buf, k))})
+					target, b.cat.SkuNamed(p.Sku, licensing.NamesBoth), b.groupLabel(p.GroupIdx), b.stuckCause(u, p), p.State, p.Error, b.dependents(buf, k))})
 		}
 	}
 }
@@ -1338,18 +1351,15 @@ func (b *builder) discouragedChecks() {
 			}) {
 				b.problem(Problem{Kind: licensing.MutuallyExclusiveViolation, Severity: SeverityWarning, Target: target, SkuID: c.Skus[0], ServicePlans: c.Plans[:],
 					Message: fmt.Sprintf("%s: %s (from %s) with %s (from %s) is not recommended (rule %q, %s); Entra accepts it", target,
-						b.cat.PlanName(c.Plans[0]), b.cat.SkuName(c.Skus[0]), b.cat.PlanName(c.Plans[1]), b.cat.SkuName(c.Skus[1]), c.Rule.Name, c.Rule.Source)})
+						b.cat.PlanNamed(c.Plans[0], licensing.NamesBoth), b.cat.SkuNamed(c.Skus[0], licensing.NamesBoth), b.cat.PlanNamed(c.Plans[1], licensing.NamesBoth), b.cat.SkuNamed(c.Skus[1], licensing.NamesBoth), c.Rule.Name, c.Rule.Source)})
 			}
 		}
 		missing := b.rules.DiscouragedPrerequisites(was.Enabled)
 		for _, m := range b.rules.DiscouragedPrerequisites(is.Enabled) {
 			if !slices.ContainsFunc(missing, func(w licensing.MissingPrerequisite) bool { return w.Plan == m.Plan }) {
-				names := make([]string, len(m.AnyOf))
-				for i, id := range m.AnyOf {
-					names[i] = b.cat.PlanName(id)
-				}
+				names := b.planNames(m.AnyOf)
 				b.problem(Problem{Kind: licensing.DependencyViolation, Severity: SeverityWarning, Target: target, ServicePlans: append([]licensing.PlanID{m.Plan}, m.AnyOf...),
-					Message: fmt.Sprintf("%s: %s without one of %s is not recommended (rule %q, %s); Entra accepts it", target, b.cat.PlanName(m.Plan), strings.Join(names, ", "), m.Rule.Name, m.Rule.Source)})
+					Message: fmt.Sprintf("%s: %s without one of %s is not recommended (rule %q, %s); Entra accepts it", target, b.cat.PlanNamed(m.Plan, licensing.NamesBoth), strings.Join(names, ", "), m.Rule.Name, m.Rule.Source)})
 			}
 		}
 	}
@@ -1393,11 +1403,8 @@ func (b *builder) dependents(ps []licensing.Path, k int) string {
 	var out []string
 	for _, m := range b.rules.MissingPrerequisites(without) {
 		if !slices.ContainsFunc(was, func(w licensing.MissingPrerequisite) bool { return w.Plan == m.Plan }) {
-			names := make([]string, len(m.AnyOf))
-			for i, id := range m.AnyOf {
-				names[i] = b.cat.PlanName(id)
-			}
-			out = append(out, fmt.Sprintf("%s needs one of %s", b.cat.PlanName(m.Plan), strings.Join(names, ", ")))
+			names := b.planNames(m.AnyOf)
+			out = append(out, fmt.Sprintf("%s needs one of %s", b.cat.PlanNamed(m.Plan, licensing.NamesBoth), strings.Join(names, ", ")))
 		}
 	}
 	if len(out) == 0 {
@@ -1426,7 +1433,7 @@ func (b *builder) inheritedChecks() {
 			g := b.w.Group(gi)
 			target := b.w.UserTarget(u)
 			b.problem(Problem{Kind: licensing.InheritedLicense, Severity: SeverityError, Target: target, SkuID: p.Sku,
-				Message: fmt.Sprintf("%s: %s comes from group %s and cannot be removed from the user directly; list the group's licenses in the target, %s", target, b.cat.SkuName(p.Sku), g.DisplayName, b.leaveAdvice(gi))})
+				Message: fmt.Sprintf("%s: %s comes from group %s and cannot be removed from the user directly; list the group's licenses in the target, %s", target, b.cat.SkuNamed(p.Sku, licensing.NamesBoth), g.DisplayName, b.leaveAdvice(gi))})
 		}
 	}
 }

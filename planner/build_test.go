@@ -52,7 +52,7 @@ func TestSwapE1ToE3IsOneAtomicCallEvenWithMakeBeforeBreak(t *testing.T) {
 			assert.Equal(t, []licensing.SkuID{licensing.MustParseSkuID(sampletenant.E1)}, s.RemoveLicenses)
 			require.Len(t, s.AddLicenses, 1)
 			assert.Equal(t, licensing.MustParseSkuID(sampletenant.E3), s.AddLicenses[0].SkuID)
-			assert.Contains(t, s.Reason, "SHAREPOINTSTANDARD and SHAREPOINTENTERPRISE conflict")
+			assert.Contains(t, s.Reason, "SharePoint (Plan 1) (SHAREPOINTSTANDARD) and SharePoint (Plan 2) (SHAREPOINTENTERPRISE) conflict")
 			assert.Empty(t, problemsOf(p, licensing.ServiceLoss))
 		})
 	}
@@ -121,7 +121,7 @@ func TestMigrationWavesAndCoverage(t *testing.T) {
 	assert.Len(t, nc, 20)
 	for _, pr := range nc {
 		assert.Equal(t, planner.SeverityInfo, pr.Severity)
-		assert.Contains(t, pr.Message, "SWAY, YAMMER_ENTERPRISE")
+		assert.Contains(t, pr.Message, "SWAY, Yammer Enterprise (YAMMER_ENTERPRISE)")
 	}
 	assert.Equal(t, p.Seats[0].ConsumedBefore, p.Seats[0].ConsumedAfter, "the same SKU direct and via a group uses one seat")
 }
@@ -346,7 +346,7 @@ func TestStuckPathsAreShownWithTheirFix(t *testing.T) {
 	assert.Equal(t, planner.SeverityWarning, stuck[0].Severity, "an ensure target does not need the path gone")
 	assert.Contains(t, stuck[0].Message, gone+" (deleted)")
 	assert.Contains(t, stuck[0].Message, "the group was deleted")
-	assert.Contains(t, stuck[0].Message, "MCOMEETADV needs one of")
+	assert.Contains(t, stuck[0].Message, "Microsoft 365 Audio Conferencing (MCOMEETADV) needs one of")
 	assert.Contains(t, stuck[0].Message, "reprocess")
 	assert.Empty(t, problemsOf(p, licensing.InheritedLicense))
 
@@ -386,6 +386,6 @@ func TestDiscouragedRulesAreWarnings(t *testing.T) {
 	dep := problemsOf(p, licensing.DependencyViolation)
 	require.Len(t, dep, 1)
 	assert.Equal(t, planner.SeverityWarning, dep[0].Severity)
-	assert.Contains(t, dep[0].Message, "MCOMEETADV without one of EXCHANGE_S_ENTERPRISE is not recommended")
+	assert.Contains(t, dep[0].Message, "Microsoft 365 Audio Conferencing (MCOMEETADV) without one of Exchange Online (Plan 2) (EXCHANGE_S_ENTERPRISE) is not recommended")
 	assert.Len(t, problemsOf(p, licensing.MutuallyExclusiveViolation), 1)
 }

@@ -55,7 +55,7 @@ func (b *builder) bridge(u int, t *userTarget, g int) bool {
 			cs := b.rules.Conflicts([]licensing.SkuPlans{planSet(p.Sku, p.Disabled), planSet(l.SkuID, b.cat.PlanSetOf(l.DisabledPlans))})
 			if len(cs) > 0 {
 				removes = append(removes, p.Sku)
-				conflict = append(conflict, b.cat.PlanName(cs[0].Plans[0])+" and "+b.cat.PlanName(cs[0].Plans[1]))
+				conflict = append(conflict, strings.Join(b.planNames(cs[0].Plans[:]), " and "))
 				break
 			}
 		}
@@ -109,10 +109,10 @@ func (b *builder) bridge(u int, t *userTarget, g int) bool {
 	}
 	var addNames, remNames []string
 	for _, a := range adds {
-		addNames = append(addNames, a.sub.Sku.Label())
+		addNames = append(addNames, a.sub.Sku.Title())
 	}
 	for _, r := range removes {
-		remNames = append(remNames, b.cat.SkuName(r))
+		remNames = append(remNames, b.cat.SkuNamed(r, licensing.NamesBoth))
 	}
 	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: b.in.skus(removes),
 		Reason: fmt.Sprintf("swap %s → %s directly in one call before joining group %s, whose %s conflicts with %s (%s): joining first would put the group's license in error, dropping %s first would leave a gap; the direct %s goes once the group gives it",

@@ -52,17 +52,17 @@ func TestGroupMovesWithoutAGap(t *testing.T) {
 		reasons []string // in the plan's step reasons, in order
 	}{
 		{"direct → group, same SKU", "x1", `"mode":"exact","licenses":[],"groups":["Move_E3"]`, planner.AddGroupMember,
-			[]string{"join licensed group Move_E3", "wait until group Move_E3", "remove ENTERPRISEPACK"}},
+			[]string{"join licensed group Move_E3", "wait until group Move_E3", "remove Office 365 E3 (ENTERPRISEPACK)"}},
 		// The sample tenant's Exchange Online (Plan 1) carries To Do, its E3 does not: that loss is the target's.
 		{"direct → group, another SKU", "x2", `"mode":"exact","licenses":[],"groups":["Move_E3"],"allowServiceLoss":["BPOS_S_TODO_1"]`, planner.AddGroupMember,
-			[]string{"join licensed group Move_E3", "wait until group Move_E3", "remove EXCHANGESTANDARD"}},
+			[]string{"join licensed group Move_E3", "wait until group Move_E3", "remove Exchange Online (Plan 1) (EXCHANGESTANDARD)"}},
 		{"direct → group, conflicting SKU", "x3", `"mode":"exact","licenses":[],"groups":["Move_E3"]`, planner.AssignLicense,
-			[]string{"swap STANDARDPACK → ENTERPRISEPACK directly in one call before joining group Move_E3", "after the direct swap", "wait until group Move_E3",
-				"direct ENTERPRISEPACK bridged the move to group Move_E3"}},
+			[]string{"swap Office 365 E1 (STANDARDPACK) → Office 365 E3 (ENTERPRISEPACK) directly in one call before joining group Move_E3", "after the direct swap", "wait until group Move_E3",
+				"direct Office 365 E3 (ENTERPRISEPACK) bridged the move to group Move_E3"}},
 		{"group → group", "x4", `"mode":"exact","licenses":[],"groups":["Move_E3b"]`, planner.AddGroupMember,
 			[]string{"join licensed group Move_E3b", "wait until group Move_E3b", "leave licensed group Move_E3 (users[0]), once Move_E3b has processed the user"}},
 		{"group → direct", "x5", `"mode":"exact","licenses":[{"sku":"ENTERPRISEPACK"}],"groups":[]`, planner.AssignLicense,
-			[]string{"assign ENTERPRISEPACK", "leave licensed group Move_E3 (users[0]), after the user's direct licenses are in place"}},
+			[]string{"assign Office 365 E3 (ENTERPRISEPACK)", "leave licensed group Move_E3 (users[0]), after the user's direct licenses are in place"}},
 	}
 	for _, mbb := range []bool{false, true} {
 		for _, tc := range cases {

@@ -100,7 +100,7 @@ func TestRuleDrivenStepsNameTheirRule(t *testing.T) {
 	require.NotEmpty(t, steps, p.String())
 	for _, s := range steps {
 		if s.Action == planner.AssignLicense {
-			assert.Equal(t, `remove EXCHANGESTANDARD; by rule rules[0] ("Support has no direct licenses")`, s.Reason)
+			assert.Equal(t, `remove Exchange Online (Plan 1) (EXCHANGESTANDARD); by rule rules[0] ("Support has no direct licenses")`, s.Reason)
 		}
 	}
 	// An explicit user's steps do not name a rule.
