@@ -140,8 +140,10 @@ type stateConfig struct {
 	rules   *Rules
 }
 
-// WithCatalog enriches the tenant's catalog with names and SKUs from c (typically Microsoft's
-// licensing CSV, see ReadCatalogCSV), for display names and better suggestions.
+// WithCatalog names the tenant's SKUs and plans from c (typically a newer Microsoft licensing
+// CSV, see ReadCatalogCSV) before the embedded MicrosoftCatalog; the tenant's own names win over
+// both. Lookups also see c's other SKUs and plans: a reference to one of them says the tenant
+// does not subscribe to it. The State's catalog keeps only the tenant's SKUs.
 func WithCatalog(c *Catalog) StateOption { return func(o *stateConfig) { o.catalog = c } }
 
 // WithRules uses r instead of DefaultRules.
