@@ -28,9 +28,9 @@ type Sku struct {
 	index       int
 }
 
-// PlanSet returns the SKU's service plans as a set over its catalog. The set is the
-// catalog's own: read it or Clone it, never Add or Remove.
-func (s *Sku) PlanSet() PlanSet { return s.plans }
+// PlanSet returns the SKU's service plans as a set over its catalog. Changing the set (Add,
+// Remove) changes a copy, never the SKU.
+func (s *Sku) PlanSet() PlanSet { return s.plans.share() }
 
 // Index is the SKU's position in its Catalog.
 func (s *Sku) Index() int { return s.index }
@@ -116,14 +116,11 @@ func ParseNameStyle(s string) (NameStyle, error) {
 }
 
 func styled(style NameStyle, part, product string) string {
-	if product == "" || strings.EqualFold(product, part) {
+	switch {
+	case product == "" || style == NamesPart:
 		return part
-	}
-	switch style {
-	case NamesPart:
-		return part
-	case NamesProduct:
-		return product
+	case style == NamesProduct || strings.EqualFold(product, part):
+		return product // "Sway", not "Sway (SWAY)"
 	}
 	return product + " (" + part + ")"
 }
@@ -351,6 +348,17 @@ func (c *Catalog) PlanNames(s PlanSet) []string {
 	out := make([]string, len(ids))
 	for k, id := range ids {
 		out[k] = c.PlanName(id)
+	}
+	return out
+}
+
+// PlansNamed names the plans in s in the given style (see NameStyle), sorted by plan name:
+// the list a person reads ("Exchange Online (Plan 2) (EXCHANGE_S_ENTERPRISE)", …).
+func (c *Catalog) PlansNamed(s PlanSet, style NameStyle) []string {
+	ids := c.PlanIDs(s)
+	out := make([]string, len(ids))
+	for k, id := range ids {
+		out[k] = c.PlanNamed(id, style)
 	}
 	return out
 }

@@ -9,10 +9,32 @@ import (
 // (see Catalog.PlanIndex). Sets from different catalogs must not be mixed.
 // The zero value is the empty set. Operations that combine sets return new sets
 // and never modify their operands.
-type PlanSet struct{ w []uint64 }
+//
+// A PlanSet is a value: a set a Sku, Path or State hands out shares its memory with them until
+// it is written to, and Add, Remove and UnionWith copy it first, so changing a copy never
+// changes the catalog's SKU or another copy (copy on write).
+type PlanSet struct {
+	w      []uint64
+	shared bool // w belongs to a catalog or a state: copy it before writing
+}
+
+// share returns s marked as sharing its memory: its next write copies it.
+func (s PlanSet) share() PlanSet {
+	s.shared = true
+	return s
+}
+
+// own makes s the only holder of its memory before a write.
+func (s *PlanSet) own() {
+	if s.shared {
+		s.w = append([]uint64(nil), s.w...)
+		s.shared = false
+	}
+}
 
 // Add puts plan index i in the set.
 func (s *PlanSet) Add(i int) {
+	s.own()
 	s.grow(i>>6 + 1)
 	s.w[i>>6] |= 1 << (uint(i) & 63)
 }
@@ -27,6 +49,7 @@ func (s *PlanSet) grow(n int) {
 // Remove takes plan index i out of the set.
 func (s *PlanSet) Remove(i int) {
 	if i>>6 < len(s.w) {
+		s.own()
 		s.w[i>>6] &^= 1 << (uint(i) & 63)
 	}
 }
@@ -78,6 +101,7 @@ func (s PlanSet) Union(o PlanSet) PlanSet {
 
 // UnionWith adds every plan of o to s in place.
 func (s *PlanSet) UnionWith(o PlanSet) {
+	s.own()
 	s.grow(len(o.w))
 	for i, w := range o.w {
 		s.w[i] |= w
@@ -148,6 +172,7 @@ func (s PlanSet) Indexes() []int {
 
 // unionMinus adds a \ b to s in place (s ∪= a ∖ b) without allocating when s is large enough.
 func (s *PlanSet) unionMinus(a, b PlanSet) {
+	s.own()
 	s.grow(len(a.w))
 	for i, w := range a.w {
 		if i < len(b.w) {

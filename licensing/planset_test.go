@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -61,4 +62,45 @@ func TestPlanSetOperations(t *testing.T) {
 	d := setOf(1)
 	d.UnionWith(setOf(130))
 	assert.Equal(t, []int{1, 130}, d.Indexes())
+}
+
+// Sets are values: a copy of a SKU's set or of a path's disabled plans can be changed without
+// changing the catalog, the State or another copy.
+func TestPlanSetCopiesAreIndependent(t *testing.T) {
+	c := licensing.MicrosoftCatalog()
+	e3, err := c.LookupSku("ENTERPRISEPACK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := e3.PlanSet().Len()
+	cp := e3.PlanSet()
+	for _, i := range cp.Indexes() {
+		cp.Remove(i)
+	}
+	other := e3.PlanSet()
+	other.Add(c.NumPlans() + 100)
+	assert.True(t, cp.IsEmpty())
+	assert.Equal(t, n, e3.PlanSet().Len(), "emptying a copy leaves the catalog's E3 alone")
+	assert.False(t, e3.PlanSet().Has(c.NumPlans()+100), "adding to a copy leaves it alone too")
+
+	st, err := licensing.NewState(sampletenant.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u := range st.NumUsers() {
+		for _, p := range st.Paths(u) {
+			if p.Disabled.IsEmpty() {
+				continue
+			}
+			before := st.Paths(u)
+			d := p.Disabled
+			d.UnionWith(p.Disabled.Union(setOf(0, 1, 2, 3)))
+			for _, i := range p.Disabled.Indexes() {
+				d.Remove(i)
+			}
+			assert.Equal(t, before, st.Paths(u), "changing a path's disabled plans leaves the State alone")
+			return
+		}
+	}
+	t.Fatal("the sample tenant has no path with disabled plans")
 }

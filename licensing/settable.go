@@ -45,7 +45,7 @@ func (t *setTable) add(s PlanSet) int32 {
 	}
 	list := *t.list.Load()
 	i := int32(len(list))
-	list = append(list, s.Clone())
+	list = append(list, s.Clone().share())
 	t.list.Store(&list)
 	t.ids[string(t.key)] = i
 	return i

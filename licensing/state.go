@@ -372,7 +372,7 @@ type Path struct {
 	Sku      SkuID
 	Group    string    // the assigning group's id; "" for a direct assignment
 	GroupIdx int       // the assigning group's index (see Group); -1 for a direct assignment
-	Disabled PlanSet   // the path's disabled plans (shared with the State: read it, do not Add or Remove)
+	Disabled PlanSet   // the path's disabled plans (a copy on write: changing it never changes the State)
 	State    PathState // Active, ActiveWithError, Disabled or Error
 	Error    Kind      // None, or why when State is Error or ActiveWithError
 	// Stuck is true for a group path that outlived its group's assignment: the group is absent
