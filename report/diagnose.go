@@ -12,12 +12,30 @@ import (
 type SkuRef struct {
 	SkuID         licensing.SkuID `json:"skuId"`
 	SkuPartNumber string          `json:"skuPartNumber"`
+	// ProductName is the product name ("Office 365 E3"), or the part number when no catalog
+	// knows one.
+	ProductName string `json:"productName"`
+}
+
+// Named names the SKU for people in the style, as licensing.Sku.Named does: "Office 365 E3
+// (ENTERPRISEPACK)" (NamesBoth), "ENTERPRISEPACK" (NamesPart) or "Office 365 E3" (NamesProduct).
+func (s SkuRef) Named(style licensing.NameStyle) string {
+	return skuNamed(style, s.SkuID, s.SkuPartNumber, s.ProductName)
 }
 
 // PlanRef names a service plan in a report.
 type PlanRef struct {
 	ServicePlanID   licensing.PlanID `json:"servicePlanId"`
 	ServicePlanName string           `json:"servicePlanName"`
+	// FriendlyName is the plan's friendly name ("Microsoft Teams" for TEAMS1), or its name when
+	// no catalog knows one.
+	FriendlyName string `json:"friendlyName"`
+}
+
+// Named names the plan for people in the style, as licensing.ServicePlan.Named does:
+// "Microsoft Teams (TEAMS1)" (NamesBoth), "TEAMS1" (NamesPart) or "Microsoft Teams" (NamesProduct).
+func (p PlanRef) Named(style licensing.NameStyle) string {
+	return planNamed(style, p.ServicePlanName, p.FriendlyName)
 }
 
 // ConflictSide is one plan of a conflicting pair: the plan, the SKU it comes from and the
@@ -36,14 +54,16 @@ type PlanConflict struct {
 	Sides [2]ConflictSide `json:"sides"`
 }
 
-// String describes the conflict in one sentence.
-func (c PlanConflict) String() string {
+// String describes the conflict in one sentence, naming plans and SKUs in the default style.
+func (c PlanConflict) String() string { return c.text(licensing.NamesBoth) }
+
+func (c PlanConflict) text(style licensing.NameStyle) string {
 	side := func(s ConflictSide) string {
 		src := make([]string, len(s.Sources))
 		for i, x := range s.Sources {
 			src[i] = x.String()
 		}
-		return fmt.Sprintf("%s (%s from %s)", s.Plan.ServicePlanName, s.Sku.SkuPartNumber, orText(strings.Join(src, " and "), "no path"))
+		return fmt.Sprintf("%s in %s from %s", s.Plan.Named(style), s.Sku.Named(style), orText(strings.Join(src, " and "), "no path"))
 	}
 	return fmt.Sprintf("%s and %s cannot be enabled together (rule %q)", side(c.Sides[0]), side(c.Sides[1]), c.Rule)
 }
@@ -55,9 +75,11 @@ type MissingPrerequisite struct {
 	RequiresAnyOf []PlanRef `json:"requiresAnyOf"`
 }
 
-// String describes the missing prerequisite in one sentence.
-func (m MissingPrerequisite) String() string {
-	return fmt.Sprintf("%s needs one of %s (rule %q)", m.Plan.ServicePlanName, planRefNames(m.RequiresAnyOf, " or "), m.Rule)
+// String describes the missing prerequisite in one sentence, naming plans in the default style.
+func (m MissingPrerequisite) String() string { return m.text(licensing.NamesBoth) }
+
+func (m MissingPrerequisite) text(style licensing.NameStyle) string {
+	return fmt.Sprintf("%s needs one of %s (rule %q)", m.Plan.Named(style), planRefsText(style, m.RequiresAnyOf, " or "), m.Rule)
 }
 
 // Prohibition is a set of plans not offered in a usage location.
@@ -67,9 +89,11 @@ type Prohibition struct {
 	Plans         []PlanRef `json:"plans"`
 }
 
-// String describes the prohibition in one sentence.
-func (p Prohibition) String() string {
-	return fmt.Sprintf("%s not offered in usage location %s (rule %q)", planRefNames(p.Plans, ", "), p.UsageLocation, p.Rule)
+// String describes the prohibition in one sentence, naming plans in the default style.
+func (p Prohibition) String() string { return p.text(licensing.NamesBoth) }
+
+func (p Prohibition) text(style licensing.NameStyle) string {
+	return fmt.Sprintf("%s not offered in usage location %s (rule %q)", planRefsText(style, p.Plans, ", "), p.UsageLocation, p.Rule)
 }
 
 // Fix is how to resolve an error: do one of the Options, then Then.
@@ -78,10 +102,11 @@ type Fix struct {
 	Then    string   `json:"then"`
 }
 
-func planRefNames(ps []PlanRef, sep string) string {
+// planRefsText names plans for people in a style, in their order, joined with sep.
+func planRefsText(style licensing.NameStyle, ps []PlanRef, sep string) string {
 	n := make([]string, len(ps))
 	for i, p := range ps {
-		n[i] = p.ServicePlanName
+		n[i] = p.Named(style)
 	}
 	return strings.Join(n, sep)
 }
@@ -99,24 +124,8 @@ type diagnoser struct {
 	rules *licensing.RuleIndex
 }
 
-func newDiagnoser(st *licensing.State) *diagnoser {
-	return &diagnoser{view: newView(st), rules: st.Rules()}
-}
-
-func (d *diagnoser) planRef(id licensing.PlanID) PlanRef {
-	return PlanRef{ServicePlanID: id, ServicePlanName: d.cat.PlanName(id)}
-}
-
-func (d *diagnoser) planRefs(ids []licensing.PlanID) []PlanRef {
-	out := make([]PlanRef, len(ids))
-	for i, id := range ids {
-		out[i] = d.planRef(id)
-	}
-	return out
-}
-
-func (d *diagnoser) skuRef(id licensing.SkuID) SkuRef {
-	return SkuRef{SkuID: id, SkuPartNumber: d.skuName(id)}
+func newDiagnoser(st *licensing.State, names licensing.NameStyle) *diagnoser {
+	return &diagnoser{view: newView(st, names), rules: st.Rules()}
 }
 
 // failing is the paths of one source of one user that are in error: a group's paths (Entra
@@ -416,7 +425,7 @@ func (d *diagnoser) stuckDetail(i int, ps []licensing.Path, f *failing, dg *diag
 	var skus []string
 	holds, enables := false, false
 	for _, p := range f.paths {
-		skus = append(skus, d.skuName(p.Sku))
+		skus = append(skus, d.skuText(p.Sku))
 		holds = holds || p.State != licensing.PathError
 		enables = enables || p.State.Enables()
 	}
@@ -428,8 +437,8 @@ func (d *diagnoser) stuckDetail(i int, ps []licensing.Path, f *failing, dg *diag
 	} else {
 		b.WriteString(": Entra keeps it while another plan depends on it (\"can't be removed until the dependency is resolved\")")
 		for _, m := range dg.needed {
-			fmt.Fprintf(&b, "; without it, %s (from %s) needs one of %s (rule %q)", m.Plan.ServicePlanName,
-				orText(sourceNames(d.enablers(ps, f, m.Plan.ServicePlanID)), "no path"), planRefNames(m.RequiresAnyOf, " or "), m.Rule)
+			fmt.Fprintf(&b, "; without it, %s from %s needs one of %s (rule %q)", d.planText(m.Plan),
+				orText(sourceNames(d.enablers(ps, f, m.Plan.ServicePlanID)), "no path"), planRefsText(d.names, m.RequiresAnyOf, " or "), m.Rule)
 		}
 	}
 	switch {
@@ -466,7 +475,7 @@ func (d *diagnoser) groupNote(i int, f *failing, dg *diagnosis) string {
 	var notes, kept []string
 	for _, p := range f.paths {
 		if p.State == licensing.PathActiveWithError {
-			kept = append(kept, d.skuName(p.Sku))
+			kept = append(kept, d.skuText(p.Sku))
 		}
 	}
 	if len(kept) > 0 {
@@ -481,12 +490,12 @@ func (d *diagnoser) groupNote(i int, f *failing, dg *diagnosis) string {
 		var named, other []string
 		for _, p := range f.paths {
 			if p.Error == licensing.Other || p.Error == licensing.None {
-				other = append(other, d.skuName(p.Sku))
-			} else if !slices.Contains(named, d.skuName(p.Sku)+" ("+p.Error.String()+")") {
-				named = append(named, d.skuName(p.Sku)+" ("+p.Error.String()+")")
+				other = append(other, d.skuText(p.Sku))
+			} else if n := d.skuText(p.Sku) + " with " + p.Error.String(); !slices.Contains(named, n) {
+				named = append(named, n)
 			}
 		}
-		notes = append(notes, fmt.Sprintf("Entra reports Other on %s because %s, another license of the same group, failed (a group's licenses apply to a member together or not at all)",
+		notes = append(notes, fmt.Sprintf("Entra reports Other on %s because another license of the same group failed: %s (a group's licenses apply to a member together or not at all)",
 			strings.Join(other, ", "), strings.Join(named, ", ")))
 	} else if !f.src.Direct() && dg.kind == licensing.Other {
 		if g, _, _ := d.group(f.src.GroupID); g >= 0 && len(d.st.GroupLicenses(g)) > 1 {
@@ -530,31 +539,31 @@ func (d *diagnoser) detail(i int, f *failing, dg *diagnosis) string {
 		for _, k := range dg.noSeat {
 			s := d.subs[k]
 			if dg.seatsFree {
-				parts = append(parts, fmt.Sprintf("%d of %d seats of %s are in use%s: seats are free now", s.Consumed, s.Seats(), s.Sku.Label(), graceNote(s)))
+				parts = append(parts, fmt.Sprintf("%d of %d seats of %s are in use%s: seats are free now", s.Consumed, s.Seats(), d.skuText(s.Sku.ID), graceNote(s)))
 			} else {
-				parts = append(parts, fmt.Sprintf("no free seat of %s for %s (%s)", s.Sku.Label(), from, seatsInUse(s)))
+				parts = append(parts, fmt.Sprintf("no free seat of %s for %s (%s)", d.skuText(s.Sku.ID), from, seatsInUse(s)))
 			}
 		}
 	case licensing.MutuallyExclusiveViolation:
 		for _, c := range dg.conflicts {
-			parts = append(parts, c.String())
+			parts = append(parts, c.text(d.names))
 		}
 		if len(dg.conflicts) == 0 {
 			parts = append(parts, "the rules find no conflicting plans now (the other license may have changed)")
 		}
 	case licensing.DependencyViolation:
 		for _, m := range dg.missing {
-			parts = append(parts, m.String())
+			parts = append(parts, m.text(d.names))
 		}
 		for _, m := range dg.needed {
-			parts = append(parts, fmt.Sprintf("without %s, %s", from, m.String()))
+			parts = append(parts, fmt.Sprintf("without %s, %s", from, m.text(d.names)))
 		}
 		if len(dg.missing)+len(dg.needed) == 0 {
 			parts = append(parts, "the rules find no missing prerequisite now")
 		}
 	case licensing.ProhibitedInUsageLocationViolation:
 		for _, p := range dg.prohibited {
-			parts = append(parts, p.String())
+			parts = append(parts, p.text(d.names))
 		}
 		if len(dg.prohibited) == 0 {
 			parts = append(parts, fmt.Sprintf("the rules know no plan of %s prohibited in %s; add the prohibition to a rules file", from, orText(dg.location, "an empty usage location")))
@@ -604,7 +613,7 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 		for _, k := range dg.noSeat {
 			s := d.subs[k]
 			if n := seatsNeeded(k); n > 0 && !dg.seatsFree {
-				for _, o := range seatOptions(n, s.Sku.Label()) {
+				for _, o := range seatOptions(n, d.skuText(s.Sku.ID)) {
 					add("%s", o)
 				}
 			}
@@ -612,12 +621,12 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 		leave()
 	case licensing.MutuallyExclusiveViolation:
 		for _, c := range dg.conflicts {
-			disableIn(f.src, c.Sides[0].Sku.SkuPartNumber, c.Sides[0].Plan.ServicePlanName)
+			disableIn(f.src, c.Sides[0].Sku.Named(d.names), d.planText(c.Sides[0].Plan))
 		}
 		leave()
 		for _, c := range dg.conflicts {
 			for _, src := range c.Sides[1].Sources {
-				disableIn(src, c.Sides[1].Sku.SkuPartNumber, c.Sides[1].Plan.ServicePlanName)
+				disableIn(src, c.Sides[1].Sku.Named(d.names), d.planText(c.Sides[1].Plan))
 				if !src.Direct() {
 					add("%s", leaveText(u, src))
 				}
@@ -629,7 +638,7 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 			if k, ok := d.cat.PlanIndex(m.Plan.ServicePlanID); ok {
 				for _, p := range ps {
 					if (p.State.Enables() || f.has(p)) && d.enabled(p).Has(k) {
-						disableIn(d.source(p), d.skuName(p.Sku), m.Plan.ServicePlanName)
+						disableIn(d.source(p), d.skuText(p.Sku), d.planText(m.Plan))
 					}
 				}
 			}
@@ -639,7 +648,7 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 			if k, ok := d.cat.PlanIndex(m.Plan.ServicePlanID); ok {
 				for _, p := range ps {
 					if p.State.Enables() && !f.has(p) && d.enabled(p).Has(k) {
-						disableIn(d.source(p), d.skuName(p.Sku), m.Plan.ServicePlanName)
+						disableIn(d.source(p), d.skuText(p.Sku), d.planText(m.Plan))
 					}
 				}
 			}
@@ -655,7 +664,7 @@ func (d *diagnoser) fix(i int, ps []licensing.Path, f *failing, dg *diagnosis, s
 				idx := d.enabled(path)
 				for _, pl := range p.Plans {
 					if k, ok := d.cat.PlanIndex(pl.ServicePlanID); ok && idx.Has(k) {
-						disableIn(f.src, d.skuName(path.Sku), pl.ServicePlanName)
+						disableIn(f.src, d.skuText(path.Sku), d.planText(pl))
 					}
 				}
 			}
@@ -691,7 +700,7 @@ func (d *diagnoser) stuckFix(i int, ps []licensing.Path, f *failing, dg *diagnos
 			}
 			for _, need := range m.RequiresAnyOf {
 				if k, ok := d.cat.PlanIndex(need.ServicePlanID); ok && d.enabled(p).Has(k) {
-					add("assign %s to %s directly (it contains %s; no extra seat, the user already holds one)", d.skuName(p.Sku), u, need.ServicePlanName)
+					add("assign %s to %s directly (it contains %s; no extra seat, the user already holds one)", d.skuText(p.Sku), u, d.planText(need))
 					direct = true
 					break
 				}
@@ -701,14 +710,14 @@ func (d *diagnoser) stuckFix(i int, ps []licensing.Path, f *failing, dg *diagnos
 		for _, src := range d.enablers(ps, f, m.Plan.ServicePlanID) {
 			for _, p := range ps {
 				if k, ok := d.cat.PlanIndex(m.Plan.ServicePlanID); ok && p.State.Enables() && !p.Stuck && d.source(p) == src && d.enabled(p).Has(k) {
-					disableIn(src, d.skuName(p.Sku), m.Plan.ServicePlanName)
+					disableIn(src, d.skuText(p.Sku), d.planText(m.Plan))
 				}
 			}
 		}
 	}
 	var skus []string
 	for _, p := range f.paths {
-		skus = append(skus, d.skuName(p.Sku))
+		skus = append(skus, d.skuText(p.Sku))
 	}
 	if len(dg.needed) == 0 {
 		fx.Then = fmt.Sprintf("reprocess %s (POST /users/{id}/reprocessLicenseAssignment): no enabled plan depends on the path now, so it should go", u)
@@ -736,9 +745,9 @@ func (d *diagnoser) enablePrerequisite(ps []licensing.Path, u string, m MissingP
 			if p.Disabled.Has(k) && d.skuPlans(p.Sku).Has(k) && !p.Stuck {
 				src := d.source(p)
 				if src.Direct() {
-					add("enable %s in %s's direct %s", need.ServicePlanName, u, d.skuName(p.Sku))
+					add("enable %s in %s's direct %s", d.planText(need), u, d.skuText(p.Sku))
 				} else {
-					add("enable %s in group %s's %s assignment", need.ServicePlanName, src.Label(), d.skuName(p.Sku))
+					add("enable %s in group %s's %s assignment", d.planText(need), src.Label(), d.skuText(p.Sku))
 				}
 				found = true
 			}
@@ -754,7 +763,7 @@ func (d *diagnoser) enablePrerequisite(ps []licensing.Path, u string, m MissingP
 		}
 		for _, s := range d.subs {
 			if ok, _ := s.Assignable(); ok && s.Sku.PlanSet().Has(k) {
-				add("assign %s (it contains %s) to %s", s.Sku.Label(), need.ServicePlanName, u)
+				add("assign %s (it contains %s) to %s", d.skuText(s.Sku.ID), d.planText(need), u)
 				found = true
 				break
 			}

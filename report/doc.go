@@ -48,4 +48,24 @@
 // of a million users; Paths, Consumers, Redundant and DirectOnly stream their rows (iter.Seq),
 // and their CSV and JSON writers never hold the whole report. Text output aligns its columns
 // in a first pass over the rows.
+//
+// # Names
+//
+// Reports name SKUs and service plans from the state's catalog (Microsoft's licensing CSV,
+// embedded in package licensing, and any newer CSV given with licensing.WithCatalog). Text, and
+// the sentences of every format (summaries, details, fixes), name them by product and part
+// number by default: "Office 365 E3 (ENTERPRISEPACK)", "Microsoft Teams (TEAMS1)". Options
+// chooses another style (licensing.NameStyle: part numbers only, or product names only), with a
+// method for each writer and for Errors and Explain (the rows of Paths, Seats, … are the same
+// in every style):
+//
+//	report.Options{Names: licensing.NamesPart}.Write(os.Stdout, st, "paths", report.Text)
+//
+// JSON and CSV keep ids, part numbers and plan names, and carry product and friendly names
+// beside them whatever the style, as additions to report/v1: productName next to every
+// skuPartNumber (productNames next to a list of part numbers), friendlyName next to every
+// servicePlanName, and disabledPlanFriendlyNames next to disabledPlans (in the same order). A
+// product or plan no catalog knows is given its part number or plan name there. CSV files add
+// these columns after their existing ones. The seats report keeps displayName (the catalog's
+// product name, "" when it has none) beside productName.
 package report

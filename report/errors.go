@@ -19,6 +19,8 @@ type ErrorReport struct {
 	Users    int           `json:"users"` // users with at least one path in error
 	Causes   []ErrorCause  `json:"causes"`
 	Groups   []GroupErrors `json:"groups"`
+
+	names licensing.NameStyle // how WriteText names SKUs (Options.Names)
 }
 
 // ErrorCause is one cause of errors: an error kind, and for CountViolation one SKU.
@@ -108,10 +110,14 @@ func causeRank(k licensing.Kind) int {
 // explains it. Conflicting plans, missing prerequisites and prohibited plans are computed
 // from the rules (licensing.RuleIndex), not only echoed from the error kind; for CountViolation
 // the seats to buy or free are counted over all waiting users. It makes one pass over the
-// users; only users in error are held.
-func Errors(st *licensing.State) *ErrorReport {
-	d := newDiagnoser(st)
-	rep := &ErrorReport{TenantID: st.TenantID(), Causes: []ErrorCause{}, Groups: []GroupErrors{}}
+// users; only users in error are held. Its sentences (summaries, details, fixes) name SKUs and
+// plans in the default style (see Options).
+func Errors(st *licensing.State) *ErrorReport { return Options{}.Errors(st) }
+
+// Errors is Errors naming SKUs and plans in o.Names, in its sentences and its text.
+func (o Options) Errors(st *licensing.State) *ErrorReport {
+	d := newDiagnoser(st, o.Names)
+	rep := &ErrorReport{TenantID: st.TenantID(), Causes: []ErrorCause{}, Groups: []GroupErrors{}, names: o.Names}
 	type pending struct {
 		user  int
 		ps    []licensing.Path
@@ -185,14 +191,15 @@ func Errors(st *licensing.State) *ErrorReport {
 				c := ErrorCause{Error: p.dg.kind, Summary: summary(p.dg.kind), Entries: []ErrorEntry{}}
 				if k >= 0 {
 					s := d.subs[k]
-					c.Sku = &SkuRef{SkuID: s.Sku.ID, SkuPartNumber: s.Sku.Label()}
+					ref, name := d.skuRef(s.Sku.ID), d.skuText(s.Sku.ID)
+					c.Sku = &ref
 					c.SeatsNeeded = needed(k)
-					c.Summary = fmt.Sprintf("not enough seats of %s: %s, %s waiting", s.Sku.Label(), seatsInUse(s), plural(waiting[k], "user"))
+					c.Summary = fmt.Sprintf("not enough seats of %s: %s, %s waiting", name, seatsInUse(s), plural(waiting[k], "user"))
 					c.Fix = &Fix{Options: []string{}, Then: "reprocess the waiting users"}
 					if n := c.SeatsNeeded; n > 0 {
-						c.Fix.Options = seatOptions(n, s.Sku.Label())
+						c.Fix.Options = seatOptions(n, name)
 					} else {
-						c.Summary = fmt.Sprintf("%s had no free seat; %d of %d are in use now%s", s.Sku.Label(), s.Consumed, s.Seats(), graceNote(s))
+						c.Summary = fmt.Sprintf("%s had no free seat; %d of %d are in use now%s", name, s.Consumed, s.Seats(), graceNote(s))
 					}
 				}
 				ci = len(rep.Causes)
@@ -293,49 +300,59 @@ func (r *ErrorReport) WriteJSON(w io.Writer) error {
 
 // errorsCSVHeader is the CSV header of the errors report: one row per entry.
 var errorsCSVHeader = []string{"error", "userPrincipalName", "userId", "usageLocation", "source", "groupDisplayName", "groupId",
-	"skuPartNumbers", "state", "likelyCause", "plans", "detail", "fix", "stuckCause"}
+	"skuPartNumbers", "state", "likelyCause", "plans", "detail", "fix", "stuckCause", "productNames", "planFriendlyNames"}
 
 // WriteCSV writes one row per entry (an entry under two CountViolation causes appears once per
 // cause). "plans" lists the plans involved (in conflict, missing or prohibited); "fix" is the
-// options joined by " | ", then the step after them.
+// options joined by " | ", then the step after them. "productNames" and "planFriendlyNames"
+// are the product names of "skuPartNumbers" and the friendly names of "plans", in the same
+// order, joined with "; ".
 func (r *ErrorReport) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write(errorsCSVHeader)
 	for _, c := range r.Causes {
 		for _, e := range c.Entries {
 			skus := make([]string, len(e.Skus))
+			products := make([]string, len(e.Skus))
 			for i, s := range e.Skus {
-				skus[i] = s.SkuPartNumber
+				skus[i], products[i] = s.SkuPartNumber, s.ProductName
+			}
+			plans := e.plans()
+			names := make([]string, len(plans))
+			friendly := make([]string, len(plans))
+			for i, p := range plans {
+				names[i], friendly[i] = p.ServicePlanName, p.FriendlyName
 			}
 			cw.Write([]string{e.Error, e.UserPrincipalName, e.UserID, e.UsageLocation, e.Source.Type, safeCell(e.Source.Label()), e.Source.GroupID,
-				joinList(skus), e.State, e.LikelyCause, joinList(e.plans()), e.Detail, e.Fix.String(), e.StuckCause})
+				joinList(skus), e.State, e.LikelyCause, joinList(names), e.Detail, e.Fix.String(), e.StuckCause,
+				safeCell(joinNames(products)), safeCell(joinNames(friendly))})
 		}
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
-// plans lists the names of the plans an entry involves.
-func (e *ErrorEntry) plans() []string {
-	var out []string
-	addName := func(n string) {
-		if !slices.Contains(out, n) {
-			out = append(out, n)
+// plans lists the plans an entry involves, each once.
+func (e *ErrorEntry) plans() []PlanRef {
+	var out []PlanRef
+	add := func(p PlanRef) {
+		if !slices.ContainsFunc(out, func(x PlanRef) bool { return x.ServicePlanName == p.ServicePlanName }) {
+			out = append(out, p)
 		}
 	}
 	for _, c := range e.Conflicts {
-		addName(c.Sides[0].Plan.ServicePlanName)
-		addName(c.Sides[1].Plan.ServicePlanName)
+		add(c.Sides[0].Plan)
+		add(c.Sides[1].Plan)
 	}
 	for _, m := range e.MissingPrerequisites {
-		addName(m.Plan.ServicePlanName)
+		add(m.Plan)
 		for _, p := range m.RequiresAnyOf {
-			addName(p.ServicePlanName)
+			add(p)
 		}
 	}
 	for _, p := range e.Prohibited {
 		for _, x := range p.Plans {
-			addName(x.ServicePlanName)
+			add(x)
 		}
 	}
 	return out
@@ -354,7 +371,8 @@ func (f Fix) String() string {
 }
 
 // WriteText writes the report for people: each cause with its summary and fix, each entry
-// with the user, source, SKUs, detail and fix; then the groups with members in error.
+// with the user, source, SKUs, detail and fix; then the groups with members in error. SKUs are
+// named in the style the report was made with (Options.Errors).
 func (r *ErrorReport) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	if len(r.Causes) == 0 {
@@ -379,7 +397,7 @@ func (r *ErrorReport) WriteText(w io.Writer) error {
 		for _, e := range c.Entries {
 			skus := make([]string, len(e.Skus))
 			for i, s := range e.Skus {
-				skus[i] = s.SkuPartNumber
+				skus[i] = s.Named(r.names)
 			}
 			state := e.State
 			if e.StuckCause != "" {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/licenseplan/licenseplan/licensing"
@@ -31,6 +32,8 @@ type Explanation struct {
 	Conflicts            []PlanConflict        `json:"conflicts"`
 	MissingPrerequisites []MissingPrerequisite `json:"missingPrerequisites"`
 	Prohibited           []Prohibition         `json:"prohibited"`
+
+	names licensing.NameStyle // how WriteText names SKUs and plans (Options.Names)
 }
 
 // Membership is a licensed group of the user.
@@ -39,6 +42,9 @@ type Membership struct {
 	DisplayName            string   `json:"displayName"`
 	LicenseProcessingState string   `json:"licenseProcessingState"`
 	Skus                   []string `json:"skus"` // the part numbers the group assigns
+	// ProductNames are the product names of Skus, in the same order (a part number where no
+	// catalog knows the product's name).
+	ProductNames []string `json:"productNames"`
 	// Kind is the group's kind (see Source.GroupKind).
 	Kind string `json:"kind,omitempty"`
 	// MembershipRule and MembershipRuleProcessingState are a dynamic group's: the user is a
@@ -51,11 +57,12 @@ type Membership struct {
 type SkuExplanation struct {
 	SkuID         licensing.SkuID   `json:"skuId"`
 	SkuPartNumber string            `json:"skuPartNumber"`
+	ProductName   string            `json:"productName"`  // the product name, or the part number when no catalog knows one
 	ConsumesSeat  bool              `json:"consumesSeat"` // a path not in Error carries it
 	EnabledPlans  int               `json:"enabledPlans"` // plans of the SKU on for the user
 	TotalPlans    int               `json:"totalPlans"`   // plans in the SKU
 	Paths         []PathExplanation `json:"paths"`
-	Plans         []PlanExplanation `json:"plans"` // by name
+	Plans         []PlanExplanation `json:"plans"` // by name (servicePlanName)
 }
 
 // PathExplanation is one assignment path of the SKU; paths in error carry why and a fix.
@@ -63,9 +70,12 @@ type PathExplanation struct {
 	Source        Source   `json:"source"`
 	State         string   `json:"state"`
 	Error         string   `json:"error"`
-	DisabledPlans []string `json:"disabledPlans"` // names
-	Detail        string   `json:"detail"`        // why the path is in error (or, stuck, still there); "" when it is not
-	Fix           *Fix     `json:"fix"`           // how to fix the error; nil when there is none
+	DisabledPlans []string `json:"disabledPlans"` // names, sorted
+	// DisabledPlanFriendlyNames are the friendly names of DisabledPlans, in the same order; a
+	// plan without one is given by its name.
+	DisabledPlanFriendlyNames []string `json:"disabledPlanFriendlyNames"`
+	Detail                    string   `json:"detail"` // why the path is in error (or, stuck, still there); "" when it is not
+	Fix                       *Fix     `json:"fix"`    // how to fix the error; nil when there is none
 	// StuckCause is set for a group path that outlived its group's assignment (StuckGroupDeleted,
 	// StuckSkuRemoved or StuckNoLongerMember): Entra keeps it while another plan depends on it;
 	// Detail says which, and Fix how to clear it.
@@ -80,20 +90,29 @@ type PathExplanation struct {
 type PlanExplanation struct {
 	ServicePlanID   licensing.PlanID `json:"servicePlanId"`
 	ServicePlanName string           `json:"servicePlanName"`
-	On              bool             `json:"on"`
-	EnabledBy       []Source         `json:"enabledBy"`  // active paths that enable it
-	DisabledBy      []Source         `json:"disabledBy"` // paths that list it in disabledPlans
-	Inactive        []Source         `json:"inactive"`   // paths that would enable it but are in Error or Disabled
+	// FriendlyName is the plan's friendly name ("Microsoft Teams" for TEAMS1), or its name
+	// when no catalog knows one.
+	FriendlyName string   `json:"friendlyName"`
+	On           bool     `json:"on"`
+	EnabledBy    []Source `json:"enabledBy"`  // active paths that enable it
+	DisabledBy   []Source `json:"disabledBy"` // paths that list it in disabledPlans
+	Inactive     []Source `json:"inactive"`   // paths that would enable it but are in Error or Disabled
 }
 
 // Explain explains the licensing of one user, given by id or userPrincipalName (any case).
-// An unknown user is a licensing.UnknownUser error that suggests close names.
+// An unknown user is a licensing.UnknownUser error that suggests close names. Its sentences
+// (details, fixes) and its text name SKUs and plans in the default style (see Options).
 func Explain(st *licensing.State, user string) (*Explanation, error) {
+	return Options{}.Explain(st, user)
+}
+
+// Explain is Explain naming SKUs and plans in o.Names, in its sentences and its text.
+func (o Options) Explain(st *licensing.State, user string) (*Explanation, error) {
 	i, err := st.LookupUser(user)
 	if err != nil {
 		return nil, err
 	}
-	return explainUser(newDiagnoser(st), i), nil
+	return explainUser(newDiagnoser(st, o.Names), i), nil
 }
 
 func explainUser(d *diagnoser, i int) *Explanation {
@@ -103,16 +122,18 @@ func explainUser(d *diagnoser, i int) *Explanation {
 	ex := &Explanation{
 		TenantID: st.TenantID(), UserID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName,
 		AccountEnabled: u.AccountEnabled, UsageLocation: st.UsageLocation(i), GroupUsageLocation: st.UsageLocation(i),
-		Groups: []Membership{}, Skus: []SkuExplanation{},
+		Groups: []Membership{}, Skus: []SkuExplanation{}, names: d.names,
 	}
 	if ex.GroupUsageLocation == "" {
 		ex.GroupUsageLocation = st.DefaultUsageLocation()
 	}
 	for _, g := range st.UserGroups(i) {
 		grp := st.Group(g)
-		m := Membership{GroupID: grp.ID, DisplayName: firstOf(grp.DisplayName, grp.ID), LicenseProcessingState: st.GroupProcessingState(g), Skus: []string{}}
+		m := Membership{GroupID: grp.ID, DisplayName: firstOf(grp.DisplayName, grp.ID), LicenseProcessingState: st.GroupProcessingState(g), Skus: []string{}, ProductNames: []string{}}
 		for _, l := range st.GroupLicenses(g) {
-			m.Skus = append(m.Skus, d.skuName(l.SkuID))
+			sku := d.skuRef(l.SkuID)
+			m.Skus = append(m.Skus, sku.SkuPartNumber)
+			m.ProductNames = append(m.ProductNames, sku.ProductName)
 		}
 		m.Kind, m.MembershipRule, _ = d.groupKind(g)
 		if m.MembershipRule != "" {
@@ -155,7 +176,8 @@ func explainUser(d *diagnoser, i int) *Explanation {
 func (d *diagnoser) explainSku(i int, ps, run []licensing.Path, fails []failing, diags []diagnosis) SkuExplanation {
 	id := run[0].Sku
 	all := d.skuPlans(id)
-	se := SkuExplanation{SkuID: id, SkuPartNumber: d.skuName(id), TotalPlans: all.Len(), Paths: []PathExplanation{}, Plans: []PlanExplanation{}}
+	sku := d.skuRef(id)
+	se := SkuExplanation{SkuID: id, SkuPartNumber: sku.SkuPartNumber, ProductName: sku.ProductName, TotalPlans: all.Len(), Paths: []PathExplanation{}, Plans: []PlanExplanation{}}
 	var on licensing.PlanSet
 	for _, p := range run {
 		if p.State != licensing.PathError {
@@ -164,7 +186,9 @@ func (d *diagnoser) explainSku(i int, ps, run []licensing.Path, fails []failing,
 		if p.State.Enables() {
 			on.UnionWith(d.enabled(p))
 		}
-		pe := PathExplanation{Source: d.source(p), State: p.State.String(), Error: errorName(p.Error), DisabledPlans: d.planNames(p.Disabled), StuckCause: d.stuckCause(i, p)}
+		disabled := d.planList(p.Disabled)
+		pe := PathExplanation{Source: d.source(p), State: p.State.String(), Error: errorName(p.Error), DisabledPlans: disabled.names,
+			DisabledPlanFriendlyNames: disabled.friendly, StuckCause: d.stuckCause(i, p)}
 		pe.Membership = membershipNote(pe.Source)
 		for k := range fails {
 			if fails[k].has(p) {
@@ -180,7 +204,7 @@ func (d *diagnoser) explainSku(i int, ps, run []licensing.Path, fails []failing,
 	se.EnabledPlans = on.Len()
 	for _, k := range d.planIndexes(all) {
 		plan := d.cat.PlanAt(k)
-		pe := PlanExplanation{ServicePlanID: plan.ID, ServicePlanName: planLabel(plan), On: on.Has(k),
+		pe := PlanExplanation{ServicePlanID: plan.ID, ServicePlanName: planNameOf(plan), FriendlyName: plan.FriendlyName(), On: on.Has(k),
 			EnabledBy: []Source{}, DisabledBy: []Source{}, Inactive: []Source{}}
 		for _, p := range run {
 			src := d.source(p)
@@ -239,8 +263,11 @@ func sourceNames(ss []Source) string {
 	return strings.Join(n, ", ")
 }
 
-// WriteText writes the explanation for a person to read, as licensectl explain --user prints it.
+// WriteText writes the explanation for a person to read, as licensectl explain --user prints it,
+// naming SKUs and plans in the style it was made with (Options.Explain); plans are listed
+// sorted by the names shown.
 func (ex *Explanation) WriteText(w io.Writer) error {
+	style := ex.names
 	bw := bufio.NewWriter(w)
 	name := firstOf(ex.UserPrincipalName, ex.UserID)
 	head := name
@@ -268,7 +295,7 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 			if note := kindNote(g.Kind); note != "" {
 				kind = "; " + g.Kind
 			}
-			gs[i] = fmt.Sprintf("%s (%s; %s%s)", g.DisplayName, orText(joinList(g.Skus), "no licenses"), g.LicenseProcessingState, kind)
+			gs[i] = fmt.Sprintf("%s (%s; %s%s)", g.DisplayName, orText(skusText(style, g.Skus, g.ProductNames), "no licenses"), g.LicenseProcessingState, kind)
 		}
 		fmt.Fprintf(bw, "licensed groups: %s\n", strings.Join(gs, ", "))
 	}
@@ -280,7 +307,7 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 		if s.ConsumesSeat {
 			seat = "1 seat"
 		}
-		fmt.Fprintf(bw, "\n%s — %d of %d plans on, %s\n", s.SkuPartNumber, s.EnabledPlans, s.TotalPlans, seat)
+		fmt.Fprintf(bw, "\n%s — %d of %d plans on, %s\n", skuNamed(style, s.SkuID, s.SkuPartNumber, s.ProductName), s.EnabledPlans, s.TotalPlans, seat)
 		bw.WriteString("  paths:\n")
 		var rows [][]string
 		for _, p := range s.Paths {
@@ -288,7 +315,7 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 			if p.StuckCause != "" {
 				state += " (stuck)"
 			}
-			rows = append(rows, []string{p.Source.String(), state, p.Error, "disabled: " + orText(joinList(p.DisabledPlans), "none")})
+			rows = append(rows, []string{p.Source.String(), state, p.Error, "disabled: " + orText(plansText(style, p.DisabledPlans, p.DisabledPlanFriendlyNames), "none")})
 		}
 		alignedRows(bw, "    ", rows)
 		for _, p := range s.Paths {
@@ -323,7 +350,10 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 				}
 				why = append(why, "would be on via "+strings.Join(in, ", "))
 			}
-			rows = append(rows, []string{state, p.ServicePlanName, strings.Join(why, "; ")})
+			rows = append(rows, []string{state, planNamed(style, p.ServicePlanName, p.FriendlyName), strings.Join(why, "; ")})
+		}
+		if style != licensing.NamesPart { // by name already
+			slices.SortStableFunc(rows, func(a, b []string) int { return compareNames(a[1], b[1]) })
 		}
 		alignedRows(bw, "    ", rows)
 	}
@@ -332,13 +362,13 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 		bw.WriteString("no conflicts, missing prerequisites or prohibited plans among the enabled plans\n")
 	}
 	for _, c := range ex.Conflicts {
-		fmt.Fprintf(bw, "conflict: %s\n", c)
+		fmt.Fprintf(bw, "conflict: %s\n", c.text(style))
 	}
 	for _, m := range ex.MissingPrerequisites {
-		fmt.Fprintf(bw, "missing prerequisite: %s\n", m)
+		fmt.Fprintf(bw, "missing prerequisite: %s\n", m.text(style))
 	}
 	for _, p := range ex.Prohibited {
-		fmt.Fprintf(bw, "prohibited: %s\n", p)
+		fmt.Fprintf(bw, "prohibited: %s\n", p.text(style))
 	}
 	return bw.Flush()
 }

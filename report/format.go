@@ -25,9 +25,13 @@ const (
 	// Text is aligned columns (or, for Errors and Explain, sections) for people.
 	Text Format = "text"
 	// CSV is RFC 4180 with a header row, for spreadsheets and scripts. It is UTF-8 without a
-	// byte-order mark. Free-text names (group and user display names) that begin with = + - @
-	// or a control character are prefixed with ' so that a spreadsheet does not run them as
-	// formulas.
+	// byte-order mark. Free-text names (group and user display names, product and friendly
+	// names) that begin with = + - @ or a control character are prefixed with ' so that a
+	// spreadsheet does not run them as formulas. A cell listing part numbers or plan names
+	// joins them with ", "; one listing product or friendly names (which may hold commas, as in
+	// "Dynamics 365 for Case Management, Enterprise Edition") joins them with "; ". Columns
+	// added to a report/v1 CSV come after the ones it had, so that readers by position keep
+	// working.
 	CSV Format = "csv"
 	// JSON is one indented report/v1 document with stable, Graph-style field names.
 	JSON Format = "json"
@@ -55,25 +59,6 @@ const (
 // Names returns the names of the reports Write knows, in the order a help text lists them.
 func Names() []string {
 	return []string{ReportPaths, ReportErrors, ReportSeats, ReportConsumers, ReportRedundant, ReportDirectOnly}
-}
-
-// Write writes the named report (see Names) of the state in the format.
-func Write(w io.Writer, st *licensing.State, name string, f Format) error {
-	switch name {
-	case ReportPaths:
-		return WritePaths(w, st, f)
-	case ReportErrors:
-		return Errors(st).Write(w, f)
-	case ReportSeats:
-		return WriteSeats(w, st, f)
-	case ReportConsumers:
-		return WriteConsumers(w, st, f)
-	case ReportRedundant:
-		return WriteRedundant(w, st, f)
-	case ReportDirectOnly:
-		return WriteDirectOnly(w, st, f)
-	}
-	return &licensing.Error{Kind: licensing.InvalidInput, Message: fmt.Sprintf("unknown report %q: use one of %s", name, strings.Join(Names(), ", "))}
 }
 
 // table describes a tabular report: its columns (CSV header names, text headings) and how a
@@ -261,6 +246,9 @@ func safeCell(s string) string {
 
 // joinList joins names for one CSV or text cell.
 func joinList(names []string) string { return strings.Join(names, ", ") }
+
+// joinNames joins product or friendly names for one CSV cell: "; ", since they may hold commas.
+func joinNames(names []string) string { return strings.Join(names, "; ") }
 
 // orDash shows an empty text cell as "-".
 func orDash(s string) string {

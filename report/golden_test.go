@@ -18,6 +18,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
+// partNames names SKUs and plans by part number and plan name only, as the reports did before
+// they had product names: the tests of what a fix or a detail says read better in it.
+var partNames = report.Options{Names: licensing.NamesPart}
+
 // contoso compiles the sample tenant (see internal/sampletenant for its stories).
 func contoso(t testing.TB, opts ...licensing.StateOption) *licensing.State {
 	t.Helper()

@@ -93,7 +93,7 @@ func TestExplainSaysALicenseComesFromADynamicGroup(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, ex.WriteText(&b))
 	out := b.String()
-	assert.Contains(t, out, "Dynamic_Sales (ENTERPRISEPACK; ProcessingComplete; dynamic security)")
+	assert.Contains(t, out, "Dynamic_Sales (Office 365 E3 (ENTERPRISEPACK); ProcessingComplete; dynamic security)")
 	assert.Contains(t, out, "    group Dynamic_Sales: dynamic group: the user is a member because it matches its membershipRule (user.department -eq \"Sales\")")
 	assert.Contains(t, out, "on via group Dynamic_Sales")
 	b.Reset()

@@ -16,12 +16,18 @@ type PathRow struct {
 	UsageLocation     string          `json:"usageLocation"` // the user's own; "" when not set
 	SkuID             licensing.SkuID `json:"skuId"`
 	SkuPartNumber     string          `json:"skuPartNumber"`
-	Path              string          `json:"path"`             // "direct" or "group"
-	AssignedByGroup   string          `json:"assignedByGroup"`  // the group's id; "" for a direct path
-	GroupDisplayName  string          `json:"groupDisplayName"` // the group's displayName (its id when it has none); "" for a direct path
-	State             string          `json:"state"`            // Active, ActiveWithError, Disabled or Error
-	Error             string          `json:"error"`            // None, CountViolation, …, Other
-	DisabledPlans     []string        `json:"disabledPlans"`    // names of the plans the path disables, sorted
+	// ProductName is the SKU's product name ("Office 365 E3"), or its part number when no
+	// catalog knows one.
+	ProductName      string   `json:"productName"`
+	Path             string   `json:"path"`             // "direct" or "group"
+	AssignedByGroup  string   `json:"assignedByGroup"`  // the group's id; "" for a direct path
+	GroupDisplayName string   `json:"groupDisplayName"` // the group's displayName (its id when it has none); "" for a direct path
+	State            string   `json:"state"`            // Active, ActiveWithError, Disabled or Error
+	Error            string   `json:"error"`            // None, CountViolation, …, Other
+	DisabledPlans    []string `json:"disabledPlans"`    // names of the plans the path disables, sorted
+	// DisabledPlanFriendlyNames are the friendly names of DisabledPlans ("Microsoft Teams" for
+	// TEAMS1), in the same order; a plan without one is given by its name.
+	DisabledPlanFriendlyNames []string `json:"disabledPlanFriendlyNames"`
 	// GroupDeleted is true when the assigning group is no longer in the tenant (its
 	// GroupDisplayName is then its id).
 	GroupDeleted bool `json:"groupDeleted,omitempty"`
@@ -35,36 +41,50 @@ type PathRow struct {
 	// MembershipRule is the assigning group's membershipRule when it is dynamic: why the user
 	// has the license.
 	MembershipRule string `json:"membershipRule,omitempty"`
+
+	disabled *planList // the writers' shared list of DisabledPlans, with its text
 }
 
 // Paths returns every assignment path of every user: users in snapshot order, and each
 // user's paths by SKU (snapshot order), direct first, then groups in snapshot order.
 // It streams: nothing is held per user, so it suits tenants of any size, and it may be
 // ranged over again. Collect it with slices.Collect when a slice is wanted.
-func Paths(st *licensing.State) iter.Seq[PathRow] { return paths(st, false) }
-
-// paths streams the rows; with shared, DisabledPlans slices are shared between rows (for the
-// writers, which only read them).
-func paths(st *licensing.State, shared bool) iter.Seq[PathRow] {
+func Paths(st *licensing.State) iter.Seq[PathRow] {
 	return func(yield func(PathRow) bool) {
-		v := newView(st)
+		paths(newView(st, licensing.NamesBoth), false)(yield)
+	}
+}
+
+// paths streams the rows; with shared (for the writers, which only read them), the plan lists
+// are shared between rows and each row keeps its list (with its text, made once per list).
+func paths(v *view, shared bool) iter.Seq[PathRow] {
+	st := v.st
+	return func(yield func(PathRow) bool) {
 		for i := range st.NumUsers() {
 			u := st.User(i)
 			loc := st.UsageLocation(i)
 			for _, p := range st.Paths(i) {
+				sku := v.skuRef(p.Sku)
+				list := v.sharedList(p.Sku, p.Disabled)
 				row := PathRow{
-					UserID:            u.ID,
-					UserPrincipalName: u.UserPrincipalName,
-					UsageLocation:     loc,
-					SkuID:             p.Sku,
-					SkuPartNumber:     v.skuName(p.Sku),
-					Path:              SourceDirect,
-					State:             p.State.String(),
-					Error:             errorName(p.Error),
-					DisabledPlans:     v.sharedPlanNames(p.Sku, p.Disabled),
+					UserID:                    u.ID,
+					UserPrincipalName:         u.UserPrincipalName,
+					UsageLocation:             loc,
+					SkuID:                     p.Sku,
+					SkuPartNumber:             sku.SkuPartNumber,
+					ProductName:               sku.ProductName,
+					Path:                      SourceDirect,
+					State:                     p.State.String(),
+					Error:                     errorName(p.Error),
+					DisabledPlans:             list.names,
+					DisabledPlanFriendlyNames: list.friendly,
 				}
-				if !shared && len(row.DisabledPlans) > 0 {
-					row.DisabledPlans = slices.Clone(row.DisabledPlans)
+				if shared {
+					row.disabled = list
+				} else if len(list.names) > 0 {
+					row.DisabledPlans, row.DisabledPlanFriendlyNames = slices.Clone(list.names), slices.Clone(list.friendly)
+				} else {
+					row.DisabledPlans, row.DisabledPlanFriendlyNames = []string{}, []string{}
 				}
 				if !p.Direct() {
 					row.Path = SourceGroup
@@ -84,19 +104,23 @@ func paths(st *licensing.State, shared bool) iter.Seq[PathRow] {
 	}
 }
 
-// WritePaths writes the Paths report: text (USER, LOCATION, SKU, PATH, STATE, ERROR,
-// DISABLED PLANS; PATH names a group's kind when it is not a plain security group, e.g.
-// "group Sales (dynamic security)"), CSV with the JSON field names as header, or a report/v1
-// JSON document with the rows under "paths". CSV and JSON are streamed.
-func WritePaths(w io.Writer, st *licensing.State, f Format) error {
+// WritePaths is WritePaths naming SKUs and plans in o.Names.
+func (o Options) WritePaths(w io.Writer, st *licensing.State, f Format) error {
+	v := newView(st, o.Names)
 	t := table[PathRow]{
 		name: ReportPaths, key: "paths",
-		csvHead: []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumber", "skuId", "path", "groupDisplayName", "assignedByGroup", "state", "error", "disabledPlans", "groupKind", "membershipRule"},
+		csvHead: []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumber", "skuId", "path", "groupDisplayName", "assignedByGroup", "state", "error", "disabledPlans", "groupKind", "membershipRule",
+			"productName", "disabledPlanFriendlyNames"},
 		txtHead: []string{"USER", "LOCATION", "SKU", "PATH", "STATE", "ERROR", "DISABLED PLANS"},
 		csv: func(r *PathRow, c []string) {
 			c[0], c[1], c[2], c[3], c[4] = r.UserPrincipalName, r.UserID, r.UsageLocation, r.SkuPartNumber, r.SkuID.String()
-			c[5], c[6], c[7], c[8], c[9], c[10] = r.Path, safeCell(groupLabel(r.GroupDisplayName, r.GroupDeleted)), r.AssignedByGroup, r.State, r.Error, joinList(r.DisabledPlans)
-			c[11], c[12] = r.GroupKind, safeCell(r.MembershipRule)
+			c[5], c[6], c[7], c[8], c[9] = r.Path, safeCell(groupLabel(r.GroupDisplayName, r.GroupDeleted)), r.AssignedByGroup, r.State, r.Error
+			if r.disabled != nil {
+				c[10], c[14] = r.disabled.csvCells()
+			} else {
+				c[10], c[14] = joinList(r.DisabledPlans), safeCell(joinNames(r.DisabledPlanFriendlyNames))
+			}
+			c[11], c[12], c[13] = r.GroupKind, safeCell(r.MembershipRule), safeCell(r.ProductName)
 		},
 		text: func(r *PathRow, c []string) {
 			path, state := r.Path, r.State
@@ -106,9 +130,15 @@ func WritePaths(w io.Writer, st *licensing.State, f Format) error {
 			if r.Stuck {
 				state += " (stuck)"
 			}
-			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = firstOf(r.UserPrincipalName, r.UserID), orDash(r.UsageLocation), r.SkuPartNumber, path, state, r.Error, orDash(joinList(r.DisabledPlans))
+			disabled := ""
+			if r.disabled != nil {
+				disabled = v.listText(r.disabled)
+			} else {
+				disabled = plansText(v.names, r.DisabledPlans, r.DisabledPlanFriendlyNames)
+			}
+			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = firstOf(r.UserPrincipalName, r.UserID), orDash(r.UsageLocation), v.skuText(r.SkuID), path, state, r.Error, orDash(disabled)
 		},
-		rows: paths(st, true),
+		rows: paths(v, true),
 	}
 	return t.write(w, st, f)
 }

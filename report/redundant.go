@@ -16,9 +16,13 @@ type RedundantRow struct {
 	UserPrincipalName   string          `json:"userPrincipalName"`
 	SkuID               licensing.SkuID `json:"skuId"`
 	SkuPartNumber       string          `json:"skuPartNumber"`
+	ProductName         string          `json:"productName"`         // the product name, or the part number when no catalog knows one
 	DirectState         string          `json:"directState"`         // the direct path's state
 	DirectDisabledPlans []string        `json:"directDisabledPlans"` // names of the plans the direct path disables
-	CoveredBy           []Source        `json:"coveredBy"`           // the active group paths of the SKU
+	// DirectDisabledPlanFriendlyNames are the friendly names of DirectDisabledPlans, in the
+	// same order; a plan without one is given by its name.
+	DirectDisabledPlanFriendlyNames []string `json:"directDisabledPlanFriendlyNames"`
+	CoveredBy                       []Source `json:"coveredBy"` // the active group paths of the SKU
 }
 
 // Redundant returns the direct assignments that are safe to remove, users in snapshot order.
@@ -27,7 +31,7 @@ type RedundantRow struct {
 // cover nothing, since they go once their dependency is resolved. It streams like Paths.
 func Redundant(st *licensing.State) iter.Seq[RedundantRow] {
 	return func(yield func(RedundantRow) bool) {
-		v := newView(st)
+		v := newView(st, licensing.NamesBoth)
 		for i := range st.NumUsers() {
 			ps := st.Paths(i)
 			for start := 0; start < len(ps); {
@@ -61,28 +65,31 @@ func redundantIn(v *view, u *licensing.User, run []licensing.Path) (RedundantRow
 	if len(covered) == 0 || !v.enabled(direct).SubsetOf(byGroups) {
 		return RedundantRow{}, false
 	}
+	sku, plans := v.skuRef(direct.Sku), v.planList(direct.Disabled)
 	return RedundantRow{
 		UserID: u.ID, UserPrincipalName: u.UserPrincipalName,
-		SkuID: direct.Sku, SkuPartNumber: v.skuName(direct.Sku),
-		DirectState: direct.State.String(), DirectDisabledPlans: v.planNames(direct.Disabled),
+		SkuID: direct.Sku, SkuPartNumber: sku.SkuPartNumber, ProductName: sku.ProductName,
+		DirectState: direct.State.String(), DirectDisabledPlans: plans.names, DirectDisabledPlanFriendlyNames: plans.friendly,
 		CoveredBy: covered,
 	}, true
 }
 
-// WriteRedundant writes the Redundant report (text table, CSV with the JSON field names as
-// header, or a report/v1 JSON document with the rows under "redundant").
-func WriteRedundant(w io.Writer, st *licensing.State, f Format) error {
+// WriteRedundant is WriteRedundant naming SKUs and plans in o.Names.
+func (o Options) WriteRedundant(w io.Writer, st *licensing.State, f Format) error {
 	t := table[RedundantRow]{
 		name: ReportRedundant, key: "redundant",
-		csvHead: []string{"userPrincipalName", "userId", "skuPartNumber", "skuId", "directState", "directDisabledPlans", "coveredBy", "coveredByIds"},
+		csvHead: []string{"userPrincipalName", "userId", "skuPartNumber", "skuId", "directState", "directDisabledPlans", "coveredBy", "coveredByIds",
+			"productName", "directDisabledPlanFriendlyNames"},
 		txtHead: []string{"USER", "SKU", "DIRECT STATE", "DIRECT DISABLED PLANS", "COVERED BY"},
 		csv: func(r *RedundantRow, c []string) {
 			names, ids := sourceLists(r.CoveredBy)
 			c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7] = r.UserPrincipalName, r.UserID, r.SkuPartNumber, r.SkuID.String(), r.DirectState, joinList(r.DirectDisabledPlans), safeCell(names), ids
+			c[8], c[9] = safeCell(r.ProductName), safeCell(joinNames(r.DirectDisabledPlanFriendlyNames))
 		},
 		text: func(r *RedundantRow, c []string) {
 			names, _ := sourceLists(r.CoveredBy)
-			c[0], c[1], c[2], c[3], c[4] = firstOf(r.UserPrincipalName, r.UserID), r.SkuPartNumber, r.DirectState, orDash(joinList(r.DirectDisabledPlans)), names
+			c[0], c[1], c[2] = firstOf(r.UserPrincipalName, r.UserID), skuNamed(o.Names, r.SkuID, r.SkuPartNumber, r.ProductName), r.DirectState
+			c[3], c[4] = orDash(plansText(o.Names, r.DirectDisabledPlans, r.DirectDisabledPlanFriendlyNames)), names
 		},
 		rows: Redundant(st),
 	}
@@ -97,12 +104,15 @@ type DirectOnlyRow struct {
 	UsageLocation     string            `json:"usageLocation"`
 	SkuIDs            []licensing.SkuID `json:"skuIds"`         // the SKUs held directly, snapshot order
 	SkuPartNumbers    []string          `json:"skuPartNumbers"` // their part numbers
+	// ProductNames are their product names, in the same order (a part number where no catalog
+	// knows the product's name).
+	ProductNames []string `json:"productNames"`
 }
 
 // DirectOnly returns the users licensed only directly, in snapshot order. It streams like Paths.
 func DirectOnly(st *licensing.State) iter.Seq[DirectOnlyRow] {
 	return func(yield func(DirectOnlyRow) bool) {
-		v := newView(st)
+		v := newView(st, licensing.NamesBoth)
 		for i := range st.NumUsers() {
 			ps := st.Paths(i)
 			if len(ps) == 0 {
@@ -120,10 +130,12 @@ func DirectOnly(st *licensing.State) iter.Seq[DirectOnlyRow] {
 			}
 			u := st.User(i)
 			row := DirectOnlyRow{UserID: u.ID, UserPrincipalName: u.UserPrincipalName, UsageLocation: st.UsageLocation(i),
-				SkuIDs: make([]licensing.SkuID, 0, len(ps)), SkuPartNumbers: make([]string, 0, len(ps))}
+				SkuIDs: make([]licensing.SkuID, 0, len(ps)), SkuPartNumbers: make([]string, 0, len(ps)), ProductNames: make([]string, 0, len(ps))}
 			for _, p := range ps {
+				sku := v.skuRef(p.Sku)
 				row.SkuIDs = append(row.SkuIDs, p.Sku)
-				row.SkuPartNumbers = append(row.SkuPartNumbers, v.skuName(p.Sku))
+				row.SkuPartNumbers = append(row.SkuPartNumbers, sku.SkuPartNumber)
+				row.ProductNames = append(row.ProductNames, sku.ProductName)
 			}
 			if !yield(row) {
 				return
@@ -132,12 +144,11 @@ func DirectOnly(st *licensing.State) iter.Seq[DirectOnlyRow] {
 	}
 }
 
-// WriteDirectOnly writes the DirectOnly report (text table, CSV with the JSON field names as
-// header, or a report/v1 JSON document with the rows under "directOnly").
-func WriteDirectOnly(w io.Writer, st *licensing.State, f Format) error {
+// WriteDirectOnly is WriteDirectOnly naming SKUs in o.Names.
+func (o Options) WriteDirectOnly(w io.Writer, st *licensing.State, f Format) error {
 	t := table[DirectOnlyRow]{
 		name: ReportDirectOnly, key: "directOnly",
-		csvHead: []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumbers", "skuIds"},
+		csvHead: []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumbers", "skuIds", "productNames"},
 		txtHead: []string{"USER", "LOCATION", "SKUS"},
 		csv: func(r *DirectOnlyRow, c []string) {
 			ids := make([]string, len(r.SkuIDs))
@@ -145,9 +156,10 @@ func WriteDirectOnly(w io.Writer, st *licensing.State, f Format) error {
 				ids[k] = id.String()
 			}
 			c[0], c[1], c[2], c[3], c[4] = r.UserPrincipalName, r.UserID, r.UsageLocation, joinList(r.SkuPartNumbers), joinList(ids)
+			c[5] = safeCell(joinNames(r.ProductNames))
 		},
 		text: func(r *DirectOnlyRow, c []string) {
-			c[0], c[1], c[2] = firstOf(r.UserPrincipalName, r.UserID), orDash(r.UsageLocation), joinList(r.SkuPartNumbers)
+			c[0], c[1], c[2] = firstOf(r.UserPrincipalName, r.UserID), orDash(r.UsageLocation), skusText(o.Names, r.SkuPartNumbers, r.ProductNames)
 		},
 		rows: DirectOnly(st),
 	}

@@ -31,7 +31,7 @@ func entry(t *testing.T, r *report.ErrorReport, upn string) (report.ErrorCause, 
 }
 
 func TestErrorsConflictNamesThePlansAndTheFix(t *testing.T) {
-	r := report.Errors(contoso(t))
+	r := partNames.Errors(contoso(t))
 	c, e := entry(t, r, "erin@contoso.com")
 
 	assert.Equal(t, licensing.MutuallyExclusiveViolation, c.Error)
@@ -53,7 +53,7 @@ func TestErrorsConflictNamesThePlansAndTheFix(t *testing.T) {
 }
 
 func TestErrorsCountViolationSaysHowManySeats(t *testing.T) {
-	r := report.Errors(contoso(t))
+	r := partNames.Errors(contoso(t))
 	c, e := entry(t, r, "mobile4@contoso.com")
 
 	assert.Equal(t, licensing.CountViolation, c.Error)
@@ -83,7 +83,7 @@ func TestErrorsCountViolationCountsEveryWaitingUser(t *testing.T) {
 	snap.SubscribedSkus[len(snap.SubscribedSkus)-1].PrepaidUnits.Enabled = 1 // EMS: 1 seat for 4 members
 	st, err := licensing.NewState(snap)
 	require.NoError(t, err)
-	r := report.Errors(st)
+	r := partNames.Errors(st)
 	require.Equal(t, licensing.CountViolation, r.Causes[0].Error)
 	assert.Equal(t, 3, r.Causes[0].SeatsNeeded)
 	assert.Len(t, r.Causes[0].Entries, 3)
@@ -104,7 +104,7 @@ func TestErrorsDependencyViolationNamesTheMissingPlan(t *testing.T) {
 	}
 	st, err := licensing.NewState(snap)
 	require.NoError(t, err)
-	c, e := entry(t, report.Errors(st), "heidi@contoso.com")
+	c, e := entry(t, partNames.Errors(st), "heidi@contoso.com")
 	assert.Equal(t, licensing.DependencyViolation, c.Error)
 	require.Len(t, e.MissingPrerequisites, 1)
 	m := e.MissingPrerequisites[0]
@@ -119,7 +119,7 @@ func TestErrorsProhibitedUsesTheTenantDefaultForGroups(t *testing.T) {
 			Plans: []licensing.PlanRef{{ID: licensing.MustParsePlanID("57ff2da0-773e-42df-b2af-ffb7a2317929"), Name: "TEAMS1"}}, ProhibitedIn: []string{"GB"}}}})
 	st, err := licensing.NewState(sampletenant.Snapshot(), licensing.WithRules(rules))
 	require.NoError(t, err)
-	c, e := entry(t, report.Errors(st), "carol@contoso.com")
+	c, e := entry(t, partNames.Errors(st), "carol@contoso.com")
 	assert.Equal(t, licensing.ProhibitedInUsageLocationViolation, c.Error)
 	assert.Equal(t, "Licensing_Teams", e.Source.GroupDisplayName)
 	require.Len(t, e.Prohibited, 1)
@@ -201,7 +201,7 @@ func TestSeatsAddUp(t *testing.T) {
 		assert.Equal(t, sub.Available(), r.Available)
 		switch r.SkuPartNumber {
 		case "EMS":
-			assert.Equal(t, report.SeatRow{SkuID: r.SkuID, SkuPartNumber: "EMS", DisplayName: "Enterprise Mobility + Security E3", AppliesTo: "User", CapabilityStatus: "Enabled",
+			assert.Equal(t, report.SeatRow{SkuID: r.SkuID, SkuPartNumber: "EMS", ProductName: "Enterprise Mobility + Security E3", DisplayName: "Enterprise Mobility + Security E3", AppliesTo: "User", CapabilityStatus: "Enabled",
 				Enabled: 3, ConsumedUnits: 3, GroupOnly: 3, Waiting: 1}, r)
 		case "ENTERPRISEPACK":
 			assert.Equal(t, 2, r.DirectOnly, "frank, heidi")
@@ -240,7 +240,7 @@ func TestExplainCarolTeams(t *testing.T) {
 	require.NoError(t, ex.WriteText(&b))
 	var line string
 	for _, l := range strings.Split(b.String(), "\n") {
-		if strings.Contains(l, " TEAMS1 ") {
+		if strings.Contains(l, " Microsoft Teams (TEAMS1) ") {
 			line = l
 		}
 	}
@@ -296,7 +296,8 @@ func TestCSVReadsBack(t *testing.T) {
 
 	recs, err := csv.NewReader(&b).ReadAll()
 	require.NoError(t, err)
-	assert.Equal(t, []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumber", "skuId", "path", "groupDisplayName", "assignedByGroup", "state", "error", "disabledPlans", "groupKind", "membershipRule"}, recs[0])
+	assert.Equal(t, []string{"userPrincipalName", "userId", "usageLocation", "skuPartNumber", "skuId", "path", "groupDisplayName", "assignedByGroup", "state", "error", "disabledPlans", "groupKind", "membershipRule",
+		"productName", "disabledPlanFriendlyNames"}, recs[0], "new columns come last")
 	rows := slices.Collect(report.Paths(st))
 	require.Len(t, recs, len(rows)+1, "one record per path after the header")
 	col := func(name string) int { return slices.Index(recs[0], name) }

@@ -15,13 +15,18 @@ import (
 // SKU however many paths carry it, through any path not in Error; DirectOnly + GroupOnly +
 // DirectAndGroup = ConsumedUnits.
 type SeatRow struct {
-	SkuID            licensing.SkuID `json:"skuId"`
-	SkuPartNumber    string          `json:"skuPartNumber"`
-	DisplayName      string          `json:"displayName"` // product name, when the catalog knows it
-	AppliesTo        string          `json:"appliesTo"`
-	CapabilityStatus string          `json:"capabilityStatus"` // Enabled, Warning, Suspended, Deleted, LockedOut
-	Enabled          int             `json:"enabled"`          // prepaidUnits.enabled
-	ConsumedUnits    int             `json:"consumedUnits"`
+	SkuID         licensing.SkuID `json:"skuId"`
+	SkuPartNumber string          `json:"skuPartNumber"`
+	// ProductName is the product name ("Office 365 E3"), or the part number when no catalog
+	// knows one: what every report/v1 row has next to skuPartNumber.
+	ProductName string `json:"productName"`
+	// DisplayName is the product name as the catalog has it, "" when it has none: the field
+	// the seats report had before productName, kept for the documents' readers.
+	DisplayName      string `json:"displayName"`
+	AppliesTo        string `json:"appliesTo"`
+	CapabilityStatus string `json:"capabilityStatus"` // Enabled, Warning, Suspended, Deleted, LockedOut
+	Enabled          int    `json:"enabled"`          // prepaidUnits.enabled
+	ConsumedUnits    int    `json:"consumedUnits"`
 	// Available is the free assignable seats: enabled + warning − consumed, never negative
 	// (seats in their grace period are "available for normal use and assignment").
 	Available      int `json:"available"`
@@ -46,11 +51,11 @@ func (r *SeatRow) graceLapse() int { return max(0, r.ConsumedUnits-r.Enabled) }
 // Seats returns every subscribed SKU (snapshot order) with its seats and the number of users
 // consuming them by path type. It makes one pass over the users.
 func Seats(st *licensing.State) []SeatRow {
-	v := newView(st)
+	v := newView(st, licensing.NamesBoth)
 	rows := make([]SeatRow, len(v.subs))
 	for i, s := range v.subs {
 		rows[i] = SeatRow{
-			SkuID: s.Sku.ID, SkuPartNumber: s.Sku.Label(), DisplayName: s.Sku.DisplayName,
+			SkuID: s.Sku.ID, SkuPartNumber: s.Sku.Label(), ProductName: s.Sku.ProductName(), DisplayName: s.Sku.DisplayName,
 			AppliesTo: s.AppliesTo, CapabilityStatus: s.CapabilityStatus,
 			Enabled: s.Prepaid.Enabled, ConsumedUnits: s.Consumed, Available: s.Available(),
 			Warning: s.Prepaid.Warning, Suspended: s.Prepaid.Suspended, LockedOut: s.Prepaid.LockedOut,
@@ -102,23 +107,24 @@ func eachSeat(v *view, ps []licensing.Path, fn func(sub int, direct, group bool,
 	}
 }
 
-// WriteSeats writes the Seats report (text table, CSV with the JSON field names as header,
-// or a report/v1 JSON document with the rows under "seats"). SKUs living on grace-period seats
-// are flagged: gracePeriod in CSV and JSON, a note under the text table.
-func WriteSeats(w io.Writer, st *licensing.State, f Format) error {
+// WriteSeats is WriteSeats naming SKUs in o.Names.
+func (o Options) WriteSeats(w io.Writer, st *licensing.State, f Format) error {
 	itoa := strconv.Itoa
 	rows := Seats(st)
+	name := func(r *SeatRow) string { return skuNamed(o.Names, r.SkuID, r.SkuPartNumber, r.ProductName) }
 	t := table[SeatRow]{
 		name: ReportSeats, key: "seats",
-		csvHead: []string{"skuPartNumber", "skuId", "displayName", "appliesTo", "capabilityStatus", "enabled", "consumedUnits", "available", "warning", "suspended", "lockedOut", "directOnly", "groupOnly", "directAndGroup", "waiting", "gracePeriod"},
+		csvHead: []string{"skuPartNumber", "skuId", "displayName", "appliesTo", "capabilityStatus", "enabled", "consumedUnits", "available", "warning", "suspended", "lockedOut", "directOnly", "groupOnly", "directAndGroup", "waiting", "gracePeriod",
+			"productName"},
 		txtHead: []string{"SKU", "STATUS", "ENABLED", "CONSUMED", "AVAILABLE", "WARNING", "SUSPENDED", "LOCKED OUT", "DIRECT ONLY", "GROUP ONLY", "BOTH", "WAITING"},
 		csv: func(r *SeatRow, c []string) {
 			c[0], c[1], c[2], c[3], c[4] = r.SkuPartNumber, r.SkuID.String(), r.DisplayName, r.AppliesTo, r.CapabilityStatus
 			c[5], c[6], c[7], c[8], c[9], c[10] = itoa(r.Enabled), itoa(r.ConsumedUnits), itoa(r.Available), itoa(r.Warning), itoa(r.Suspended), itoa(r.LockedOut)
 			c[11], c[12], c[13], c[14], c[15] = itoa(r.DirectOnly), itoa(r.GroupOnly), itoa(r.DirectAndGroup), itoa(r.Waiting), strconv.FormatBool(r.GracePeriod)
+			c[16] = safeCell(r.ProductName)
 		},
 		text: func(r *SeatRow, c []string) {
-			c[0], c[1] = r.SkuPartNumber, r.CapabilityStatus
+			c[0], c[1] = name(r), r.CapabilityStatus
 			c[2], c[3], c[4], c[5], c[6], c[7] = itoa(r.Enabled), itoa(r.ConsumedUnits), itoa(r.Available), itoa(r.Warning), itoa(r.Suspended), itoa(r.LockedOut)
 			c[8], c[9], c[10], c[11] = itoa(r.DirectOnly), itoa(r.GroupOnly), itoa(r.DirectAndGroup), itoa(r.Waiting)
 		},
@@ -141,7 +147,7 @@ func WriteSeats(w io.Writer, st *licensing.State, f Format) error {
 			bw.WriteString("\nOn grace-period seats (prepaidUnits.warning: assignable now, lapsing when the grace period ends):\n")
 			first = false
 		}
-		fmt.Fprintf(bw, "  %s: %d of its %d assignable seats are in the grace period; %d in use", r.SkuPartNumber, r.Warning, r.Enabled+r.Warning, r.ConsumedUnits)
+		fmt.Fprintf(bw, "  %s: %d of its %d assignable seats are in the grace period; %d in use", name(r), r.Warning, r.Enabled+r.Warning, r.ConsumedUnits)
 		if n := r.graceLapse(); n > 0 {
 			fmt.Fprintf(bw, ", %d more than the %s left when it ends: renew the subscription or free %d", n, plural(r.Enabled, "seat"), n)
 		} else {
@@ -158,8 +164,9 @@ type ConsumerRow struct {
 	UserPrincipalName string          `json:"userPrincipalName"`
 	SkuID             licensing.SkuID `json:"skuId"`
 	SkuPartNumber     string          `json:"skuPartNumber"`
-	Via               string          `json:"via"`    // "direct", "group" or "both"
-	Groups            []Source        `json:"groups"` // the groups whose paths (not in Error) carry the SKU
+	ProductName       string          `json:"productName"` // the product name, or the part number when no catalog knows one
+	Via               string          `json:"via"`         // "direct", "group" or "both"
+	Groups            []Source        `json:"groups"`      // the groups whose paths (not in Error) carry the SKU
 }
 
 // The values of ConsumerRow.Via.
@@ -174,7 +181,7 @@ const (
 // like Paths.
 func Consumers(st *licensing.State) iter.Seq[ConsumerRow] {
 	return func(yield func(ConsumerRow) bool) {
-		v := newView(st)
+		v := newView(st, licensing.NamesBoth)
 		for i := range st.NumUsers() {
 			u := st.User(i)
 			ok := true
@@ -182,7 +189,8 @@ func Consumers(st *licensing.State) iter.Seq[ConsumerRow] {
 				if !ok || (!direct && !group) {
 					return
 				}
-				r := ConsumerRow{UserID: u.ID, UserPrincipalName: u.UserPrincipalName, SkuID: run[0].Sku, SkuPartNumber: v.subs[sub].Sku.Label(), Groups: []Source{}}
+				s := v.subs[sub].Sku
+				r := ConsumerRow{UserID: u.ID, UserPrincipalName: u.UserPrincipalName, SkuID: s.ID, SkuPartNumber: s.Label(), ProductName: s.ProductName(), Groups: []Source{}}
 				switch {
 				case direct && group:
 					r.Via = ViaBoth
@@ -205,20 +213,20 @@ func Consumers(st *licensing.State) iter.Seq[ConsumerRow] {
 	}
 }
 
-// WriteConsumers writes the Consumers report (text table, CSV with the JSON field names as
-// header, or a report/v1 JSON document with the rows under "consumers"). CSV and JSON are streamed.
-func WriteConsumers(w io.Writer, st *licensing.State, f Format) error {
+// WriteConsumers is WriteConsumers naming SKUs in o.Names.
+func (o Options) WriteConsumers(w io.Writer, st *licensing.State, f Format) error {
 	t := table[ConsumerRow]{
 		name: ReportConsumers, key: "consumers",
-		csvHead: []string{"userPrincipalName", "userId", "skuPartNumber", "skuId", "via", "groups", "groupIds"},
+		csvHead: []string{"userPrincipalName", "userId", "skuPartNumber", "skuId", "via", "groups", "groupIds", "productName"},
 		txtHead: []string{"USER", "SKU", "VIA", "GROUPS"},
 		csv: func(r *ConsumerRow, c []string) {
 			names, ids := sourceLists(r.Groups)
 			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = r.UserPrincipalName, r.UserID, r.SkuPartNumber, r.SkuID.String(), r.Via, safeCell(names), ids
+			c[7] = safeCell(r.ProductName)
 		},
 		text: func(r *ConsumerRow, c []string) {
 			names, _ := sourceLists(r.Groups)
-			c[0], c[1], c[2], c[3] = firstOf(r.UserPrincipalName, r.UserID), r.SkuPartNumber, r.Via, orDash(names)
+			c[0], c[1], c[2], c[3] = firstOf(r.UserPrincipalName, r.UserID), skuNamed(o.Names, r.SkuID, r.SkuPartNumber, r.ProductName), r.Via, orDash(names)
 		},
 		rows: Consumers(st),
 	}

@@ -169,7 +169,7 @@ func stuckEntry(t *testing.T, r *report.ErrorReport, upn, group string) (report.
 }
 
 func TestErrorsStuckPaths(t *testing.T) {
-	r := report.Errors(stuckTenant(t))
+	r := partNames.Errors(stuckTenant(t))
 	cases := []struct {
 		user, group, cause, why, sku string
 		depends, needs               string   // the plan that depends on the stuck path, and one it needs
@@ -247,7 +247,7 @@ func planRefNames(ps []report.PlanRef) []string {
 }
 
 func TestErrorsOtherFromTheSameGroup(t *testing.T) {
-	r := report.Errors(stuckTenant(t))
+	r := partNames.Errors(stuckTenant(t))
 
 	t.Run("kept licenses name the failing one", func(t *testing.T) {
 		cause, e := stuckEntry(t, r, "mia@contoso.com", conferencing)
@@ -256,7 +256,7 @@ func TestErrorsOtherFromTheSameGroup(t *testing.T) {
 		require.Len(t, e.OtherSkus, 1)
 		assert.Equal(t, "MCOMEETADV", e.OtherSkus[0].SkuPartNumber)
 		assert.Contains(t, e.Detail, "keeps the working ENTERPRISEPACK, MCOMEETADV")
-		assert.Contains(t, e.Detail, "Entra reports Other on MCOMEETADV because ENTERPRISEPACK (MutuallyExclusiveViolation), another license of the same group, failed")
+		assert.Contains(t, e.Detail, "Entra reports Other on MCOMEETADV because another license of the same group failed: ENTERPRISEPACK with MutuallyExclusiveViolation")
 		assert.NotEmpty(t, e.Conflicts)
 	})
 	t.Run("the failing license comes second", func(t *testing.T) {
@@ -266,7 +266,7 @@ func TestErrorsOtherFromTheSameGroup(t *testing.T) {
 		assert.Equal(t, 2, cause.SeatsNeeded, "mobile4 and oscar wait for EMS")
 		require.Len(t, e.OtherSkus, 1)
 		assert.Equal(t, "EXCHANGESTANDARD", e.OtherSkus[0].SkuPartNumber)
-		assert.Contains(t, e.Detail, "Entra reports Other on EXCHANGESTANDARD because EMS (CountViolation)")
+		assert.Contains(t, e.Detail, "Entra reports Other on EXCHANGESTANDARD because another license of the same group failed: EMS with CountViolation")
 	})
 	t.Run("every license Other", func(t *testing.T) {
 		cause, e := stuckEntry(t, r, "noah@contoso.com", conferencing)
@@ -278,7 +278,7 @@ func TestErrorsOtherFromTheSameGroup(t *testing.T) {
 }
 
 func TestExplainStuckPath(t *testing.T) {
-	ex, err := report.Explain(stuckTenant(t), "ivan@contoso.com")
+	ex, err := partNames.Explain(stuckTenant(t), "ivan@contoso.com")
 	require.NoError(t, err)
 	var found bool
 	for _, s := range ex.Skus {
@@ -289,7 +289,7 @@ func TestExplainStuckPath(t *testing.T) {
 			found = true
 			assert.True(t, p.Source.GroupDeleted)
 			assert.Equal(t, report.StuckGroupDeleted, p.StuckCause)
-			assert.Contains(t, p.Detail, "WORKPLACE_ANALYTICS (from direct) needs one of")
+			assert.Contains(t, p.Detail, "WORKPLACE_ANALYTICS from direct needs one of")
 			require.NotNil(t, p.Fix)
 			assert.Contains(t, p.Fix.Then, "reprocess ivan@contoso.com")
 			assert.True(t, s.ConsumesSeat, "a stuck path holds a seat")
@@ -317,9 +317,9 @@ func TestSeatsGracePeriod(t *testing.T) {
 	require.NoError(t, report.WriteSeats(&text, st, report.Text))
 	require.NoError(t, report.WriteSeats(&csvOut, st, report.CSV))
 	require.NoError(t, report.WriteSeats(&jsonOut, st, report.JSON))
-	assert.Contains(t, text.String(), "EXCHANGEENTERPRISE: 4 of its 5 assignable seats are in the grace period; 2 in use, 1 more than the 1 seat left when it ends")
-	assert.Contains(t, csvOut.String(), ",gracePeriod\n")
-	assert.Contains(t, csvOut.String(), ",true\n")
+	assert.Contains(t, text.String(), "Exchange Online (Plan 2) (EXCHANGEENTERPRISE): 4 of its 5 assignable seats are in the grace period; 2 in use, 1 more than the 1 seat left when it ends")
+	assert.Contains(t, csvOut.String(), ",gracePeriod,productName\n")
+	assert.Contains(t, csvOut.String(), ",true,Exchange Online (Plan 2)\n")
 	assert.Contains(t, jsonOut.String(), `"gracePeriod": true`)
 }
 

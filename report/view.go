@@ -9,51 +9,98 @@ import (
 )
 
 // view holds the per-tenant lookups every report needs, built once per report (never per user):
-// subscriptions by SKU, groups by id, and the display order of service plans.
+// subscriptions by SKU, groups by id, the display order of service plans, and how SKUs and
+// plans are named for people (names).
 type view struct {
 	st       *licensing.State
 	cat      *licensing.Catalog
+	names    licensing.NameStyle // how text and sentences name SKUs and plans
 	subs     []*licensing.Subscription
 	subIdx   map[licensing.SkuID]int
 	groupIdx map[string]int
 	planRank []int // catalog plan index → position when sorted by name, then id
-	// names caches the plan names of disabled-plan sets per SKU: the paths of one group (or of
+	// lists caches the plan lists of disabled-plan sets per SKU: the paths of one group (or of
 	// one licensing script) share a handful of sets, so most rows find theirs here.
-	names map[licensing.SkuID][]namedSet
+	lists map[licensing.SkuID][]*planList
+	// skuTexts caches the SKUs' names for people (text tables name a SKU on every row).
+	skuTexts map[licensing.SkuID]string
 }
 
-type namedSet struct {
-	set   licensing.PlanSet
-	names []string
+// planList is a set of service plans as the reports show it: the plans' names and friendly
+// names in data order (by name, then id), and, once text asks for it, the plans named for
+// people in the view's style, sorted as shown and joined.
+type planList struct {
+	set      licensing.PlanSet
+	names    []string
+	friendly []string
+	text     string
+	hasText  bool
+	cells    [2]string // names and friendly names joined for a CSV cell
+	hasCells bool
 }
 
-// maxNamedSets bounds the cache per SKU (a linear search).
-const maxNamedSets = 16
+// csvCells are the list's names joined with ", " and its friendly names joined with "; ", for
+// CSV cells.
+func (l *planList) csvCells() (string, string) {
+	if !l.hasCells {
+		l.cells, l.hasCells = [2]string{joinList(l.names), safeCell(joinNames(l.friendly))}, true
+	}
+	return l.cells[0], l.cells[1]
+}
 
-// sharedPlanNames is planNames for a SKU's disabled plans, from the cache: the slice is
-// shared and must not be modified.
-func (v *view) sharedPlanNames(sku licensing.SkuID, s licensing.PlanSet) []string {
+// maxLists bounds the cache per SKU (a linear search).
+const maxLists = 16
+
+// sharedList is the plan list of a SKU's disabled plans s, from the cache: it is shared and
+// must not be modified.
+func (v *view) sharedList(sku licensing.SkuID, s licensing.PlanSet) *planList {
 	if s.IsEmpty() {
-		return []string{}
+		return &emptyList
 	}
-	if v.names == nil {
-		v.names = map[licensing.SkuID][]namedSet{}
+	if v.lists == nil {
+		v.lists = map[licensing.SkuID][]*planList{}
 	}
-	sets := v.names[sku]
-	for _, e := range sets {
-		if e.set.Equal(s) {
-			return e.names
+	lists := v.lists[sku]
+	for _, l := range lists {
+		if l.set.Equal(s) {
+			return l
 		}
 	}
-	names := v.planNames(s)
-	if len(sets) < maxNamedSets {
-		v.names[sku] = append(sets, namedSet{set: s, names: names})
+	l := v.planList(s)
+	if len(lists) < maxLists {
+		v.lists[sku] = append(lists, l)
 	}
-	return names
+	return l
 }
 
-func newView(st *licensing.State) *view {
-	v := &view{st: st, cat: st.Catalog(), subs: st.Subscriptions()}
+// emptyList is the list of no plans (text "").
+var emptyList = planList{names: []string{}, friendly: []string{}, hasText: true, hasCells: true}
+
+// planList returns the list of the plans of s.
+func (v *view) planList(s licensing.PlanSet) *planList {
+	idx := v.planIndexes(s)
+	l := &planList{set: s, names: make([]string, len(idx)), friendly: make([]string, len(idx))}
+	for k, i := range idx {
+		p := v.cat.PlanAt(i)
+		l.names[k], l.friendly[k] = planNameOf(p), p.FriendlyName()
+	}
+	return l
+}
+
+// listText is the list's plans named for people in the view's style, sorted as shown, joined
+// with ", " ("" for none).
+func (v *view) listText(l *planList) string {
+	if l == nil {
+		return ""
+	}
+	if !l.hasText {
+		l.text, l.hasText = plansText(v.names, l.names, l.friendly), true
+	}
+	return l.text
+}
+
+func newView(st *licensing.State, names licensing.NameStyle) *view {
+	v := &view{st: st, cat: st.Catalog(), names: names, subs: st.Subscriptions()}
 	v.subIdx = make(map[licensing.SkuID]int, len(v.subs))
 	for i, s := range v.subs {
 		v.subIdx[s.Sku.ID] = i
@@ -68,7 +115,7 @@ func newView(st *licensing.State) *view {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		if r := strings.Compare(planLabel(plans[a]), planLabel(plans[b])); r != 0 {
+		if r := strings.Compare(planNameOf(plans[a]), planNameOf(plans[b])); r != 0 {
 			return r
 		}
 		return plans[a].ID.Compare(plans[b].ID)
@@ -80,11 +127,111 @@ func newView(st *licensing.State) *view {
 	return v
 }
 
-func planLabel(p *licensing.ServicePlan) string {
-	if p.Name != "" {
-		return p.Name
+// Naming. Data (JSON fields, CSV columns) carries a SKU's part number and product name and a
+// plan's name and friendly name, from the catalog through the licensing API (Sku.Label,
+// Sku.ProductName, ServicePlan.FriendlyName; Catalog.SkuName and PlanName for ids it does not
+// know). Text and sentences name them in the view's style (licensing.NameStyle) through
+// Sku.Named and ServicePlan.Named, or, from a row's data, through SkuRef.Named and
+// PlanRef.Named, which do the same.
+
+// planNameOf is a plan's name in data: its servicePlanName, or its id when it has none.
+func planNameOf(p *licensing.ServicePlan) string { return p.Named(licensing.NamesPart) }
+
+// skuRef names a SKU in data.
+func (v *view) skuRef(id licensing.SkuID) SkuRef {
+	if s, ok := v.cat.Sku(id); ok {
+		return SkuRef{SkuID: id, SkuPartNumber: s.Label(), ProductName: s.ProductName()}
 	}
-	return p.ID.String()
+	n := v.cat.SkuName(id)
+	return SkuRef{SkuID: id, SkuPartNumber: n, ProductName: n}
+}
+
+// skuText names a SKU for people, in the view's style.
+func (v *view) skuText(id licensing.SkuID) string {
+	if t, ok := v.skuTexts[id]; ok {
+		return t
+	}
+	if v.skuTexts == nil {
+		v.skuTexts = map[licensing.SkuID]string{}
+	}
+	t := v.cat.SkuNamed(id, v.names)
+	v.skuTexts[id] = t
+	return t
+}
+
+// planRef names a plan in data.
+func (v *view) planRef(id licensing.PlanID) PlanRef {
+	if p, ok := v.cat.Plan(id); ok {
+		return PlanRef{ServicePlanID: id, ServicePlanName: planNameOf(p), FriendlyName: p.FriendlyName()}
+	}
+	n := v.cat.PlanName(id)
+	return PlanRef{ServicePlanID: id, ServicePlanName: n, FriendlyName: n}
+}
+
+func (v *view) planRefs(ids []licensing.PlanID) []PlanRef {
+	out := make([]PlanRef, len(ids))
+	for i, id := range ids {
+		out[i] = v.planRef(id)
+	}
+	return out
+}
+
+// planText names a plan for people, in the view's style.
+func (v *view) planText(r PlanRef) string { return r.Named(v.names) }
+
+// skuNamed names a SKU given by its data (id, part number, product name) in a style, as
+// licensing.Sku.Named does.
+func skuNamed(style licensing.NameStyle, id licensing.SkuID, part, product string) string {
+	return (&licensing.Sku{ID: id, PartNumber: part, DisplayName: product}).Named(style)
+}
+
+// planNamed names a plan given by its data (name, friendly name) in a style, as
+// licensing.ServicePlan.Named does.
+func planNamed(style licensing.NameStyle, name, friendly string) string {
+	return (&licensing.ServicePlan{Name: name, DisplayName: friendly}).Named(style)
+}
+
+// skusText names SKUs given by their part numbers and product names (parallel; product names
+// may be missing, from a document written before they were) for people, joined with ", ".
+func skusText(style licensing.NameStyle, parts, products []string) string {
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		out[i] = skuNamed(style, licensing.SkuID{}, p, at(products, i))
+	}
+	return joinList(out)
+}
+
+// plansText names plans given by their names and friendly names (parallel; friendly names may
+// be missing) for people, sorted as shown (by the name shown, so that a list of friendly names
+// reads in order), joined with ", ".
+func plansText(style licensing.NameStyle, names, friendly []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = planNamed(style, n, at(friendly, i))
+	}
+	if style != licensing.NamesPart { // by name already in the part style
+		slices.SortFunc(out, compareNames)
+	}
+	return joinList(out)
+}
+
+// compareNames orders names for people: ignoring case, then by bytes.
+func compareNames(a, b string) int {
+	if r := strings.Compare(strings.ToLower(a), strings.ToLower(b)); r != 0 {
+		return r
+	}
+	return strings.Compare(a, b)
+}
+
+// at is s[i], or "" when s is shorter.
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return ""
 }
 
 // sku returns the subscription of a SKU id and its position, or nil.
@@ -95,8 +242,6 @@ func (v *view) sku(id licensing.SkuID) (*licensing.Subscription, int) {
 	}
 	return v.subs[i], i
 }
-
-func (v *view) skuName(id licensing.SkuID) string { return v.cat.SkuName(id) }
 
 // skuPlans returns the SKU's plans as a set (empty when the SKU is unknown).
 func (v *view) skuPlans(id licensing.SkuID) licensing.PlanSet {
@@ -111,7 +256,7 @@ func (v *view) enabled(p licensing.Path) licensing.PlanSet {
 	return v.skuPlans(p.Sku).Minus(p.Disabled)
 }
 
-// planIndexes returns the plans of s in display order (by name, then id).
+// planIndexes returns the plans of s in data order (by name, then id).
 func (v *view) planIndexes(s licensing.PlanSet) []int {
 	idx := s.Indexes()
 	if len(idx) > 1 {
@@ -126,28 +271,6 @@ func (v *view) rank(i int) int {
 	}
 	return len(v.planRank) + i
 }
-
-// planNames returns the names of the plans of s in display order.
-func (v *view) planNames(s licensing.PlanSet) []string {
-	idx := v.planIndexes(s)
-	out := make([]string, len(idx))
-	for k, i := range idx {
-		out[k] = planLabel(v.cat.PlanAt(i))
-	}
-	return out
-}
-
-// planIDNames returns the names of plan ids, in the order given.
-func (v *view) planIDNames(ids []licensing.PlanID) []string {
-	out := make([]string, len(ids))
-	for k, id := range ids {
-		out[k] = v.cat.PlanName(id)
-	}
-	return out
-}
-
-// planName returns the name of plan index i.
-func (v *view) planName(i int) string { return planLabel(v.cat.PlanAt(i)) }
 
 // group returns the group's index (or -1), its display name (the id when it has none) and
 // whether it is absent from the tenant (deleted: only users' stuck paths name it; see

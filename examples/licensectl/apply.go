@@ -17,7 +17,7 @@ import (
 	"github.com/licenseplan/licenseplan/planner"
 )
 
-const applySynopsis = "apply SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE] [--concurrency N] [--rate W]"
+const applySynopsis = "apply SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE] [--concurrency N] [--rate W] [--names part|product|both]"
 
 // applyHelp explains resuming, after the synopsis of apply --help.
 const applyHelp = `
@@ -42,12 +42,14 @@ same command without it (or with a later wave) to continue.
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
 	var src source
+	var names namesFlag
 	fs := newFlags("apply", applySynopsis, e)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: licensectl %s\n%s\nFlags:\n", applySynopsis, applyHelp)
 		fs.PrintDefaults()
 	}
 	src.register(fs)
+	names.register(fs)
 	desiredFile := fs.String("desired", "", "desired/v1 `FILE` (a plan is made first, unless --journal holds one to resume)")
 	planFile := fs.String("plan", "", "plan/v1 `FILE` made by licensectl plan --output json")
 	yes := fs.Bool("yes", false, "apply without asking")
@@ -143,7 +145,7 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 		}
 		p = p.WithCatalog(st.Catalog())
 	}
-	if err := p.WriteText(e.stdout); err != nil {
+	if err := p.WithNames(names.style()).WriteText(e.stdout); err != nil {
 		return &exitError{code: 1, err: err}
 	}
 	if err := planInputError(p); err != nil {

@@ -40,10 +40,12 @@ func newFlags(name, synopsis string, e *env) *flag.FlagSet {
 
 func cmdPlan(ctx context.Context, e *env, args []string) error {
 	var src source
-	fs := newFlags("plan", "plan SOURCE --desired FILE [--output text|json|markdown] [--fail-on-problems]", e)
+	var names namesFlag
+	fs := newFlags("plan", "plan SOURCE --desired FILE [--output text|json|markdown] [--names part|product|both] [--fail-on-problems]", e)
 	src.register(fs)
+	names.register(fs)
 	desiredFile := fs.String("desired", "", "desired/v1 `FILE`")
-	out := fs.String("output", "text", "output format: text, json or markdown")
+	out := fs.String("output", "text", "output format: text, json (ids, part numbers and product names, whatever --names) or markdown")
 	failOn := fs.Bool("fail-on-problems", false, "exit 3 when the plan has error-severity problems (for CI)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -63,7 +65,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	p := planner.Build(st, d)
+	p := planner.Build(st, d).WithNames(names.style())
 	if err := write(p, e.stdout); err != nil {
 		return &exitError{code: 1, err: err}
 	}

@@ -46,9 +46,39 @@ func checkConcurrency(n int) error {
 	return nil
 }
 
+// namesFlag is --names: how a command that prints SKUs and service plans for people (plan,
+// apply, report, explain) names them. checkFlags validates it.
+type namesFlag struct{ value string }
+
+// namesValues are --names's values, as its usage and its error name them.
+const namesValues = "part, product or both"
+
+func (n *namesFlag) register(fs *flag.FlagSet) {
+	fs.StringVar(&n.value, "names", "both", "how text names SKUs and service plans, as `STYLE`: both (\"Office 365 E3 (ENTERPRISEPACK)\"), part (\"ENTERPRISEPACK\") or product (\"Office 365 E3\")")
+}
+
+// style is the parsed --names (checkFlags has refused any other value).
+func (n *namesFlag) style() licensing.NameStyle {
+	s, _ := licensing.ParseNameStyle(n.value)
+	return s
+}
+
+// checkNames checks --names: part, product or both.
+func checkNames(value string) error {
+	if _, err := licensing.ParseNameStyle(value); err != nil {
+		return usageErr("--names %q: want %s", value, namesValues)
+	}
+	return nil
+}
+
 // checkFlags checks the flags with shared meanings wherever a command has them (--rate,
-// --concurrency): parse calls it, so every command that parses with parse gets the checks.
+// --concurrency, --names): parse calls it, so every command that parses with parse gets the checks.
 func checkFlags(fs *flag.FlagSet) error {
+	if f := fs.Lookup("names"); f != nil {
+		if err := checkNames(f.Value.String()); err != nil {
+			return err
+		}
+	}
 	if f := fs.Lookup("rate"); f != nil {
 		if g, ok := f.Value.(flag.Getter); ok {
 			if v, ok := g.Get().(float64); ok {

@@ -2,16 +2,22 @@
 // tenant, report on it and explain a user's licensing — against Microsoft Graph, a Graph-speaking
 // endpoint such as the fake server, or a tenant/v1 snapshot file.
 //
-//	licensectl plan     SOURCE --desired FILE [--output text|json|markdown]
-//	licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE]
+//	licensectl plan     SOURCE --desired FILE [--output text|json|markdown] [--names part|product|both]
+//	licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE] [--names …]
 //	licensectl snapshot SOURCE [--out FILE]
-//	licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE]
-//	licensectl explain  SOURCE --user ID|UPN
+//	licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE] [--names …]
+//	licensectl explain  SOURCE --user ID|UPN [--names …]
 //	licensectl generate --users N [--seed S] [--out FILE] [--desired FILE]
+//	licensectl version
 //
 // SOURCE is one of --tenant FILE (a tenant/v1 file, in memory), --graph (Microsoft Graph with
 // azidentity's default credential chain) or --graph-endpoint URL (another Graph root; a loopback
 // http:// URL needs no credentials).
+//
+// SKUs and service plans are named by product and part number ("Office 365 E3 (ENTERPRISEPACK)")
+// from Microsoft's licensing CSV, embedded in package licensing (licensectl version says which);
+// --catalog FILE gives a newer one, whose names take precedence. --names part|product|both
+// chooses how text names them; JSON and CSV always carry ids, part numbers and product names.
 //
 // Exit codes: 0 success (for plan: a plan was produced, whatever Entra would object to, unless
 // --fail-on-problems); 1 the operation failed (apply: a step did not succeed); 2 bad usage or
@@ -31,15 +37,17 @@ import (
 	"syscall"
 )
 
+// usage is licensectl --help; %s is the embedded catalog (embeddedCatalog).
 const usage = `licensectl — plan and apply Microsoft 365 / Entra ID license changes safely
 
 Usage:
-  licensectl plan     SOURCE --desired FILE [--output text|json|markdown] [--fail-on-problems]
-  licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE]
+  licensectl plan     SOURCE --desired FILE [--output text|json|markdown] [--names STYLE] [--fail-on-problems]
+  licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE] [--names STYLE]
   licensectl snapshot SOURCE [--out FILE] [--progress-every D]
-  licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE]
-  licensectl explain  SOURCE --user ID|UPN [--output text|json]
+  licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE] [--names STYLE]
+  licensectl explain  SOURCE --user ID|UPN [--output text|json] [--names STYLE]
   licensectl generate --users N [--seed S] [--out FILE] [--desired FILE]
+  licensectl version  the version, and which Microsoft catalog names the products
 
 SOURCE (one of):
   --tenant FILE          a tenant/v1 snapshot file (apply runs it on the in-memory fake tenant)
@@ -50,8 +58,14 @@ SOURCE (one of):
                          (a loopback http:// URL needs no credentials)
   --cloud NAME           with --graph: public (default), usgov, usgovdod or china
 Common options:
-  --catalog FILE         Microsoft's licensing CSV, for product names and better suggestions
+  --catalog FILE         a newer Microsoft licensing CSV: its product and plan names take
+                         precedence over the embedded ones (optional)
   --rules FILE           a rules/v1 file that extends (or replaces) the default rules
+  --names STYLE          how text names SKUs and service plans: both (default, "Office 365 E3
+                         (ENTERPRISEPACK)"), part ("ENTERPRISEPACK") or product ("Office 365 E3");
+                         JSON and CSV always carry ids, part numbers and product names
+
+Product names: %s (embedded; licensectl version).
 
 Exit codes: 0 ok; 1 the operation failed; 2 bad usage or input (also a desired state whose
 names do not resolve against the tenant: the plan is printed with its problems); 3 plan
@@ -98,7 +112,7 @@ type env struct {
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, usage)
+		fmt.Fprintf(stdout, usage, embeddedCatalog())
 		if len(args) == 0 {
 			return &exitError{code: 2, err: errors.New("no command given")}
 		}
@@ -119,8 +133,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdExplain(ctx, e, rest)
 	case "generate":
 		return cmdGenerate(ctx, e, rest)
+	case "version":
+		return cmdVersion(e, rest)
 	}
-	return usageErr("unknown command %q: want plan, apply, snapshot, report, explain or generate (licensectl --help)", cmd)
+	return usageErr("unknown command %q: want plan, apply, snapshot, report, explain, generate or version (licensectl --help)", cmd)
 }
 
 func isTerminal(v any) bool {

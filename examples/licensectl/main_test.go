@@ -55,7 +55,7 @@ func TestPlanApplyReplan(t *testing.T) {
 
 	out, _, code := cli(t, "", "plan", "--tenant", tenant, "--desired", desired)
 	require.Equal(t, 0, code)
-	assert.Contains(t, out, "assignLicense +ENTERPRISEPACK -STANDARDPACK")
+	assert.Contains(t, out, "assignLicense +Office 365 E3 (ENTERPRISEPACK) -Office 365 E1 (STANDARDPACK)")
 
 	out, _, code = cli(t, "", "plan", "--tenant", tenant, "--desired", desired, "--output", "json")
 	require.Equal(t, 0, code)
@@ -146,7 +146,7 @@ func TestReportsAndExplain(t *testing.T) {
 
 	out, _, code = cli(t, "", "report", "errors", "--tenant", tenant)
 	require.Equal(t, 0, code)
-	assert.Contains(t, out, "buy 1 more seat of EMS")
+	assert.Contains(t, out, "buy 1 more seat of Enterprise Mobility + Security E3 (EMS)")
 
 	out, _, code = cli(t, "", "explain", "--tenant", tenant, "--user", "carol@contoso.com")
 	require.Equal(t, 0, code)

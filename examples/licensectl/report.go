@@ -10,10 +10,12 @@ import (
 
 func cmdReport(ctx context.Context, e *env, args []string) error {
 	var src source
+	var style namesFlag
 	names := strings.Join(report.Names(), "|")
-	fs := newFlags("report", "report "+names+" SOURCE [--output text|csv|json]", e)
+	fs := newFlags("report", "report "+names+" SOURCE [--output text|csv|json] [--out FILE] [--names part|product|both]", e)
 	src.register(fs)
-	out := fs.String("output", "text", "output format: text, csv or json")
+	style.register(fs)
+	out := fs.String("output", "text", "output format: text, csv or json (csv and json carry ids, part numbers and product names, whatever --names)")
 	outFile := fs.String("out", "", "write to `FILE` instead of stdout")
 	pos, err := parseArgs(fs, args, 1)
 	if err != nil {
@@ -41,7 +43,7 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := report.Write(w, st, name, f); err != nil {
+	if err := (report.Options{Names: style.style()}).Write(w, st, name, f); err != nil {
 		done()
 		return &exitError{code: 1, err: err}
 	}
@@ -50,8 +52,10 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 
 func cmdExplain(ctx context.Context, e *env, args []string) error {
 	var src source
-	fs := newFlags("explain", "explain SOURCE --user ID|UPN [--output text|json]", e)
+	var names namesFlag
+	fs := newFlags("explain", "explain SOURCE --user ID|UPN [--output text|json] [--names part|product|both]", e)
 	src.register(fs)
+	names.register(fs)
 	user := fs.String("user", "", "the user's id or userPrincipalName")
 	out := fs.String("output", "text", "output format: text or json")
 	if _, err := parse(fs, args); err != nil {
@@ -68,7 +72,7 @@ func cmdExplain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ex, err := report.Explain(st, *user)
+	ex, err := report.Options{Names: names.style()}.Explain(st, *user)
 	if err != nil {
 		return usageErr("%v", err)
 	}

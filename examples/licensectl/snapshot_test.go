@@ -83,7 +83,7 @@ func TestSnapshotAndPlanAgainstLiveGraph(t *testing.T) {
 	desired := writeFile(t, dir, "desired.json", swap)
 	stdout, stderr, code = cli(t, "", "plan", "--graph-endpoint", srv.URL, "--desired", desired)
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "assignLicense +ENTERPRISEPACK -STANDARDPACK")
+	assert.Contains(t, stdout, "assignLicense +Office 365 E3 (ENTERPRISEPACK) -Office 365 E1 (STANDARDPACK)")
 
 	for _, r := range srv.Requests() {
 		assert.NotContains(t, r.Query, "filter", "%s %s", r.Path, r.Query)

@@ -30,7 +30,7 @@ func (s *source) register(fs *flag.FlagSet) {
 	fs.BoolVar(&s.graph, "graph", false, "use Microsoft Graph with azidentity's default credential chain")
 	fs.StringVar(&s.graphEndpoint, "graph-endpoint", "", "Graph root `URL` (e.g. the fake server's http://127.0.0.1:PORT/v1.0)")
 	fs.StringVar(&s.cloud, "cloud", "", "with --graph: the national `CLOUD` (public, usgov, usgovdod, china): its Graph root and sign-in authority")
-	fs.StringVar(&s.catalogFile, "catalog", "", "Microsoft's licensing CSV `FILE` for product names and suggestions")
+	fs.StringVar(&s.catalogFile, "catalog", "", "a newer Microsoft licensing CSV `FILE`, whose product and plan names take precedence (optional: "+embeddedCatalog()+", is built in)")
 	fs.StringVar(&s.rulesFile, "rules", "", "rules/v1 `FILE` extending the default rules")
 }
 
