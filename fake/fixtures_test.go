@@ -27,7 +27,6 @@ var (
 
 	planSharePointP1 = licensing.MustParsePlanID("c7699d2e-19aa-44de-8edf-1736da088ca1") // SHAREPOINTSTANDARD
 	planSharePointP2 = licensing.MustParsePlanID("5dbe027f-2339-4123-9542-606e4d348a72") // SHAREPOINTENTERPRISE
-	planExchangeP1   = licensing.MustParsePlanID("9aaf7827-d63c-4b61-89c3-182f06f82e5c") // EXCHANGE_S_STANDARD
 	planExchangeP2   = licensing.MustParsePlanID("efb87545-963c-4e0d-99df-69c6916d9eb0") // EXCHANGE_S_ENTERPRISE
 	planSkype        = licensing.MustParsePlanID("0feaeb32-d00e-4d66-bd5a-43b5b83db82c") // MCOSTANDARD
 	planAudioConf    = licensing.MustParsePlanID("3e26ee1f-8a5f-4d52-aee2-b81ce45c8f40") // MCOMEETADV

@@ -88,7 +88,6 @@ type throttler struct {
 	clock                 Clock
 	writes, units, reqs   *bucket
 	appID, tenantID       string
-	writeScope, unitScope string
 }
 
 func newThrottler(th Throttle, clock Clock, tenantID string) *throttler {

@@ -195,4 +195,4 @@ func redactURL(u *url.URL) string {
 }
 
 // errNoResponse is returned when the SDK reports neither a result nor an error.
-var errNoResponse = errors.New("Microsoft Graph sent an empty response")
+var errNoResponse = errors.New("empty response from Microsoft Graph")

@@ -123,7 +123,6 @@ func (o Options) Errors(st *licensing.State) *ErrorReport {
 		ps    []licensing.Path
 		f     failing
 		dg    diagnosis
-		entry ErrorEntry
 	}
 	var found []pending
 	waiting := make([]int, len(d.subs)) // users waiting for a seat, per subscription

@@ -9,6 +9,7 @@ import (
 	"github.com/licenseplan/licenseplan/internal/prefault"
 )
 
+//lint:ignore U1000 the fields give rec a layout with pointers and words, which is what is tested
 type rec struct {
 	p    *int
 	s    string

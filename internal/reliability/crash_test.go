@@ -142,9 +142,9 @@ func persistentTenant(t *testing.T) (*countingHandler, string) {
 	return h, srv.URL + "/v1.0"
 }
 
-// runHelper runs the applying process; it returns its exit error (nil, an exit status, or
-// the SIGKILL) and the step lines it printed.
-func runHelper(t *testing.T, root, planFile, journal string, kill int) (error, []stepLine, string) {
+// runHelper runs the applying process; it returns the step lines it printed, its stderr, and
+// its exit error (nil, an exit status, or the SIGKILL).
+func runHelper(t *testing.T, root, planFile, journal string, kill int) ([]stepLine, string, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), envHelper+"=1", envRoot+"="+root, envPlan+"="+planFile, envJournal+"="+journal)
@@ -162,7 +162,7 @@ func runHelper(t *testing.T, root, planFile, journal string, kill int) (error, [
 			lines = append(lines, l)
 		}
 	}
-	return err, lines, stderr.String()
+	return lines, stderr.String(), err
 }
 
 // TestCrashAtEveryStepBoundary kills the applying process with SIGKILL after k steps of a
@@ -196,7 +196,7 @@ func crashEveryStep(t *testing.T, d *planner.Desired) {
 	var b bytes.Buffer
 	require.NoError(t, p.WriteJSON(&b))
 	require.NoError(t, os.WriteFile(planFile, b.Bytes(), 0o600))
-	err, _, stderr := runHelper(t, refRoot, planFile, filepath.Join(dir, "reference.journal"), -1)
+	_, stderr, err := runHelper(t, refRoot, planFile, filepath.Join(dir, "reference.journal"), -1)
 	require.NoError(t, err, stderr)
 	want := refH.effective()
 	assertConverged(t, refRoot, d)
@@ -206,7 +206,7 @@ func crashEveryStep(t *testing.T, d *planner.Desired) {
 		t.Run(fmt.Sprintf("kill after %d of %d steps", k, n), func(t *testing.T) {
 			h, root := persistentTenant(t)
 			journal := filepath.Join(t.TempDir(), "apply.journal")
-			err, _, stderr := runHelper(t, root, planFile, journal, k)
+			_, stderr, err := runHelper(t, root, planFile, journal, k)
 			var ee *exec.ExitError
 			require.ErrorAs(t, err, &ee, stderr)
 			ws, ok := ee.Sys().(syscall.WaitStatus)
@@ -226,7 +226,7 @@ func crashEveryStep(t *testing.T, d *planner.Desired) {
 				assert.NotEmpty(t, recorded, "the journal records the steps finished before the kill")
 			}
 
-			err, lines, stderr := runHelper(t, root, planFile, journal, -1)
+			lines, stderr, err := runHelper(t, root, planFile, journal, -1)
 			require.NoError(t, err, "the resumed run: %s", stderr)
 			require.Len(t, lines, n)
 			for _, l := range lines {
