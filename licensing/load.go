@@ -62,7 +62,8 @@ type loader struct {
 	usersEnded    bool
 	pendingUsers  []pendingUser
 	pendingGroups []*Group
-	u             User // decoding buffer
+	u             User  // decoding buffer
+	scanned       int64 // what the stream scanned, kept when it is released
 }
 
 func (l *loader) load() (*State, error) {
@@ -136,6 +137,7 @@ func (l *loader) load() (*State, error) {
 		return nil, l.dupErr
 	}
 	l.skusEnd()
+	l.scanned = l.s.scanned
 	l.s, l.p = stream{}, userParser{} // the reading's buffers are not needed any more
 	return l.c.finish(l.h)
 }
@@ -536,6 +538,8 @@ type stream struct {
 	pos  int   // the next byte to read, in buf
 	base int64 // the document offset of buf[0]
 	err  error // why the input ended (io.EOF) or failed
+
+	scanned int64 // bytes handed to scanValue: linear in the input, whatever the read size
 }
 
 func (s *stream) offset() int64 { return s.base + int64(s.pos) }
@@ -586,7 +590,7 @@ func (s *stream) peek() (byte, bool) {
 				return c, true
 			}
 		}
-		if !s.more(s.pos) {
+		if !s.fill(s.pos) {
 			return 0, false
 		}
 	}
@@ -603,7 +607,12 @@ func (s *stream) value() (b []byte, start int64, complete bool) {
 	var n int
 	for {
 		n, complete = scanValue(s.buf[s.pos:], false)
-		if complete || !s.fill(s.pos) {
+		if complete {
+			s.scanned += int64(n)
+			break
+		}
+		s.scanned += int64(len(s.buf) - s.pos) // all of it, and on when more is read
+		if !s.fill(s.pos) {
 			break
 		}
 	}

@@ -279,9 +279,9 @@ func TestLoadStateTruncatedAndMangled(t *testing.T) {
 	require.NoError(t, snap.Validate())
 	docs := [][]byte{writeSnapshot(t, snap), docInOrder(t, snap, keyOrders[3]...)}
 	for d, doc := range docs {
-		stride := 3
-		if testing.Short() {
-			stride = 37
+		stride := 37 // LICENSEPLAN_LONG=1: every third prefix
+		if long() {
+			stride = 3
 		}
 		for n := 0; n < len(doc)-1; n += stride {
 			_, err := licensing.LoadState(bytes.NewReader(doc[:n]))
@@ -290,9 +290,9 @@ func TestLoadStateTruncatedAndMangled(t *testing.T) {
 			require.Nil(t, want)
 			require.Equal(t, werr.Error(), err.Error(), "doc %d, prefix of %d bytes", d, n)
 		}
-		step := 89 // every position would take minutes; the fuzzer goes further
-		if testing.Short() {
-			step = 401
+		step := 401 // LICENSEPLAN_LONG=1: every 89th position (every one would take minutes; the fuzzer goes further)
+		if long() {
+			step = 89
 		}
 		for i := 0; i < len(doc); i += step {
 			for _, c := range []byte{'x', '"', ',', ':', '{', '}', '[', ']', ' ', '0', '-', '\\', 1, 'n', 0xff} {
@@ -358,14 +358,11 @@ func TestLoadStateWithOptions(t *testing.T) {
 	assert.Equal(t, viewOf(want.Catalog()), viewOf(got.Catalog()))
 }
 
-// LoadState reads the same tenant whatever sizes of reads its reader makes. A value longer
-// than one read (here a group of every user) is scanned again only as the buffer doubles: with
-// a rescan per read, one-byte reads of this group would take hours, not milliseconds.
+// LoadState reads the same tenant whatever sizes of reads its reader makes, a value longer
+// than one read (here a group of every user) included. That it scans such a value again only
+// as its buffer doubles, not on every read, is counted by TestLoadStateScansLinearly.
 func TestLoadStateReadsAnyReadSize(t *testing.T) {
-	n := 20_000 // with one-byte reads, a rescan per read would not finish in the test's time
-	if raceEnabled {
-		n = 2000 // what the race detector needs to see, without the time
-	}
+	n := 2000
 	snap := synth.Tenant(synth.DefaultOptions(n))
 	g := &snap.Groups[0]
 	g.Members = g.Members[:0]
@@ -439,3 +436,7 @@ func TestLoadStatePastTheFirstUserBlock(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "share the userPrincipalName")
 }
+
+// long reports whether LICENSEPLAN_LONG asks for the exhaustive sweeps (CI sets it; the README's
+// go test ./... runs the quick ones).
+func long() bool { return os.Getenv("LICENSEPLAN_LONG") != "" }

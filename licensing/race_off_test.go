@@ -1,5 +1,0 @@
-//go:build !race
-
-package licensing_test
-
-const raceEnabled = false
