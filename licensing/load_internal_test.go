@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 	"testing/iotest"
-
 )
 
 // However the input arrives (one byte a read here), the loader scans each byte of a value a
