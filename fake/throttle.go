@@ -84,10 +84,10 @@ func (b *bucket) wait(cost float64) time.Duration {
 
 // throttler holds the buckets of one server.
 type throttler struct {
-	mu                    sync.Mutex
-	clock                 Clock
-	writes, units, reqs   *bucket
-	appID, tenantID       string
+	mu                  sync.Mutex
+	clock               Clock
+	writes, units, reqs *bucket
+	appID, tenantID     string
 }
 
 func newThrottler(th Throttle, clock Clock, tenantID string) *throttler {

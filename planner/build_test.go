@@ -121,7 +121,7 @@ func TestMigrationWavesAndCoverage(t *testing.T) {
 	assert.Len(t, nc, 20)
 	for _, pr := range nc {
 		assert.Equal(t, planner.SeverityInfo, pr.Severity)
-		assert.Contains(t, pr.Message, "SWAY, Yammer Enterprise (YAMMER_ENTERPRISE)")
+		assert.Contains(t, pr.Message, "Sway, Yammer Enterprise (YAMMER_ENTERPRISE)")
 	}
 	assert.Equal(t, p.Seats[0].ConsumedBefore, p.Seats[0].ConsumedAfter, "the same SKU direct and via a group uses one seat")
 }

@@ -28,7 +28,7 @@ func ExampleBuild() {
 	}
 	fmt.Println("applyable:", plan.Applyable())
 	// Output:
-	// s1 ~ user alice@contoso.com  assignLicense +ENTERPRISEPACK -STANDARDPACK
-	//    why: swap STANDARDPACK → ENTERPRISEPACK in one call (SHAREPOINTSTANDARD and SHAREPOINTENTERPRISE conflict)
+	// s1 ~ user alice@contoso.com  assignLicense +Office 365 E3 (ENTERPRISEPACK) -Office 365 E1 (STANDARDPACK)
+	//    why: swap Office 365 E1 (STANDARDPACK) → Office 365 E3 (ENTERPRISEPACK) in one call (SharePoint (Plan 1) (SHAREPOINTSTANDARD) and SharePoint (Plan 2) (SHAREPOINTENTERPRISE) conflict)
 	// applyable: true
 }

@@ -27,7 +27,7 @@ func Example_readmePlan() {
 	}
 	desired, err := planner.ReadDesired(strings.NewReader(`{
 	  "formatVersion": "desired/v1",
-	  "users": [{"user": "alice@contoso.com", "mode": "exact", "licenses": [{"sku": "ENTERPRISEPACK"}]}]
+	  "users": [{"user": "alice@contoso.com", "mode": "exact", "licenses": [{"sku": "Office 365 E3"}]}]
 	}`))
 	if err != nil {
 		panic(err)
@@ -40,20 +40,22 @@ func Example_readmePlan() {
 	// Output:
 	// Plan for tenant 0c1f2e3d-4b5a-4978-8f6e-5d4c3b2a1908: 1 steps, 0 problems — applyable
 	//
-	//   s1 ~ user alice@contoso.com  assignLicense +ENTERPRISEPACK -STANDARDPACK
-	//        why: swap STANDARDPACK → ENTERPRISEPACK in one call (SHAREPOINTSTANDARD and SHAREPOINTENTERPRISE conflict)
-	//        + EXCHANGE_S_ENTERPRISE FORMS_PLAN_E3 OFFICESUBSCRIPTION RMS_S_ENTERPRISE SHAREPOINTENTERPRISE STREAM_O365_E3
-	//        - EXCHANGE_S_STANDARD FORMS_PLAN_E1 SHAREPOINTSTANDARD STREAM_O365_E1
+	//   s1 ~ user alice@contoso.com  assignLicense +Office 365 E3 (ENTERPRISEPACK) -Office 365 E1 (STANDARDPACK)
+	//        why: swap Office 365 E1 (STANDARDPACK) → Office 365 E3 (ENTERPRISEPACK) in one call (SharePoint (Plan 1) (SHAREPOINTSTANDARD) and SharePoint (Plan 2) (SHAREPOINTENTERPRISE) conflict)
+	//        + Azure Rights Management, Exchange Online (Plan 2), Microsoft 365 Apps for enterprise,
+	//          Microsoft Forms (Plan E3), Microsoft Stream for Office 365 E3, SharePoint (Plan 2)
+	//        - Exchange Online (Plan 1), Microsoft Forms (Plan E1), Microsoft Stream for Office 365 E1,
+	//          SharePoint (Plan 1)
 	//
 	// Seats
-	//   SKU                          available   before    after
-	//   EMS                                  3        3        3
-	//   ENTERPRISEPACK                      25       16       17
-	//   EXCHANGEENTERPRISE                  10        0        0
-	//   EXCHANGESTANDARD                    10        1        1
-	//   MCOMEETADV                           5        1        1
-	//   STANDARDPACK                        20        2        1
-	//   WORKPLACE_ANALYTICS                  5        1        1
+	//   SKU                                                 available   before    after
+	//   Enterprise Mobility + Security E3 (EMS)                     3        3        3
+	//   Exchange Online (Plan 1) (EXCHANGESTANDARD)                10        1        1
+	//   Exchange Online (Plan 2) (EXCHANGEENTERPRISE)              10        0        0
+	//   Microsoft 365 Audio Conferencing (MCOMEETADV)               5        1        1
+	//   Microsoft Workplace Analytics (WORKPLACE_ANALYTICS)         5        1        1
+	//   Office 365 E1 (STANDARDPACK)                               20        2        1
+	//   Office 365 E3 (ENTERPRISEPACK)                             25       16       17
 }
 
 // README "Apply": the plan of Example_readmePlan applied to the sample tenant on the in-memory

@@ -43,12 +43,13 @@ func golden(t *testing.T, path string, got []byte) {
 		return
 	}
 	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./planner -run TestGolden -update")
+	require.NoError(t, err, "missing golden file; run go test ./planner -update")
 	assert.Equal(t, string(want), string(got), "%s differs; if the change is intended, run with -update", path)
 }
 
 // TestGoldenPlans builds the plan of every case under testdata/ and compares its text, plan/v1
-// JSON and Markdown renderings with the golden files. Each plan is also built twice (the bytes
+// JSON and Markdown renderings (SKUs and plans named in the default style, both) with the golden
+// files; testdata/e1-to-e3-swap also has plan.part.txt and plan.product.txt, the other styles. Each plan is also built twice (the bytes
 // must be identical) and its JSON must read back.
 func TestGoldenPlans(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/*/desired.json")
@@ -67,6 +68,11 @@ func TestGoldenPlans(t *testing.T) {
 			require.NoError(t, p.WriteJSON(&js))
 			require.NoError(t, p.WriteMarkdown(&md))
 			golden(t, filepath.Join(dir, "plan.txt"), txt.Bytes())
+			if filepath.Base(dir) == "e1-to-e3-swap" {
+				for _, style := range []licensing.NameStyle{licensing.NamesPart, licensing.NamesProduct} {
+					golden(t, filepath.Join(dir, "plan."+style.String()+".txt"), []byte(p.WithNames(style).String()))
+				}
+			}
 			if len(p.Steps) <= 100 { // big cases keep only the text golden
 				golden(t, filepath.Join(dir, "plan.json"), js.Bytes())
 				golden(t, filepath.Join(dir, "plan.md"), md.Bytes())

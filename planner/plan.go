@@ -60,7 +60,9 @@ type Plan struct {
 	Seats    []SeatChange
 	Problems []Problem
 
-	cat *licensing.Catalog // for names when rendering; nil for a plan read from JSON
+	cat   *licensing.Catalog  // for names when rendering; nil for a plan read from JSON
+	known *nameTable          // the names a plan read from JSON carries; nil for a built plan
+	names licensing.NameStyle // how rendering names SKUs and plans (WithNames); NamesBoth by default
 }
 
 // Applyable reports whether no problem has severity error.

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
+	"slices"
 
 	"github.com/licenseplan/licenseplan/internal/jsonout"
 	"github.com/licenseplan/licenseplan/licensing"
@@ -23,24 +25,56 @@ type planJSON struct {
 	Steps         []stepJSON    `json:"steps"`
 	Seats         []seatJSON    `json:"seats"`
 	Problems      []problemJSON `json:"problems"`
+	Names         *namesJSON    `json:"names,omitempty"` // absent in files written before it
+}
+
+// namesJSON names, once, every SKU and service plan a plan mentions, sorted by id, so that the
+// id lists of steps (removeLicenses, gained, lost, disabledPlans) stay as Graph has them.
+type namesJSON struct {
+	Skus         []skuNameJSON  `json:"skus"`
+	ServicePlans []planNameJSON `json:"servicePlans"`
+}
+
+type skuNameJSON struct {
+	SkuID         licensing.SkuID `json:"skuId"`
+	SkuPartNumber string          `json:"skuPartNumber,omitempty"`
+	ProductName   string          `json:"productName,omitempty"`
+}
+
+type planNameJSON struct {
+	ServicePlanID   licensing.PlanID `json:"servicePlanId"`
+	ServicePlanName string           `json:"servicePlanName,omitempty"`
+	FriendlyName    string           `json:"friendlyName,omitempty"`
 }
 
 type stepJSON struct {
-	ID             string                      `json:"id"`
-	Action         string                      `json:"action"`
-	Target         licensing.Target            `json:"target"`
-	Group          *licensing.Target           `json:"group,omitempty"`
-	AddLicenses    []licensing.AssignedLicense `json:"addLicenses,omitempty"`
-	RemoveLicenses []licensing.SkuID           `json:"removeLicenses,omitempty"`
-	UsageLocation  string                      `json:"usageLocation,omitempty"`
-	DependsOn      []string                    `json:"dependsOn"`
-	Wave           int                         `json:"wave"`
-	Reason         string                      `json:"reason"`
-	Gained         []licensing.PlanID          `json:"gained"`
-	Lost           []licensing.PlanID          `json:"lost"`
-	Members        []memberJSON                `json:"members,omitempty"`
-	Expect         *expectJSON                 `json:"expect,omitempty"`
-	Result         *expectJSON                 `json:"result,omitempty"`
+	ID             string             `json:"id"`
+	Action         string             `json:"action"`
+	Target         licensing.Target   `json:"target"`
+	Group          *licensing.Target  `json:"group,omitempty"`
+	AddLicenses    *[]licenseJSON     `json:"addLicenses,omitempty"`    // both present, maybe empty, on assignLicense
+	RemoveLicenses *[]licensing.SkuID `json:"removeLicenses,omitempty"` // steps, as in Graph's request
+	UsageLocation  string             `json:"usageLocation,omitempty"`
+	DependsOn      []string           `json:"dependsOn"`
+	Wave           int                `json:"wave"`
+	Reason         string             `json:"reason"`
+	Gained         []licensing.PlanID `json:"gained"`
+	Lost           []licensing.PlanID `json:"lost"`
+	Members        []memberJSON       `json:"members,omitempty"`
+	Expect         *expectJSON        `json:"expect,omitempty"`
+	Result         *expectJSON        `json:"result,omitempty"`
+
+	add    []licenseJSON // what AddLicenses and RemoveLicenses point to when written
+	remove []licensing.SkuID
+}
+
+// licenseJSON is Graph's assignedLicense with the SKU's names beside its id (when known; read
+// back from the names section, not from here).
+type licenseJSON struct {
+	SkuID         licensing.SkuID    `json:"skuId"`
+	SkuPartNumber string             `json:"skuPartNumber,omitempty"`
+	ProductName   string             `json:"productName,omitempty"`
+	DisabledPlans []licensing.PlanID `json:"disabledPlans"`
 }
 
 type memberJSON struct {
@@ -51,31 +85,47 @@ type memberJSON struct {
 }
 
 type expectJSON struct {
-	DirectLicenses *[]licensing.AssignedLicense `json:"directLicenses,omitempty"`
-	Groups         *[]string                    `json:"groups,omitempty"`
-	UsageLocation  *string                      `json:"usageLocation,omitempty"`
-	GroupLicenses  *[]licensing.AssignedLicense `json:"groupLicenses,omitempty"`
-	Member         *bool                        `json:"member,omitempty"`
+	DirectLicenses *[]licenseJSON `json:"directLicenses,omitempty"`
+	Groups         *[]string      `json:"groups,omitempty"`
+	UsageLocation  *string        `json:"usageLocation,omitempty"`
+	GroupLicenses  *[]licenseJSON `json:"groupLicenses,omitempty"`
+	Member         *bool          `json:"member,omitempty"`
 }
 
 type seatJSON struct {
 	SkuID          licensing.SkuID `json:"skuId"`
 	SkuPartNumber  string          `json:"skuPartNumber"`
+	ProductName    string          `json:"productName,omitempty"`
 	Available      int             `json:"available"`
 	ConsumedBefore int             `json:"consumedBefore"`
 	ConsumedAfter  int             `json:"consumedAfter"`
 }
 
 type problemJSON struct {
-	Kind         string             `json:"kind"`
-	Severity     string             `json:"severity"`
-	Target       *licensing.Target  `json:"target,omitempty"`
-	SkuID        *licensing.SkuID   `json:"skuId,omitempty"`
-	ServicePlans []licensing.PlanID `json:"servicePlans"`
-	Message      string             `json:"message"`
-	Step         string             `json:"step,omitempty"`
+	Kind          string             `json:"kind"`
+	Severity      string             `json:"severity"`
+	Target        *licensing.Target  `json:"target,omitempty"`
+	SkuID         *licensing.SkuID   `json:"skuId,omitempty"`
+	SkuPartNumber string             `json:"skuPartNumber,omitempty"`
+	ProductName   string             `json:"productName,omitempty"`
+	ServicePlans  []licensing.PlanID `json:"servicePlans"`
+	Message       string             `json:"message"`
+	Step          string             `json:"step,omitempty"`
 }
 
+// skuNames returns the SKU's part number and product name for plan/v1, "" where unknown (or
+// when p is nil).
+func (p *Plan) skuNames(id licensing.SkuID) (part, product string) {
+	if p == nil {
+		return "", ""
+	}
+	if s := p.sku(id); s != nil {
+		return s.PartNumber, s.DisplayName
+	}
+	return "", ""
+}
+
+// nonNilLicenses is the assignLicense body's list, never nil (Graph needs it even empty).
 func nonNilLicenses(ls []licensing.AssignedLicense) []licensing.AssignedLicense {
 	out := make([]licensing.AssignedLicense, len(ls))
 	for i, l := range ls {
@@ -84,14 +134,38 @@ func nonNilLicenses(ls []licensing.AssignedLicense) []licensing.AssignedLicense 
 	return out
 }
 
+// licensesWire is the list for plan/v1, each SKU named by p (nil: ids only).
+func (p *Plan) licensesWire(ls []licensing.AssignedLicense) []licenseJSON {
+	out := make([]licenseJSON, len(ls))
+	for i, l := range ls {
+		out[i] = licenseJSON{SkuID: l.SkuID, DisabledPlans: nonNil(l.DisabledPlans)}
+		out[i].SkuPartNumber, out[i].ProductName = p.skuNames(l.SkuID)
+	}
+	return out
+}
+
+func licenses(ls []licenseJSON) []licensing.AssignedLicense {
+	if ls == nil {
+		return nil
+	}
+	out := make([]licensing.AssignedLicense, len(ls))
+	for i, l := range ls {
+		out[i] = licensing.AssignedLicense{SkuID: l.SkuID, DisabledPlans: l.DisabledPlans}
+	}
+	return out
+}
+
+// expectJSON is e in plan/v1 and in the journal: ids only (the plan's names section names
+// them), which keeps the two lists every step carries small at a million steps.
 func (s *Step) expectJSON(e Expectation) *expectJSON {
+	var p *Plan // no names
 	switch s.Action {
 	case AssignLicense:
 		if s.Target.Type == licensing.TargetGroup {
-			ls := nonNilLicenses(e.GroupLicenses)
+			ls := p.licensesWire(e.GroupLicenses)
 			return &expectJSON{GroupLicenses: &ls}
 		}
-		ls := nonNilLicenses(e.DirectLicenses)
+		ls := p.licensesWire(e.DirectLicenses)
 		out := &expectJSON{DirectLicenses: &ls}
 		if e.Groups != nil {
 			gs := e.Groups
@@ -114,10 +188,10 @@ func (e *expectJSON) expectation() *Expectation {
 		return out
 	}
 	if e.DirectLicenses != nil {
-		out.DirectLicenses = *e.DirectLicenses
+		out.DirectLicenses = licenses(*e.DirectLicenses)
 	}
 	if e.GroupLicenses != nil {
-		out.GroupLicenses = *e.GroupLicenses
+		out.GroupLicenses = licenses(*e.GroupLicenses)
 	}
 	if e.Groups != nil {
 		out.Groups = *e.Groups
@@ -131,13 +205,13 @@ func (e *expectJSON) expectation() *Expectation {
 	return out
 }
 
-func stepWire(s *Step) stepJSON {
-	sj := stepJSON{ID: s.ID, Action: s.Action.String(), Target: s.Target, Group: s.Group, UsageLocation: s.UsageLocation,
+func (p *Plan) stepWire(s *Step) *stepJSON {
+	sj := &stepJSON{ID: s.ID, Action: s.Action.String(), Target: s.Target, Group: s.Group, UsageLocation: s.UsageLocation,
 		DependsOn: nonNil(s.DependsOn), Wave: s.Wave, Reason: s.Reason, Gained: nonNil(s.Gained), Lost: nonNil(s.Lost),
 		Expect: s.expectJSON(s.expect()), Result: s.expectJSON(s.result())}
 	if s.Action == AssignLicense {
-		sj.AddLicenses = nonNilLicenses(s.AddLicenses)
-		sj.RemoveLicenses = nonNil(s.RemoveLicenses)
+		sj.add, sj.remove = p.licensesWire(s.AddLicenses), nonNil(s.RemoveLicenses)
+		sj.AddLicenses, sj.RemoveLicenses = &sj.add, &sj.remove
 	}
 	for _, m := range s.Members {
 		mj := memberJSON{User: m.User, Gained: nonNil(m.Gained), Lost: nonNil(m.Lost)}
@@ -149,7 +223,13 @@ func stepWire(s *Step) stepJSON {
 	return sj
 }
 
-func problemWire(pr Problem) problemJSON {
+func (p *Plan) seatWire(s SeatChange) seatJSON {
+	sj := seatJSON{SkuID: s.SkuID, SkuPartNumber: s.SkuPartNumber, Available: s.Available, ConsumedBefore: s.ConsumedBefore, ConsumedAfter: s.ConsumedAfter}
+	_, sj.ProductName = p.skuNames(s.SkuID)
+	return sj
+}
+
+func (p *Plan) problemWire(pr Problem) problemJSON {
 	pj := problemJSON{Kind: pr.Kind.String(), Severity: string(pr.Severity), ServicePlans: nonNil(pr.ServicePlans), Message: pr.Message, Step: pr.Step}
 	if pr.Target.Type != "" {
 		t := pr.Target
@@ -158,21 +238,194 @@ func problemWire(pr Problem) problemJSON {
 	if !pr.SkuID.IsZero() {
 		id := pr.SkuID
 		pj.SkuID = &id
+		pj.SkuPartNumber, pj.ProductName = p.skuNames(id)
 	}
 	return pj
 }
 
+// namesWire names every SKU and service plan the plan mentions, sorted by id.
+func (p *Plan) namesWire() *namesJSON {
+	skus, plans := p.mentioned()
+	out := &namesJSON{Skus: make([]skuNameJSON, len(skus)), ServicePlans: make([]planNameJSON, len(plans))}
+	for i, id := range skus {
+		out.Skus[i].SkuID = id
+		out.Skus[i].SkuPartNumber, out.Skus[i].ProductName = p.skuNames(id)
+	}
+	for i, id := range plans {
+		out.ServicePlans[i].ServicePlanID = id
+		if sp := p.servicePlan(id); sp != nil {
+			out.ServicePlans[i].ServicePlanName, out.ServicePlans[i].FriendlyName = sp.Name, sp.DisplayName
+		}
+	}
+	return out
+}
+
+// mentioned returns every SKU and service plan id in the plan's steps, seats and problems,
+// sorted. Steps share their slices, so each distinct slice is read once.
+func (p *Plan) mentioned() ([]licensing.SkuID, []licensing.PlanID) {
+	skus := map[licensing.SkuID]bool{}
+	plans := map[licensing.PlanID]bool{}
+	seenPlans := map[*licensing.PlanID]bool{}
+	seenLicenses := map[*licensing.AssignedLicense]bool{}
+	addPlans := func(ids []licensing.PlanID) {
+		if len(ids) == 0 || seenPlans[&ids[0]] {
+			return
+		}
+		seenPlans[&ids[0]] = true
+		for _, id := range ids {
+			plans[id] = true
+		}
+	}
+	addLicenses := func(ls []licensing.AssignedLicense) {
+		if len(ls) == 0 || seenLicenses[&ls[0]] {
+			return
+		}
+		seenLicenses[&ls[0]] = true
+		for _, l := range ls {
+			skus[l.SkuID] = true
+			addPlans(l.DisabledPlans)
+		}
+	}
+	for _, s := range p.Steps {
+		addLicenses(s.AddLicenses)
+		for _, id := range s.RemoveLicenses {
+			skus[id] = true
+		}
+		addPlans(s.Gained)
+		addPlans(s.Lost)
+		for _, m := range s.Members {
+			addPlans(m.Gained)
+			addPlans(m.Lost)
+		}
+		for _, e := range []*Expectation{s.Expect, s.Result} {
+			if e != nil {
+				addLicenses(e.DirectLicenses)
+				addLicenses(e.GroupLicenses)
+			}
+		}
+	}
+	for _, s := range p.Seats {
+		skus[s.SkuID] = true
+	}
+	for _, pr := range p.Problems {
+		skus[pr.SkuID] = true
+		addPlans(pr.ServicePlans)
+	}
+	delete(skus, licensing.SkuID{}) // no name; a file may have it where an id is missing
+	delete(plans, licensing.PlanID{})
+	skuIDs := slices.SortedFunc(maps.Keys(skus), licensing.SkuID.Compare)
+	planIDs := slices.SortedFunc(maps.Keys(plans), licensing.PlanID.Compare)
+	return skuIDs, planIDs
+}
+
+// readNames builds the plan's name table from a plan/v1 names section (nil in files written
+// before it) and the seats' part numbers (with Microsoft's product names, for those files).
+func readNames(nj *namesJSON, seats []seatJSON) (*nameTable, error) {
+	t := &nameTable{skus: map[licensing.SkuID]*licensing.Sku{}, plans: map[licensing.PlanID]*licensing.ServicePlan{}}
+	bad := func(format string, args ...any) error {
+		return &licensing.Error{Kind: licensing.InvalidInput, Message: "plan: names." + fmt.Sprintf(format, args...)}
+	}
+	if nj != nil {
+		for i, s := range nj.Skus {
+			if s.SkuID.IsZero() || t.skus[s.SkuID] != nil {
+				return nil, bad("skus[%d] skuId %q is missing or repeated", i, s.SkuID)
+			}
+			t.skus[s.SkuID] = &licensing.Sku{ID: s.SkuID, PartNumber: s.SkuPartNumber, DisplayName: s.ProductName}
+		}
+		for i, sp := range nj.ServicePlans {
+			if sp.ServicePlanID.IsZero() || t.plans[sp.ServicePlanID] != nil {
+				return nil, bad("servicePlans[%d] servicePlanId %q is missing or repeated", i, sp.ServicePlanID)
+			}
+			t.plans[sp.ServicePlanID] = &licensing.ServicePlan{ID: sp.ServicePlanID, Name: sp.ServicePlanName, DisplayName: sp.FriendlyName}
+		}
+	}
+	for _, s := range seats {
+		known := t.skus[s.SkuID]
+		if s.SkuPartNumber == "" || (known != nil && known.PartNumber != "") {
+			continue
+		}
+		product := s.ProductName
+		if known != nil {
+			product = known.DisplayName // the names section's word
+		} else if ms, ok := microsoftNames().Sku(s.SkuID); ok && product == "" {
+			product = ms.DisplayName
+		}
+		t.skus[s.SkuID] = &licensing.Sku{ID: s.SkuID, PartNumber: s.SkuPartNumber, DisplayName: product}
+	}
+	return t, nil
+}
+
 // WriteJSON writes the plan as indented plan/v1 JSON, one step at a time (a million-step plan
-// is never held twice in memory). Same plan, same bytes.
+// is never held twice in memory). Same plan, same bytes. Ids are as Graph has them; each object
+// with a skuId has the SKU's skuPartNumber and productName beside it, and the names section at
+// the end names every SKU and service plan the plan mentions once (part number and product
+// name; plan name and friendly name), whatever the plan's WithNames style.
 func (p *Plan) WriteJSON(w io.Writer) error {
-	jw := jsonout.New(w, planItem).Concurrent(runtime.GOMAXPROCS(0))
+	end := &heldEnd{w: w}
+	jw := jsonout.New(end, planItem).Concurrent(runtime.GOMAXPROCS(0))
 	jw.Value("formatVersion", PlanFormatVersion)
 	jw.Value("tenantId", p.TenantID)
 	jw.Value("applyable", p.Applyable())
-	jw.List("steps", len(p.Steps), func(i int) any { return stepWire(p.Steps[i]) })
-	jw.List("seats", len(p.Seats), func(i int) any { return seatJSON(p.Seats[i]) })
-	jw.List("problems", len(p.Problems), func(i int) any { return problemWire(p.Problems[i]) })
-	return jw.Close()
+	jw.List("steps", len(p.Steps), func(i int) any { return p.stepWire(p.Steps[i]) })
+	jw.List("seats", len(p.Seats), func(i int) any { return p.seatWire(p.Seats[i]) })
+	jw.List("problems", len(p.Problems), func(i int) any { return p.problemWire(p.Problems[i]) })
+	if err := jw.Close(); err != nil {
+		return err
+	}
+	// The names section, indented like the rest (jsonout writes a value on one line).
+	var names bytes.Buffer
+	names.WriteString(",\n  \"names\": ")
+	enc := json.NewEncoder(&names)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("  ", "  ")
+	if err := enc.Encode(p.namesWire()); err != nil {
+		return err
+	}
+	return end.close(append(bytes.TrimSuffix(names.Bytes(), []byte("\n")), objectEnd...))
+}
+
+// objectEnd is how jsonout ends the object.
+const objectEnd = "\n}\n"
+
+// heldEnd passes on what jsonout writes except the last len(objectEnd) bytes, so that one
+// more field can go before the end of the object.
+type heldEnd struct {
+	w    io.Writer
+	tail []byte // the last bytes written, not passed on yet
+}
+
+func (h *heldEnd) Write(b []byte) (int, error) {
+	keep := len(objectEnd)
+	if len(h.tail)+len(b) <= keep {
+		h.tail = append(h.tail, b...)
+		return len(b), nil
+	}
+	if len(b) >= keep {
+		if _, err := h.w.Write(h.tail); err != nil {
+			return 0, err
+		}
+		if _, err := h.w.Write(b[:len(b)-keep]); err != nil {
+			return 0, err
+		}
+		h.tail = append(h.tail[:0], b[len(b)-keep:]...)
+		return len(b), nil
+	}
+	h.tail = append(h.tail, b...)
+	pass := len(h.tail) - keep
+	if _, err := h.w.Write(h.tail[:pass]); err != nil {
+		return 0, err
+	}
+	h.tail = append(h.tail[:0], h.tail[pass:]...)
+	return len(b), nil
+}
+
+// close writes more in place of the held end of the object, which must be objectEnd.
+func (h *heldEnd) close(more []byte) error {
+	if string(h.tail) != objectEnd {
+		return fmt.Errorf("plan/v1: the object ends in %q, not %q", h.tail, objectEnd)
+	}
+	_, err := h.w.Write(more)
+	return err
 }
 
 // planItem returns an encoder of plan/v1 list elements: indented to sit in a list, HTML left
@@ -197,7 +450,9 @@ func planItem() jsonout.Encoder {
 // ReadPlan reads a plan/v1 document and checks it: the format version, known actions, unique
 // step ids, dependsOn that name earlier steps, and that the applyable flag agrees with the
 // problems. Pass the tenant id the plan will be applied to (or "" to skip the check): a plan
-// made for another tenant is refused.
+// made for another tenant is refused. The plan renders with the names of the file's names
+// section (plan/v1 files written before it have their seats' part numbers; Microsoft's catalog
+// names the rest), unless WithCatalog gives a catalog that knows better.
 func ReadPlan(r io.Reader, tenantID string) (*Plan, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -246,9 +501,14 @@ func ReadPlan(r io.Reader, tenantID string) (*Plan, error) {
 		if sj.Wave < 0 {
 			return nil, bad("steps[%d] (%s) has a negative wave", i, sj.ID)
 		}
-		s := &Step{ID: sj.ID, Action: a, Target: sj.Target, Group: sj.Group, AddLicenses: sj.AddLicenses, RemoveLicenses: sj.RemoveLicenses,
-			UsageLocation: sj.UsageLocation, DependsOn: sj.DependsOn, Wave: sj.Wave, Reason: sj.Reason, Gained: sj.Gained, Lost: sj.Lost,
+		s := &Step{ID: sj.ID, Action: a, Target: sj.Target, Group: sj.Group, UsageLocation: sj.UsageLocation, DependsOn: sj.DependsOn, Wave: sj.Wave, Reason: sj.Reason, Gained: sj.Gained, Lost: sj.Lost,
 			Expect: sj.Expect.expectation(), Result: sj.Result.expectation()}
+		if sj.AddLicenses != nil {
+			s.AddLicenses = licenses(*sj.AddLicenses)
+		}
+		if sj.RemoveLicenses != nil {
+			s.RemoveLicenses = *sj.RemoveLicenses
+		}
 		for _, m := range sj.Members {
 			k, _ := licensing.ParseKind(m.Error)
 			s.Members = append(s.Members, MemberImpact{User: m.User, Gained: m.Gained, Lost: m.Lost, Error: k})
@@ -256,7 +516,10 @@ func ReadPlan(r io.Reader, tenantID string) (*Plan, error) {
 		p.Steps = append(p.Steps, s)
 	}
 	for _, s := range pj.Seats {
-		p.Seats = append(p.Seats, SeatChange(s))
+		p.Seats = append(p.Seats, SeatChange{SkuID: s.SkuID, SkuPartNumber: s.SkuPartNumber, Available: s.Available, ConsumedBefore: s.ConsumedBefore, ConsumedAfter: s.ConsumedAfter})
+	}
+	if p.known, err = readNames(pj.Names, pj.Seats); err != nil {
+		return nil, err
 	}
 	for i, pr := range pj.Problems {
 		k, ok := licensing.ParseKind(pr.Kind)
@@ -282,10 +545,21 @@ func ReadPlan(r io.Reader, tenantID string) (*Plan, error) {
 	return p, nil
 }
 
-// WithCatalog returns the plan with a catalog used for SKU and plan names when rendering
-// (a plan read from JSON knows only ids and part numbers).
+// WithCatalog returns the plan with a catalog used for SKU and plan names when rendering. A
+// plan read from JSON knows the names its file's names section gives (only part numbers, from
+// its seats, in files written before it); the catalog's names win over them.
 func (p *Plan) WithCatalog(c *licensing.Catalog) *Plan {
 	q := *p
 	q.cat = c
+	return &q
+}
+
+// WithNames returns the plan rendered with SKUs and service plans named in the style:
+// licensing.NamesBoth (the default: "Office 365 E3 (ENTERPRISEPACK)"), NamesPart
+// ("ENTERPRISEPACK") or NamesProduct ("Office 365 E3"). It changes text and Markdown, not
+// plan/v1 JSON, which always carries ids, part numbers and product names.
+func (p *Plan) WithNames(style licensing.NameStyle) *Plan {
+	q := *p
+	q.names = style
 	return &q
 }

@@ -30,15 +30,27 @@ func benchRender(b *testing.B, write func(p *planner.Plan, w io.Writer) error) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
 			p := planner.Build(benchInput(b, n))
+			var out countingWriter
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if err := write(p, io.Discard); err != nil {
+				out = 0
+				if err := write(p, &out); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(out), "out-bytes")
+			b.ReportMetric(float64(out)/float64(max(len(p.Steps), 1)), "out-bytes/step")
 		})
 	}
+}
+
+// countingWriter discards what is written and counts it: the size of the rendering.
+type countingWriter int64
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	*c += countingWriter(len(b))
+	return len(b), nil
 }
 
 // BenchmarkWriteJSON renders the plan of BenchmarkBuild as plan/v1 JSON.

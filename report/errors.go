@@ -119,10 +119,10 @@ func (o Options) Errors(st *licensing.State) *ErrorReport {
 	d := newDiagnoser(st, o.Names)
 	rep := &ErrorReport{TenantID: st.TenantID(), Causes: []ErrorCause{}, Groups: []GroupErrors{}, names: o.Names}
 	type pending struct {
-		user  int
-		ps    []licensing.Path
-		f     failing
-		dg    diagnosis
+		user int
+		ps   []licensing.Path
+		f    failing
+		dg   diagnosis
 	}
 	var found []pending
 	waiting := make([]int, len(d.subs)) // users waiting for a seat, per subscription

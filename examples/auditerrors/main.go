@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 			if o.Err() == nil && len(o.Violations) == 0 && len(o.Users) > 0 {
 				users = append(users, e.UserID)
 				fmt.Fprintf(stdout, "\nreprocess %s: the cause is gone; gains %s\n", e.UserPrincipalName,
-					strings.Join(st.Catalog().PlanNames(o.Users[0].After.Minus(o.Users[0].Before)), " "))
+					strings.Join(st.Catalog().PlansNamed(o.Users[0].After.Minus(o.Users[0].Before), licensing.NamesBoth), ", "))
 			}
 		}
 	}

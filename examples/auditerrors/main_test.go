@@ -19,7 +19,7 @@ func TestReportOnTheSampleTenant(t *testing.T) {
 	require.NoError(t, run(context.Background(), nil, strings.NewReader(""), &out))
 	s := out.String()
 	assert.Contains(t, s, "License errors: 2 users")
-	assert.Contains(t, s, "buy 1 more seat of EMS")
+	assert.Contains(t, s, "buy 1 more seat of Enterprise Mobility + Security E3 (EMS)")
 	assert.Contains(t, s, "remove erin@contoso.com from group Licensing_E3_Base")
 	assert.NotContains(t, s, "the cause is gone") // without --fix nothing is reprocessed
 }

@@ -14,10 +14,10 @@ func TestMigrateInWaves(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), nil, strings.NewReader(""), &out))
 	s := out.String()
-	assert.Contains(t, s, "wave 0\n  s1 - user dave@contoso.com  assignLicense -ENTERPRISEPACK")
+	assert.Contains(t, s, "wave 0\n  s1 - user dave@contoso.com  assignLicense -Office 365 E3 (ENTERPRISEPACK)")
 	assert.Contains(t, s, "wave 1\n")
 	// migrant04/08/12 have plans only their direct E3 enables: they are skipped, with why.
-	assert.Regexp(t, `user migrant04@contoso.com .*direct ENTERPRISEPACK kept: .*do not enable FORMS_PLAN_E3, SWAY, YAMMER_ENTERPRISE`, s)
+	assert.Regexp(t, `user migrant04@contoso.com .*direct Office 365 E3 \(ENTERPRISEPACK\) kept: .*do not enable Microsoft Forms \(Plan E3\) \(FORMS_PLAN_E3\), Sway, Yammer Enterprise \(YAMMER_ENTERPRISE\)`, s)
 	assert.Contains(t, s, "10 direct assignments to remove in 2 waves; 3 users skipped.")
 	assert.Contains(t, s, "10 steps: 10 succeeded")
 }

@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		}
 	}
 	fmt.Fprintf(stdout, "\n%s loses %d of %d plans: %s\n", *user, lost.Len(), st.EnabledPlans(u).Len(),
-		strings.Join(cat.PlanNames(lost), ", "))
+		strings.Join(cat.PlansNamed(lost, licensing.NamesBoth), ", "))
 	if err := src.Apply(ctx, tenant, plan, stdin, stdout); err != nil || len(plan.Steps) == 0 {
 		return err
 	}

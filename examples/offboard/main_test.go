@@ -15,10 +15,10 @@ func TestOffboardErin(t *testing.T) {
 	require.NoError(t, run(context.Background(), nil, strings.NewReader(""), &out))
 	s := out.String()
 	// Her direct E1 goes, and she leaves the E3 group (whose path was in error).
-	assert.Contains(t, s, "s1 - user erin@contoso.com  assignLicense -STANDARDPACK")
+	assert.Contains(t, s, "s1 - user erin@contoso.com  assignLicense -Office 365 E1 (STANDARDPACK)")
 	assert.Contains(t, s, "s2 - user erin@contoso.com  removeGroupMember Licensing_E3_Base")
 	assert.Contains(t, s, "(allowed by options.allowServiceLoss)")
-	assert.Contains(t, s, "erin@contoso.com loses 11 of 11 plans: EXCHANGE_S_STANDARD, FORMS_PLAN_E1,")
+	assert.Contains(t, s, "erin@contoso.com loses 11 of 11 plans: Exchange Online (Plan 1) (EXCHANGE_S_STANDARD), Microsoft Forms (Plan E1) (FORMS_PLAN_E1),")
 	assert.Contains(t, s, "2 steps: 2 succeeded")
 	assert.Contains(t, s, "erin@contoso.com now holds 0 licenses.")
 }

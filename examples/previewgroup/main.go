@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(ids) == 0 {
 			return "-"
 		}
-		return strings.Join(cat.PlanNames(cat.PlanSetOf(ids)), " ")
+		return strings.Join(cat.PlansNamed(cat.PlanSetOf(ids), licensing.NamesBoth), ", ")
 	}
 	changed := 0
 	for _, s := range plan.Steps {

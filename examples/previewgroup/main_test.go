@@ -16,7 +16,7 @@ func TestPreviewE1OnTheTeamsGroup(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), nil, &out))
 	s := out.String()
-	assert.Contains(t, s, "Licensing_Teams: assignLicense +STANDARDPACK")
+	assert.Contains(t, s, "Licensing_Teams: assignLicense +Office 365 E1 (STANDARDPACK)")
 	// Carol holds E3 through the groups: E1's SharePoint Plan 1 conflicts, so the group's
 	// licenses fail for her. The E3 she already had from the group keeps working
 	// (ActiveWithError): she keeps the group's Teams, and the error makes the plan unapplyable.
@@ -31,7 +31,7 @@ func TestPreviewHarmlessChange(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"--sku", "ENTERPRISEPACK", "--plans", "TEAMS1,SWAY"}, &out))
 	s := out.String()
-	assert.Contains(t, s, "  carol@contoso.com\n    gains: SWAY\n    loses: -\n")
+	assert.Contains(t, s, "  carol@contoso.com\n    gains: Sway\n    loses: -\n")
 	assert.Contains(t, s, "1 members affected.")
 	assert.Contains(t, s, "Predicted problems:\n  none")
 	assert.Contains(t, s, "Applyable: true")

@@ -132,7 +132,7 @@ func showUsers(w io.Writer, st *licensing.State) {
 				g, _ := st.LookupGroup(p.Group)
 				how = "via " + st.Group(g).DisplayName
 			}
-			s := fmt.Sprintf("%s (%s", st.Catalog().SkuName(p.Sku), how)
+			s := fmt.Sprintf("%s (%s", st.Catalog().SkuNamed(p.Sku, licensing.NamesBoth), how)
 			if p.State != licensing.PathActive {
 				s += ", " + p.State.String() + " " + p.Error.String()
 			}

@@ -21,7 +21,7 @@ func TestQuickstart(t *testing.T) {
 	// The safe plan ran in full and converged.
 	assert.Contains(t, s, "19 steps: 19 succeeded")
 	assert.Contains(t, s, "Planning the same desired state again: 0 steps")
-	assert.Regexp(t, `alice@contoso.com +NO +13 plans on +ENTERPRISEPACK \(direct\)`, s)
-	assert.Regexp(t, `mobile4@contoso.com +US +6 plans on +EMS \(via Licensing_EMS\)`, s)
+	assert.Regexp(t, `alice@contoso.com +NO +13 plans on +Office 365 E3 \(ENTERPRISEPACK\) \(direct\)`, s)
+	assert.Regexp(t, `mobile4@contoso.com +US +6 plans on +Enterprise Mobility \+ Security E3 \(EMS\) \(via Licensing_EMS\)`, s)
 	assert.Contains(t, s, "0 lost a service without consent")
 }

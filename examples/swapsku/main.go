@@ -17,6 +17,7 @@ import (
 	"os"
 
 	"github.com/licenseplan/licenseplan/examples/internal/source"
+	"github.com/licenseplan/licenseplan/licensing"
 	"github.com/licenseplan/licenseplan/planner"
 )
 
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	}
 	fmt.Fprintf(stdout, "%s now holds:", after.UserPrincipalName)
 	for _, l := range after.AssignedLicenses {
-		fmt.Fprintf(stdout, " %s", st.Catalog().SkuName(l.SkuID))
+		fmt.Fprintf(stdout, " %s", st.Catalog().SkuNamed(l.SkuID, licensing.NamesBoth))
 	}
 	fmt.Fprintln(stdout)
 	return nil

@@ -17,9 +17,9 @@ func TestSwapAliceOnTheFake(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(context.Background(), nil, strings.NewReader(""), &out))
 	s := out.String()
-	assert.Contains(t, s, "s1 ~ user alice@contoso.com  assignLicense +ENTERPRISEPACK -STANDARDPACK")
+	assert.Contains(t, s, "s1 ~ user alice@contoso.com  assignLicense +Office 365 E3 (ENTERPRISEPACK) -Office 365 E1 (STANDARDPACK)")
 	assert.Contains(t, s, "1 steps: 1 succeeded")
-	assert.Contains(t, s, "alice@contoso.com now holds: ENTERPRISEPACK\n")
+	assert.Contains(t, s, "alice@contoso.com now holds: Office 365 E3 (ENTERPRISEPACK)\n")
 }
 
 func TestSwapRefusesServiceLoss(t *testing.T) {
@@ -53,7 +53,7 @@ func TestSwapOverGraphAsks(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"--graph-endpoint", srv.URL, "--yes"}, strings.NewReader(""), &out))
-	assert.Contains(t, out.String(), "alice@contoso.com now holds: ENTERPRISEPACK")
+	assert.Contains(t, out.String(), "alice@contoso.com now holds: Office 365 E3 (ENTERPRISEPACK)")
 	u, err = fk.User(ctx, sampletenant.Alice)
 	require.NoError(t, err)
 	assert.Equal(t, sampletenant.E3, u.AssignedLicenses[0].SkuID.String())

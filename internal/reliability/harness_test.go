@@ -294,7 +294,6 @@ func fakeHistory(t testing.TB, root string) []fake.HistoryEntry {
 	return body.Value
 }
 
-
 func slogJSON(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
