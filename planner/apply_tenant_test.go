@@ -218,31 +218,6 @@ func (m *memTenant) writesTo(id string) []string {
 	return out
 }
 
-// callsTo returns the calls (reads and writes) made about a target id.
-func (m *memTenant) callsTo(id string) []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []string
-	for _, c := range m.calls {
-		if f := strings.Fields(c); len(f) > 1 && f[1] == id {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func (m *memTenant) countCalls(op string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for _, c := range m.calls {
-		if strings.HasPrefix(c, op+" ") {
-			n++
-		}
-	}
-	return n
-}
-
 func (m *memTenant) allWrites() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
