@@ -2,6 +2,7 @@ package licensing_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -154,4 +155,20 @@ func TestTenantAndUserNamesTakePrecedence(t *testing.T) {
 	e1, err := s.LookupSku("Office 365 E1")
 	require.NoError(t, err)
 	assert.True(t, slices.Contains([]string{"STANDARDPACK"}, e1.Sku.PartNumber))
+}
+
+// A product name two SKUs share is an error listing both, and a reference to Microsoft products
+// the tenant lacks names them all.
+func TestAmbiguousProductNames(t *testing.T) {
+	c := licensing.MicrosoftCatalog()
+	_, err := c.LookupSku("Microsoft 365 F1")
+	require.ErrorIs(t, err, licensing.UnknownSku)
+	assert.Contains(t, err.Error(), `SKU name "Microsoft 365 F1" is ambiguous: it names Microsoft 365 F1 (`)
+	assert.Equal(t, 2, strings.Count(err.Error(), "Microsoft 365 F1 ("), "both SKUs are listed: %v", err)
+
+	s := contoso(t)
+	_, err = s.LookupSku("microsoft 365 f1")
+	require.ErrorIs(t, err, licensing.UnknownSku)
+	assert.Contains(t, err.Error(), `"microsoft 365 f1" names the Microsoft products Microsoft 365 F1 (`)
+	assert.Contains(t, err.Error(), "but this tenant subscribes to none of them")
 }
