@@ -182,8 +182,8 @@ func TestAssignLicenseStepsCarryBothLists(t *testing.T) {
 	p := &planner.Plan{TenantID: "t", Steps: []*planner.Step{{ID: "s1", Action: planner.AssignLicense,
 		Target: licensing.Target{Type: licensing.TargetUser, ID: "u1"}}}}
 	out := string(planJSON(t, p))
-	assert.Contains(t, out, `"addLicenses": [],`)
-	assert.Contains(t, out, `"removeLicenses": [],`)
+	assert.Contains(t, out, `"addLicenses":[],`)
+	assert.Contains(t, out, `"removeLicenses":[],`)
 	back, err := planner.ReadPlan(strings.NewReader(out), "t")
 	require.NoError(t, err)
 	assert.Equal(t, out, string(planJSON(t, back)))

@@ -435,7 +435,13 @@ func planItem() jsonout.Encoder {
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	var out []byte
+	steps := jsonout.NewCompact(nil) // a step a line, as tenant/v1 lists its users
 	return func(v any) ([]byte, error) {
+		if sj, ok := v.(*stepJSON); ok {
+			steps.Reset()
+			writeStep(steps, sj)
+			return steps.B, nil
+		}
 		buf.Reset()
 		if err := enc.Encode(v); err != nil {
 			return nil, err

@@ -1,0 +1,104 @@
+package jsonout
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// The builder lays out what encoding/json lays out, strings included.
+func TestIndentedMatchesEncodingJSON(t *testing.T) {
+	strs := []string{"", "plain", `quo"te`, `back\slash`, "\b\f\n\r\t", "\x00\x01\x1f\x7f", "<html>&amp;",
+		"Office 365 E3", "ünïcødé ✓", "\u2028\u2029", "bad \xff utf8 \xc3", "tail\xe2\x82"}
+	for _, s := range strs {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendString(nil, s); string(got)+"\n" != want.String() {
+			t.Errorf("AppendString(%q) = %s, encoding/json %s", s, got, want.String())
+		}
+	}
+
+	type inner struct {
+		A []string `json:"a"`
+		B []int    `json:"b"`
+	}
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	doc := struct {
+		ID    string  `json:"id"`
+		Empty []int   `json:"empty"`
+		Obj   inner   `json:"obj"`
+		Objs  []inner `json:"objs"`
+		N     int     `json:"n"`
+		T     bool    `json:"t"`
+	}{"s1", []int{}, inner{[]string{"x", "<y>"}, []int{}}, []inner{{[]string{}, []int{1}}, {nil, nil}}, -3, true}
+	if err := enc.Encode(doc); err != nil {
+		t.Fatal(err)
+	}
+	w := NewIndented(nil, "    ", "  ")
+	w.Open('{')
+	w.Key("id")
+	w.String("s1")
+	w.Key("empty")
+	w.Open('[')
+	w.Close(']')
+	w.Key("obj")
+	w.Open('{')
+	w.Key("a")
+	w.Strings([]string{"x", "<y>"})
+	w.Key("b")
+	w.Open('[')
+	w.Close(']')
+	w.Close('}')
+	w.Key("objs")
+	w.Open('[')
+	w.Elem()
+	w.Open('{')
+	w.Key("a")
+	w.Strings(nil)
+	w.Key("b")
+	w.Open('[')
+	w.Elem()
+	w.Int(1)
+	w.Close(']')
+	w.Close('}')
+	w.Elem()
+	w.Open('{')
+	w.Key("a")
+	w.Raw("null")
+	w.Key("b")
+	w.Raw("null")
+	w.Close('}')
+	w.Close(']')
+	w.Key("n")
+	w.Int(-3)
+	w.Key("t")
+	w.Bool(true)
+	w.Close('}')
+	if string(w.B)+"\n" != want.String() {
+		t.Errorf("builder:\n%s\nencoding/json:\n%s", w.B, want.String())
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "a\"b", "\u2028", "\xff", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendString(nil, s); string(got)+"\n" != want.String() {
+			t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want.String())
+		}
+	})
+}
