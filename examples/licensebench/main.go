@@ -126,6 +126,7 @@ type sizeResult struct {
 	DirectUsers, NaiveUsers int
 	Agree                   bool
 	TextSkipped             bool
+	CLI                     []procResult  // licensectl plan --output json, then the baselines
 	Child                   *childResult  // the median times and the largest VmHWM of ChildRuns
 	ChildRuns               []childResult // each run of the pipeline alone in a child process
 	ChildErr                string
@@ -170,11 +171,18 @@ func main() {
 	noIsolate := flag.Bool("no-isolate", false, "do not run the library's pipeline in a child process (the same as --isolated-runs 0)")
 	isolatedRuns := flag.Int("isolated-runs", 3, "how many times to run the library's pipeline in a child process (the targets are judged on the median time and the largest peak RSS); 0: none, judge in process")
 	child := flag.String("child", "", "internal: run the library's pipeline (LoadState → ReadDesired + Build) on this tenant file and print JSON")
+	childJSONLoad := flag.String("child-jsonload", "", "internal: the json.load baseline: decode this file into generic values")
+	childJSONDump := flag.String("child-jsondump", "", "internal: with --child-jsonload, write the values back to this file")
+	noCLI := flag.Bool("no-cli", false, "do not run licensectl plan --output json (and its baselines) as separate processes")
 	childDesired := flag.String("child-desired", "", "internal: the desired file for --child")
 	cpuProfile := flag.String("cpuprofile", "", "with --child: write a CPU profile of the pipeline to this file (go tool pprof)")
 	memProfile := flag.String("memprofile", "", "with --child: write an allocation profile of the pipeline to this file")
 	flag.Parse()
 
+	if *childJSONLoad != "" {
+		runJSONLoad(*childJSONLoad, *childJSONDump)
+		return
+	}
 	if *child != "" {
 		runChild(*child, *childDesired, *cpuProfile, *memProfile)
 		return
@@ -194,8 +202,19 @@ func main() {
 	if *noIsolate {
 		runs = 0
 	}
+	cliExe := ""
+	if !*noCLI {
+		dir, err := os.MkdirTemp("", "licensebench-cli")
+		if err != nil {
+			fatalf("%v", err)
+		}
+		defer os.RemoveAll(dir)
+		if cliExe, err = buildLicensectl(dir); err != nil {
+			fatalf("%v (--no-cli skips the CLI run)", err)
+		}
+	}
 	for _, n := range sizes {
-		r := benchSize(n, runs, *textMax)
+		r := benchSize(n, runs, *textMax, cliExe)
 		results = append(results, r)
 	}
 	quotaRate := float64(3000) / 150
@@ -246,7 +265,7 @@ type countWriter struct{ n int }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
 
-func benchSize(n int, isolatedRuns int, textMax int) *sizeResult {
+func benchSize(n int, isolatedRuns int, textMax int, cliExe string) *sizeResult {
 	r := &sizeResult{Users: n}
 	fmt.Fprintf(os.Stderr, "size %d: generating\n", n)
 	dir, err := os.MkdirTemp("", "licensebench")
@@ -297,6 +316,12 @@ func benchSize(n int, isolatedRuns int, textMax int) *sizeResult {
 			r.ChildRuns = append(r.ChildRuns, *c)
 		}
 		r.Child = summarize(r.ChildRuns)
+	}
+	if cliExe != "" {
+		fmt.Fprintf(os.Stderr, "size %d: licensectl plan --output json and its baselines\n", n)
+		r.CLI = benchCLI(dir, cliExe, file, desiredFile)
+		os.Remove(filepath.Join(dir, "plan.json"))
+		os.Remove(filepath.Join(dir, "dump.json"))
 	}
 
 	// Ours first, then the naive baseline, so that neither's data is live while the other is

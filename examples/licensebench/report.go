@@ -128,6 +128,20 @@ func (r *report) write(w io.Writer) {
 		if s.ChildErr != "" {
 			p("Isolated child process failed: %s\n", s.ChildErr)
 		}
+		if len(s.CLI) > 0 {
+			p("\nThe run a user makes, each a separate process reading the tenant file above (file to file, output on this machine's disk):\n\n| process | wall | peak RSS | output |\n|---|---|---|---|\n")
+			for _, c := range s.CLI {
+				if c.Err != "" {
+					p("| %s | failed: %s | | |\n", c.Name, c.Err)
+					continue
+				}
+				out := "—"
+				if c.OutBytes > 0 {
+					out = mib(uint64(c.OutBytes))
+				}
+				p("| %s | %s | %s | %s |\n", c.Name, dur(c.Wall), mib(c.MaxRSS), out)
+			}
+		}
 		p("\n")
 	}
 	p("## Apply (planner.Apply through graphadapter vs a naive client, against the throttled fake)\n\n")
@@ -165,6 +179,16 @@ func (r *report) write(w io.Writer) {
 				p("| plan 1M users < 2 GiB peak | in-process peak heap during Build %s | %s |\n", mib(s.Plan.PeakHeap), passFail(s.Plan.PeakHeap < 2<<30))
 			}
 			p("| load 1M-user tenant/v1 < 10 s (file → State) | %s | %s |\n", loadText, passFail(load < 10*time.Second))
+			if len(s.CLI) > 0 && s.CLI[0].Err == "" {
+				c := s.CLI[0]
+				var base []string
+				for _, b := range s.CLI[1:] {
+					if b.Err == "" {
+						base = append(base, fmt.Sprintf("%s %s", b.Name, dur(b.Wall)))
+					}
+				}
+				p("| `licensectl plan --output json`, 1M users < 5 s (file to file) | %s, %s plan/v1; beside: %s | %s |\n", dur(c.Wall), mib(uint64(c.OutBytes)), strings.Join(base, "; "), passFail(c.Wall < 5*time.Second))
+			}
 		case 100_000:
 			plan, planText := judged(s, s.Plan.Wall, func(c *childResult) int64 { return c.PlanNs })
 			p("| plan 100k users < 0.5 s | %s | %s |\n", planText, passFail(plan < 500*time.Millisecond))
