@@ -73,6 +73,18 @@ func randomDesired(r *rand.Rand, snap *licensing.Snapshot) *planner.Desired {
 				t.Groups = append(t.Groups, snap.Groups[3+r.IntN(len(snap.Groups)-3)].DisplayName)
 			}
 		}
+		if len(u.AssignedLicenses) > 0 && r.IntN(3) == 0 {
+			// Consent to lose every plan of one license the user has (so that some plans need
+			// it, and the check below tells consented losses from the rest).
+			l := u.AssignedLicenses[r.IntN(len(u.AssignedLicenses))]
+			for _, k := range snap.SubscribedSkus {
+				if k.SkuID == l.SkuID {
+					for _, sp := range k.ServicePlans {
+						t.AllowServiceLoss = append(t.AllowServiceLoss, sp.ServicePlanID.String())
+					}
+				}
+			}
+		}
 		d.Users = append(d.Users, t)
 	}
 	if r.IntN(3) == 0 {
@@ -129,14 +141,24 @@ func TestPropertyPlanApplyOnFake(t *testing.T) {
 				}
 			}
 			if !d.Options.AllowServiceLoss {
-				consent := map[string]bool{}
+				// A user may lose exactly the plans their allowServiceLoss names.
+				consent := map[string]licensing.PlanSet{}
 				for _, u := range d.Users {
-					if len(u.AllowServiceLoss) > 0 {
-						consent[u.User] = true
+					i, err := st.LookupUser(u.User)
+					if err != nil {
+						continue
 					}
+					allowed := consent[st.User(i).ID]
+					for _, ref := range u.AllowServiceLoss {
+						if pl, err := st.Catalog().LookupPlan(ref); err == nil {
+							allowed.Add(pl.Index())
+						}
+					}
+					consent[st.User(i).ID] = allowed
 				}
 				for _, h := range tenant.History() {
 					lost := st.Rules().ServiceLoss(st.Catalog().PlanSetOf(h.EnabledPlansBefore), st.Catalog().PlanSetOf(h.EnabledPlansAfter))
+					lost = lost.Minus(consent[h.UserID])
 					assert.True(t, lost.IsEmpty(), "user %s lost %v (%s) without consent\ndesired: %s\nplan:\n%s", h.UserID, st.Catalog().PlanNames(lost), h.Cause, doc, p)
 				}
 			}
