@@ -216,8 +216,9 @@
 //
 // Errors are *licensing.Error through the Go API and Graph's envelope over HTTP, always with
 // a message: {"error": {"code": "…", "message": "…", "innerError": {"date", "request-id",
-// "client-request-id"}}}. The Go error's Message is the HTTP message and its Code the HTTP
-// code. Texts marked (Graph) are Microsoft Graph's own; the others are the fake's.
+// "client-request-id"}}}. The Go error's Message is the HTTP message; its Err is a *GraphError
+// with the HTTP status, Graph's code and the Retry-After, if any (a retry.Hint, as graphadapter's
+// *ResponseError is). Texts marked (Graph) are Microsoft Graph's own; the others are the fake's.
 //
 //	kind                                status code                      message
 //	CountViolation                      400 Request_BadRequest           Subscription with SKU {skuId} does not have any available licenses. (Graph)

@@ -455,5 +455,5 @@ func asError(err error) *licensing.Error {
 	if e, ok := err.(*licensing.Error); ok {
 		return e
 	}
-	return &licensing.Error{Kind: licensing.Other, Code: "UnknownError", Message: err.Error(), Err: err}
+	return &licensing.Error{Kind: licensing.Other, Message: err.Error(), Err: err} // answered 400 UnknownError
 }

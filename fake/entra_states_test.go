@@ -291,7 +291,10 @@ func TestLicensedGroupCannotBeDeleted(t *testing.T) {
 	assert.True(t, errors.Is(err, licensing.InvalidInput), "%v", err)
 	var e *licensing.Error
 	require.True(t, errors.As(err, &e))
-	assert.Equal(t, fake.CodeBadRequest, e.Code)
+	var ge *fake.GraphError
+	require.True(t, errors.As(err, &ge))
+	assert.Equal(t, fake.CodeBadRequest, ge.Code)
+	assert.Equal(t, 400, ge.StatusCode)
 	assert.Contains(t, e.Message, "remove any product licenses first")
 	_, err = tn.Group(ctx, g1)
 	assert.NoError(t, err, "the group is still there")

@@ -1,11 +1,14 @@
 package fake
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/retry"
 )
 
 // Graph error codes the fake answers with. The texts are listed per kind in doc.go; where
@@ -45,8 +48,55 @@ const (
 	msgLicensedGroup = "Unable to delete the group because there is a product license assigned to the group. To delete this group, remove any product licenses first."
 )
 
+// GraphError is the part of a fake refusal that is Graph's reply rather than Entra's verdict:
+// the HTTP status and Graph's error code the fake server answers with, and the Retry-After it
+// sends (throttling, some injected faults). Every error the fake returns through its Go API is a
+// *licensing.Error (Kind, Message, Target, SkuID, Plans: what Entra objected to) whose Err is a
+// *GraphError, except the injected network failures (a reset connection, a cut-short reply),
+// which have no reply:
+//
+//	var ge *fake.GraphError
+//	if errors.As(err, &ge) { fmt.Println(ge.StatusCode, ge.Code) } // 400 Request_BadRequest
+//
+// It implements retry.Hint, so planner.Apply waits out its Retry-After as it does graphadapter's.
+type GraphError struct {
+	StatusCode int           // the HTTP status the server answers with, e.g. 400
+	Code       string        // Graph's error code, e.g. "Request_BadRequest" (CodeBadRequest)
+	Wait       time.Duration // the Retry-After the server sends, 0 when none
+}
+
+// Error describes the reply, e.g. "HTTP 429 TooManyRequests, Retry-After 1s".
+func (e *GraphError) Error() string {
+	s := fmt.Sprintf("HTTP %d %s", e.StatusCode, e.Code)
+	if e.Wait > 0 {
+		s += fmt.Sprintf(", Retry-After %s", e.Wait)
+	}
+	return s
+}
+
+// RetryAfter returns Wait (retry.Hint).
+func (e *GraphError) RetryAfter() time.Duration { return e.Wait }
+
+var _ retry.Hint = (*GraphError)(nil)
+
+// graphError returns the *GraphError in err's chain, or nil.
+func graphError(err error) *GraphError {
+	var ge *GraphError
+	if errors.As(err, &ge) {
+		return ge
+	}
+	return nil
+}
+
+// newError is a refusal with Graph's code; the status follows from the code and the kind.
 func newError(kind licensing.Kind, code string, target licensing.Target, msg string) *licensing.Error {
-	return &licensing.Error{Kind: kind, Code: code, Target: target, Message: msg}
+	return &licensing.Error{Kind: kind, Target: target, Message: msg, Err: &GraphError{StatusCode: codeStatus(kind, code), Code: code}}
+}
+
+// replyError is an error the server answers with (or a fault it injects): Graph's status, code
+// and Retry-After, set as they are.
+func replyError(kind licensing.Kind, status int, code, msg string, wait time.Duration) *licensing.Error {
+	return &licensing.Error{Kind: kind, Message: msg, Err: &GraphError{StatusCode: status, Code: code, Wait: wait}}
 }
 
 func errUnknownUser(id string) *licensing.Error {
@@ -150,9 +200,17 @@ func joinPlans(ps []licensing.PlanID) string {
 	return strings.Join(s, ",")
 }
 
-// httpStatus is the status code Graph answers an error with.
+// httpStatus is the status code Graph answers an error with: its GraphError's, else by its kind.
 func httpStatus(e *licensing.Error) int {
-	switch e.Code {
+	if ge := graphError(e); ge != nil && ge.StatusCode != 0 {
+		return ge.StatusCode
+	}
+	return codeStatus(e.Kind, "")
+}
+
+// codeStatus is the status code Graph answers an error of that kind and code with.
+func codeStatus(kind licensing.Kind, code string) int {
+	switch code {
 	case CodeNotFound:
 		return http.StatusNotFound
 	case CodeTooManyRequests:
@@ -166,7 +224,7 @@ func httpStatus(e *licensing.Error) int {
 	case CodeForbidden:
 		return http.StatusForbidden
 	}
-	switch e.Kind {
+	switch kind {
 	case licensing.Throttled:
 		return http.StatusTooManyRequests
 	case licensing.Transient:

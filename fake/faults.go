@@ -3,6 +3,7 @@ package fake
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
 	pathpkg "path"
 	"slices"
 	"strings"
@@ -117,15 +118,15 @@ func (fl *faulter) matches(method, p string) bool {
 func faultError(k FaultKind) *licensing.Error {
 	switch k {
 	case FaultTooManyRequests:
-		return &licensing.Error{Kind: licensing.Throttled, Code: CodeTooManyRequests, Message: msgThrottled, RetryAfter: time.Second}
+		return replyError(licensing.Throttled, http.StatusTooManyRequests, CodeTooManyRequests, msgThrottled, time.Second)
 	case FaultGatewayTimeout, FaultLostReply:
-		return &licensing.Error{Kind: licensing.Transient, Code: CodeGatewayTimeout, Message: "The gateway did not receive a response in time (injected fault)."}
+		return replyError(licensing.Transient, http.StatusGatewayTimeout, CodeGatewayTimeout, "The gateway did not receive a response in time (injected fault).", 0)
 	case FaultReset:
 		return &licensing.Error{Kind: licensing.Transient, Message: "connection reset by peer (injected fault)"}
 	case FaultMalformed:
 		return &licensing.Error{Kind: licensing.Transient, Message: "the reply was not valid JSON (injected fault)"}
 	}
-	return &licensing.Error{Kind: licensing.Transient, Code: CodeUnavailable, Message: "The service is temporarily unavailable. Please retry later (injected fault).", RetryAfter: time.Second}
+	return replyError(licensing.Transient, http.StatusServiceUnavailable, CodeUnavailable, "The service is temporarily unavailable. Please retry later (injected fault).", time.Second)
 }
 
 // FaultyTenant is a planner.Tenant that fails some calls of another one, as Faults says.

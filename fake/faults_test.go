@@ -13,6 +13,7 @@ import (
 	"github.com/licenseplan/licenseplan/fake"
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/retry"
 )
 
 func TestHTTPFaults(t *testing.T) {
@@ -125,5 +126,11 @@ func TestFaultyTenant(t *testing.T) {
 	var e *licensing.Error
 	require.True(t, errors.As(err, &e))
 	assert.Equal(t, licensing.Throttled, e.Kind)
-	assert.Equal(t, time.Second, e.RetryAfter)
+	d, ok := retry.After(err)
+	assert.True(t, ok)
+	assert.Equal(t, time.Second, d, "the Retry-After is found through retry.Hint")
+	var ge *fake.GraphError
+	require.True(t, errors.As(err, &ge))
+	assert.Equal(t, fake.CodeTooManyRequests, ge.Code)
+	assert.Equal(t, 429, ge.StatusCode)
 }

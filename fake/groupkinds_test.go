@@ -36,7 +36,9 @@ func TestGroupKindRefusalsGoAPI(t *testing.T) {
 		assert.True(t, errors.Is(err, licensing.InvalidInput), "%v", err)
 		var e *licensing.Error
 		require.True(t, errors.As(err, &e))
-		assert.Equal(t, code, e.Code)
+		var ge *fake.GraphError
+		require.True(t, errors.As(err, &ge))
+		assert.Equal(t, code, ge.Code)
 		assert.Equal(t, text, e.Message)
 		assert.Equal(t, group, e.Target.ID)
 	}

@@ -76,7 +76,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.write(w, s.failStatus(r, http.StatusInternalServerError, &licensing.Error{Kind: licensing.Transient, Code: "InternalServerError", Message: fmt.Sprintf("The fake Graph server failed: %v", v)}))
+			s.write(w, s.fail(r, replyError(licensing.Transient, http.StatusInternalServerError, "InternalServerError", fmt.Sprintf("The fake Graph server failed: %v", v), 0)))
 		}
 	}()
 	switch r.URL.Path {
@@ -174,7 +174,7 @@ func (s *server) serve(r *http.Request, rest string, body []byte) response {
 	cost := costOf(r.Method, segs, r.URL.Query())
 	if s.throttle != nil {
 		if wait, h := s.throttle.admit(cost); wait > 0 {
-			resp := s.fail(r, &licensing.Error{Kind: licensing.Throttled, Code: CodeTooManyRequests, Message: msgThrottled, RetryAfter: wait})
+			resp := s.fail(r, replyError(licensing.Throttled, http.StatusTooManyRequests, CodeTooManyRequests, msgThrottled, wait))
 			for k, v := range h {
 				resp.header[k] = v
 			}
@@ -308,7 +308,11 @@ func (s *server) fail(r *http.Request, e *licensing.Error) response {
 }
 
 func (s *server) failStatus(r *http.Request, status int, e *licensing.Error) response {
-	code := e.Code
+	code := ""
+	var wait time.Duration
+	if ge := graphError(e); ge != nil {
+		code, wait = ge.Code, ge.Wait
+	}
 	if code == "" {
 		code = "UnknownError"
 	}
@@ -322,8 +326,8 @@ func (s *server) failStatus(r *http.Request, status int, e *licensing.Error) res
 		clientID = id
 	}
 	h := http.Header{}
-	if e.RetryAfter > 0 {
-		h.Set("Retry-After", fmt.Sprint(int((e.RetryAfter+time.Second-1)/time.Second)))
+	if wait > 0 {
+		h.Set("Retry-After", fmt.Sprint(int((wait+time.Second-1)/time.Second)))
 	}
 	return response{status: status, header: h, body: object{"error": object{
 		"code":    code,

@@ -69,7 +69,10 @@ func TestMutualExclusionSharePointButExchangeStacks(t *testing.T) {
 		require.True(t, errors.As(err, &e))
 		assert.ElementsMatch(t, []licensing.PlanID{planSharePointP1, planSharePointP2}, e.Plans)
 		assert.Equal(t, "License assignment failed because service plans "+planSharePointP1.String()+","+planSharePointP2.String()+" are mutually exclusive.", e.Message)
-		assert.Equal(t, fake.CodeBadRequest, e.Code)
+		var ge *fake.GraphError
+		require.True(t, errors.As(err, &ge))
+		assert.Equal(t, fake.CodeBadRequest, ge.Code)
+		assert.Equal(t, "HTTP 400 Request_BadRequest", ge.Error())
 	})
 	t.Run("swap in one call succeeds", func(t *testing.T) {
 		tn, _ := sample(t)

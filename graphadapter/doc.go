@@ -1,7 +1,8 @@
 // Package graphadapter is planner.Tenant over Microsoft Graph v1.0, built on msgraph-sdk-go
-// and azidentity. It reads a tenant as tenant/v1, makes the license writes a plan needs, alone
-// or through $batch, retries what Graph asks to retry, and maps every Graph error once, here, to
-// a *licensing.Error whose Kind the planner and executor understand.
+// and azidentity. It reads a tenant as tenant/v1, makes the license writes a plan needs, one
+// request each, retries one request as Graph asks (the executor, planner.Apply, owns retrying a
+// step), and maps every Graph error once, here, to a *licensing.Error whose Kind the planner and
+// executor understand, with Graph's reply as its *ResponseError.
 //
 // This is the only package (with the examples) that imports the Graph SDK, which is slow to
 // compile; licensing, planner and fake never do.
@@ -13,10 +14,12 @@
 //	snap, err := tn.Snapshot(ctx)                                          // tenant/v1, all pages
 //	err = tn.AssignUserLicenses(ctx, userID, add, remove)                 // one atomic assignLicense
 //	errors.Is(err, licensing.CountViolation)                              // Graph's refusal, mapped
-//	errs := tn.WriteBatch(ctx, writes)                                    // many writes, 20 per $batch
+//	wait, ok := retry.After(err)                                          // Graph's Retry-After, if any
 //
 // Credentials: WithDefaultCredential, WithClientSecret, WithClientCertificate,
-// WithManagedIdentity, WithWorkloadIdentity, or any azcore.TokenCredential with WithCredential.
+// WithManagedIdentity (the host's managed identity: IMDS, App Service, …), WithWorkloadIdentity
+// (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE), or any azcore.TokenCredential
+// with WithCredential.
 // Tokens are requested for the root's host ("https://graph.microsoft.com/.default") and sent to
 // that host only. A loopback http:// root (127.0.0.0/8, ::1, localhost), such as the fake
 // server's, needs no credential and never gets a token; New refuses any other root without one,
@@ -62,39 +65,50 @@
 // disabledPlans, empty or not (the SDK drops nil lists and Graph answers 400). SetUsageLocation
 // is PATCH /users/{id}; AddGroupMember and RemoveGroupMember use members/$ref; ReprocessUser is
 // POST /users/{id}/reprocessLicenseAssignment. Least privilege: LicenseAssignment.ReadWrite.All,
-// User.ReadWrite.All (usage location, reprocess), GroupMember.ReadWrite.All.
-//
-// WriteBatch (and AssignUserLicensesBatch) sends independent writes through POST /$batch, up to
-// 20 per request. Each inner request that Graph answers 429 or 5xx is sent again on its own after
-// its Retry-After; writes that change the same user (or the same group's licenses) are never in
-// flight together, so their order holds. It returns one error per write.
+// User.ReadWrite.All (usage location, reprocess), GroupMember.ReadWrite.All. Every write is one
+// request: the executor checks each step's precondition just before its call and reads the
+// target back after it, so writes are not batched ($batch would add a third layer of retries,
+// per item, and per-item outcomes to reconcile with the journal).
 //
 // # Retries
 //
-// Every request is retried when Graph answers 429, 503 or 504, when the connection is reset or
-// the reply is cut short, and when a try outlasts RetryPolicy.AttemptTimeout: after Retry-After
-// (seconds or an HTTP date) or an exponential backoff with jitter, never past the context. A read
-// (GET) is bounded by time, RetryPolicy.ReadBudget (15 minutes by default, per request: one page,
-// one object): a Retry-After is waited out however long, up to what is left of it. A write is
-// bounded by RetryPolicy.MaxAttempts tries, and a Retry-After longer than
-// RetryPolicy.MaxRetryAfter is not waited out: the call returns Throttled with RetryAfter for the
-// caller to schedule. The retried request carries the same bytes: the middleware list is fixed
-// (User-Agent, Graph telemetry, OData parameter-name decoding, then this package's retries) and
-// has no compression. Note that a write whose reply was lost (reset, 504) may have been carried
-// out: its retry can then be refused (e.g. "already exist" for a member), which the executor's
-// verification sorts out.
+// The adapter owns the HTTP-level retries of one request; the executor (planner.Apply) owns
+// re-reading and re-deciding a step (its precondition, drift, a long Retry-After it schedules for
+// every worker, an outcome the adapter could not know). A request is retried when Graph answers
+// 429 or 503, and a read also on 504, a reset connection, a reply cut short or a try that outlasts
+// RetryPolicy.AttemptTimeout (100s); a write only when its connection was never made: a write whose
+// reply was lost (504, reset after sending, timeout) may have been carried out, and is handed up
+// as Transient for the executor to re-read the target. The wait is Graph's Retry-After (seconds
+// or an HTTP date) or an exponential backoff from 1s to 30s with jitter, never past the context,
+// on the clock WithClock gives (retry.Clock, the executor's too).
+//
+// A read (GET) is bounded by time, RetryPolicy.ReadBudget (15 minutes by default, per request: one
+// page, one object): a Retry-After is waited out however long, up to what is left of it. A write
+// is bounded by RetryPolicy.MaxAttempts tries (5 by default), and a Retry-After longer than
+// RetryPolicy.MaxRetryAfter (2 minutes) is not waited out: the call returns Throttled at once, its
+// *ResponseError carrying the wait (retry.After), for the executor to schedule.
+//
+// The bound: the executor attempts a step up to planner.DefaultRetryPolicy.MaxAttempts (5) times,
+// one call per attempt, and the adapter tries each call's request up to its MaxAttempts (5), so a
+// step makes at most 5 × 5 = 25 write requests under persistent 429 or 503 (5 when every
+// Retry-After is longer than MaxRetryAfter, or every reply is a 504); each read the executor makes
+// is tried by it up to 5 times, each within ReadBudget: at most 75 minutes per read.
+// internal/reliability's TestStepRequestsAreBounded and TestStepReadsAreBoundedByTime count them.
+//
+// The retried request carries the same bytes: the middleware list is fixed (User-Agent, Graph
+// telemetry, OData parameter-name decoding, then this package's retries) and has no compression.
 //
 // # Errors
 //
 // Graph's error replies are mapped by status, then by Entra's error names in the code, details
 // or innerError, then by the message's text (case-insensitive). The licensing.Error keeps
-// Graph's code (Code) and message (Message), names the user or group (Target), the SKU (SkuID)
-// and plans (Plans) Graph's text names, and RetryAfter; its Err is a *ResponseError with the
-// method, path, status and request-id. An error reply that is not Graph's JSON envelope (a
+// Graph's message (Message) and names the user or group (Target), the SKU (SkuID) and plans
+// (Plans) Graph's text names; its Err is a *ResponseError with the transport's side: the method,
+// path, status, Graph's code, the request-id and the Retry-After (Wait; RetryAfter, a retry.Hint). An error reply that is not Graph's JSON envelope (a
 // gateway's HTML page, an empty body, an envelope without a message) keeps its status.
 //
 //	Graph's reply                                                               kind
-//	429                                                                         Throttled (RetryAfter from Retry-After)
+//	429                                                                         Throttled (Retry-After on the *ResponseError)
 //	5xx, a reset or cut-short connection, a reply that is not valid JSON         Transient
 //	400 Directory_ExpiredPageToken "The specified page token value has expired
 //	  and can no longer be included in your request."                           Transient (Snapshot restarts the listing)

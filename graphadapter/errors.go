@@ -18,17 +18,41 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/retry"
 )
 
-// ResponseError is the HTTP exchange behind a *licensing.Error that this package returns for an
-// error reply from Graph (its Err). Graph's code and message are also in the licensing.Error's
-// Code and Message.
+// ResponseError is Graph's error reply behind a *licensing.Error that this package returns (its
+// Err): the transport's side of the error, where the licensing.Error says what Entra objected to.
+// It carries Graph's code and the Retry-After Graph sent, and implements retry.Hint, so that the
+// executor (planner.Apply) finds the wait with retry.After:
+//
+//	var re *graphadapter.ResponseError
+//	if errors.As(err, &re) { log.Print(re.StatusCode, re.Code, re.RequestID) }
+//	wait, ok := retry.After(err) // Graph's Retry-After of a Throttled or Transient error
 type ResponseError struct {
 	Method     string // e.g. "POST"
 	Path       string // relative to the Graph root, e.g. "/users/{id}/assignLicense" with the id
 	StatusCode int    // HTTP status, e.g. 400
 	Code       string // Graph's error code, e.g. "Request_BadRequest"
 	RequestID  string // Graph's request-id header, for Microsoft support
+	// Wait is the Retry-After Graph sent with a reply worth retrying (429, 5xx), as a duration;
+	// 0 when it sent none. When the adapter hands such a reply up, its own retries are spent or
+	// the wait is longer than RetryPolicy.MaxRetryAfter: the caller schedules it.
+	Wait time.Duration
+}
+
+// RetryAfter returns Wait (retry.Hint).
+func (e *ResponseError) RetryAfter() time.Duration { return e.Wait }
+
+var _ retry.Hint = (*ResponseError)(nil)
+
+// responseError returns the *ResponseError in err's chain, or nil.
+func responseError(err error) *ResponseError {
+	var re *ResponseError
+	if errors.As(err, &re) {
+		return re
+	}
+	return nil
 }
 
 // Error describes the reply: method, path, HTTP status, Graph's error code and the request id.
@@ -78,7 +102,7 @@ func (c call) isGroupAssign() bool {
 
 func (c call) String() string { return c.method + " " + c.path }
 
-// failure is one Graph error reply, from the SDK's ODataError or from a $batch response item.
+// failure is one Graph error reply, as the SDK's ODataError (or ApiError) carries it.
 type failure struct {
 	status     int
 	code       string
@@ -341,22 +365,22 @@ func notFoundKind(c call, f failure) licensing.Kind {
 var guidRE = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 
 // mapFailure turns one Graph error reply into the library's error, with the kind, the target, the
-// SKU and plans Graph named, Graph's code, and Retry-After.
+// SKU and plans Graph named, and the reply (Graph's code, Retry-After) as its *ResponseError.
 func mapFailure(c call, f failure) *licensing.Error {
 	kind := classify(c, f)
 	msg := strings.TrimSpace(f.message)
 	if msg == "" {
 		msg = fmt.Sprintf("Graph answered %s with HTTP %d %s and no message", c, f.status, http.StatusText(f.status))
 	}
+	re := &ResponseError{Method: c.method, Path: c.path, StatusCode: f.status, Code: f.code, RequestID: f.requestID}
+	if f.hasRetry && (kind == licensing.Throttled || kind == licensing.Transient) {
+		re.Wait = f.retryAfter
+	}
 	e := &licensing.Error{
 		Kind:    kind,
 		Target:  c.target(),
 		Message: msg,
-		Code:    f.code,
-		Err:     &ResponseError{Method: c.method, Path: c.path, StatusCode: f.status, Code: f.code, RequestID: f.requestID},
-	}
-	if f.hasRetry && (kind == licensing.Throttled || kind == licensing.Transient) {
-		e.RetryAfter = f.retryAfter
+		Err:     re,
 	}
 	switch kind {
 	case licensing.UnknownUser:
@@ -475,11 +499,13 @@ func (t *Tenant) mapError(ctx context.Context, c call, err error) error {
 }
 
 func (t *Tenant) logFailure(ctx context.Context, c call, e *licensing.Error) {
-	if strings.EqualFold(e.Code, codeExpiredPageToken) {
+	re := responseError(e)
+	if re != nil && strings.EqualFold(re.Code, codeExpiredPageToken) {
 		return // not given up: the listing starts again, and says so
 	}
 	if e.Kind == licensing.Throttled || e.Kind == licensing.Transient {
-		t.log.WarnContext(ctx, "graph request gave up", "method", c.method, "path", c.path, "kind", e.Kind.String(), "retryAfter", e.RetryAfter)
+		wait, _ := retry.After(e)
+		t.log.WarnContext(ctx, "graph request gave up", "method", c.method, "path", c.path, "kind", e.Kind.String(), "retryAfter", wait)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/retry"
 )
 
 // TestErrorMapping sends each Graph error reply through the SDK and checks the one mapping at
@@ -108,11 +109,11 @@ func TestErrorMapping(t *testing.T) {
 			assert.Equal(t, tc.kind, le.Kind, le.Error())
 			assert.True(t, errors.Is(le, tc.kind), "errors.Is works with the kind")
 			assert.Equal(t, tc.target, le.Target)
-			assert.Equal(t, tc.code, le.Code, "Graph's code is kept")
 			assert.Equal(t, tc.msg, le.Message, "Graph's message is kept")
 			var re *ResponseError
 			require.True(t, errors.As(le, &re))
 			assert.Equal(t, tc.status, re.StatusCode)
+			assert.Equal(t, tc.code, re.Code, "Graph's code is kept, on the reply")
 			assert.Equal(t, "req-42", re.RequestID)
 			if tc.sku != "" {
 				assert.Equal(t, licensing.MustParseSkuID(tc.sku), le.SkuID)
@@ -122,8 +123,13 @@ func TestErrorMapping(t *testing.T) {
 				plans = append(plans, licensing.MustParsePlanID(p))
 			}
 			assert.Equal(t, plans, le.Plans)
+			wait, ok := retry.After(le)
 			if tc.kind == licensing.Throttled {
-				assert.Equal(t, 10*time.Minute, le.RetryAfter)
+				assert.True(t, ok)
+				assert.Equal(t, 10*time.Minute, wait, "Graph's Retry-After, found through retry.Hint")
+				assert.Equal(t, 10*time.Minute, re.Wait)
+			} else {
+				assert.False(t, ok, "no Retry-After: %v", wait)
 			}
 		})
 	}
@@ -157,7 +163,7 @@ func TestErrorRepliesWithoutGraphsEnvelope(t *testing.T) {
 			tn, _ := newTenant(t, srv, WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
 			le := asError(t, tn.ReprocessUser(context.Background(), userA))
 			assert.Equal(t, tc.kind, le.Kind, le.Error())
-			assert.Equal(t, tc.code, le.Code)
+			assert.Equal(t, tc.code, asResponse(t, le).Code)
 			assert.Contains(t, le.Error(), fmt.Sprintf("HTTP %d", tc.status))
 		})
 	}

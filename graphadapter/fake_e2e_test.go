@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/licensing"
 	"github.com/licenseplan/licenseplan/planner"
+	"github.com/licenseplan/licenseplan/retry"
 )
 
 // startFake serves a fresh fake tenant built from snap and returns it with a Tenant talking to it.
@@ -190,31 +192,6 @@ func skuIDs(ls []licensing.AssignedLicense) []licensing.SkuID {
 	return out
 }
 
-func TestFakeBatchWritesLand(t *testing.T) {
-	e3 := licensing.MustParseSkuID(sampletenant.E3)
-	_, srv, tn, _ := startFake(t, sampletenant.Snapshot(), nil, nil)
-	var as []UserAssignment
-	for i := 1; i <= 12; i++ {
-		// The migrants hold E3 directly and through Licensing_E3_Base: drop the direct path.
-		as = append(as, UserAssignment{UserID: "10000000-0000-4000-8000-0000000000" + leftPad(10+i, 2), Remove: []licensing.SkuID{e3}})
-	}
-	as = append(as, UserAssignment{UserID: sampletenant.Carol, Remove: []licensing.SkuID{e3}}) // only via groups
-	errs := tn.AssignUserLicensesBatch(context.Background(), as)
-	require.Len(t, errs, len(as))
-	for i := 0; i < 12; i++ {
-		assert.NoError(t, errs[i], as[i].UserID)
-	}
-	assert.Equal(t, licensing.InheritedLicense, licensing.KindOf(errs[12]))
-	st := fakeState(t, srv)
-	for _, u := range st.Users {
-		if strings.HasPrefix(u.UserPrincipalName, "migrant") {
-			for _, p := range u.LicenseAssignmentStates {
-				assert.False(t, p.Direct(), "%s still has a direct path", u.UserPrincipalName)
-			}
-		}
-	}
-}
-
 // errorCase is one refused call, made on the fake's Go API and through Graph on an identical tenant.
 type errorCase struct {
 	name    string
@@ -343,7 +320,11 @@ func TestFakeEveryErrorKindMaps(t *testing.T) {
 			_, _, tn, _ := startFake(t, snap, fopts, nil)
 			got := asError(t, tc.call(ctx, tn))
 			assert.Equal(t, want.Kind, got.Kind, got.Error())
-			assert.Equal(t, want.Code, got.Code)
+			var fe *fake.GraphError
+			require.True(t, errors.As(want, &fe), "the fake's refusal carries its reply")
+			re := asResponse(t, got)
+			assert.Equal(t, fe.Code, re.Code, "Graph's code")
+			assert.Equal(t, fe.StatusCode, re.StatusCode)
 			assert.Equal(t, want.Message, got.Message)
 			assert.Equal(t, want.Target.Type, got.Target.Type)
 			assert.Equal(t, want.Target.ID, got.Target.ID)
@@ -354,64 +335,6 @@ func TestFakeEveryErrorKindMaps(t *testing.T) {
 		})
 	}
 }
-
-// TestFakeEveryErrorKindMapsInBatch makes the same refused writes through POST /$batch.
-func TestFakeEveryErrorKindMapsInBatch(t *testing.T) {
-	snap, fopts := errorTenant(t)
-	_, _, tn, _ := startFake(t, snap, fopts, nil)
-	var ws []Write
-	var kinds []licensing.Kind
-	rec := &writeRecorder{}
-	for _, tc := range errorCases() {
-		rec.w = nil
-		if err := tc.call(context.Background(), rec); err != errRecorded || rec.w == nil {
-			continue // a read: not a batched write
-		}
-		ws = append(ws, *rec.w)
-		kinds = append(kinds, tc.kind)
-	}
-	require.Greater(t, len(ws), 10)
-	errs := tn.WriteBatch(context.Background(), ws)
-	for i, err := range errs {
-		assert.Equal(t, kinds[i], licensing.KindOf(err), "%s %s: %v", ws[i].Op, ws[i].UserID, err)
-	}
-}
-
-// writeRecorder is a planner.Tenant that records the write it is asked for.
-type writeRecorder struct {
-	planner.Tenant
-	w *Write
-}
-
-var errRecorded = &licensing.Error{Kind: licensing.Other, Message: "recorded"}
-
-func (r *writeRecorder) AssignUserLicenses(_ context.Context, u string, add []licensing.AssignedLicense, rm []licensing.SkuID) error {
-	r.w = &Write{Op: OpAssignUserLicenses, UserID: u, Add: add, Remove: rm}
-	return errRecorded
-}
-
-func (r *writeRecorder) AssignGroupLicenses(_ context.Context, g string, add []licensing.AssignedLicense, rm []licensing.SkuID) error {
-	r.w = &Write{Op: OpAssignGroupLicenses, GroupID: g, Add: add, Remove: rm}
-	return errRecorded
-}
-
-func (r *writeRecorder) AddGroupMember(_ context.Context, g, u string) error {
-	r.w = &Write{Op: OpAddGroupMember, GroupID: g, UserID: u}
-	return errRecorded
-}
-
-func (r *writeRecorder) RemoveGroupMember(_ context.Context, g, u string) error {
-	r.w = &Write{Op: OpRemoveGroupMember, GroupID: g, UserID: u}
-	return errRecorded
-}
-
-func (r *writeRecorder) ReprocessUser(_ context.Context, u string) error {
-	r.w = &Write{Op: OpReprocessUser, UserID: u}
-	return errRecorded
-}
-
-func (r *writeRecorder) User(context.Context, string) (*licensing.User, error)   { return nil, nil }
-func (r *writeRecorder) Group(context.Context, string) (*licensing.Group, error) { return nil, nil }
 
 // TestFakeFaults drives the fake's injected faults through the adapter's retries.
 func TestFakeFaults(t *testing.T) {
@@ -438,7 +361,10 @@ func TestFakeFaults(t *testing.T) {
 			assert.Equal(t, tc.want, le.Kind, le.Error())
 			assert.Len(t, clock.Sleeps(), tc.tries-1, "bounded retries")
 			if tc.want == licensing.Throttled {
-				assert.Greater(t, le.RetryAfter, time.Duration(0))
+				d, ok := retry.After(err)
+				assert.True(t, ok)
+				assert.Greater(t, d, time.Duration(0))
+				assert.Equal(t, d, asResponse(t, err).RetryAfter(), "the Retry-After is the reply's")
 			}
 		})
 	}
@@ -460,51 +386,4 @@ func TestFakeFaults(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, canonical(t, fakeState(t, srv)), canonical(t, got))
 	})
-
-	t.Run("batch items fail half the time and are retried one by one", func(t *testing.T) {
-		faults := fake.Faults{Rate: 0.5, Seed: 3, Kinds: []fake.FaultKind{fake.FaultUnavailable, fake.FaultTooManyRequests}, Paths: []string{"/users/*/reprocessLicenseAssignment"}}
-		_, _, tn, clock := startFake(t, sampletenant.Snapshot(), nil, []fake.ServerOption{fake.WithFaults(faults)}, WithRetryPolicy(RetryPolicy{MaxAttempts: 12}))
-		var ws []Write
-		for _, u := range sampletenant.Snapshot().Users {
-			ws = append(ws, Write{Op: OpReprocessUser, UserID: u.ID})
-		}
-		for i, err := range tn.WriteBatch(context.Background(), ws) {
-			assert.NoError(t, err, ws[i].UserID)
-		}
-		assert.NotEmpty(t, clock.Sleeps(), "some items waited for their Retry-After")
-	})
-}
-
-// TestFakeBatchUnderGraphThrottling sends more writes than Graph's 3,000 per 150 s through
-// $batch against the fake's Graph throttling: every write succeeds, the throttled ones after
-// waiting out their own Retry-After (on a manual clock shared with the fake, so no real waiting).
-func TestFakeBatchUnderGraphThrottling(t *testing.T) {
-	snap := sampletenant.Snapshot()
-	manual := fake.NewManualClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
-	_, _, tn, _ := startFake(t, snap, []fake.Option{fake.WithClock(manual)},
-		[]fake.ServerOption{fake.WithThrottle(fake.GraphThrottle())}, WithRetryPolicy(RetryPolicy{MaxAttempts: 10}))
-	var slept time.Duration
-	tn.now = manual.Now
-	tn.sleep = func(ctx context.Context, d time.Duration) error {
-		slept += d
-		manual.Advance(d)
-		return ctx.Err()
-	}
-	const n = 3200
-	ws := make([]Write, n)
-	for i := range ws {
-		ws[i] = Write{Op: OpReprocessUser, UserID: snap.Users[i%len(snap.Users)].ID}
-	}
-	errs := tn.WriteBatch(context.Background(), ws)
-	failed := 0
-	for _, err := range errs {
-		if err != nil {
-			failed++
-			t.Log(err)
-		}
-	}
-	assert.Zero(t, failed, "every write gets through")
-	// 200 writes beyond the bucket refill at 20 per second: about ten seconds of waiting.
-	assert.GreaterOrEqual(t, slept, 5*time.Second)
-	assert.Less(t, slept, 2*time.Minute)
 }

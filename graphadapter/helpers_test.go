@@ -3,6 +3,7 @@ package graphadapter
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -95,6 +96,15 @@ func asError(t *testing.T, err error) *licensing.Error {
 	le, ok := err.(*licensing.Error)
 	require.True(t, ok, "error %T %v is not a *licensing.Error", err, err)
 	return le
+}
+
+// asResponse returns the *ResponseError behind err (Graph's reply) or fails the test.
+func asResponse(t *testing.T, err error) *ResponseError {
+	t.Helper()
+	require.Error(t, err)
+	var re *ResponseError
+	require.True(t, errors.As(err, &re), "error %T %v carries no *ResponseError", err, err)
+	return re
 }
 
 const (

@@ -10,6 +10,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/licenseplan/licenseplan/retry"
 )
 
 // DefaultRoot is the Microsoft Graph v1.0 root that New uses unless WithRoot says otherwise.
@@ -30,9 +32,9 @@ type config struct {
 	httpClient           *http.Client
 	logger               *slog.Logger
 	retry                RetryPolicy
+	clock                retry.Clock
 	tenantID             string
 	defaultUsageLocation string
-	batchSize            int
 	memberConcurrency    int
 	progress             func(Progress)
 }
@@ -255,13 +257,29 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithRetryPolicy sets the retry limits; zero fields keep DefaultRetryPolicy's values.
+// WithRetryPolicy sets the limits of the adapter's retries of one request (a retry.Policy, the
+// type planner.WithRetryPolicy takes too); zero fields keep DefaultRetryPolicy's values. The
+// executor's attempts of a step (planner.WithRetryPolicy) multiply with MaxAttempts: see
+// RetryPolicy.
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error {
-		if p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.AttemptTimeout < 0 || p.ReadBudget < 0 {
-			return errors.New("graphadapter: WithRetryPolicy: limits must not be negative")
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("graphadapter: WithRetryPolicy: %w", err)
 		}
 		c.retry = p
+		return nil
+	}
+}
+
+// WithClock sets the clock the adapter reads the time from and waits with between tries
+// (Retry-After, backoff, the read budget; default retry.WallClock). It is retry.Clock, the clock
+// planner.WithClock takes too, so one test clock can drive both layers without sleeping.
+func WithClock(clk retry.Clock) Option {
+	return func(c *config) error {
+		if clk == nil {
+			return errors.New("graphadapter: WithClock: the clock is nil")
+		}
+		c.clock = clk
 		return nil
 	}
 }
@@ -284,17 +302,6 @@ func WithDefaultUsageLocation(country string) Option {
 			return fmt.Errorf("graphadapter: WithDefaultUsageLocation: %q is not an ISO 3166 alpha-2 code such as \"US\"", country)
 		}
 		c.defaultUsageLocation = country
-		return nil
-	}
-}
-
-// WithBatchSize sets how many writes WriteBatch puts in one POST /$batch (1 to 20, default 20).
-func WithBatchSize(n int) Option {
-	return func(c *config) error {
-		if n < 1 || n > maxBatch {
-			return fmt.Errorf("graphadapter: WithBatchSize(%d): Graph takes 1 to %d requests per $batch", n, maxBatch)
-		}
-		c.batchSize = n
 		return nil
 	}
 }

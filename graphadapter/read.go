@@ -726,7 +726,13 @@ func list[T any](ctx context.Context, t *Tenant, c call, first func() (*abs.Requ
 
 func expiredPageToken(err error) bool {
 	var le *licensing.Error
-	return errors.As(err, &le) && (strings.EqualFold(le.Code, codeExpiredPageToken) || strings.Contains(strings.ToLower(le.Message), "page token value has expired"))
+	if !errors.As(err, &le) {
+		return false
+	}
+	if re := responseError(err); re != nil && strings.EqualFold(re.Code, codeExpiredPageToken) {
+		return true
+	}
+	return strings.Contains(strings.ToLower(le.Message), "page token value has expired")
 }
 
 // collectionPage is what the SDK's collection responses have in common.

@@ -263,7 +263,7 @@ func TestUserAndGroupReadOneObject(t *testing.T) {
 	le := asError(t, err)
 	assert.Equal(t, licensing.UnknownUser, le.Kind)
 	assert.Equal(t, licensing.Target{Type: licensing.TargetUser, ID: userB}, le.Target)
-	assert.Equal(t, "Request_ResourceNotFound", le.Code)
+	assert.Equal(t, "Request_ResourceNotFound", asResponse(t, le).Code)
 
 	_, err = tn.Group(ctx, userB)
 	assert.Equal(t, licensing.UnknownGroup, asError(t, err).Kind)
@@ -312,7 +312,7 @@ func TestMalformedReplies(t *testing.T) {
 	_, err = tn.User(ctx, userA)
 	le = asError(t, err)
 	assert.Equal(t, licensing.Other, le.Kind)
-	assert.Equal(t, "Request_BadRequest", le.Code)
+	assert.Equal(t, "Request_BadRequest", asResponse(t, le).Code)
 	assert.Contains(t, le.Message, "HTTP 400")
 
 	_, err = tn.Group(ctx, groupG)

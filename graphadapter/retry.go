@@ -10,46 +10,39 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/licenseplan/licenseplan/retry"
 )
 
-// RetryPolicy bounds how often and how long the adapter retries a request that Graph throttled
-// (429), could not serve (503, 504), or that failed on the network (a reset connection, a reply
-// cut short, an attempt that took longer than AttemptTimeout). Graph's Retry-After is honoured;
-// without it the wait grows exponentially from BaseDelay to MaxDelay with jitter.
+// RetryPolicy bounds the adapter's retries of one request. It is retry.Policy, the type
+// planner.WithRetryPolicy takes too; the adapter reads all of its fields.
+//
+// The adapter owns the HTTP-level retries of one request: a request that Graph throttled (429),
+// could not serve (503; 504 for a read), or that failed on the network (a connection never made;
+// for a read also a reset connection, a reply cut short, an attempt that took longer than
+// AttemptTimeout) is sent again. Graph's Retry-After is honoured; without it the wait grows
+// exponentially from BaseDelay to MaxDelay with jitter.
 //
 // A read (GET: one page of a listing, one object) is bounded by time, not by a count: it is
 // retried as long as its tries and waits fit in ReadBudget, and a Retry-After is waited out
 // however long it is, up to what is left of ReadBudget (the ceiling). A write is bounded by
-// MaxAttempts and MaxRetryAfter, so that a plan's executor can schedule a long wait itself.
-// Zero fields take the defaults of DefaultRetryPolicy.
-type RetryPolicy struct {
-	// MaxAttempts is the number of tries of one write, the first included (default 5).
-	// 1 disables retries of writes.
-	MaxAttempts int
-	// BaseDelay is the first wait when Graph sent no Retry-After (default 1s).
-	BaseDelay time.Duration
-	// MaxDelay caps the exponential wait (default 30s).
-	MaxDelay time.Duration
-	// MaxRetryAfter is the longest Retry-After the adapter waits out by itself before a write (default
-	// 2m). A longer one is returned at once as a Throttled error with its RetryAfter, for the caller
-	// to schedule.
-	MaxRetryAfter time.Duration
-	// ReadBudget is how long one read may take, its retries and waits included (default 15m): the
-	// ceiling of a Retry-After waited out before a read. When the next wait would pass it, the
-	// read fails with the last reply (Throttled with its RetryAfter, Transient, …).
-	ReadBudget time.Duration
-	// AttemptTimeout bounds one try, from sending the request to reading the last byte of the
-	// reply (default 100s). A try that takes longer is retried as a network failure.
-	AttemptTimeout time.Duration
-}
+// MaxAttempts tries and MaxRetryAfter: a longer Retry-After is handed up at once, for the
+// executor (planner.Apply) to schedule. A write whose outcome is unknown (504, a reset after
+// sending, a timeout) is not repeated here: the executor re-reads the target and decides.
+//
+// The executor attempts a step up to its own MaxAttempts times (planner.DefaultRetryPolicy, 5),
+// each attempt one call, so a step's write requests are at most 5 × 5 = 25 with both defaults
+// (see package retry). Zero fields take the defaults of DefaultRetryPolicy.
+type RetryPolicy = retry.Policy
 
-// DefaultRetryPolicy is the policy used when no WithRetryPolicy option is given.
+// DefaultRetryPolicy is the policy used when no WithRetryPolicy option is given: a write is tried
+// 5 times, waiting out a Retry-After of up to 2 minutes; a read retried for up to 15 minutes;
+// backoff from 1s to 30s; 100s per try.
 var DefaultRetryPolicy = RetryPolicy{
 	MaxAttempts:    5,
 	BaseDelay:      time.Second,
@@ -57,49 +50,6 @@ var DefaultRetryPolicy = RetryPolicy{
 	MaxRetryAfter:  2 * time.Minute,
 	ReadBudget:     15 * time.Minute,
 	AttemptTimeout: 100 * time.Second,
-}
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
-	if p.MaxAttempts > 0 {
-		d.MaxAttempts = p.MaxAttempts
-	}
-	if p.BaseDelay > 0 {
-		d.BaseDelay = p.BaseDelay
-	}
-	if p.MaxDelay > 0 {
-		d.MaxDelay = p.MaxDelay
-	}
-	if p.MaxRetryAfter > 0 {
-		d.MaxRetryAfter = p.MaxRetryAfter
-	}
-	if p.AttemptTimeout > 0 {
-		d.AttemptTimeout = p.AttemptTimeout
-	}
-	if p.ReadBudget > 0 {
-		d.ReadBudget = p.ReadBudget
-	}
-	if d.MaxDelay < d.BaseDelay {
-		d.MaxDelay = d.BaseDelay
-	}
-	return d
-}
-
-// backoff is the wait before try attempt+1 when the service named none: exponential with
-// "equal jitter", so that many clients throttled together do not come back together.
-func (p RetryPolicy) backoff(attempt int) time.Duration {
-	d := p.BaseDelay
-	for i := 1; i < attempt && d < p.MaxDelay; i++ {
-		d *= 2
-	}
-	if d > p.MaxDelay {
-		d = p.MaxDelay
-	}
-	half := d / 2
-	if half <= 0 {
-		return d
-	}
-	return half + rand.N(half+1)
 }
 
 // retryAfter reads Retry-After as seconds or as an HTTP date. ok is false when there is none.
@@ -213,7 +163,7 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			delay = rt.policy.backoff(attempt)
+			delay = rt.policy.Backoff(attempt)
 			if exhausted(attempt, delay) || !retryableNetError(err) || (!read && !notSent(err)) {
 				// A write that may have reached Graph is not repeated blindly: the caller
 				// (planner.Apply) re-reads the target and decides, so a lost reply of a change
@@ -229,7 +179,7 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			d, ok := retryAfter(resp.Header, rt.now())
 			if !ok {
-				d = rt.policy.backoff(attempt)
+				d = rt.policy.Backoff(attempt)
 			}
 			if exhausted(attempt, d) || (!read && ok && d > rt.policy.MaxRetryAfter) {
 				// Too long to wait here: hand the reply up with its Retry-After.

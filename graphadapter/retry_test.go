@@ -85,7 +85,7 @@ func TestThrottledAfterLastAttempt(t *testing.T) {
 	err := tn.AssignUserLicenses(context.Background(), userA, nil, []licensing.SkuID{licensing.MustParseSkuID(skuE1)})
 	le := asError(t, err)
 	assert.Equal(t, licensing.Throttled, le.Kind)
-	assert.Equal(t, 3*time.Second, le.RetryAfter)
+	assert.Equal(t, 3*time.Second, asResponse(t, le).RetryAfter())
 	assert.EqualValues(t, DefaultRetryPolicy.MaxAttempts, n.Load(), "bounded attempts")
 	assert.Len(t, clock.Sleeps(), DefaultRetryPolicy.MaxAttempts-1)
 }
@@ -97,7 +97,7 @@ func TestLongRetryAfterIsHandedToTheCaller(t *testing.T) {
 	})
 	le := asError(t, tn.ReprocessUser(context.Background(), userA))
 	assert.Equal(t, licensing.Throttled, le.Kind)
-	assert.Equal(t, 150*time.Second, le.RetryAfter)
+	assert.Equal(t, 150*time.Second, asResponse(t, le).RetryAfter(), "handed up with its Retry-After")
 	assert.EqualValues(t, 1, n.Load(), "a wait beyond MaxRetryAfter is not done here")
 	assert.Empty(t, clock.Sleeps())
 }
@@ -242,7 +242,7 @@ func TestTokenGoesToTheRootOnlyAndNeverIntoLogsOrErrors(t *testing.T) {
 	err = tn.ReprocessUser(context.Background(), userA)
 	le := asError(t, err)
 	assert.Equal(t, licensing.Other, le.Kind)
-	assert.Equal(t, "Authorization_RequestDenied", le.Code)
+	assert.Equal(t, "Authorization_RequestDenied", asResponse(t, le).Code)
 	assert.NotContains(t, le.Error(), token)
 	assert.Contains(t, logs.String(), "graph asked to retry", "retries are logged at debug")
 	assert.NotContains(t, logs.String(), token)

@@ -20,6 +20,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
 	"github.com/licenseplan/licenseplan/planner"
+	"github.com/licenseplan/licenseplan/retry"
 )
 
 // Tenant is a planner.Tenant backed by Microsoft Graph v1.0. It is safe for concurrent use.
@@ -33,7 +34,6 @@ type Tenant struct {
 	retry                RetryPolicy
 	tenantID             string
 	defaultUsageLocation string
-	batchSize            int
 	memberConcurrency    int
 	progress             func(Progress)
 	now                  func() time.Time
@@ -52,7 +52,7 @@ var errorMapping = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDisc
 // WithClientCertificate, WithManagedIdentity, WithWorkloadIdentity) unless the root is a loopback
 // http:// URL such as the fake server's; there no token is ever sent. Any other http:// root is refused.
 func New(opts ...Option) (*Tenant, error) {
-	c := config{root: DefaultRoot, batchSize: maxBatch, memberConcurrency: 4}
+	c := config{root: DefaultRoot, memberConcurrency: 4, clock: retry.WallClock}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -103,14 +103,13 @@ func New(opts ...Option) (*Tenant, error) {
 		root:                 root,
 		rootURL:              u,
 		log:                  c.logger,
-		retry:                c.retry.withDefaults(),
+		retry:                c.retry.WithDefaults(DefaultRetryPolicy),
 		tenantID:             c.tenantID,
 		defaultUsageLocation: c.defaultUsageLocation,
-		batchSize:            c.batchSize,
 		memberConcurrency:    c.memberConcurrency,
 		progress:             c.progress,
-		now:                  time.Now,
-		sleep:                planner.WallClock.Sleep,
+		now:                  c.clock.Now,
+		sleep:                c.clock.Sleep,
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Kind classifies an error or a predicted problem. The first kinds are Entra's own
@@ -165,10 +164,6 @@ type Error struct {
 	Plans   []PlanID // the service plans involved (the conflicting or missing ones), if any
 	Message string   // a sentence for people, naming the bad input and what would be valid
 	Err     error    // the underlying error, if any
-	// RetryAfter is how long the service asked the caller to wait (Throttled, Transient), if it said.
-	RetryAfter time.Duration
-	// Code is the foreign error code as the service sent it (e.g. Graph's "Request_BadRequest"), if any.
-	Code string
 }
 
 // Error implements error as "Kind: message".

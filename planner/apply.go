@@ -36,10 +36,15 @@ import (
 // refused with a *licensing.Error of kind Drift naming what differs, since acting on a state the
 // plan did not foresee could take services away. A step that gives a user a SKU they do not yet
 // hold also needs a free seat (prepaidUnits.enabled − consumedUnits, read once per wave and kept
-// up to date as steps run); one taken since planning is drift too. The call is then made,
-// retried on Throttled and Transient errors (honouring RetryAfter, re-checking the precondition
-// before trying a write again) and rate limited; any other error fails the step at once — Entra
-// refuses such calls atomically, so nothing changed. Finally the target is read again and must
+// up to date as steps run); one taken since planning is drift too. The call is then made, rate
+// limited. On a Throttled or Transient error the step is attempted again, up to
+// RetryPolicy.MaxAttempts times (5 by default), each attempt reading the target and checking the
+// precondition again before its one call, after the Retry-After the error carries (retry.After;
+// every worker waits it out) or a backoff; any other error fails the step at once — Entra
+// refuses such calls atomically, so nothing changed. Apply owns these step-level retries; the
+// tenant owns the retries of one request (graphadapter tries a write's request up to 5 times), so
+// a step makes at most MaxAttempts × the tenant's attempts per request write requests: 5 × 5 = 25
+// with the defaults (package retry has the whole bound). Finally the target is read again and must
 // equal step.Result (for a user's assignLicense, no path of an added SKU may have gone into
 // Error): that confirms, for example, that the new license of a make-before-break pair is active
 // before the step removing the old one runs.
@@ -227,19 +232,23 @@ func WithConcurrency(n int) ApplyOption {
 
 // WithRateLimit limits writes (the calls that change the tenant; reads are not limited) to
 // writesPerSecond on average, in bursts of at most burst (minimum 1). Zero or less means no
-// limit, the default. When the tenant answers Throttled with a RetryAfter, every worker pauses
-// for that long, not just the one that was told.
+// limit, the default. When the tenant answers Throttled with a Retry-After (retry.After), every
+// worker pauses for that long, not just the one that was told.
 func WithRateLimit(writesPerSecond float64, burst int) ApplyOption {
 	return func(c *applyConfig) { c.writesPerSecond, c.burst = writesPerSecond, max(1, burst) }
 }
 
-// WithRetryPolicy sets how Throttled and Transient errors are retried (default DefaultRetryPolicy).
+// WithRetryPolicy sets how often a step, and a read, is attempted again after a Throttled or
+// Transient error, and how long to wait in between (default DefaultRetryPolicy; zero fields keep
+// its values). It bounds the executor's attempts only: the tenant's own retries of one request
+// (graphadapter.WithRetryPolicy) come on top, once per attempt — see RetryPolicy for the bound.
 func WithRetryPolicy(p RetryPolicy) ApplyOption {
-	return func(c *applyConfig) { c.retry = p.withDefaults() }
+	return func(c *applyConfig) { c.retry = p.WithDefaults(DefaultRetryPolicy) }
 }
 
-// WithClock sets the clock Apply reads the time from and waits with (default: the wall clock).
-// Tests pass one that advances without sleeping.
+// WithClock sets the clock Apply reads the time from and waits with (default: WallClock). It is
+// retry.Clock, which graphadapter.WithClock takes too. Tests pass one that advances without
+// sleeping.
 func WithClock(clk Clock) ApplyOption {
 	return func(c *applyConfig) {
 		if clk != nil {

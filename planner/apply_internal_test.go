@@ -13,6 +13,7 @@ import (
 
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/retry"
 )
 
 func TestPlanHashIsTheSameForAPlanReadBack(t *testing.T) {
@@ -103,17 +104,20 @@ func TestTokenBucket(t *testing.T) {
 }
 
 func TestRetryDelay(t *testing.T) {
-	p := RetryPolicy{BaseDelay: time.Second, MaxDelay: 8 * time.Second}.withDefaults()
+	p := RetryPolicy{BaseDelay: time.Second, MaxDelay: 8 * time.Second}.WithDefaults(DefaultRetryPolicy)
 	assert.Equal(t, 5, p.MaxAttempts)
 	for attempt, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 4: 8 * time.Second, 9: 8 * time.Second} {
 		for range 20 {
-			d, named := p.delay(attempt, errors.New("x"))
+			d, named := retryDelay(p, attempt, errors.New("x"))
 			assert.False(t, named)
 			assert.GreaterOrEqual(t, d, want/2)
 			assert.LessOrEqual(t, d, want)
 		}
 	}
-	d, named := p.delay(1, &licensing.Error{Kind: licensing.Throttled, RetryAfter: 3 * time.Minute})
+	d, named := retryDelay(p, 1, &licensing.Error{Kind: licensing.Throttled, Err: retry.Wait(3 * time.Minute)})
 	assert.True(t, named)
 	assert.Equal(t, 3*time.Minute, d, "a Retry-After is waited out whatever its length")
+	d, named = retryDelay(p, 1, &licensing.Error{Kind: licensing.Throttled, Err: retry.Wait(0)})
+	assert.False(t, named, "a zero Retry-After names no wait")
+	assert.LessOrEqual(t, d, time.Second)
 }

@@ -5,95 +5,53 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"regexp"
 	"sync"
 	"time"
 
 	"github.com/licenseplan/licenseplan/licensing"
+	"github.com/licenseplan/licenseplan/retry"
 )
 
 // Clock is what Apply reads the time from and waits with: backoff, rate limiting, group
-// processing polls and journal timestamps. The default is the wall clock; tests inject one that
-// advances instantly, so that nothing in them sleeps.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits for d, or until ctx is done (then it returns ctx.Err()).
-	Sleep(ctx context.Context, d time.Duration) error
-}
+// processing polls and journal timestamps. It is retry.Clock, the clock graphadapter takes too
+// (graphadapter.WithClock). The default is WallClock; tests inject one that advances instantly, so
+// that nothing in them sleeps.
+type Clock = retry.Clock
 
-// WallClock is the real clock Apply uses by default: Sleep waits for d or until ctx is done
-// (returning its error). Other clocks may wrap it, e.g. to run faster than real time.
-var WallClock Clock = wallClock{}
+// WallClock is the real clock Apply uses by default (retry.WallClock): Sleep waits for d or until
+// ctx is done (returning its error). Other clocks may wrap it, e.g. to run faster than real time.
+var WallClock Clock = retry.WallClock
 
-type wallClock struct{}
+// RetryPolicy bounds the executor's attempts: of a step that the tenant answered with a Throttled
+// or Transient error, and of a read. It is retry.Policy, the type graphadapter.WithRetryPolicy
+// takes too; Apply reads MaxAttempts, BaseDelay and MaxDelay (the adapter's fields MaxRetryAfter,
+// ReadBudget and AttemptTimeout are ignored here: a Retry-After the tenant sent is waited out
+// exactly, whatever its length). Other errors are never retried: Entra refuses a call atomically,
+// so retrying the same call can only fail again.
+//
+// Each attempt of a step reads the target again and checks the precondition before it makes its
+// one call; the tenant may retry that call's request by itself (graphadapter does, up to its own
+// MaxAttempts), so a step's write requests are at most MaxAttempts × the adapter's attempts per
+// request: 5 × 5 = 25 with both defaults (see package retry).
+type RetryPolicy = retry.Policy
 
-func (wallClock) Now() time.Time { return time.Now() }
-
-func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// RetryPolicy bounds the retries of a call the tenant answered with a Throttled or Transient
-// error. Other errors are never retried: Entra refuses a call atomically, so retrying the same
-// call can only fail again.
-type RetryPolicy struct {
-	// MaxAttempts is the number of tries of one call, the first included (default 5).
-	MaxAttempts int
-	// BaseDelay is the first wait when the service named none (default 1s); it doubles per
-	// attempt, with jitter, up to MaxDelay (default 1m). A RetryAfter the service sent is waited
-	// out exactly, whatever its length.
-	BaseDelay time.Duration
-	MaxDelay  time.Duration
-}
-
-// DefaultRetryPolicy is the policy Apply uses without WithRetryPolicy.
+// DefaultRetryPolicy is the policy Apply uses without WithRetryPolicy: 5 attempts, waits from 1s
+// doubling up to 1m, with jitter.
 var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: time.Minute}
 
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
-	if p.MaxAttempts > 0 {
-		d.MaxAttempts = p.MaxAttempts
+// retryDelay is the wait after the attempt-th try failed with err, and whether the service named
+// it (a Retry-After, found with retry.After).
+func retryDelay(p RetryPolicy, attempt int, err error) (time.Duration, bool) {
+	if d, ok := retry.After(err); ok {
+		return d, true
 	}
-	if p.BaseDelay > 0 {
-		d.BaseDelay = p.BaseDelay
-	}
-	if p.MaxDelay > 0 {
-		d.MaxDelay = p.MaxDelay
-	}
-	d.MaxDelay = max(d.MaxDelay, d.BaseDelay)
-	return d
-}
-
-// delay is the wait after the attempt-th try failed with err, and whether the service named it.
-func (p RetryPolicy) delay(attempt int, err error) (time.Duration, bool) {
-	var le *licensing.Error
-	if errors.As(err, &le) && le.RetryAfter > 0 {
-		return le.RetryAfter, true
-	}
-	d := p.BaseDelay
-	for i := 1; i < attempt && d < p.MaxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, p.MaxDelay)
-	// "Equal jitter": between d/2 and d, so that workers throttled together spread out.
-	return d/2 + rand.N(d/2+1), false
+	return p.Backoff(attempt), false
 }
 
 // tokenBucket limits writes to rate per second with bursts of burst, on an injectable clock.
-// A pause (a Throttled answer's RetryAfter) holds back every caller until it is over.
+// A pause (a Throttled answer's Retry-After) holds back every caller until it is over.
 type tokenBucket struct {
 	mu         sync.Mutex
 	clock      Clock

@@ -104,7 +104,7 @@ func TestApplyResumesAtEveryStepBoundary(t *testing.T) {
 							mu.Lock()
 							defer mu.Unlock()
 							if writes >= k {
-								return &licensing.Error{Kind: licensing.Other, Code: "InvalidAuthenticationToken", Message: "access token has expired"}
+								return &licensing.Error{Kind: licensing.Other, Message: "access token has expired (InvalidAuthenticationToken)"}
 							}
 							if isWrite(op) {
 								writes++

@@ -12,6 +12,7 @@ import (
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/licensing"
 	"github.com/licenseplan/licenseplan/planner"
+	"github.com/licenseplan/licenseplan/retry"
 )
 
 // aliceSwap is a one-step plan: alice from E1 to E3 in one call.
@@ -34,7 +35,7 @@ func failFirst(n int, op string, err error) func(string, string) error {
 }
 
 func TestApplyRetries(t *testing.T) {
-	throttled := &licensing.Error{Kind: licensing.Throttled, Code: "TooManyRequests", Message: "throttled", RetryAfter: 7 * time.Second}
+	throttled := &licensing.Error{Kind: licensing.Throttled, Message: "throttled", Err: retry.Wait(7 * time.Second)}
 	unavailable := &licensing.Error{Kind: licensing.Transient, Message: "503 Service Unavailable"}
 	policy := planner.RetryPolicy{MaxAttempts: 3, BaseDelay: 2 * time.Second, MaxDelay: 10 * time.Second}
 	cases := []struct {

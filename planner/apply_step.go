@@ -477,10 +477,10 @@ func retryable(ctx context.Context, err error) bool {
 	return k == licensing.Throttled || k == licensing.Transient
 }
 
-// backoff waits before the next attempt: the RetryAfter the service asked for (and then every
-// worker waits with it), or an exponential delay with jitter.
+// backoff waits before the next attempt: the Retry-After the service asked for (retry.After; then
+// every worker waits with it), or an exponential delay with jitter.
 func (r *runner) backoff(ctx context.Context, s *Step, attempt int, err error) error {
-	d, ra := r.cfg.retry.delay(attempt, err)
+	d, ra := retryDelay(r.cfg.retry, attempt, err)
 	if ra && licensing.KindOf(err) == licensing.Throttled {
 		r.limiter.pause(d)
 	}

@@ -215,7 +215,7 @@ func TestApplyRefusesBeforeWriting(t *testing.T) {
 }
 
 func TestApplyHonoursDependsOnAndWaves(t *testing.T) {
-	fail := &licensing.Error{Kind: licensing.Other, Code: "Request_BadRequest", Message: "the service refused"}
+	fail := &licensing.Error{Kind: licensing.Other, Message: "the service refused"}
 	t.Run("a failed wave-0 step keeps wave 1 from starting", func(t *testing.T) {
 		m := newMemTenant(t, sampletenant.Snapshot())
 		p := buildPlan(t, m, storiesDesired(t))

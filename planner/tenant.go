@@ -11,8 +11,11 @@ import (
 //
 // Every method returns errors as *licensing.Error with a Kind that says what Entra objected to
 // (CountViolation, MutuallyExclusiveViolation, InheritedLicense, UnknownUser, …), or Throttled
-// and Transient (with RetryAfter when the service sent one) for failures worth retrying.
-// User and group arguments are object ids.
+// and Transient for failures worth retrying. When the service said how long to wait, the error's
+// chain carries a retry.Hint (graphadapter's *ResponseError, fake's *GraphError, or retry.Wait
+// in the licensing.Error's Err), which Apply finds with retry.After and waits out. A Tenant may
+// retry one request by itself (graphadapter does); Apply retries the step around it, so the two
+// bounds multiply (see RetryPolicy). User and group arguments are object ids.
 type Tenant interface {
 	// Snapshot reads the whole tenant: subscribed SKUs, users with their licenses and
 	// licenseAssignmentStates, and licensed groups with their members.
