@@ -39,7 +39,7 @@ func TestApplyUserLicensesMatchesApply(t *testing.T) {
 					add = nil
 				}
 				o1 := byName.Apply(licensing.Change{Kind: licensing.AssignUserLicenses, User: st.User(i).ID, AddLicenses: add, RemoveLicenses: remove})
-				o2 := byIndex.ApplyUserLicenses(i, add, remove)
+				o2 := byIndex.Bulk().ApplyUserLicenses(i, add, remove)
 				require.Equal(t, o1, o2, "user %d", i)
 				if o1.Refused {
 					refused++
@@ -94,9 +94,9 @@ func TestHasPathInError(t *testing.T) {
 			groupErr = groupErr || !p.Direct()
 			count = count || p.Error == licensing.CountViolation
 		}
-		assert.Equal(t, anyErr, st.HasPathInError(i, licensing.None, false), "user %d", i)
-		assert.Equal(t, groupErr, st.HasPathInError(i, licensing.None, true), "user %d", i)
-		assert.Equal(t, count, st.HasPathInError(i, licensing.CountViolation, false), "user %d", i)
+		assert.Equal(t, anyErr, st.Bulk().HasPathInError(i, licensing.None, false), "user %d", i)
+		assert.Equal(t, groupErr, st.Bulk().HasPathInError(i, licensing.None, true), "user %d", i)
+		assert.Equal(t, count, st.Bulk().HasPathInError(i, licensing.CountViolation, false), "user %d", i)
 		seen[groupErr]++
 	}
 	assert.Positive(t, seen[true], "the tenant has users with group paths in error")
@@ -173,14 +173,14 @@ func TestReadAheadOfApplyUserLicenses(t *testing.T) {
 		for u := range st.NumUsers() {
 			_ = st.User(u).ID
 			_ = st.UserGroups(u)
-			read <- st.AppendPaths(nil, u)
+			read <- st.Bulk().AppendPaths(nil, u)
 		}
 	}()
 	applied := 0
 	for u := range st.NumUsers() {
 		ps := <-read // read before user u's change, possibly while u-1's is made
 		require.Equal(t, before.Paths(u), ps, "user %d", u)
-		if !st.ApplyUserLicenses(u, []licensing.AssignedLicense{{SkuID: subs[u%len(subs)].Sku.ID}}, nil).Refused {
+		if !st.Bulk().ApplyUserLicenses(u, []licensing.AssignedLicense{{SkuID: subs[u%len(subs)].Sku.ID}}, nil).Refused {
 			applied++
 		}
 	}

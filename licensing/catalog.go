@@ -327,9 +327,8 @@ func (c *Catalog) PlanIDs(s PlanSet) []PlanID {
 	return out
 }
 
-// PlanIDsByID returns the ids of the plans in s in GUID order: cheaper than PlanIDs where no
-// person reads the order (comparisons, expectations).
-func (c *Catalog) PlanIDsByID(s PlanSet) []PlanID {
+// planIDsByID returns the ids of the plans in s in GUID order (Bulk.PlanIDsByID).
+func (c *Catalog) planIDsByID(s PlanSet) []PlanID {
 	n := s.Len()
 	if n == 0 {
 		return nil

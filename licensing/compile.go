@@ -1,13 +1,14 @@
 package licensing
 
 import (
-	"encoding/binary"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/licenseplan/licenseplan/internal/intern"
+	"github.com/licenseplan/licenseplan/internal/keyindex"
 	"github.com/licenseplan/licenseplan/internal/prefault"
 )
 
@@ -37,8 +38,8 @@ type compiler struct {
 	nUsers int32
 	users  []*User     // validate-only mode: the users
 	recs   [][]userRec // build mode: the users' records, in blocks until usersEnd joins them
-	ids    userIndex
-	upns   userIndex // lower-cased userPrincipalNames
+	ids    keyindex.Index
+	upns   keyindex.Index // lower-cased userPrincipalNames
 
 	refs    []groupRef // group ids named by groups or by users' paths
 	refByID map[string]int32
@@ -55,14 +56,10 @@ type compiler struct {
 	set      PlanSet
 	key      []byte
 	sets     map[string]int32 // internSet's: set index by AppendBinary
-	strs     map[string]string
-	attrs    map[string]map[string]string
-	attrKeys []string
-	yes, no  *bool
+	pool     *intern.Pool     // compact mode: the values users share, and their names' arena
 	userSlab []User
 	slabSize int
 	pathSlab []path
-	arena    strings.Builder // the compact users' id, userPrincipalName and displayName
 }
 
 // groupRef is a group id as groups and users' licenseAssignmentStates name it.
@@ -107,10 +104,10 @@ func newCompiler(cfg stateConfig, build, compact bool, users, groups int) *compi
 		build:   build,
 		compact: compact,
 		cfg:     cfg,
-		ids:     newUserIndex(users),
-		upns:    newUserIndex(users),
+		ids:     keyindex.New(users),
+		upns:    keyindex.New(users),
 		refByID: make(map[string]int32, groups),
-		s:       &State{subBySku: map[SkuID]int32{}, sets: newSetTable()},
+		s:       &State{subBySku: map[SkuID]int32{}, sets: intern.NewTable[PlanSet]()},
 	}
 	if build {
 		c.s.groupByID = make(map[string]int32, groups)
@@ -119,10 +116,7 @@ func newCompiler(cfg stateConfig, build, compact bool, users, groups int) *compi
 		c.sets = map[string]int32{}
 	}
 	if compact {
-		c.strs = map[string]string{}
-		c.attrs = map[string]map[string]string{}
-		c.yes, c.no = new(bool), new(bool)
-		*c.yes = true
+		c.pool = intern.NewPool()
 	}
 	return c
 }
@@ -243,7 +237,7 @@ func (c *compiler) internSet(s *PlanSet) int32 {
 	if i, ok := c.sets[string(c.key)]; ok {
 		return i
 	}
-	i := c.s.sets.add(*s)
+	i := c.s.setIndex(*s)
 	c.sets[string(c.key)] = i
 	return i
 }
@@ -259,8 +253,8 @@ func (c *compiler) ref(id string) int32 {
 	return r
 }
 
-// addUser compiles user u; parsed says u comes from LoadState's parser, whose strings are
-// packed and interned already (compactUser).
+// addUser compiles user u; parsed says u comes from LoadState's parser (internal/tenantload),
+// whose strings are packed and interned already (compactUser).
 func (c *compiler) addUser(u *User, parsed bool) {
 	if c.skuErr != nil || c.groupErr != nil || c.userErr != nil {
 		return // Validate would have stopped before this user
@@ -279,11 +273,11 @@ func (c *compiler) user(u *User, parsed bool) error {
 	if c.compact {
 		keep = c.compactUser(u, parsed)
 	}
-	if _, dup := c.ids.add(keep.ID, i, compilerIDs{c}); dup {
+	if _, dup := c.ids.Add(keep.ID, i, compilerIDs{c}); dup {
 		return errorf(InvalidInput, "users[%d]: user id %s appears twice", i, u.ID)
 	}
 	if upn := keep.UserPrincipalName; upn != "" {
-		if o, dup := c.upns.add(strings.ToLower(upn), i, compilerUPNs{c}); dup {
+		if o, dup := c.upns.Add(strings.ToLower(upn), i, compilerUPNs{c}); dup {
 			return errorf(InvalidInput, "users %s and %s share the userPrincipalName %q", c.userAt(o).ID, u.ID, u.UserPrincipalName)
 		}
 	}
@@ -371,8 +365,8 @@ type (
 	compilerUPNs struct{ c *compiler }
 )
 
-func (k compilerIDs) key(i int32) string  { return k.c.userAt(i).ID }
-func (k compilerUPNs) key(i int32) string { return strings.ToLower(k.c.userAt(i).UserPrincipalName) }
+func (k compilerIDs) Key(i int32) string  { return k.c.userAt(i).ID }
+func (k compilerUPNs) Key(i int32) string { return strings.ToLower(k.c.userAt(i).UserPrincipalName) }
 
 // pathFromState compiles a reported path; a group path's disabled plans are the group's.
 func pathFromState(st *LicenseAssignmentState, sub, group, dis int32) path {
@@ -413,10 +407,7 @@ func (c *compiler) compactUser(u *User, parsed bool) *User {
 	cu := &c.userSlab[0]
 	c.userSlab = c.userSlab[1:]
 	if u.AccountEnabled != nil {
-		cu.AccountEnabled = c.no
-		if *u.AccountEnabled {
-			cu.AccountEnabled = c.yes
-		}
+		cu.AccountEnabled = c.pool.Bool(*u.AccountEnabled)
 	}
 	if parsed {
 		cu.ID, cu.UserPrincipalName, cu.DisplayName = u.ID, u.UserPrincipalName, u.DisplayName
@@ -424,101 +415,12 @@ func (c *compiler) compactUser(u *User, parsed bool) *User {
 		cu.OnPremisesExtensionAttributes = u.OnPremisesExtensionAttributes
 		return cu
 	}
-	cu.ID, cu.UserPrincipalName, cu.DisplayName = c.pack(u.ID, u.UserPrincipalName, u.DisplayName)
-	cu.UsageLocation = c.intern(u.UsageLocation)
-	cu.Department = c.intern(u.Department)
-	cu.JobTitle = c.intern(u.JobTitle)
-	cu.OnPremisesExtensionAttributes = c.internAttrs(u.OnPremisesExtensionAttributes)
+	cu.ID, cu.UserPrincipalName, cu.DisplayName = c.pool.Pack(u.ID, u.UserPrincipalName, u.DisplayName)
+	cu.UsageLocation = c.pool.String(u.UsageLocation)
+	cu.Department = c.pool.String(u.Department)
+	cu.JobTitle = c.pool.String(u.JobTitle)
+	cu.OnPremisesExtensionAttributes = c.pool.Attrs(u.OnPremisesExtensionAttributes)
 	return cu
-}
-
-// reserve makes room for n more bytes in the arena, in the block in use or a new one: a block
-// is never reallocated, so the strings made from it stay valid.
-func (c *compiler) reserve(n int) {
-	if c.arena.Cap()-c.arena.Len() < n {
-		c.arena = strings.Builder{}
-		c.arena.Grow(max(1<<16, n))
-	}
-}
-
-// pack copies three strings into the arena, next to each other.
-func (c *compiler) pack(a, b, d string) (string, string, string) {
-	c.reserve(len(a) + len(b) + len(d))
-	start := c.arena.Len()
-	c.arena.WriteString(a)
-	c.arena.WriteString(b)
-	c.arena.WriteString(d)
-	all := c.arena.String()[start:]
-	return all[:len(a)], all[len(a) : len(a)+len(b)], all[len(a)+len(b):]
-}
-
-const maxInterned = 1 << 16 // per table, so that unique values do not grow it without bound
-
-func (c *compiler) intern(s string) string {
-	if s == "" {
-		return ""
-	}
-	if v, ok := c.strs[s]; ok {
-		return v
-	}
-	if len(c.strs) < maxInterned {
-		c.strs[s] = s
-	}
-	return s
-}
-
-// internBytes is intern for bytes: it allocates only for a value not seen yet.
-func (c *compiler) internBytes(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if v, ok := c.strs[string(b)]; ok {
-		return v
-	}
-	s := string(b)
-	if len(c.strs) < maxInterned {
-		c.strs[s] = s
-	}
-	return s
-}
-
-// appendAttr appends one extension attribute to the key of an attribute map.
-func appendAttr(key, k, v []byte) []byte {
-	key = binary.AppendUvarint(key, uint64(len(k)))
-	key = append(key, k...)
-	key = binary.AppendUvarint(key, uint64(len(v)))
-	return append(key, v...)
-}
-
-// internAttrs returns a map equal to m, shared by the users with the same attributes.
-func (c *compiler) internAttrs(m map[string]string) map[string]string {
-	if len(m) == 0 || len(m) > maxInternedAttrs {
-		return m
-	}
-	c.attrKeys = c.attrKeys[:0]
-	for k := range m {
-		c.attrKeys = append(c.attrKeys, k)
-	}
-	slices.Sort(c.attrKeys)
-	c.key = c.key[:0]
-	for _, k := range c.attrKeys {
-		c.key = appendAttr(c.key, []byte(k), []byte(m[k]))
-	}
-	if v, ok := c.attrs[string(c.key)]; ok {
-		return v
-	}
-	c.keepAttrs(m)
-	return m
-}
-
-// maxInternedAttrs is the most extension attributes a user's interned set may have.
-const maxInternedAttrs = 16
-
-// keepAttrs interns m, a user's extension attributes keyed in c.key, for the users after.
-func (c *compiler) keepAttrs(m map[string]string) {
-	if len(m) > 0 && len(m) <= maxInternedAttrs && len(c.attrs) < maxInterned {
-		c.attrs[string(c.key)] = m
-	}
 }
 
 func (c *compiler) addGroup(g *Group) { c.addGroupMembers(g, stringMembers(g.Members)) }
@@ -630,7 +532,8 @@ func (c *compiler) members(gi int32, id, name string, members memberList) {
 	}
 }
 
-// memberList is a group's member ids: a Group's, or bytes LoadState's parser read.
+// memberList is a group's member ids: a Group's, or bytes LoadState's parser read (valid
+// until it reads on).
 type memberList interface {
 	len() int
 	find(c *compiler, k int) (int32, bool) // the user with member k's id
@@ -649,10 +552,10 @@ func (m stringMembers) id(k int) string   { return m[k] }
 func (m byteMembers) id(k int) string     { return string(m[k]) }
 func (m stringMembers) strings() []string { return m }
 func (m stringMembers) find(c *compiler, k int) (int32, bool) {
-	return c.ids.find(m[k], compilerIDs{c})
+	return c.ids.Find(m[k], compilerIDs{c})
 }
 func (m byteMembers) find(c *compiler, k int) (int32, bool) {
-	return c.ids.find(view(m[k]), compilerIDs{c})
+	return c.ids.FindBytes(m[k], compilerIDs{c})
 }
 func (m byteMembers) strings() []string {
 	if m == nil {

@@ -64,8 +64,9 @@
 // no longer carries the SKU or no longer has the user is kept as a stuck path ([Path.Stuck]):
 // Entra keeps such a license in DependencyViolation until the dependency is resolved.
 // [LoadState] does the same straight from a tenant/v1 stream without keeping the document
-// (the way to load a million-user tenant: about 470 MB live instead of 1.2 GB); loops over
-// many users use the index-based [State.ApplyUserLicenses] and [State.AppendPaths].
+// (the way to load a million-user tenant: about 470 MB live instead of 1.2 GB). Loops over
+// many users that must not allocate per user use [State.Bulk]: a [Bulk] answers by user index
+// into the caller's buffers and reuses its memory from one call to the next.
 //
 // Predict and Apply. A [Change] is one Entra call: assignLicense for a user (atomic: every add
 // and remove, or nothing) or a group (processed per member in ascending object id: all of the
@@ -91,4 +92,25 @@
 //	}
 //
 // Kinds print as the names plan/v1 uses ("CountViolation") and never change once released.
+//
+// # Where things live
+//
+// The files follow the tour: ids.go; catalog.go, catalog_csv.go and catalog_microsoft.go (with
+// the table it embeds); rules.go, entra_rules.go and country.go; snapshot.go and groupkind.go;
+// state.go, the compiled State and its read methods; compile.go, the compiler that NewState,
+// LoadState and Snapshot.Validate share, so that each rule of the tenant/v1 format is checked in
+// one place; load.go, LoadState's side of the parser. predict.go has Change, Outcome, Predict
+// and Apply; txn.go the transaction a change runs in, committed only when Entra would accept
+// it; userchange.go and groupprocessing.go the changes to a user and to groups and their
+// members; checks.go the checks they share. bulk.go has Bulk; planset.go PlanSet; errors.go
+// Error and its kinds.
+//
+// What is mechanics rather than licensing lives in internal packages, which know nothing of
+// licensing's types: internal/tenantload reads the tenant/v1 stream for LoadState (users and
+// groups without reflection, everything else with encoding/json, and the errors encoding/json
+// would report for the whole document) and hands its records to the compiler through a small
+// interface, tenantload.Sink; internal/intern shares the values a million users repeat and
+// holds the disabled-plan sets a State's paths refer to by index; internal/keyindex finds users
+// by id and userPrincipalName without a map; internal/guid reads the GUID text form for both
+// ParseGUID and the parser.
 package licensing

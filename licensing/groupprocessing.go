@@ -63,7 +63,7 @@ func (t *txn) assignGroup(c Change) {
 	enabledBy := func(ls []groupLicense) PlanSet {
 		var e PlanSet
 		for _, l := range ls {
-			e.unionMinus(s.subs[l.sub].Sku.plans, s.sets.get(l.dis))
+			e.unionMinus(s.subs[l.sub].Sku.plans, s.sets.Get(l.dis))
 		}
 		return e
 	}
@@ -224,7 +224,7 @@ func (t *txn) newConflicts(others []path, group []SkuPlans) (Conflict, []bool) {
 	wasKnown := false
 	for i, a := range group {
 		hit := func(b SkuPlans) bool {
-			if b.Sku == a.Sku || !s.rules.MayConflict(a.Plans, b.Plans) {
+			if b.Sku == a.Sku || !s.rules.mayConflict(a.Plans, b.Plans) {
 				return false
 			}
 			cs := s.rules.Conflicts([]SkuPlans{a, b})
@@ -397,7 +397,7 @@ func (t *txn) groupMemo(g int32, lic []groupLicense) *groupMemo {
 	s := t.s
 	*m = groupMemo{g: g, lic: lic, bySku: make([]SkuPlans, len(lic))}
 	for i, l := range lic {
-		p := s.subs[l.sub].Sku.plans.Minus(s.sets.get(l.dis))
+		p := s.subs[l.sub].Sku.plans.Minus(s.sets.Get(l.dis))
 		m.enabled.UnionWith(p)
 		m.bySku[i] = SkuPlans{Sku: s.subs[l.sub].Sku.ID, Plans: p}
 	}

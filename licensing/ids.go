@@ -3,6 +3,8 @@ package licensing
 import (
 	"encoding/hex"
 	"fmt"
+
+	"github.com/licenseplan/licenseplan/internal/guid"
 )
 
 // GUID is a 128-bit identifier as Entra prints it (8-4-4-4-12 hex digits).
@@ -13,7 +15,7 @@ type GUID [16]byte
 // upper or lower case. Anything else (braces, missing dashes, stray spaces) is an error
 // of kind Invalid that quotes the bad value.
 func ParseGUID(s string) (GUID, error) {
-	g, bad := decodeGUID(s)
+	g, bad := guid.Decode(s)
 	switch {
 	case bad == 0:
 		return g, nil
@@ -21,46 +23,6 @@ func ParseGUID(s string) (GUID, error) {
 		return g, &Error{Kind: InvalidInput, Message: fmt.Sprintf("malformed GUID %q: want 8-4-4-4-12 hex digits such as 6fd2c87f-b296-42f0-b197-1e91e994b900", s)}
 	}
 	return GUID{}, &Error{Kind: InvalidInput, Message: fmt.Sprintf("malformed GUID %q: %q is not a hex digit", s, string(s[bad-1]))}
-}
-
-// decodeGUID parses the canonical form from a string or bytes. bad is 0 when it parses, −1
-// when the length or a dash is wrong, else 1 + the index of the first byte that is not a hex
-// digit.
-func decodeGUID[T string | []byte](s T) (g GUID, bad int) {
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return g, -1
-	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := fromHex(s[i])
-		lo, ok2 := fromHex(s[i+1])
-		if !ok1 {
-			return GUID{}, i + 1
-		}
-		if !ok2 {
-			return GUID{}, i + 2
-		}
-		g[j] = hi<<4 | lo
-		j++
-		i += 2
-	}
-	return g, 0
-}
-
-func fromHex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // MustParseGUID is ParseGUID for constants known to be valid; it panics otherwise.

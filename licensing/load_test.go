@@ -360,7 +360,7 @@ func TestLoadStateWithOptions(t *testing.T) {
 
 // LoadState reads the same tenant whatever sizes of reads its reader makes, a value longer
 // than one read (here a group of every user) included. That it scans such a value again only
-// as its buffer doubles, not on every read, is counted by TestLoadStateScansLinearly.
+// as its buffer doubles, not on every read, is counted by internal/tenantload's TestLoadScansLinearly.
 func TestLoadStateReadsAnyReadSize(t *testing.T) {
 	n := 2000
 	snap := synth.Tenant(synth.DefaultOptions(n))

@@ -273,7 +273,7 @@ func TestUsageLocationProhibitions(t *testing.T) {
 		require.False(t, s.Apply(assignGroup("Licensing_E3_Base", lic(skuE3))).Refused, "E3 with Teams on")
 		for _, u := range members {
 			for _, p := range pathsOf(s, u, sampletenant.E3) {
-				if p.GroupIdx != g {
+				if s.Bulk().PathGroup(p) != g {
 					continue
 				}
 				if loc[u] == "CU" {

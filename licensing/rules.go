@@ -519,9 +519,9 @@ func (ri *RuleIndex) conflicts(bySku []SkuPlans, excl []compiledExcl, all PlanSe
 	return out
 }
 
-// MayConflict reports whether some refused exclusion rule has plans in both a and b: a cheap
-// necessary condition for Conflicts to find a pair between two SKUs.
-func (ri *RuleIndex) MayConflict(a, b PlanSet) bool {
+// mayConflict reports whether some refused exclusion rule has plans in both a and b: a cheap
+// necessary condition for Conflicts to find a pair between two SKUs (Bulk.MayConflict).
+func (ri *RuleIndex) mayConflict(a, b PlanSet) bool {
 	if !a.Intersects(ri.allExcl) || !b.Intersects(ri.allExcl) {
 		return false
 	}

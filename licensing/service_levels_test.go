@@ -198,8 +198,8 @@ func TestRuleStrengths(t *testing.T) {
 	soft := ri.DiscouragedConflicts(by)
 	require.Len(t, soft, 1)
 	assert.Equal(t, "soft", soft[0].Rule.Name)
-	assert.True(t, ri.MayConflict(set(p1), set(p2)))
-	assert.False(t, ri.MayConflict(set(p3), set(p4)), "MayConflict is about refusals")
+	assert.True(t, licensing.MayConflict(ri, set(p1), set(p2)))
+	assert.False(t, licensing.MayConflict(ri, set(p3), set(p4)), "MayConflict is about refusals")
 
 	miss := ri.MissingPrerequisites(set(p1, p3))
 	require.Len(t, miss, 1)

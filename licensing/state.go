@@ -3,9 +3,10 @@ package licensing
 import (
 	"fmt"
 	"slices"
-
 	"strings"
 
+	"github.com/licenseplan/licenseplan/internal/intern"
+	"github.com/licenseplan/licenseplan/internal/keyindex"
 	"github.com/licenseplan/licenseplan/internal/prefault"
 )
 
@@ -119,18 +120,42 @@ type State struct {
 	subs       []Subscription
 	subBySku   map[SkuID]int32
 	users      []userRec
-	ids        userIndex // users by id
-	upns       userIndex // users by lower-cased userPrincipalName
+	ids        keyindex.Index // users by id
+	upns       keyindex.Index // users by lower-cased userPrincipalName
 	groups     []groupRec
 	groupByID  map[string]int32
-	groupNames map[string][]int32 // lower-cased displayName
-	sets       *setTable          // the paths' disabled plans; shared by clones (append-only)
-	spare      *txn               // ApplyUserLicenses's working memory; never shared by Clone
-	out        *outcomeBuf        // ApplyUserLicenses's outcome; never shared by Clone
+	groupNames map[string][]int32     // lower-cased displayName
+	sets       *intern.Table[PlanSet] // the paths' disabled plans (index 0: none); shared by clones (append-only)
+	spare      *txn                   // Bulk.ApplyUserLicenses's working memory; never shared by Clone
+	out        *outcomeBuf            // Bulk.ApplyUserLicenses's outcome; never shared by Clone
 }
 
+// The keys of a State's users, for its indexes.
+type (
+	stateIDs  struct{ s *State }
+	stateUPNs struct{ s *State }
+)
+
+func (k stateIDs) Key(i int32) string  { return k.s.users[i].u.ID }
+func (k stateUPNs) Key(i int32) string { return strings.ToLower(k.s.users[i].u.UserPrincipalName) }
+
 // disabled returns the plans path p disables (shared: read-only).
-func (s *State) disabled(p path) PlanSet { return s.sets.get(p.dis) }
+func (s *State) disabled(p path) PlanSet { return s.sets.Get(p.dis) }
+
+// setIndex returns the index of the disabled plans ps (which it does not keep) in the State's
+// set table, so that a path is 16 bytes without pointers (the garbage collector skips a million
+// users' paths) and refers to its set by index. The table is shared by the State's clones; the
+// sets it keeps are marked shared, so that a copy handed out is copied before it is written to.
+// Predict on one State from several goroutines adds the sets of the bodies it checks: the
+// table allows that.
+func (s *State) setIndex(ps PlanSet) int32 {
+	if ps.IsEmpty() {
+		return 0
+	}
+	return s.sets.Add(ps, keepSet)
+}
+
+func keepSet(ps PlanSet) PlanSet { return ps.Clone().share() }
 
 // StateOption configures NewState and LoadState.
 type StateOption func(*stateConfig)
@@ -325,10 +350,10 @@ func (s *State) LookupUser(ref string) (int, error) {
 
 // userKey finds a user by id or, failing that, by lower-cased userPrincipalName: an id wins.
 func (s *State) userKey(k string) (int32, bool) {
-	if i, ok := s.ids.find(k, stateIDs{s}); ok {
+	if i, ok := s.ids.Find(k, stateIDs{s}); ok {
 		return i, true
 	}
-	return s.upns.find(k, stateUPNs{s})
+	return s.upns.Find(k, stateUPNs{s})
 }
 
 // LookupGroup resolves a group by id or displayName (any case; a name must be unique). An
@@ -371,7 +396,7 @@ func (s *State) GroupTarget(i int) Target {
 type Path struct {
 	Sku      SkuID
 	Group    string    // the assigning group's id; "" for a direct assignment
-	GroupIdx int       // the assigning group's index (see Group); -1 for a direct assignment
+	groupIdx int       // the assigning group's index (Bulk.PathGroup); -1 for a direct assignment
 	Disabled PlanSet   // the path's disabled plans (a copy on write: changing it never changes the State)
 	State    PathState // Active, ActiveWithError, Disabled or Error
 	Error    Kind      // None, or why when State is Error or ActiveWithError
@@ -396,17 +421,8 @@ func (s *State) Paths(i int) []Path {
 	return out
 }
 
-// AppendPaths appends user i's assignment paths to dst and returns it (Paths without the
-// allocation, for loops over many users).
-func (s *State) AppendPaths(dst []Path, i int) []Path {
-	for _, p := range s.users[i].paths {
-		dst = append(dst, s.exportPath(int32(i), p))
-	}
-	return dst
-}
-
 func (s *State) exportPath(u int32, p path) Path {
-	out := Path{Sku: s.subs[p.sub].Sku.ID, GroupIdx: int(p.group), Disabled: s.disabled(p), State: p.state, Error: p.err}
+	out := Path{Sku: s.subs[p.sub].Sku.ID, groupIdx: int(p.group), Disabled: s.disabled(p), State: p.state, Error: p.err}
 	if p.group >= 0 {
 		out.Group = s.groups[p.group].g.ID
 		out.Stuck = s.stuck(s.users[u].groups, p)
@@ -436,18 +452,6 @@ func stuckPath(absent bool, lic []groupLicense, groups []int32, p path) bool {
 // members, and changes to it are refused as UnknownGroup.
 func (s *State) GroupAbsent(i int) bool { return s.groups[i].absent }
 
-// HasPathInError reports whether user i has a path in Error whose error is kind (of any
-// kind when kind is None); with groupOnly, only paths from groups count. It reads the
-// compact state without exporting Paths, for scans over every user.
-func (s *State) HasPathInError(i int, kind Kind, groupOnly bool) bool {
-	for _, p := range s.users[i].paths {
-		if p.state == PathError && (kind == None || p.err == kind) && (!groupOnly || !p.direct()) {
-			return true
-		}
-	}
-	return false
-}
-
 // UserGroups returns the indexes of the groups user i is a direct member of, ascending.
 func (s *State) UserGroups(i int) []int {
 	out := make([]int, len(s.users[i].groups))
@@ -470,7 +474,7 @@ func (s *State) GroupMembers(i int) []int {
 func (s *State) GroupLicenses(i int) []AssignedLicense {
 	var out []AssignedLicense
 	for _, l := range s.groups[i].licenses {
-		out = append(out, AssignedLicense{SkuID: s.subs[l.sub].Sku.ID, DisabledPlans: s.cat.PlanIDs(s.sets.get(l.dis))})
+		out = append(out, AssignedLicense{SkuID: s.subs[l.sub].Sku.ID, DisabledPlans: s.cat.PlanIDs(s.sets.Get(l.dis))})
 	}
 	return out
 }

@@ -450,7 +450,7 @@ func TestStuckPathsLoadAndHoldTheirSeats(t *testing.T) {
 			assert.Equal(t, tc.sku, p.Sku.String())
 			assert.Equal(t, licensing.PathActiveWithError, p.State)
 			assert.Equal(t, licensing.DependencyViolation, p.Error)
-			assert.Equal(t, tc.absent, s.GroupAbsent(p.GroupIdx))
+			assert.Equal(t, tc.absent, s.GroupAbsent(s.Bulk().PathGroup(*p)))
 			sub, _ := s.Subscription(p.Sku)
 			was, _ := base.Subscription(p.Sku)
 			assert.Equal(t, was.Consumed+1, sub.Consumed, "the stuck path holds a seat")

@@ -37,7 +37,7 @@ func Build(st *licensing.State, d *Desired) *Plan {
 		plan:   &Plan{TenantID: st.TenantID(), cat: st.Catalog()},
 		users:  prefault.Make[*userTarget](st.NumUsers(), st.NumUsers()),
 		waits:  map[int]string{},
-		in:     newInterner(st.Catalog()),
+		in:     newInterner(st),
 	}
 	b.resolve()
 	b.groupLicenseSteps()
@@ -565,7 +565,7 @@ func (b *builder) usageLocationSteps() {
 		if before := b.w.UsageLocation(u); before != "" {
 			step.Reason = fmt.Sprintf("change usage location %s → %s (%s)", before, t.usage, t.usageFrom)
 		}
-		inError := b.w.HasPathInError(u, licensing.None, true)
+		inError := b.w.Bulk().HasPathInError(u, licensing.None, true)
 		before := b.w.EnabledPlans(u)
 		o := b.w.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: target.ID, UsageLocation: t.usage})
 		step.Result = &Expectation{UsageLocation: b.w.UsageLocation(u)}
@@ -659,13 +659,13 @@ type pathReader struct {
 }
 
 func newPathReader(st *licensing.State) *pathReader {
-	return &pathReader{st: st, in: newInterner(st.Catalog())}
+	return &pathReader{st: st, in: newInterner(st)}
 }
 
 // direct reads user u's paths into r.pbuf (where expectationOf can use them until the next
 // read) and returns the direct ones in a second buffer, reused by the next call.
 func (r *pathReader) direct(u int) []licensing.Path {
-	r.pbuf = r.st.AppendPaths(r.pbuf[:0], u)
+	r.pbuf = r.st.Bulk().AppendPaths(r.pbuf[:0], u)
 	r.cbuf = r.cbuf[:0]
 	for _, p := range r.pbuf {
 		if p.Direct() {
@@ -687,8 +687,8 @@ type expected struct {
 func (r *pathReader) expectationOf(paths []licensing.Path) expected {
 	r.gbuf = r.gbuf[:0]
 	for _, p := range paths {
-		if !p.Direct() && !slices.Contains(r.gbuf, p.GroupIdx) {
-			r.gbuf = append(r.gbuf, p.GroupIdx)
+		if g := r.st.Bulk().PathGroup(p); !p.Direct() && !slices.Contains(r.gbuf, g) {
+			r.gbuf = append(r.gbuf, g)
 		}
 	}
 	slices.Sort(r.gbuf)
@@ -844,7 +844,7 @@ func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.Sk
 	}
 	reason := b.directReason(adds, removes, conflict, mig)
 	if split {
-		swap := strings.TrimSuffix(strings.TrimPrefix(b.changeReason("", adds, removes, ""), "swap "), " in one call")
+		swap := b.swapPhrase(adds, removes)
 		s1, after := b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
 			Reason: "make-before-break swap " + swap + ": add the new license first (both may be held at once)"})
 		b.applyUser(u, after, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: b.in.skus(removes), Wave: wave,
@@ -870,7 +870,7 @@ func (b *builder) mayConflict(adds []licTarget, removes []licensing.SkuID) bool 
 	for _, a := range adds {
 		on := a.sub.Sku.PlanSet().Minus(a.disabled)
 		for _, r := range removes {
-			if sku, ok := b.cat.Sku(r); ok && b.rules.MayConflict(on, sku.PlanSet()) {
+			if sku, ok := b.cat.Sku(r); ok && b.before.Bulk().MayConflict(on, sku.PlanSet()) {
 				return true
 			}
 		}
@@ -924,7 +924,7 @@ func (b *builder) applyUser(u int, exp expected, adds []licTarget, step *Step) (
 	step, pair := &slot.Step, &slot.exp
 	pair[0] = Expectation{DirectLicenses: exp.direct, Groups: exp.groups}
 	step.Expect, step.Result = &pair[0], &pair[1]
-	o := b.w.ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
+	o := b.w.Bulk().ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
 	res := exp
 	if !o.Refused {
 		// assignLicense changes only direct paths (the groups the user's paths come from
@@ -1010,25 +1010,36 @@ func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conf
 }
 
 func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict string) string {
-	var addNames, remNames []string
-	for _, a := range adds {
-		addNames = append(addNames, a.sub.Sku.Title())
-	}
-	for _, r := range removes {
-		remNames = append(remNames, b.cat.SkuNamed(r, licensing.NamesBoth))
-	}
+	addNames, remNames := b.licenseNames(adds, removes)
 	prefix := ""
 	if who != "" {
 		prefix = who + ": "
 	}
 	switch {
 	case len(adds) > 0 && len(removes) > 0:
-		return fmt.Sprintf("%sswap %s → %s in one call%s", prefix, strings.Join(remNames, ", "), strings.Join(addNames, ", "), conflict)
+		return fmt.Sprintf("%sswap %s in one call%s", prefix, b.swapPhrase(adds, removes), conflict)
 	case len(adds) > 0:
 		return fmt.Sprintf("%sassign %s", prefix, strings.Join(addNames, ", "))
 	default:
 		return fmt.Sprintf("%sremove %s", prefix, strings.Join(remNames, ", "))
 	}
+}
+
+// licenseNames names the SKUs a change adds and removes, for its reason.
+func (b *builder) licenseNames(adds []licTarget, removes []licensing.SkuID) (addNames, remNames []string) {
+	for _, a := range adds {
+		addNames = append(addNames, a.sub.Sku.Title())
+	}
+	for _, r := range removes {
+		remNames = append(remNames, b.cat.SkuNamed(r, licensing.NamesBoth))
+	}
+	return addNames, remNames
+}
+
+// swapPhrase is "OLD → NEW" for a change that removes and adds.
+func (b *builder) swapPhrase(adds []licTarget, removes []licensing.SkuID) string {
+	addNames, remNames := b.licenseNames(adds, removes)
+	return strings.Join(remNames, ", ") + " → " + strings.Join(addNames, ", ")
 }
 
 // migration selects the direct paths to remove in a direct → group migration: only those whose
@@ -1072,7 +1083,7 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		problems[1], moved[1] = b.migrateUsers(selected[half:], m.Users.All, newInterner(b.cat), removals)
+		problems[1], moved[1] = b.migrateUsers(selected[half:], m.Users.All, newInterner(b.before), removals)
 	}()
 	problems[0], moved[0] = b.migrateUsers(selected[:half], m.Users.All, b.in, removals)
 	wg.Wait()
@@ -1103,7 +1114,7 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 	var buf []licensing.Path
 	var nbuf []string
 	for _, u := range users {
-		buf = b.w.AppendPaths(buf[:0], u)
+		buf = b.w.Bulk().AppendPaths(buf[:0], u)
 		paths := buf
 		t := b.users[u]
 		for _, p := range paths {
@@ -1190,7 +1201,7 @@ func (b *builder) reprocessSteps() {
 			if isTouched[u] {
 				continue
 			}
-			if b.w.HasPathInError(u, licensing.CountViolation, false) {
+			if b.w.Bulk().HasPathInError(u, licensing.CountViolation, false) {
 				candidates = append(candidates, u)
 			}
 		}
@@ -1201,7 +1212,7 @@ func (b *builder) reprocessSteps() {
 		lastWave = max(lastWave, s.Wave)
 	}
 	for _, u := range candidates {
-		if !b.w.HasPathInError(u, licensing.None, true) {
+		if !b.w.Bulk().HasPathInError(u, licensing.None, true) {
 			continue
 		}
 		target := b.w.UserTarget(u)
@@ -1307,7 +1318,7 @@ func (b *builder) stuckChecks() {
 		if t == nil {
 			continue
 		}
-		buf = b.w.AppendPaths(buf[:0], u)
+		buf = b.w.Bulk().AppendPaths(buf[:0], u)
 		for k, p := range buf {
 			if !p.Stuck {
 				continue
@@ -1319,7 +1330,7 @@ func (b *builder) stuckChecks() {
 			}
 			b.problem(Problem{Kind: licensing.DependencyViolation, Severity: sev, Target: target, SkuID: p.Sku,
 				Message: fmt.Sprintf("%s: %s from group %s is stuck (%s, %s/%s): Entra keeps it until the dependency is resolved%s; then reprocess the user and it goes",
-					target, b.cat.SkuNamed(p.Sku, licensing.NamesBoth), b.groupLabel(p.GroupIdx), b.stuckCause(u, p), p.State, p.Error, b.dependents(buf, k))})
+					target, b.cat.SkuNamed(p.Sku, licensing.NamesBoth), b.groupLabel(b.w.Bulk().PathGroup(p)), b.stuckCause(u, p), p.State, p.Error, b.dependents(buf, k))})
 		}
 	}
 }
@@ -1376,9 +1387,9 @@ func (b *builder) groupLabel(g int) string {
 // stuckCause says why stuck path p of user u no longer comes from its group.
 func (b *builder) stuckCause(u int, p licensing.Path) string {
 	switch {
-	case b.w.GroupAbsent(p.GroupIdx):
+	case b.w.GroupAbsent(b.w.Bulk().PathGroup(p)):
 		return "the group was deleted"
-	case !slices.Contains(b.w.UserGroups(u), p.GroupIdx):
+	case !slices.Contains(b.w.UserGroups(u), b.w.Bulk().PathGroup(p)):
 		return "the user is no longer a member"
 	}
 	return "the group no longer assigns the SKU"

@@ -12,6 +12,7 @@ import (
 // Values handed out are shared, so steps treat them as read-only (see Step).
 type interner struct {
 	cat    *licensing.Catalog
+	bulk   *licensing.Bulk // of the State whose catalog cat is
 	key    []byte
 	byName map[string][]licensing.PlanID // PlanIDs order (by name), for people
 	byID   map[string][]licensing.PlanID // PlanIDsByID order, for comparisons
@@ -22,8 +23,8 @@ type interner struct {
 	memos  map[string]string
 }
 
-func newInterner(cat *licensing.Catalog) *interner {
-	return &interner{cat: cat, byName: map[string][]licensing.PlanID{}, byID: map[string][]licensing.PlanID{},
+func newInterner(st *licensing.State) *interner {
+	return &interner{cat: st.Catalog(), bulk: st.Bulk(), byName: map[string][]licensing.PlanID{}, byID: map[string][]licensing.PlanID{},
 		texts: map[string]string{}, lics: map[string][]licensing.AssignedLicense{}, skuIDs: map[string][]licensing.SkuID{}}
 }
 
@@ -32,9 +33,9 @@ func (in *interner) planIDs(s licensing.PlanSet) []licensing.PlanID {
 	return in.plans(in.byName, s, in.cat.PlanIDs)
 }
 
-// planIDsByID is cat.PlanIDsByID(s), shared; nil for the empty set.
+// planIDsByID is bulk.PlanIDsByID(s), shared; nil for the empty set.
 func (in *interner) planIDsByID(s licensing.PlanSet) []licensing.PlanID {
-	return in.plans(in.byID, s, in.cat.PlanIDsByID)
+	return in.plans(in.byID, s, in.bulk.PlanIDsByID)
 }
 
 func (in *interner) plans(m map[string][]licensing.PlanID, s licensing.PlanSet, list func(licensing.PlanSet) []licensing.PlanID) []licensing.PlanID {

@@ -63,7 +63,7 @@ func TestReprocessWaitsForFreedSeatsAndScales(t *testing.T) {
 			for i := range tc.waiting {
 				u, err := st.LookupUser(fmt.Sprintf("w%d@contoso.com", i))
 				require.NoError(t, err)
-				require.True(t, st.HasPathInError(u, licensing.CountViolation, true), "w%d waits for a seat", i)
+				require.True(t, st.Bulk().HasPathInError(u, licensing.CountViolation, true), "w%d waits for a seat", i)
 			}
 			p := planner.Build(st, d)
 			require.True(t, p.Applyable(), "%s", p)
@@ -104,7 +104,7 @@ func TestReprocessWaitsForFreedSeatsAndScales(t *testing.T) {
 			after := fakeState(t, ft)
 			for i := range tc.waiting {
 				u, _ := after.LookupUser(fmt.Sprintf("w%d@contoso.com", i))
-				assert.False(t, after.HasPathInError(u, licensing.None, false), "w%d has their seat", i)
+				assert.False(t, after.Bulk().HasPathInError(u, licensing.None, false), "w%d has their seat", i)
 			}
 			assert.Empty(t, planner.Build(after, d).Steps)
 		})

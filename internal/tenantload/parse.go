@@ -1,38 +1,35 @@
-package licensing
+package tenantload
 
 import (
 	"bytes"
-	"unsafe"
+
+	"github.com/licenseplan/licenseplan/internal/guid"
+	"github.com/licenseplan/licenseplan/internal/intern"
 )
 
-// userParser decodes the user (and group) objects of a tenant/v1 document without encoding/json's
-// reflection. For the JSON it accepts it stores exactly what json.Unmarshal would; anything it
-// does not vouch for (a key that matches a field only case-insensitively, a repeated key, a
-// number or object where a string belongs, a malformed GUID, a string that is not plain UTF-8,
-// invalid JSON, ...) makes it give up, and the loader decodes the user with encoding/json,
-// which also reports the error, if there is one.
+// parser decodes the user and group objects of a tenant/v1 document without encoding/json's
+// reflection. For the JSON it accepts it stores exactly what json.Unmarshal would store in
+// licensing's User and Group; anything it does not vouch for (a key that matches a field only
+// case-insensitively, a repeated key, a number or object where a string belongs, a malformed
+// GUID, a string that is not plain UTF-8, invalid JSON, ...) makes it give up, and the loader
+// has the sink decode the value with encoding/json, which also reports the error, if there is
+// one.
 //
-// The lists the compiler does not keep are decoded into memory reused from one user to the next
-// (the loader copies a user it holds on to); id, userPrincipalName and displayName go into the
-// compiler's string arena, and the values many users share are interned.
-type userParser struct {
-	c       *compiler
+// The lists are decoded into memory reused from one user to the next (the sink copies what it
+// keeps); id, userPrincipalName and displayName go into the pool's arena, and the values many
+// users share are interned in the pool.
+type parser struct {
+	pool    *intern.Pool
 	b       []byte
 	i       int
-	lics    []AssignedLicense
-	states  []LicenseAssignmentState
-	plans   []PlanID
-	attrs   []attrPair
+	lics    []License
+	states  []PathState
+	plans   [][16]byte
+	attrs   []intern.Attr
 	gids    map[string]*string // assignedByGroup values
-	members byteMembers
+	members [][]byte
 	depth   int // how deep skip is in the value it skips
 }
-
-type attrPair struct{ k, v []byte }
-
-// view returns b as a string without copying it, for a call that keeps neither the string nor
-// anything of it (a lookup, a copy into the compiler's arena): b's bytes change afterwards.
-func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 var (
 	userKeys    = [...]string{"id", "userPrincipalName", "displayName", "accountEnabled", "usageLocation", "department", "jobTitle", "onPremisesExtensionAttributes", "assignedLicenses", "licenseAssignmentStates"}
@@ -40,14 +37,14 @@ var (
 	stateKeys   = [...]string{"skuId", "disabledPlans", "assignedByGroup", "state", "error", "lastUpdatedDateTime"}
 
 	// Empty lists as encoding/json stores them for [] (not nil); they can hold nothing.
-	noLicenses = []AssignedLicense{}
-	noStates   = []LicenseAssignmentState{}
-	noPlans    = []PlanID{}
+	noLicenses = []License{}
+	noStates   = []PathState{}
+	noPlans    = [][16]byte{}
 )
 
 // user decodes the user object b (exactly one value) into u, which must be zero. It reports
 // whether it could.
-func (p *userParser) user(b []byte, u *User) bool {
+func (p *parser) user(b []byte, u *User) bool {
 	p.b, p.i = b, 0
 	p.lics, p.states, p.plans = p.lics[:0], p.states[:0], p.plans[:0]
 	var id, upn, dn []byte
@@ -79,11 +76,11 @@ func (p *userParser) user(b []byte, u *User) bool {
 	if !ok || p.i != len(p.b) {
 		return false
 	}
-	u.ID, u.UserPrincipalName, u.DisplayName = p.c.pack(view(id), view(upn), view(dn)) // pack copies
+	u.ID, u.UserPrincipalName, u.DisplayName = p.pool.PackBytes(id, upn, dn) // copies
 	return true
 }
 
-func (p *userParser) peek() byte {
+func (p *parser) peek() byte {
 	for p.i < len(p.b) {
 		if c := p.b[p.i]; !isSpace(c) {
 			return c
@@ -94,7 +91,7 @@ func (p *userParser) peek() byte {
 }
 
 // open consumes '{' or '['.
-func (p *userParser) open(c byte) bool {
+func (p *parser) open(c byte) bool {
 	if p.peek() != c {
 		return false
 	}
@@ -104,7 +101,7 @@ func (p *userParser) open(c byte) bool {
 
 // first reports whether an object or array just opened has a first member (else it consumes
 // the closing bracket).
-func (p *userParser) first(end byte) bool {
+func (p *parser) first(end byte) bool {
 	if p.peek() == end {
 		p.i++
 		return false
@@ -113,7 +110,7 @@ func (p *userParser) first(end byte) bool {
 }
 
 // after consumes the ',' or closing bracket after a member and reports whether another follows.
-func (p *userParser) after(end byte) (more, ok bool) {
+func (p *parser) after(end byte) (more, ok bool) {
 	switch p.peek() {
 	case ',':
 		p.i++
@@ -127,7 +124,7 @@ func (p *userParser) after(end byte) (more, ok bool) {
 
 // key reads a member's key and colon: the field index in names, or -1 for a key that sets no
 // field. A key seen before, or one that matches only case-insensitively, is not vouched for.
-func (p *userParser) key(names []string, seen *uint32) (int, bool) {
+func (p *parser) key(names []string, seen *uint32) (int, bool) {
 	k, ok := p.string()
 	if !ok || p.peek() != ':' {
 		return 0, false
@@ -147,7 +144,7 @@ func (p *userParser) key(names []string, seen *uint32) (int, bool) {
 }
 
 // string reads a string: its bytes, within b when it has no escapes, else freshly decoded.
-func (p *userParser) string() ([]byte, bool) {
+func (p *parser) string() ([]byte, bool) {
 	if p.peek() != '"' {
 		return nil, false
 	}
@@ -161,7 +158,7 @@ func (p *userParser) string() ([]byte, bool) {
 }
 
 // literal consumes lit if it is next.
-func (p *userParser) literal(lit string) bool {
+func (p *parser) literal(lit string) bool {
 	if p.peek() != lit[0] || !bytes.HasPrefix(p.b[p.i:], []byte(lit)) {
 		return false
 	}
@@ -170,27 +167,27 @@ func (p *userParser) literal(lit string) bool {
 }
 
 // stringOrNull reads a string, or null (nil: a string field keeps its value).
-func (p *userParser) stringOrNull() ([]byte, bool) {
+func (p *parser) stringOrNull() ([]byte, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
 	return p.string()
 }
 
-func (p *userParser) interned() (string, bool) {
+func (p *parser) interned() (string, bool) {
 	b, ok := p.stringOrNull()
 	if !ok {
 		return "", false
 	}
-	return p.c.internBytes(b), true
+	return p.pool.Bytes(b), true
 }
 
-func (p *userParser) boolPtr() (*bool, bool) {
+func (p *parser) boolPtr() (*bool, bool) {
 	switch {
 	case p.literal("true"):
-		return p.c.yes, true
+		return p.pool.Bool(true), true
 	case p.literal("false"):
-		return p.c.no, true
+		return p.pool.Bool(false), true
 	case p.literal("null"):
 		return nil, true
 	}
@@ -199,7 +196,7 @@ func (p *userParser) boolPtr() (*bool, bool) {
 
 // attributes reads onPremisesExtensionAttributes: a map shared with the users that have the
 // same attributes.
-func (p *userParser) attributes() (map[string]string, bool) {
+func (p *parser) attributes() (map[string]string, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
@@ -218,53 +215,30 @@ func (p *userParser) attributes() (map[string]string, bool) {
 			return nil, false
 		}
 		for _, a := range p.attrs {
-			if bytes.Equal(a.k, k) {
+			if bytes.Equal(a.K, k) {
 				return nil, false
 			}
 		}
-		p.attrs = append(p.attrs, attrPair{k, v})
+		p.attrs = append(p.attrs, intern.Attr{K: k, V: v})
 		if more, ok = p.after('}'); !ok {
 			return nil, false
 		}
 	}
-	// As compiler.internAttrs keys them.
-	for i := 1; i < len(p.attrs); i++ {
-		for j := i; j > 0 && bytes.Compare(p.attrs[j].k, p.attrs[j-1].k) < 0; j-- {
-			p.attrs[j], p.attrs[j-1] = p.attrs[j-1], p.attrs[j]
-		}
-	}
-	c := p.c
-	c.key = c.key[:0]
-	for _, a := range p.attrs {
-		c.key = appendAttr(c.key, a.k, a.v)
-	}
-	if m, ok := c.attrs[string(c.key)]; ok && len(p.attrs) > 0 {
-		return m, true
-	}
-	m := make(map[string]string, len(p.attrs))
-	for _, a := range p.attrs {
-		m[string(a.k)] = c.internBytes(a.v)
-	}
-	c.keepAttrs(m)
-	return m, true
+	return p.pool.AttrsOf(p.attrs), true
 }
 
-// guid reads a string holding a GUID, as GUID.UnmarshalText parses it.
-func (p *userParser) guid() (GUID, bool) {
+// guid reads a string holding a GUID, as licensing.GUID's UnmarshalText parses it.
+func (p *parser) guid() ([16]byte, bool) {
 	b, ok := p.string()
 	if !ok {
-		return GUID{}, false
+		return [16]byte{}, false
 	}
-	return parseGUIDBytes(b)
-}
-
-func parseGUIDBytes(s []byte) (GUID, bool) {
-	g, bad := decodeGUID(s)
+	g, bad := guid.Decode(b)
 	return g, bad == 0
 }
 
 // planList reads disabledPlans: nil for null, an empty list for [].
-func (p *userParser) planList() ([]PlanID, bool) {
+func (p *parser) planList() ([][16]byte, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
@@ -277,7 +251,7 @@ func (p *userParser) planList() ([]PlanID, bool) {
 		if !ok {
 			return nil, false
 		}
-		p.plans = append(p.plans, PlanID(g))
+		p.plans = append(p.plans, g)
 		if more, ok = p.after(']'); !ok {
 			return nil, false
 		}
@@ -289,7 +263,7 @@ func (p *userParser) planList() ([]PlanID, bool) {
 }
 
 // array reads a JSON array (the '[' not yet read), calling elem for each element.
-func (p *userParser) array(elem func() bool) bool {
+func (p *parser) array(elem func() bool) bool {
 	if !p.open('[') {
 		return false
 	}
@@ -307,7 +281,7 @@ func (p *userParser) array(elem func() bool) bool {
 
 // object reads a JSON object (the '{' not yet read) whose keys are looked up in keys, calling
 // field with each key's index to read its value; values of other keys are skipped.
-func (p *userParser) object(keys []string, field func(f int) bool) bool {
+func (p *parser) object(keys []string, field func(f int) bool) bool {
 	var seen uint32
 	if !p.open('{') {
 		return false
@@ -335,7 +309,7 @@ func (p *userParser) object(keys []string, field func(f int) bool) bool {
 // objectList reads null (nil) or a list of objects with keys into elements appended to pool
 // (field reads key f's value into the element), returning them as a slice of pool, or empty
 // (shared, not nil) for [].
-func objectList[T any](p *userParser, pool *[]T, empty []T, keys []string, field func(x *T, f int) bool) ([]T, bool) {
+func objectList[T any](p *parser, pool *[]T, empty []T, keys []string, field func(x *T, f int) bool) ([]T, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
@@ -357,13 +331,11 @@ func objectList[T any](p *userParser, pool *[]T, empty []T, keys []string, field
 	return (*pool)[start:len(*pool):len(*pool)], true
 }
 
-func (p *userParser) licenses() ([]AssignedLicense, bool) {
-	return objectList(p, &p.lics, noLicenses, licenseKeys[:], func(l *AssignedLicense, f int) (ok bool) {
+func (p *parser) licenses() ([]License, bool) {
+	return objectList(p, &p.lics, noLicenses, licenseKeys[:], func(l *License, f int) (ok bool) {
 		switch f {
 		case 0:
-			var g GUID
-			g, ok = p.guid()
-			l.SkuID = SkuID(g)
+			l.SkuID, ok = p.guid()
 		case 1:
 			l.DisabledPlans, ok = p.planList()
 		}
@@ -371,13 +343,11 @@ func (p *userParser) licenses() ([]AssignedLicense, bool) {
 	})
 }
 
-func (p *userParser) pathStates() ([]LicenseAssignmentState, bool) {
-	return objectList(p, &p.states, noStates, stateKeys[:], func(st *LicenseAssignmentState, f int) (ok bool) {
+func (p *parser) pathStates() ([]PathState, bool) {
+	return objectList(p, &p.states, noStates, stateKeys[:], func(st *PathState, f int) (ok bool) {
 		switch f {
 		case 0:
-			var g GUID
-			g, ok = p.guid()
-			st.SkuID = SkuID(g)
+			st.SkuID, ok = p.guid()
 		case 1:
 			st.DisabledPlans, ok = p.planList()
 		case 2:
@@ -395,7 +365,7 @@ func (p *userParser) pathStates() ([]LicenseAssignmentState, bool) {
 
 // groupID reads assignedByGroup: nil for null, else a pointer shared by the paths that name
 // the same group (the compiler only reads it).
-func (p *userParser) groupID() (*string, bool) {
+func (p *parser) groupID() (*string, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
@@ -411,7 +381,7 @@ func (p *userParser) groupID() (*string, bool) {
 	if p.gids == nil {
 		p.gids = map[string]*string{}
 	}
-	if len(p.gids) < maxInterned {
+	if len(p.gids) < intern.MaxEntries {
 		p.gids[*v] = v
 	}
 	return v, true
@@ -419,7 +389,7 @@ func (p *userParser) groupID() (*string, bool) {
 
 // skip reads a value of a key that sets no field, checking that it is valid JSON (nested at
 // most maxSkipDepth deep).
-func (p *userParser) skip() bool {
+func (p *parser) skip() bool {
 	if p.depth == maxSkipDepth {
 		return false
 	}
@@ -460,10 +430,10 @@ var (
 
 // group decodes the group object b (exactly one value) into g, which must be zero, except for
 // its members: their ids are returned apart, as bytes valid until the next group.
-func (p *userParser) group(b []byte, g *Group) (byteMembers, bool) {
+func (p *parser) group(b []byte, g *Group) ([][]byte, bool) {
 	p.b, p.i = b, 0
 	p.lics, p.plans, p.members = p.lics[:0], p.plans[:0], p.members[:0]
-	var members byteMembers
+	var members [][]byte
 	ok := p.object(groupKeys[:], func(f int) (ok bool) {
 		var v []byte
 		switch f {
@@ -476,11 +446,9 @@ func (p *userParser) group(b []byte, g *Group) (byteMembers, bool) {
 		case 2:
 			members, ok = p.memberIDs()
 		case 3:
-			var ls []AssignedLicense
-			ls, ok = p.licenses()
-			g.AssignedLicenses = cloneLicenses(ls) // the State keeps them
+			g.AssignedLicenses, ok = p.licenses()
 		case 4:
-			g.LicenseProcessingState, ok = p.processingState()
+			ok = p.processingState(g)
 		case 5:
 			g.GroupTypes, ok = p.stringList()
 		case 6:
@@ -505,20 +473,20 @@ func (p *userParser) group(b []byte, g *Group) (byteMembers, bool) {
 
 // stringList reads a list of strings (groupTypes): nil for null, an empty list for []. A null
 // element is not vouched for.
-func (p *userParser) stringList() ([]string, bool) {
+func (p *parser) stringList() ([]string, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
 	out := []string{}
 	ok := p.array(func() bool {
 		v, ok := p.string()
-		out = append(out, p.c.internBytes(v))
+		out = append(out, p.pool.Bytes(v))
 		return ok
 	})
 	return out, ok
 }
 
-func (p *userParser) memberIDs() (byteMembers, bool) {
+func (p *parser) memberIDs() ([][]byte, bool) {
 	if p.literal("null") {
 		return nil, true
 	}
@@ -530,17 +498,18 @@ func (p *userParser) memberIDs() (byteMembers, bool) {
 	return p.members, ok
 }
 
-func (p *userParser) processingState() (*LicenseProcessingState, bool) {
+// processingState reads licenseProcessingState into g: null leaves it absent.
+func (p *parser) processingState(g *Group) bool {
 	if p.literal("null") {
-		return nil, true
+		g.HasProcessingState, g.ProcessingState = false, ""
+		return true
 	}
-	ps := new(LicenseProcessingState)
-	ok := p.object(processingKeys[:], func(int) bool { // state, the one key
+	g.HasProcessingState, g.ProcessingState = true, ""
+	return p.object(processingKeys[:], func(int) bool { // state, the one key
 		v, ok := p.stringOrNull()
 		if v != nil {
-			ps.State = string(v)
+			g.ProcessingState = string(v)
 		}
 		return ok
 	})
-	return ps, ok
 }

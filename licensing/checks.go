@@ -1,0 +1,122 @@
+package licensing
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The checks a change's body and its effect go through: the SKUs and disabled plans of an
+// assignLicense body, exclusion rules (conflicts), prerequisites (dependencies), and the
+// messages that name plans.
+
+// licenses resolves and checks the SKUs of an assignLicense body for target.
+func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (adds []groupLicense, removes []int32, ok bool) {
+	s := t.s
+	type use struct {
+		id  SkuID
+		how string
+	}
+	var seen [4]use
+	seenList := seen[:0]
+	adds, removes = t.addBuf[:0], t.remBuf[:0]
+	defer func() { t.addBuf, t.remBuf = adds, removes }() // not kept by the change: reused
+	seenHow := func(id SkuID) string {
+		for _, u := range seenList {
+			if u.id == id {
+				return u.how
+			}
+		}
+		return ""
+	}
+	for _, l := range add {
+		sub, known := s.subBySku[l.SkuID]
+		if !known {
+			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target, s.cat.SkuNamed(l.SkuID, NamesBoth))})
+			continue
+		}
+		if why := seenHow(l.SkuID); why != "" {
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target, s.cat.SkuNamed(l.SkuID, NamesBoth))})
+			continue
+		}
+		seenList = append(seenList, use{l.SkuID, "add"})
+		sb := &s.subs[sub]
+		if okA, why := sb.Assignable(); !okA {
+			t.refuse(&Error{Kind: SkuNotAssignable, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: %s", target, why)})
+			continue
+		}
+		dis := &t.set
+		dis.w = dis.w[:0]
+		for _, p := range l.DisabledPlans {
+			i, known := s.cat.PlanIndex(p)
+			if !known || !sb.Sku.plans.Has(i) {
+				t.refuse(&Error{Kind: UnknownServicePlan, Target: target, SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", target, s.cat.PlanNamed(p, NamesBoth), sb.Sku.Title())})
+				continue
+			}
+			dis.Add(i)
+		}
+		i := s.setIndex(*dis)
+		adds = append(adds, groupLicense{sub: sub, dis: i})
+	}
+	for _, id := range remove {
+		sub, known := s.subBySku[id]
+		if !known {
+			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s in removeLicenses is not subscribed in this tenant", target, s.cat.SkuNamed(id, NamesBoth))})
+			continue
+		}
+		if seenHow(id) != "" {
+			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s is both added and removed in one call", target, s.cat.SkuNamed(id, NamesBoth))})
+			continue
+		}
+		seenList = append(seenList, use{id, "remove"})
+		removes = append(removes, sub)
+	}
+	return adds, removes, !t.refused
+}
+
+func (t *txn) conflictError(target Target, c Conflict) *Error {
+	cat := t.s.cat
+	return &Error{Kind: MutuallyExclusiveViolation, Target: target, SkuID: c.Skus[0], Plans: c.Plans[:],
+		Message: fmt.Sprintf("%s: %s from %s and %s from %s cannot be enabled together (rule %q)", target,
+			cat.PlanNamed(c.Plans[0], NamesBoth), cat.SkuNamed(c.Skus[0], NamesBoth), cat.PlanNamed(c.Plans[1], NamesBoth), cat.SkuNamed(c.Skus[1], NamesBoth), c.Rule.Name)}
+}
+
+// checkDependencies refuses when a plan enabled after has lost every prerequisite it had before.
+func (t *txn) checkDependencies(target Target, before, after PlanSet, kind Kind) {
+	missing := t.s.rules.MissingPrerequisites(after)
+	if len(missing) == 0 {
+		return
+	}
+	was := t.s.rules.MissingPrerequisites(before)
+	for _, m := range missing {
+		if slices.ContainsFunc(was, func(w MissingPrerequisite) bool { return w.Plan == m.Plan }) {
+			continue
+		}
+		t.refuse(&Error{Kind: kind, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
+			Message: fmt.Sprintf("%s: %s needs one of %s enabled (rule %q)", target, t.s.cat.PlanNamed(m.Plan, NamesBoth), t.planNames(m.AnyOf), m.Rule.Name)})
+	}
+}
+
+// conflictsOf returns the conflicts among a user's active paths; users whose SKUs cannot
+// conflict (fewer than two with a plan in any exclusion rule) are answered without allocating.
+func (s *State) conflictsOf(ps []path) []Conflict {
+	n, last := 0, int32(-1)
+	for _, p := range ps {
+		if p.state.Enables() && p.sub != last && s.subs[p.sub].Sku.plans.Intersects(s.rules.allExcl) {
+			n++
+			last = p.sub
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	return s.rules.Conflicts(s.bySku(ps, nil))
+}
+
+func (t *txn) planNames(ids []PlanID) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = t.s.cat.PlanNamed(id, NamesBoth)
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,295 @@
+package licensing
+
+import (
+	"fmt"
+	"slices"
+)
+
+// The transaction behind Predict and Apply: a change's effects (new paths, usage locations,
+// memberships, group licenses, seat counts) are collected in a txn over the State, checked, and
+// committed only when Entra would accept the change. The kinds of change live in userchange.go
+// (a user's assignLicense, usage location) and groupprocessing.go (groups and their members);
+// the checks they share in checks.go.
+
+// txn collects the effects of one change before they are committed.
+type txn struct {
+	s          *State
+	paths      pathTable
+	usage      map[int32]string
+	userGroups map[int32][]int32
+	groupLic   map[int32][]groupLicense
+	members    map[int32][]int32
+	seat       []int
+	touched    []int32
+	refused    bool
+	violations []*Error
+	scratch    // kept by reset
+	// known is the one user an assignUser changed, with the plans enabled before and after,
+	// so that outcome does not compute them again.
+	known struct {
+		ok            bool
+		u             int32
+		before, after PlanSet
+	}
+}
+
+func (s *State) newTxn() *txn {
+	return &txn{s: s}
+}
+
+func (t *txn) refuse(e *Error) {
+	t.refused = true
+	t.violations = append(t.violations, e)
+}
+
+// reset empties t for reuse, keeping the capacity of what the Outcome does not hold.
+func (t *txn) reset() {
+	clear(t.paths.paths)
+	if t.seat != nil {
+		clear(t.seat)
+		t.seatSpare = t.seat
+	}
+	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], scratch: t.scratch}
+}
+
+// pathTable maps users to their new paths within a txn. Most changes touch one user, so it is
+// a short list; a map index is built only when a change touches many (a group's members).
+type pathTable struct {
+	users []int32
+	paths [][]path
+	index map[int32]int
+}
+
+func (pt *pathTable) find(u int32) int {
+	if pt.index != nil {
+		if i, ok := pt.index[u]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, x := range pt.users {
+		if x == u {
+			return i
+		}
+	}
+	return -1
+}
+
+func (pt *pathTable) get(u int32) ([]path, bool) {
+	if i := pt.find(u); i >= 0 {
+		return pt.paths[i], true
+	}
+	return nil, false
+}
+
+// set stores u's paths and reports whether u is new to the table.
+func (pt *pathTable) set(u int32, ps []path) bool {
+	if i := pt.find(u); i >= 0 {
+		pt.paths[i] = ps
+		return false
+	}
+	pt.users = append(pt.users, u)
+	pt.paths = append(pt.paths, ps)
+	if pt.index != nil {
+		pt.index[u] = len(pt.users) - 1
+	} else if len(pt.users) > 16 {
+		pt.index = make(map[int32]int, 64)
+		for i, x := range pt.users {
+			pt.index[x] = i
+		}
+	}
+	return true
+}
+
+// scratch is a txn's working memory that outlives a reset, for the next change.
+type scratch struct {
+	seatSpare []int       // a zeroed seat slice
+	set       PlanSet     // the disabled plans of a body's entry
+	bufs      [3][]uint64 // assignUserAt's sets
+	addBuf    []groupLicense
+	remBuf    []int32
+	memo      groupMemo // evaluate's
+}
+
+func (t *txn) getPaths(u int32) []path {
+	if ps, ok := t.paths.get(u); ok {
+		return ps
+	}
+	return t.s.users[u].paths
+}
+
+func (t *txn) setPaths(u int32, ps []path) {
+	old := t.getPaths(u)
+	if !slices.IsSortedFunc(ps, comparePaths) {
+		sortPaths(ps)
+	}
+	var b1, b2 [8]int32
+	was, now := appendSeats(b1[:0], old), appendSeats(b2[:0], ps)
+	if t.seat == nil && !slices.Equal(was, now) {
+		if len(t.seatSpare) == len(t.s.subs) {
+			t.seat, t.seatSpare = t.seatSpare, nil
+		} else {
+			t.seat = make([]int, len(t.s.subs))
+		}
+	}
+	if t.seat != nil {
+		for _, sub := range was {
+			t.seat[sub]--
+		}
+		for _, sub := range now {
+			t.seat[sub]++
+		}
+	}
+	if t.paths.set(u, ps) {
+		t.touched = append(t.touched, u)
+	}
+}
+
+func (t *txn) consumed(sub int32) int {
+	if t.seat == nil {
+		return t.s.subs[sub].Consumed
+	}
+	return t.s.subs[sub].Consumed + t.seat[sub]
+}
+
+func (t *txn) getUsage(u int32) string {
+	if v, ok := t.usage[u]; ok {
+		return v
+	}
+	return t.s.users[u].usage
+}
+
+func (t *txn) getUserGroups(u int32) []int32 {
+	if v, ok := t.userGroups[u]; ok {
+		return v
+	}
+	return t.s.users[u].groups
+}
+
+func (t *txn) getGroupLic(g int32) []groupLicense {
+	if v, ok := t.groupLic[g]; ok {
+		return v
+	}
+	return t.s.groups[g].licenses
+}
+
+func (t *txn) getMembers(g int32) []int32 {
+	if v, ok := t.members[g]; ok {
+		return v
+	}
+	return t.s.groups[g].members
+}
+
+func (t *txn) commit() {
+	s := t.s
+	for i, u := range t.paths.users {
+		s.users[u].paths = t.paths.paths[i]
+	}
+	for u, v := range t.usage {
+		s.users[u].usage = v
+	}
+	for u, v := range t.userGroups {
+		s.users[u].groups = v
+	}
+	for g, v := range t.groupLic {
+		s.groups[g].licenses = v
+	}
+	for g, v := range t.members {
+		s.groups[g].members = v
+	}
+	for i, d := range t.seat {
+		s.subs[i].Consumed += d
+	}
+}
+
+func (t *txn) outcome() *Outcome { return t.outcomeIn(new(outcomeBuf)) }
+
+// outcomeIn is outcome, held in o.
+func (t *txn) outcomeIn(o *outcomeBuf) *Outcome {
+	*o = outcomeBuf{Outcome: Outcome{Refused: t.refused, Violations: t.violations, txn: t}}
+	if t.refused {
+		return &o.Outcome
+	}
+	o.Users, o.Seats = o.users[:0], o.seats[:0]
+	slices.Sort(t.touched)
+	for _, u := range t.touched {
+		ps, _ := t.paths.get(u)
+		var before, after PlanSet
+		if t.known.ok && t.known.u == u && len(t.touched) == 1 {
+			before, after = t.known.before, t.known.after
+		} else {
+			before, after = t.s.enabledOf(t.s.users[u].paths), t.s.enabledOf(ps)
+		}
+		if before.Equal(after) && slices.EqualFunc(t.s.users[u].paths, ps, pathEqual) {
+			continue
+		}
+		o.Users = append(o.Users, UserEffect{User: int(u), Before: before, After: after})
+	}
+	for i, d := range t.seat {
+		if d != 0 {
+			o.Seats = append(o.Seats, SeatEffect{Sku: t.s.subs[i].Sku.ID, Before: t.s.subs[i].Consumed, After: t.s.subs[i].Consumed + d})
+		}
+	}
+	if len(o.Users) == 0 {
+		o.Users = nil
+	}
+	if len(o.Seats) == 0 {
+		o.Seats = nil
+	}
+	return &o.Outcome
+}
+
+// outcomeBuf holds an Outcome with room for the effects of a one-user change, so that such
+// an outcome is one allocation.
+type outcomeBuf struct {
+	Outcome
+	users [1]UserEffect
+	seats [2]SeatEffect
+}
+
+func pathEqual(a, b path) bool {
+	return a.sub == b.sub && a.group == b.group && a.state == b.state && a.err == b.err && a.dis == b.dis // sets are interned
+}
+
+func (s *State) enabledOf(ps []path) PlanSet {
+	return s.enabledIn(nil, ps)
+}
+
+// enabledIn is enabledOf, held in buf's memory.
+func (s *State) enabledIn(buf []uint64, ps []path) PlanSet {
+	if len(ps) == 0 {
+		return PlanSet{}
+	}
+	if buf == nil {
+		buf = make([]uint64, 0, s.cat.words())
+	}
+	e := PlanSet{w: buf[:0]}
+	for _, p := range ps {
+		if p.state.Enables() {
+			e.unionMinus(s.subs[p.sub].Sku.plans, s.disabled(p))
+		}
+	}
+	return e
+}
+
+func (t *txn) user(ref string) (int32, bool) {
+	i, err := t.s.LookupUser(ref)
+	if err != nil {
+		t.refuse(err.(*Error))
+		return -1, false
+	}
+	return int32(i), true
+}
+
+func (t *txn) group(ref string) (int32, bool) {
+	i, err := t.s.LookupGroup(ref)
+	if err != nil {
+		t.refuse(err.(*Error))
+		return -1, false
+	}
+	if t.s.groups[i].absent {
+		t.refuse(&Error{Kind: UnknownGroup, Target: Target{Type: TargetGroup, ID: ref}, Message: fmt.Sprintf("group %s is not in the tenant (deleted); only stuck license paths still name it", ref)})
+		return -1, false
+	}
+	return int32(i), true
+}
