@@ -44,4 +44,23 @@
 //		res, err := planner.Apply(ctx, tenant, plan, planner.WithJournalFile("apply.journal"))
 //		fmt.Println(res.Summary(), err)
 //	}
+//
+// # Where things live
+//
+// The package has four concerns, each in files of its own prefix, and they meet only through
+// the plan types of plan.go:
+//
+//   - desired*.go: the desired/v1 format (ReadDesired, Desired and its targets) and its checks.
+//   - build*.go: Build, by phase in the order a plan runs — build_targets (desired names
+//     resolved to targets), build_groups (group license changes and their processing),
+//     build_joins (usage locations, group joins), build_direct (one assignLicense per user,
+//     prepared in parallel), build_migration (direct → group in waves), build_leave (leaves and
+//     reprocessing), build_checks (stuck paths, discouraged combinations, inherited licenses),
+//     with build_moves (the gap-free order of group moves), build_rules (attribute rules),
+//     build_country, build_groupkinds and build_intern (shared slices for million-user plans).
+//   - plan*.go: the Plan, Step and Problem types, the plan/v1 file (plan_json, plan_json_step:
+//     steps written one a line without reflection) and the text/Markdown renderers (plan_render).
+//   - apply*.go: the executor — Apply and its options, the Tenant it drives (apply_tenant), the
+//     preflight, one step's precondition/write/verification (apply_step), rate and retry limits
+//     (apply_limits; the retry package says which layer retries what) and the journal.
 package planner

@@ -1,0 +1,385 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// pathReader reads users' paths from a State into reusable buffers and works out the
+// expectations of their assignLicense steps, with its own interner: directSteps's prepare runs
+// one on a second goroutine, ahead of the predictions.
+type pathReader struct {
+	st   *licensing.State
+	in   *interner
+	pbuf []licensing.Path
+	cbuf []licensing.Path
+	dbuf []licensing.AssignedLicense
+	gbuf []int
+}
+
+func newPathReader(st *licensing.State) *pathReader {
+	return &pathReader{st: st, in: newInterner(st)}
+}
+
+// direct reads user u's paths into r.pbuf (where expectationOf can use them until the next
+// read) and returns the direct ones in a second buffer, reused by the next call.
+func (r *pathReader) direct(u int) []licensing.Path {
+	r.pbuf = r.st.Bulk().AppendPaths(r.pbuf[:0], u)
+	r.cbuf = r.cbuf[:0]
+	for _, p := range r.pbuf {
+		if p.Direct() {
+			r.cbuf = append(r.cbuf, p)
+		}
+	}
+	return r.cbuf
+}
+
+// expected is a user's state an assignLicense step checks: direct licenses and the groups
+// the user's paths come from.
+type expected struct {
+	direct []licensing.AssignedLicense
+	groups []string
+}
+
+// expectationOf returns the direct licenses (by SKU id) and the sorted ids of the groups
+// paths come from (never nil); paths are not modified.
+func (r *pathReader) expectationOf(paths []licensing.Path) expected {
+	r.gbuf = r.gbuf[:0]
+	for _, p := range paths {
+		if g := r.st.Bulk().PathGroup(p); !p.Direct() && !slices.Contains(r.gbuf, g) {
+			r.gbuf = append(r.gbuf, g)
+		}
+	}
+	slices.Sort(r.gbuf)
+	groups := make([]string, len(r.gbuf)) // distinct per user more often than not: not interned
+	for i, g := range r.gbuf {
+		groups[i] = r.st.Group(g).ID
+	}
+	slices.Sort(groups)
+	return expected{r.directOf(paths), groups}
+}
+
+// directOf returns the direct licenses among paths, by SKU id (shared: read-only).
+func (r *pathReader) directOf(paths []licensing.Path) []licensing.AssignedLicense {
+	r.dbuf = r.dbuf[:0]
+	for _, p := range paths {
+		if p.Direct() {
+			r.dbuf = append(r.dbuf, licensing.AssignedLicense{SkuID: p.Sku, DisabledPlans: r.in.planIDsByID(p.Disabled)})
+		}
+	}
+	slices.SortFunc(r.dbuf, func(a, c licensing.AssignedLicense) int { return a.SkuID.Compare(c.SkuID) })
+	return r.in.licenses(r.dbuf)
+}
+
+type migrationRemoval struct {
+	sku    licensing.SkuID
+	group  string
+	bridge bool // the direct license bridged a move to the group (moves.go): not a migration
+}
+
+// prepared is what directSteps works out for one user from the user's paths alone, before
+// predicting the user's call.
+type prepared struct {
+	u       int
+	adds    []licTarget
+	removes []licensing.SkuID
+	mig     []migrationRemoval
+	wave    int
+	exp     expected
+}
+
+// directSteps plans each user's one assignLicense. Reading a user's paths and working out
+// the change (prepare) runs on a second goroutine ahead of the predictions: a user's direct
+// step changes only that user's paths, so the user's paths are the same when the prediction
+// comes to them, and predictions stay in user order (seats are counted in that order).
+func (b *builder) directSteps() {
+	removals, waveOf := b.migration()
+	// Batches go back to prepare once used, with the adds and removes slices they hold
+	// (userDirectStep keeps neither): a million users need a few batches, not 2000.
+	batches, used := make(chan []prepared, 4), make(chan []prepared, 8)
+	go func() {
+		defer close(batches)
+		b.prepare(removals, waveOf, batches, used)
+	}()
+	for batch := range batches {
+		for _, p := range batch {
+			b.userDirectStep(p.u, p.adds, p.removes, p.wave, p.mig, p.exp)
+		}
+		select {
+		case used <- batch:
+		default:
+		}
+	}
+}
+
+// prepare sends the users that need a direct change, in user order, in batches, reusing the
+// batches that come back on used. It only reads the working state (through its own
+// pathReader) and the builder's targets.
+func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out chan<- []prepared, used <-chan []prepared) {
+	const batchSize = 512
+	rd := newPathReader(b.w)
+	next := func() []prepared {
+		select {
+		case batch := <-used:
+			return batch[:0]
+		default:
+			return make([]prepared, 0, batchSize)
+		}
+	}
+	batch := next()
+	for u := 0; u < b.w.NumUsers(); u++ {
+		t := b.users[u]
+		var mig []migrationRemoval
+		if removals != nil {
+			mig = removals[u]
+		}
+		if br := b.bridged[u]; len(br) > 0 {
+			mig = append(slices.Clip(mig), br...)
+		}
+		if t == nil && len(mig) == 0 {
+			continue
+		}
+		cur := rd.direct(u)
+		var adds []licTarget
+		var removes []licensing.SkuID
+		if n := len(batch); n < cap(batch) {
+			slot := batch[:n+1][n] // a used batch's slot: its slices' memory is free again
+			adds, removes = slot.adds[:0], slot.removes[:0]
+		}
+		if t != nil {
+			for _, lt := range t.lic {
+				i := slices.IndexFunc(cur, func(p licensing.Path) bool { return p.Sku == lt.sub.Sku.ID })
+				if i >= 0 && cur[i].Disabled.Equal(lt.disabled) {
+					continue
+				}
+				adds = append(adds, lt)
+			}
+			if t.mode == ModeExact {
+				for _, p := range cur {
+					if !slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
+						removes = append(removes, p.Sku)
+					}
+				}
+			}
+		}
+		for _, m := range mig {
+			if !slices.Contains(removes, m.sku) {
+				removes = append(removes, m.sku)
+			}
+		}
+		if len(adds) == 0 && len(removes) == 0 {
+			continue
+		}
+		slices.SortFunc(removes, func(a, c licensing.SkuID) int { return a.Compare(c) })
+		p := prepared{u: u, adds: adds, removes: removes, mig: mig, exp: rd.expectationOf(rd.pbuf)} // rd.pbuf still holds u's paths
+		if waveOf != nil {
+			p.wave = int(waveOf[u])
+		}
+		if batch = append(batch, p); len(batch) == batchSize {
+			out <- batch
+			batch = next()
+		}
+	}
+	if len(batch) > 0 {
+		out <- batch
+	}
+}
+
+// userDirectStep emits the one assignLicense of user u (or two, make-before-break).
+func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.SkuID, wave int, mig []migrationRemoval, exp expected) {
+	target := b.w.UserTarget(u)
+	addBody := b.assigned(adds)
+	conflict := ""
+	split := false
+	if len(adds) > 0 && len(removes) > 0 && (b.d.Options.MakeBeforeBreak || b.mayConflict(adds, removes)) {
+		o := b.w.Predict(licensing.Change{Kind: licensing.AssignUserLicenses, User: target.ID, AddLicenses: addBody})
+		for _, v := range o.Violations {
+			if v.Kind == licensing.MutuallyExclusiveViolation {
+				conflict = fmt.Sprintf(" (%s conflict)", strings.Join(b.planNames(v.Plans), " and "))
+				break
+			}
+		}
+		split = b.d.Options.MakeBeforeBreak && !o.Refused
+	}
+	reason := b.directReason(adds, removes, conflict, mig)
+	if split {
+		swap := b.swapPhrase(adds, removes)
+		s1, after := b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
+			Reason: "make-before-break swap " + swap + ": add the new license first (both may be held at once)"})
+		b.applyUser(u, after, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: b.in.skus(removes), Wave: wave,
+			DependsOn: []string{s1.ID}, Reason: "make-before-break swap " + swap + ": remove the old license once the new one is active"})
+		return
+	}
+	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave, Reason: reason})
+}
+
+func dedupe(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// mayConflict reports whether an added and a removed SKU have plans in one exclusion set: only
+// then can adding before removing conflict (a cheap test that spares a prediction per user).
+func (b *builder) mayConflict(adds []licTarget, removes []licensing.SkuID) bool {
+	for _, a := range adds {
+		on := a.sub.Sku.PlanSet().Minus(a.disabled)
+		for _, r := range removes {
+			if sku, ok := b.cat.Sku(r); ok && b.before.Bulk().MayConflict(on, sku.PlanSet()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// afterAssign returns the direct licenses (by SKU id, shared) after an accepted assignLicense
+// adding adds and removing remove on a user whose direct licenses are direct.
+func (b *builder) afterAssign(direct []licensing.AssignedLicense, adds []licTarget, remove []licensing.SkuID) []licensing.AssignedLicense {
+	out := b.abuf[:0]
+	for _, l := range direct {
+		if !slices.Contains(remove, l.SkuID) && !slices.ContainsFunc(adds, func(a licTarget) bool { return a.sub.Sku.ID == l.SkuID }) {
+			out = append(out, l)
+		}
+	}
+	for _, a := range adds {
+		out = append(out, licensing.AssignedLicense{SkuID: a.sub.Sku.ID, DisabledPlans: b.in.planIDsByID(a.disabled)})
+	}
+	slices.SortFunc(out, func(x, y licensing.AssignedLicense) int { return x.SkuID.Compare(y.SkuID) })
+	b.abuf = out
+	return b.in.licenses(out)
+}
+
+// applyUser plans user u's assignLicense step, whose body adds adds; exp is the user's
+// expectation now (what the step checks before it runs). It returns the step and the
+// expectation after it.
+func (b *builder) applyUser(u int, exp expected, adds []licTarget, step *Step) (*Step, expected) {
+	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
+	slot := b.addSlot(step)
+	step, pair := &slot.Step, &slot.exp
+	pair[0] = Expectation{DirectLicenses: exp.direct, Groups: exp.groups}
+	step.Expect, step.Result = &pair[0], &pair[1]
+	o := b.w.Bulk().ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
+	res := exp
+	if !o.Refused {
+		// assignLicense changes only direct paths (the groups the user's paths come from
+		// stay): every removed or added SKU's direct path goes, every added one comes with
+		// the body's disabled plans. Verification checks this against the tenant.
+		res.direct = b.afterAssign(exp.direct, adds, step.RemoveLicenses)
+	}
+	*step.Result = Expectation{DirectLicenses: res.direct, Groups: res.groups}
+	if o.Refused {
+		for _, v := range o.Violations {
+			b.problemFromErr("", v, SeverityError, step.ID)
+		}
+		return step, res
+	}
+	var before, after licensing.PlanSet // equal (and empty) when the call changes no plan
+	if len(o.Users) > 0 {
+		before, after = o.Users[0].Before, o.Users[0].After
+	}
+	step.Gained, step.Lost = b.in.diff(after, before), b.in.diff(before, after)
+	b.serviceLoss(step, step.Target, before, after)
+	b.released(step, o)
+	b.depends(u, step.ID)
+	if len(b.touched) == 0 || b.touched[len(b.touched)-1] != u {
+		b.touched = append(b.touched, u)
+	}
+	return step, res
+}
+
+// directReason explains a user's assignLicense step; the text depends only on its arguments,
+// so it is made once per distinct change and shared.
+func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conflict string, mig []migrationRemoval) string {
+	k := b.rkey[:0]
+	for _, a := range adds {
+		k = append(k, a.sub.Sku.ID[:]...)
+		k, _ = a.disabled.AppendBinary(k)
+		k = append(k, 0)
+	}
+	k = append(k, 1)
+	for _, r := range removes {
+		k = append(k, r[:]...)
+	}
+	k = append(append(k, 1), conflict...)
+	for _, m := range mig {
+		k = append(append(append(k, 1), m.sku[:]...), m.group...)
+		if m.bridge {
+			k = append(k, 2)
+		}
+	}
+	b.rkey = k
+	if r, ok := b.reasons[string(k)]; ok {
+		return r
+	}
+	reason := b.changeReason("", adds, removes, conflict)
+	if len(mig) > 0 {
+		var note strings.Builder
+		bridges := 0
+		for i, m := range mig {
+			if i > 0 {
+				note.WriteString(";")
+			}
+			if m.bridge {
+				bridges++
+				fmt.Fprintf(&note, " direct %s bridged the move to group %s, which gives it now", b.cat.SkuNamed(m.sku, licensing.NamesBoth), m.group)
+				continue
+			}
+			fmt.Fprintf(&note, " direct %s is covered by group %s", b.cat.SkuNamed(m.sku, licensing.NamesBoth), m.group)
+		}
+		what := "migrate to group-based licensing:"
+		if bridges == len(mig) {
+			what = "complete the move to group-based licensing:"
+		}
+		if len(adds) == 0 && len(removes) == len(mig) {
+			reason = what + note.String()
+		} else {
+			reason = reason + "; " + what + note.String()
+		}
+	}
+	if b.reasons == nil {
+		b.reasons = map[string]string{}
+	}
+	b.reasons[string(k)] = reason
+	return reason
+}
+
+func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict string) string {
+	addNames, remNames := b.licenseNames(adds, removes)
+	prefix := ""
+	if who != "" {
+		prefix = who + ": "
+	}
+	switch {
+	case len(adds) > 0 && len(removes) > 0:
+		return fmt.Sprintf("%sswap %s in one call%s", prefix, b.swapPhrase(adds, removes), conflict)
+	case len(adds) > 0:
+		return fmt.Sprintf("%sassign %s", prefix, strings.Join(addNames, ", "))
+	default:
+		return fmt.Sprintf("%sremove %s", prefix, strings.Join(remNames, ", "))
+	}
+}
+
+// licenseNames names the SKUs a change adds and removes, for its reason.
+func (b *builder) licenseNames(adds []licTarget, removes []licensing.SkuID) (addNames, remNames []string) {
+	for _, a := range adds {
+		addNames = append(addNames, a.sub.Sku.Title())
+	}
+	for _, r := range removes {
+		remNames = append(remNames, b.cat.SkuNamed(r, licensing.NamesBoth))
+	}
+	return addNames, remNames
+}
+
+// swapPhrase is "OLD → NEW" for a change that removes and adds.
+func (b *builder) swapPhrase(adds []licTarget, removes []licensing.SkuID) string {
+	addNames, remNames := b.licenseNames(adds, removes)
+	return strings.Join(remNames, ", ") + " → " + strings.Join(addNames, ", ")
+}

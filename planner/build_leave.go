@@ -1,0 +1,131 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// reprocessSteps asks Entra to evaluate group paths in error again where the plan removed the
+// cause: a conflicting direct license of the user, or seats freed by earlier steps. Each
+// reprocess step waits for the user's own steps and for the steps that freed seats (by name,
+// or by wave past maxReleaserDeps).
+func (b *builder) reprocessSteps() {
+	candidates := append([]int(nil), b.touched...)
+	if len(b.releasers) > 0 {
+		isTouched := make([]bool, b.w.NumUsers())
+		for _, u := range b.touched {
+			isTouched[u] = true
+		}
+		for u := 0; u < b.w.NumUsers(); u++ {
+			if isTouched[u] {
+				continue
+			}
+			if b.w.Bulk().HasPathInError(u, licensing.CountViolation, false) {
+				candidates = append(candidates, u)
+			}
+		}
+		slices.Sort(candidates)
+	}
+	lastWave := 0 // the latest wave planned before the reprocess steps
+	for _, s := range b.plan.Steps {
+		lastWave = max(lastWave, s.Wave)
+	}
+	for _, u := range candidates {
+		if !b.w.Bulk().HasPathInError(u, licensing.None, true) {
+			continue
+		}
+		target := b.w.UserTarget(u)
+		o := b.w.Predict(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
+		if len(o.Users) == 0 {
+			continue
+		}
+		deps := b.deps(u)
+		wave := 0
+		reason := "reprocess the user's group licenses now that the cause of their error is gone"
+		for _, p := range b.w.Paths(u) {
+			if p.State != licensing.PathError || p.Error != licensing.CountViolation {
+				continue
+			}
+			if rs := b.releasers[p.Sku]; len(rs) <= maxReleaserDeps {
+				deps = append(deps, rs...)
+			} else {
+				// A wave starts once every step of the waves before it succeeded: all the
+				// steps that free seats of the SKU among them.
+				wave = lastWave + 1
+				reason = b.in.memo("reprocess-wave", func() string {
+					return fmt.Sprintf("reprocess the user's group licenses in wave %d, after every step of the waves before it, among them those that free the seats the user's group licenses wait for", lastWave+1)
+				})
+			}
+		}
+		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: dedupe(deps), Wave: wave, Reason: reason})
+		before := b.w.EnabledPlans(u)
+		b.w.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
+		after := b.w.EnabledPlans(u)
+		step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
+		b.depends(u, step.ID)
+	}
+}
+
+// hasDirectStep reports whether user u has an assignLicense step in the plan so far.
+func (b *builder) hasDirectStep(u int) bool {
+	_, ok := slices.BinarySearch(b.touched, u)
+	return ok
+}
+
+// holdsDirectly reports whether user u now holds directly a SKU that group g assigns (a move
+// from the group to direct licenses).
+func (b *builder) holdsDirectly(u, g int) bool {
+	for _, p := range b.w.Paths(u) {
+		if p.Direct() && slices.ContainsFunc(b.w.GroupLicenses(g), func(l licensing.AssignedLicense) bool { return l.SkuID == p.Sku }) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *builder) leaveSteps() {
+	for u, t := range b.users {
+		if t == nil || !t.groupsSet || t.mode != ModeExact {
+			continue
+		}
+		for _, g := range b.w.UserGroups(u) {
+			if slices.Contains(t.groups, g) || len(b.w.GroupLicenses(g)) == 0 {
+				continue
+			}
+			target := b.w.UserTarget(u)
+			gt := b.w.GroupTarget(g)
+			if b.refusedByKind(RemoveGroupMember, g, target, t.from) {
+				continue
+			}
+			reason := fmt.Sprintf("leave licensed group %s (%s)", gt.Name, t.from)
+			if joined := b.joined[u]; len(joined) > 0 {
+				names := make([]string, len(joined))
+				for i, j := range joined {
+					names[i] = b.w.Group(j).DisplayName
+				}
+				verb := "have"
+				if len(names) == 1 {
+					verb = "has"
+				}
+				reason += fmt.Sprintf(", once %s %s processed the user: the new licenses first, then the old go (no gap)", strings.Join(names, ", "), verb)
+			} else if b.hasDirectStep(u) && b.holdsDirectly(u, g) {
+				reason += ", after the user's direct licenses are in place"
+			}
+			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
+				Reason: reason, Expect: b.in.member(true), Result: b.in.member(false)})
+			before := b.w.EnabledPlans(u)
+			o := b.w.Apply(licensing.Change{Kind: licensing.RemoveGroupMember, User: target.ID, Group: gt.ID})
+			for _, v := range o.Violations {
+				b.problemFromErr("", v, SeverityError, step.ID)
+			}
+			b.released(step, o)
+			after := b.w.EnabledPlans(u)
+			step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
+			b.serviceLoss(step, target, before, after)
+			b.depends(u, step.ID)
+		}
+	}
+}

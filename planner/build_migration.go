@@ -1,0 +1,151 @@
+package planner
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/licenseplan/licenseplan/internal/prefault"
+	"github.com/licenseplan/licenseplan/licensing"
+)
+
+// migration selects the direct paths to remove in a direct → group migration: only those whose
+// every enabled plan is already enabled by the user's active group paths of the same SKU, and
+// that the desired state does not keep as direct. Users are put in waves in snapshot order.
+func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
+	m := b.d.MigrateDirectToGroup
+	if m == nil {
+		return nil, nil
+	}
+	var selected []int
+	if m.Users.All {
+		selected = make([]int, 0, b.w.NumUsers())
+		for u := 0; u < b.w.NumUsers(); u++ {
+			selected = append(selected, u)
+		}
+	} else {
+		seen := map[int]bool{}
+		for i, ref := range m.Users.Users {
+			u, err := b.w.LookupUser(ref)
+			if err != nil {
+				b.problemFromErr(fmt.Sprintf("migrateDirectToGroup.users[%d]", i), err, SeverityError, "")
+				continue
+			}
+			if !seen[u] {
+				seen[u] = true
+				selected = append(selected, u)
+			}
+		}
+		slices.Sort(selected)
+	}
+	removals = prefault.Make[[]migrationRemoval](b.w.NumUsers(), b.w.NumUsers())
+	// Two halves at once: each user's removals depend only on the user's paths. Problems
+	// and movers are put back in user order.
+	half := len(selected) / 2
+	var (
+		wg       sync.WaitGroup
+		problems [2][]Problem
+		moved    [2][]int
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		problems[1], moved[1] = b.migrateUsers(selected[half:], m.Users.All, newInterner(b.before), removals)
+	}()
+	problems[0], moved[0] = b.migrateUsers(selected[:half], m.Users.All, b.in, removals)
+	wg.Wait()
+	b.plan.Problems = append(append(b.plan.Problems, problems[0]...), problems[1]...)
+	movers := append(moved[0], moved[1]...)
+	waveOf = make([]int32, b.w.NumUsers())
+	waves := m.Waves
+	if len(waves) == 0 {
+		waves = []float64{1}
+	}
+	n := len(movers)
+	w := 0
+	for k, u := range movers {
+		for w < len(waves)-1 && k >= int(math.Ceil(waves[w]*float64(n))) {
+			w++
+		}
+		waveOf[u] = int32(w)
+	}
+	return removals, waveOf
+}
+
+// migrateUsers works out the direct paths a migration removes from each of users (into
+// removals, at the user's index), returning the problems it finds and the users with a
+// removal, both in the order of users. all is migrateDirectToGroup.users "all" (kept paths
+// are then not reported one by one). It only reads the builder's state, so two calls on
+// different users may run at once, each with its own interner.
+func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][]migrationRemoval) (problems []Problem, movers []int) {
+	var buf []licensing.Path
+	var nbuf []string
+	for _, u := range users {
+		buf = b.w.Bulk().AppendPaths(buf[:0], u)
+		paths := buf
+		t := b.users[u]
+		for _, p := range paths {
+			if !p.Direct() {
+				continue
+			}
+			sku, _ := b.cat.Sku(p.Sku)
+			if t != nil && slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
+				if !all {
+					problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
+						Message: fmt.Sprintf("%s: direct %s kept: the desired state lists it for the user", b.w.UserTarget(u), sku.Title())})
+				}
+				continue
+			}
+			var groupOn licensing.PlanSet
+			full := false // a group path enables every plan of the SKU
+			groups := nbuf[:0]
+			for _, q := range paths {
+				if q.Sku == p.Sku && !q.Direct() && q.State.Enables() {
+					if q.Disabled.IsEmpty() {
+						full = true
+					} else if !full {
+						groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
+					}
+					groups = append(groups, b.w.Group(mustGroup(b.w, q.Group)).DisplayName)
+				}
+			}
+			nbuf = groups
+			if full {
+				groupOn = sku.PlanSet()
+			}
+			if len(groups) == 0 {
+				if !all {
+					problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
+						Message: fmt.Sprintf("%s: direct %s kept: no active group path gives %s", b.w.UserTarget(u), sku.Title(), sku.Title())})
+				}
+				continue
+			}
+			on := sku.PlanSet().Minus(p.Disabled)
+			if missing := on.Minus(groupOn); !missing.IsEmpty() {
+				names := in.joined(groups, ", ")
+				tail := in.memo(string(p.Sku[:])+names+string(mustBinary(missing)), func() string {
+					return fmt.Sprintf(": direct %s kept: groups %s do not enable %s", sku.Title(), names, strings.Join(b.planTitles(missing), ", "))
+				})
+				target := b.w.UserTarget(u)
+				problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: target, SkuID: p.Sku, ServicePlans: in.planIDs(missing),
+					Message: target.String() + tail})
+				continue
+			}
+			removals[u] = append(removals[u], migrationRemoval{sku: p.Sku, group: in.joined(groups, ", ")})
+		}
+		if len(removals[u]) > 0 {
+			movers = append(movers, u)
+		}
+	}
+	return problems, movers
+}
+
+func mustGroup(s *licensing.State, id string) int {
+	g, err := s.LookupGroup(id)
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
