@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -423,7 +424,7 @@ func (r *runner) call(ctx context.Context, s *Step) error {
 	}
 	switch s.Action {
 	case AssignLicense:
-		add, remove := nonNilLicenses(s.AddLicenses), nonNil(slices.Clone(s.RemoveLicenses))
+		add, remove := nonNilLicenses(s.AddLicenses), nonnil.Slice(slices.Clone(s.RemoveLicenses))
 		if s.Target.Type == licensing.TargetGroup {
 			return r.tenant.AssignGroupLicenses(ctx, s.Target.ID, add, remove)
 		}

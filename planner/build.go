@@ -233,13 +233,6 @@ type stepSlot struct {
 	exp [2]Expectation
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 // planNames names plans for people, by friendly name and plan name ("Exchange Online (Plan 2)
 // (EXCHANGE_S_ENTERPRISE)"), in the order given.
 func (b *builder) planNames(ids []licensing.PlanID) []string {

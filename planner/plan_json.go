@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/licenseplan/licenseplan/internal/jsonout"
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -129,7 +130,7 @@ func (p *Plan) skuNames(id licensing.SkuID) (part, product string) {
 func nonNilLicenses(ls []licensing.AssignedLicense) []licensing.AssignedLicense {
 	out := make([]licensing.AssignedLicense, len(ls))
 	for i, l := range ls {
-		out[i] = licensing.AssignedLicense{SkuID: l.SkuID, DisabledPlans: nonNil(l.DisabledPlans)}
+		out[i] = licensing.AssignedLicense{SkuID: l.SkuID, DisabledPlans: nonnil.Slice(l.DisabledPlans)}
 	}
 	return out
 }
@@ -138,7 +139,7 @@ func nonNilLicenses(ls []licensing.AssignedLicense) []licensing.AssignedLicense 
 func (p *Plan) licensesWire(ls []licensing.AssignedLicense) []licenseJSON {
 	out := make([]licenseJSON, len(ls))
 	for i, l := range ls {
-		out[i] = licenseJSON{SkuID: l.SkuID, DisabledPlans: nonNil(l.DisabledPlans)}
+		out[i] = licenseJSON{SkuID: l.SkuID, DisabledPlans: nonnil.Slice(l.DisabledPlans)}
 		out[i].SkuPartNumber, out[i].ProductName = p.skuNames(l.SkuID)
 	}
 	return out
@@ -207,14 +208,14 @@ func (e *expectJSON) expectation() *Expectation {
 
 func (p *Plan) stepWire(s *Step) *stepJSON {
 	sj := &stepJSON{ID: s.ID, Action: s.Action.String(), Target: s.Target, Group: s.Group, UsageLocation: s.UsageLocation,
-		DependsOn: nonNil(s.DependsOn), Wave: s.Wave, Reason: s.Reason, Gained: nonNil(s.Gained), Lost: nonNil(s.Lost),
+		DependsOn: nonnil.Slice(s.DependsOn), Wave: s.Wave, Reason: s.Reason, Gained: nonnil.Slice(s.Gained), Lost: nonnil.Slice(s.Lost),
 		Expect: s.expectJSON(s.expect()), Result: s.expectJSON(s.result())}
 	if s.Action == AssignLicense {
-		sj.add, sj.remove = p.licensesWire(s.AddLicenses), nonNil(s.RemoveLicenses)
+		sj.add, sj.remove = p.licensesWire(s.AddLicenses), nonnil.Slice(s.RemoveLicenses)
 		sj.AddLicenses, sj.RemoveLicenses = &sj.add, &sj.remove
 	}
 	for _, m := range s.Members {
-		mj := memberJSON{User: m.User, Gained: nonNil(m.Gained), Lost: nonNil(m.Lost)}
+		mj := memberJSON{User: m.User, Gained: nonnil.Slice(m.Gained), Lost: nonnil.Slice(m.Lost)}
 		if m.Error != licensing.None {
 			mj.Error = m.Error.String()
 		}
@@ -230,7 +231,7 @@ func (p *Plan) seatWire(s SeatChange) seatJSON {
 }
 
 func (p *Plan) problemWire(pr Problem) problemJSON {
-	pj := problemJSON{Kind: pr.Kind.String(), Severity: string(pr.Severity), ServicePlans: nonNil(pr.ServicePlans), Message: pr.Message, Step: pr.Step}
+	pj := problemJSON{Kind: pr.Kind.String(), Severity: string(pr.Severity), ServicePlans: nonnil.Slice(pr.ServicePlans), Message: pr.Message, Step: pr.Step}
 	if pr.Target.Type != "" {
 		t := pr.Target
 		pj.Target = &t

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -169,8 +170,8 @@ func (o Options) Errors(st *licensing.State) *ErrorReport {
 		e := ErrorEntry{
 			UserID: u.ID, UserPrincipalName: u.UserPrincipalName, UsageLocation: st.UsageLocation(p.user),
 			Source: p.f.src, Skus: p.f.skus(d), State: p.f.paths[0].State.String(), Error: p.dg.kind.String(),
-			Conflicts: nonNil(p.dg.conflicts), MissingPrerequisites: nonNil(append(slices.Clip(p.dg.missing), p.dg.needed...)),
-			Prohibited: nonNil(p.dg.prohibited), Detail: p.dg.detail,
+			Conflicts: nonnil.Slice(p.dg.conflicts), MissingPrerequisites: nonnil.Slice(append(slices.Clip(p.dg.missing), p.dg.needed...)),
+			Prohibited: nonnil.Slice(p.dg.prohibited), Detail: p.dg.detail,
 			Fix: d.fix(p.user, p.ps, &p.f, &p.dg, needed), StuckCause: p.f.stuck,
 		}
 		for _, o := range p.f.otherPaths() {
@@ -242,13 +243,6 @@ func (o Options) Errors(st *licensing.State) *ErrorReport {
 		rep.Groups = append(rep.Groups, ge)
 	}
 	return rep
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 func plural(n int, word string) string {

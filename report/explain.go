@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -164,10 +165,10 @@ func explainUser(d *diagnoser, i int) *Explanation {
 		}
 		ex.Conflicts = append(ex.Conflicts, pc)
 	}
-	ex.MissingPrerequisites = nonNil(d.missing(d.rules.MissingPrerequisites(eff.Enabled)))
+	ex.MissingPrerequisites = nonnil.Slice(d.missing(d.rules.MissingPrerequisites(eff.Enabled)))
 	ex.Prohibited = []Prohibition{}
 	if loc := ex.GroupUsageLocation; loc != "" {
-		ex.Prohibited = nonNil(d.prohibited(d.rules.Prohibited(eff.Enabled, loc), loc))
+		ex.Prohibited = nonnil.Slice(d.prohibited(d.rules.Prohibited(eff.Enabled, loc), loc))
 	}
 	return ex
 }
