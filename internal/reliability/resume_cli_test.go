@@ -31,16 +31,40 @@ import (
 
 const safeDesired = "../../examples/quickstart/safe.json"
 
-// buildLicensectl builds the CLI into a temporary directory.
+// licensectlBin is the CLI, built once for every test of the package that runs it (a build
+// and link takes seconds on this project's 2-core machine); TestMain removes it.
+var licensectlBin struct {
+	once sync.Once
+	dir  string
+	path string
+	out  []byte
+	err  error
+}
+
+// buildLicensectl builds the CLI into a temporary directory, once.
 func buildLicensectl(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds licensectl and runs it")
 	}
-	bin := filepath.Join(t.TempDir(), "licensectl")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/licenseplan/licenseplan/examples/licensectl").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
+	b := &licensectlBin
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "reliability-licensectl"); b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "licensectl")
+		b.out, b.err = exec.Command("go", "build", "-o", b.path, "github.com/licenseplan/licenseplan/examples/licensectl").CombinedOutput()
+	})
+	require.NoError(t, b.err, "%s", b.out)
+	return b.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if licensectlBin.dir != "" {
+		os.RemoveAll(licensectlBin.dir)
+	}
+	os.Exit(code)
 }
 
 // cliTenant serves a fresh sample tenant and counts the writes that took effect; after the
