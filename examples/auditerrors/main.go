@@ -24,20 +24,14 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "auditerrors:", err)
-		os.Exit(1)
-	}
+	source.Exit("auditerrors", run(context.Background(), os.Args[1:], os.Stdin, os.Stdout))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("auditerrors", flag.ContinueOnError)
 	src := source.Register(fs)
 	fix := fs.Bool("fix", false, "reprocess the users whose error cause is gone")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := source.NoArgs(fs); err != nil {
+	if err := source.Parse(fs, args); err != nil {
 		return err
 	}
 	tenant, st, err := src.OpenState(ctx)

@@ -22,27 +22,21 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "migrategroups:", err)
-		os.Exit(1)
-	}
+	source.Exit("migrategroups", run(context.Background(), os.Args[1:], os.Stdin, os.Stdout))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("migrategroups", flag.ContinueOnError)
 	src := source.Register(fs)
 	wavesFlag := fs.String("waves", "0.25,1.0", "cumulative fractions of the users per wave, the last 1.0")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := source.NoArgs(fs); err != nil {
+	if err := source.Parse(fs, args); err != nil {
 		return err
 	}
 	var waves []float64
 	for _, f := range strings.Split(*wavesFlag, ",") {
 		w, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil {
-			return fmt.Errorf("--waves: %v", err)
+			return source.Usage(fmt.Errorf("--waves: %v", err))
 		}
 		waves = append(waves, w)
 	}
@@ -51,7 +45,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		MigrateDirectToGroup: &planner.Migration{Users: planner.UserSelector{All: true}, Waves: waves},
 	}
 	if err := desired.Validate(); err != nil {
-		return err
+		return source.Usage(err)
 	}
 
 	tenant, st, err := src.OpenState(ctx)

@@ -22,20 +22,14 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "offboard:", err)
-		os.Exit(1)
-	}
+	source.Exit("offboard", run(context.Background(), os.Args[1:], os.Stdin, os.Stdout))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("offboard", flag.ContinueOnError)
 	src := source.Register(fs)
 	user := fs.String("user", "erin@contoso.com", "the user to offboard (`UPN` or id)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := source.NoArgs(fs); err != nil {
+	if err := source.Parse(fs, args); err != nil {
 		return err
 	}
 	tenant, st, err := src.OpenState(ctx)

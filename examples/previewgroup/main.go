@@ -21,10 +21,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "previewgroup:", err)
-		os.Exit(1)
-	}
+	source.Exit("previewgroup", run(context.Background(), os.Args[1:], os.Stdout))
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -33,10 +30,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	group := fs.String("group", "Licensing_Teams", "the group (`name` or id)")
 	sku := fs.String("sku", "STANDARDPACK", "the `SKU` the group should assign")
 	plans := fs.String("plans", "TEAMS1,SHAREPOINTSTANDARD", "comma-separated service `plans` to enable (empty: all)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := source.NoArgs(fs); err != nil {
+	if err := source.Parse(fs, args); err != nil {
 		return err
 	}
 	_, st, err := src.OpenState(ctx)

@@ -22,10 +22,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "swapsku:", err)
-		os.Exit(1)
-	}
+	source.Exit("swapsku", run(context.Background(), os.Args[1:], os.Stdin, os.Stdout))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
@@ -34,10 +31,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	user := fs.String("user", "alice@contoso.com", "the user (`UPN` or id)")
 	from := fs.String("from", "STANDARDPACK", "the `SKU` to take away")
 	to := fs.String("to", "ENTERPRISEPACK", "the `SKU` to give instead")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := source.NoArgs(fs); err != nil {
+	if err := source.Parse(fs, args); err != nil {
 		return err
 	}
 	tenant, st, err := src.OpenState(ctx)

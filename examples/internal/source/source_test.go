@@ -3,7 +3,10 @@ package source
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -111,4 +114,29 @@ func TestNoArgsRefusesStrayArguments(t *testing.T) {
 	assert.Contains(t, err.Error(), `unexpected argument "alice@contoso.com"`)
 	require.NoError(t, fs.Parse([]string{"--yes"}))
 	assert.NoError(t, NoArgs(fs))
+}
+
+// The example programs exit as licensectl does: 2 for bad usage or input, 1 for a failed
+// operation, 0 for success and -help.
+func TestExitCodes(t *testing.T) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	Register(fs)
+	assert.Equal(t, 2, ExitCode(Parse(fs, []string{"--bogus"})), "an unknown flag")
+	fs = flag.NewFlagSet("test", flag.ContinueOnError)
+	Register(fs)
+	assert.Equal(t, 2, ExitCode(Parse(fs, []string{"stray"})), "a stray argument")
+	fs = flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	assert.Equal(t, 0, ExitCode(Parse(fs, []string{"-help"})), "-help")
+	assert.Equal(t, 0, ExitCode(nil))
+
+	_, st, err := (&Flags{}).OpenState(context.Background())
+	require.NoError(t, err)
+	_, err = st.LookupUser("nobody@contoso.com")
+	assert.Equal(t, 2, ExitCode(err), "a name that does not resolve")
+	_, err = st.LookupSku("Office 365 E4")
+	assert.Equal(t, 2, ExitCode(err), "a product the tenant lacks")
+	assert.Equal(t, 1, ExitCode(errors.New("1 steps: 1 failed")), "a failed operation")
+	assert.Equal(t, 2, ExitCode(fmt.Errorf("wrapped: %w", Usage(errors.New("--waves: bad")))))
 }
