@@ -168,7 +168,8 @@
 //     application for throttling.
 //   - Users and groups cannot be created or deleted through Graph (except DELETE /groups/{id}
 //     of an unlicensed group); nested groups do not exist, so transitiveMembers equals members.
-//   - Only the properties licensing needs are modelled; others read as null. $filter supports
+//   - Only the properties licensing needs (and a user's lifecycle properties) are modelled;
+//     others read as null. $filter supports
 //     assignedLicenses/any(x:x/skuId eq GUID) and userPrincipalName eq '…' on users,
 //     assignedLicenses/$count ne 0 (an advanced query: ConsistencyLevel: eventual and
 //     $count=true) and hasMembersWithLicenseErrors eq true on groups; anything else is
@@ -203,10 +204,35 @@
 //	POST   /groups/{id}/members/$ref  {"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}"}: 204
 //	DELETE /groups/{id}/members/{userId}/$ref: 204
 //	POST   /$batch                    up to 20 requests, dependsOn (424 when a dependency failed)
+//	GET    /directory/subscriptions, /directory/subscriptions/{id},
+//	       /directory/subscriptions(commerceSubscriptionId='{id}')   companySubscription, $select
 //
 // Properties Graph returns only on $select are returned only on $select here too: a user's
-// assignedLicenses, licenseAssignmentStates and usageLocation, a group's assignedLicenses and
+// assignedLicenses, licenseAssignmentStates, usageLocation, userType, createdDateTime and
+// signInActivity (signInActivity not even for $select=*), a group's assignedLicenses and
 // licenseProcessingState. Request bodies may be gzip-compressed (Content-Encoding: gzip).
+//
+// A user's userType, createdDateTime and signInActivity are the snapshot's (null where it has
+// none). signInActivity, with its three times (null where the snapshot has none; the fake
+// keeps no request ids: null), is left out for a user the snapshot has none for, as Graph leaves
+// it out for a user without a recorded sign-in; with signInActivity selected a page holds at
+// most 500 users (List users: "When signInActivity is selected or filtered on, the maximum page
+// size is 500"). Reading it needs AuditLog.Read.All and Microsoft Entra ID P1 or P2: the fake
+// takes a snapshot that says signInActivityUnknown, or whose users have no signInActivity at all
+// (every file older than the field), for a tenant without P1, and answers any request whose
+// $select names signInActivity (GET /users, /users/{id}, group members; in $batch too) as Graph
+// does: 403 Authentication_RequestFromNonPremiumTenantOrB2CTenant "Neither tenant is B2C or
+// tenant doesn't have premium license" (github.com/microsoftgraph/microsoft-graph-docs/issues/12772,
+// /issues/14120). It does not model the app lacking AuditLog.Read.All (Graph's 403
+// Authorization_RequestDenied; graphadapter/graphtest does), $filter on signInActivity, or the
+// 400 Graph answers to $select=signInActivity on a user addressed by userPrincipalName.
+//
+// GET /directory/subscriptions lists the snapshot's subscriptions (Graph's companySubscription,
+// https://learn.microsoft.com/graph/api/resources/companysubscription) in one page: its
+// properties as loaded, serviceStatus the service plans of the SKU when the tenant subscribes to
+// it (else []), ownerId, ownerTenantId and ownerType null. A snapshot without subscriptions
+// gives an empty collection (the fake does not make them up from subscribedSkus); the app lacking
+// Organization.Read.All (403) is not modelled.
 // Outside /v1.0 are the fake's test hooks: GET /_fake/state answers the tenant as tenant/v1,
 // GET /_fake/history answers {"value": [{"time", "userId", "cause", "enabledPlansBefore",
 // "enabledPlansAfter"}]}, and POST /_fake/groups/{id}/failNextProcessing (204) makes the

@@ -59,11 +59,30 @@ func (s *server) listSkus(r *http.Request, id string) response {
 	return collection(r, "subscribedSkus", items, nil, "")
 }
 
+// signInPageSize is Graph's largest page of users when $select names signInActivity.
+const signInPageSize = 500
+
+// signInRefusal is Graph's refusal of $select=signInActivity in a tenant without Entra ID P1
+// (403 Authentication_RequestFromNonPremiumTenantOrB2CTenant), or nil: the fake takes a tenant
+// whose snapshot has no sign-in activity for one that cannot give it (doc.go).
+func (s *server) signInRefusal(q odataQuery) *licensing.Error {
+	if s.t.noPremium && selected(q.selects, "signInActivity") {
+		return newError(licensing.InvalidInput, CodeNonPremium, licensing.Target{}, msgNonPremium)
+	}
+	return nil
+}
+
 // GET /users
 func (s *server) listUsers(r *http.Request) response {
 	q, qerr := parseQuery(r)
+	if qerr == nil {
+		qerr = s.signInRefusal(q)
+	}
 	if qerr != nil {
 		return s.fail(r, qerr)
+	}
+	if selected(q.selects, "signInActivity") {
+		q.top = min(q.top, signInPageSize) // a larger $top gives pages of 500, as Graph's
 	}
 	s.t.lock()
 	defer s.t.mu.Unlock()
@@ -96,6 +115,9 @@ func (s *server) listUsers(r *http.Request) response {
 // GET /users/{id | userPrincipalName}
 func (s *server) getUser(r *http.Request, ref string) response {
 	q, qerr := parseQuery(r)
+	if qerr == nil {
+		qerr = s.signInRefusal(q)
+	}
 	if qerr != nil {
 		return s.fail(r, qerr)
 	}
@@ -369,6 +391,9 @@ func (s *server) members(r *http.Request, id, kind string, cast bool) response {
 	if q.filter != "" {
 		return s.fail(r, errUnsupportedFilter())
 	}
+	if err := s.signInRefusal(q); err != nil {
+		return s.fail(r, err)
+	}
 	s.t.lock()
 	defer s.t.mu.Unlock()
 	g, err := s.t.lookupGroup(id)
@@ -456,4 +481,44 @@ func asError(err error) *licensing.Error {
 		return e
 	}
 	return &licensing.Error{Kind: licensing.Other, Message: err.Error(), Err: err} // answered 400 UnknownError
+}
+
+// GET /directory/subscriptions, /directory/subscriptions/{id} and
+// /directory/subscriptions(commerceSubscriptionId='{id}'): the snapshot's companySubscriptions
+// (none when it has none), all in one page; $select picks properties, $filter is refused. seg
+// is the path segment after /directory, id the one after it ("" for none).
+func (s *server) listSubscriptions(r *http.Request, seg, id string) response {
+	q, qerr := parseQuery(r)
+	if qerr != nil {
+		return s.fail(r, qerr)
+	}
+	if q.filter != "" {
+		return s.fail(r, errUnsupportedFilter())
+	}
+	var commerceID string
+	if k, ok := strings.CutPrefix(seg, "subscriptions(commerceSubscriptionId='"); ok {
+		if commerceID, ok = strings.CutSuffix(k, "')"); !ok || commerceID == "" || id != "" {
+			return s.fail(r, errSegment(seg))
+		}
+	}
+	s.t.lock()
+	defer s.t.mu.Unlock()
+	items := []object{}
+	for _, c := range s.t.subscriptions {
+		if id != "" && !strings.EqualFold(c.ID, id) || commerceID != "" && !strings.EqualFold(c.CommerceSubscriptionID, commerceID) {
+			continue
+		}
+		o, err := s.subscriptions.render(subscriptionView{s.t, c}, q.selects)
+		if err != nil {
+			return s.fail(r, err)
+		}
+		items = append(items, o)
+	}
+	if id != "" || commerceID != "" {
+		if len(items) == 0 {
+			return s.fail(r, newError(licensing.InvalidInput, CodeNotFound, licensing.Target{}, resourceNotFound(id+commerceID)))
+		}
+		return entity(r, "directory/subscriptions", http.StatusOK, items[0])
+	}
+	return collection(r, "directory/subscriptions", items, nil, "")
 }

@@ -23,6 +23,9 @@ const (
 	CodeGatewayTimeout   = "UnknownError"                // injected HTTP 504
 	CodeFailedDependency = "FailedDependency"            // a $batch request whose dependency failed (HTTP 424)
 	CodeForbidden        = "Authorization_RequestDenied" // HTTP 403: e.g. a member change of a dynamic group
+	// CodeNonPremium is Graph's 403 to $select=signInActivity in a tenant without Microsoft
+	// Entra ID P1 or P2 (see doc.go).
+	CodeNonPremium = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 )
 
 // The messages Graph sends for license errors. Those marked "Graph's" are Graph's own texts;
@@ -36,7 +39,8 @@ const (
 	msgMemberNotFound = "One or more removed object references do not exist for the following modified properties: 'members'." // Graph's
 	msgMethod         = "Specified HTTP method is not allowed for the request target."                                         // Graph's
 	msgBadJSON        = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
-	msgThrottled      = "Please retry again later." // Graph's (throttling guidance sample)
+	msgThrottled      = "Please retry again later."                                    // Graph's (throttling guidance sample)
+	msgNonPremium     = "Neither tenant is B2C or tenant doesn't have premium license" // Graph's
 	// Member changes Graph refuses for the group's kind (doc.go's error table has the sources).
 	msgDynamicMembers    = "Insufficient privileges to complete the operation."                                                                                   // Graph's (403)
 	msgSyncedMembers     = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration." // Graph's
@@ -221,7 +225,7 @@ func codeStatus(kind licensing.Kind, code string) int {
 		return http.StatusGatewayTimeout
 	case CodeFailedDependency:
 		return http.StatusFailedDependency
-	case CodeForbidden:
+	case CodeForbidden, CodeNonPremium:
 		return http.StatusForbidden
 	}
 	switch kind {

@@ -38,6 +38,8 @@ type server struct {
 	users    *entityType[userView]
 	groups   *entityType[groupView]
 	skus     *entityType[licensing.SubscribedSku]
+	// subscriptions is Graph's companySubscription.
+	subscriptions *entityType[subscriptionView]
 }
 
 // NewServer returns an http.Handler that serves the tenant as Microsoft Graph v1.0 under
@@ -56,6 +58,8 @@ func NewServer(t *Tenant, opts ...ServerOption) http.Handler {
 		users:    t.userType(),
 		groups:   t.groupType(),
 		skus:     t.skuType(),
+
+		subscriptions: t.subscriptionType(),
 	}
 }
 
@@ -239,6 +243,15 @@ func (s *server) route(r *http.Request, segs []string, body []byte) response {
 	case "organization":
 		if len(segs) == 1 {
 			return method(http.MethodGet, func() response { return s.listOrganization(r) })
+		}
+	case "directory":
+		switch {
+		case len(segs) == 2 && (segs[1] == "subscriptions" || strings.HasPrefix(segs[1], "subscriptions(")):
+			return method(http.MethodGet, func() response { return s.listSubscriptions(r, segs[1], "") })
+		case len(segs) == 3 && segs[1] == "subscriptions":
+			return method(http.MethodGet, func() response { return s.listSubscriptions(r, segs[1], segs[2]) })
+		case len(segs) >= 2:
+			return s.fail(r, errSegment(segs[len(segs)-1]))
 		}
 	case "subscribedSkus":
 		switch len(segs) {

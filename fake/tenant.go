@@ -24,8 +24,15 @@ type Tenant struct {
 
 	tenantID   string
 	defaultLoc string
-	cat        *licensing.Catalog
-	rules      *licensing.RuleIndex
+	// signInUnknown: the snapshot could not read sign-in activity, which the fake takes for a
+	// tenant without Entra ID P1 (Graph refuses $select=signInActivity).
+	signInUnknown bool
+	// noPremium: the tenant answers $select=signInActivity as Graph does without Entra ID P1
+	// (403): the snapshot says signInActivityUnknown, or no user in it has signInActivity.
+	noPremium     bool
+	subscriptions []licensing.CompanySubscription // GET /directory/subscriptions; nil: none
+	cat           *licensing.Catalog
+	rules         *licensing.RuleIndex
 
 	skus    []*sku
 	skuByID map[licensing.SkuID]int
@@ -126,17 +133,19 @@ func New(snap *licensing.Snapshot, opts ...Option) (*Tenant, error) {
 	}
 	cat := snap.Catalog()
 	t := &Tenant{
-		clock:      cfg.clock,
-		delay:      cfg.delay,
-		tenantID:   snap.TenantID,
-		defaultLoc: snap.DefaultUsageLocation,
-		cat:        cat,
-		rules:      rules.Compile(cat),
-		skuByID:    make(map[licensing.SkuID]int, len(snap.SubscribedSkus)),
-		users:      make(map[string]*user, len(snap.Users)),
-		userByUPN:  make(map[string]*user, len(snap.Users)),
-		groups:     make(map[string]*group, len(snap.Groups)),
-		loading:    true,
+		clock:         cfg.clock,
+		delay:         cfg.delay,
+		tenantID:      snap.TenantID,
+		defaultLoc:    snap.DefaultUsageLocation,
+		signInUnknown: snap.SignInActivityUnknown,
+		subscriptions: slices.Clone(snap.Subscriptions),
+		cat:           cat,
+		rules:         rules.Compile(cat),
+		skuByID:       make(map[licensing.SkuID]int, len(snap.SubscribedSkus)),
+		users:         make(map[string]*user, len(snap.Users)),
+		userByUPN:     make(map[string]*user, len(snap.Users)),
+		groups:        make(map[string]*group, len(snap.Groups)),
+		loading:       true,
 	}
 	for _, k := range snap.SubscribedSkus {
 		info := k
@@ -167,6 +176,7 @@ func New(snap *licensing.Snapshot, opts ...Option) (*Tenant, error) {
 		t.userOrder = append(t.userOrder, u)
 	}
 	t.userIDs = slices.Sorted(maps.Keys(t.users))
+	t.noPremium = snap.SignInActivityUnknown || !slices.ContainsFunc(snap.Users, func(u licensing.User) bool { return u.SignInActivity != nil })
 	for _, g := range t.groupOrder {
 		for _, m := range g.members {
 			u := t.users[m]
@@ -249,6 +259,10 @@ func copyUser(u licensing.User) licensing.User {
 	if u.AccountEnabled != nil {
 		v := *u.AccountEnabled
 		c.AccountEnabled = &v
+	}
+	if u.SignInActivity != nil {
+		a := *u.SignInActivity
+		c.SignInActivity = &a
 	}
 	c.OnPremisesExtensionAttributes = maps.Clone(u.OnPremisesExtensionAttributes)
 	return c
@@ -373,12 +387,14 @@ func (t *Tenant) Group(ctx context.Context, groupID string) (*licensing.Group, e
 
 func (t *Tenant) export() *licensing.Snapshot {
 	out := &licensing.Snapshot{
-		FormatVersion:        licensing.TenantFormatVersion,
-		TenantID:             t.tenantID,
-		DefaultUsageLocation: t.defaultLoc,
-		SubscribedSkus:       make([]licensing.SubscribedSku, len(t.skus)),
-		Users:                make([]licensing.User, len(t.userOrder)),
-		Groups:               make([]licensing.Group, len(t.groupOrder)),
+		FormatVersion:         licensing.TenantFormatVersion,
+		TenantID:              t.tenantID,
+		DefaultUsageLocation:  t.defaultLoc,
+		SignInActivityUnknown: t.signInUnknown,
+		Subscriptions:         slices.Clone(t.subscriptions),
+		SubscribedSkus:        make([]licensing.SubscribedSku, len(t.skus)),
+		Users:                 make([]licensing.User, len(t.userOrder)),
+		Groups:                make([]licensing.Group, len(t.groupOrder)),
 	}
 	for i, s := range t.skus {
 		out.SubscribedSkus[i] = t.exportSku(s)

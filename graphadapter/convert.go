@@ -76,6 +76,9 @@ func userFromModel(m models.Userable) (licensing.User, error) {
 		UserPrincipalName: str(m.GetUserPrincipalName()),
 		DisplayName:       str(m.GetDisplayName()),
 		AccountEnabled:    m.GetAccountEnabled(),
+		UserType:          str(m.GetUserType()),
+		CreatedDateTime:   dateTime(m.GetCreatedDateTime()),
+		SignInActivity:    signInActivityFromModel(m.GetSignInActivity()),
 		UsageLocation:     str(m.GetUsageLocation()),
 		Department:        str(m.GetDepartment()),
 		JobTitle:          str(m.GetJobTitle()),
@@ -113,6 +116,53 @@ func userFromModel(m models.Userable) (licensing.User, error) {
 		}
 	}
 	return u, nil
+}
+
+// dateTime formats one of Graph's DateTimeOffsets as tenant/v1 keeps it (RFC 3339, UTC): "" for
+// none, and for Graph's placeholder for none, 0001-01-01T00:00:00Z (signInActivity has it for a
+// kind of sign-in never recorded).
+func dateTime(t *time.Time) string {
+	if t == nil || t.Year() <= 1 {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// signInActivityFromModel keeps signInActivity's three times; nil when Graph sent none (the
+// snapshot decides what that means: see snapshotRead.readUsers).
+func signInActivityFromModel(m models.SignInActivityable) *licensing.SignInActivity {
+	if m == nil {
+		return nil
+	}
+	return &licensing.SignInActivity{
+		LastSignInDateTime:               dateTime(m.GetLastSignInDateTime()),
+		LastNonInteractiveSignInDateTime: dateTime(m.GetLastNonInteractiveSignInDateTime()),
+		LastSuccessfulSignInDateTime:     dateTime(m.GetLastSuccessfulSignInDateTime()),
+	}
+}
+
+// subscriptionFromModel converts a companySubscription
+// (https://learn.microsoft.com/graph/api/resources/companysubscription); false for one without
+// an id or a skuId that is a GUID, which tenant/v1 cannot hold.
+func subscriptionFromModel(m models.CompanySubscriptionable) (licensing.CompanySubscription, bool) {
+	c := licensing.CompanySubscription{
+		ID:                     str(m.GetId()),
+		CommerceSubscriptionID: str(m.GetCommerceSubscriptionId()),
+		SkuPartNumber:          str(m.GetSkuPartNumber()),
+		Status:                 str(m.GetStatus()),
+		TotalLicenses:          num(m.GetTotalLicenses()),
+		CreatedDateTime:        dateTime(m.GetCreatedDateTime()),
+		NextLifecycleDateTime:  dateTime(m.GetNextLifecycleDateTime()),
+	}
+	if p := m.GetIsTrial(); p != nil {
+		c.IsTrial = *p
+	}
+	id, err := licensing.ParseSkuID(str(m.GetSkuId()))
+	if err != nil || c.ID == "" {
+		return c, false
+	}
+	c.SkuID = id
+	return c, true
 }
 
 func groupFromModel(m models.Groupable) (licensing.Group, error) {

@@ -27,10 +27,12 @@
 //
 // # Reading
 //
-// Snapshot reads GET /subscribedSkus; GET /organization (tenant id, countryLetterCode); every user
-// with $select=id, userPrincipalName, displayName, accountEnabled, usageLocation, department,
-// jobTitle, onPremisesExtensionAttributes, assignedLicenses, licenseAssignmentStates and
-// $top=999; every group with $select=id, displayName, assignedLicenses, licenseProcessingState,
+// Snapshot reads GET /subscribedSkus; GET /organization (tenant id, countryLetterCode);
+// GET /directory/subscriptions (the companySubscriptions: seats, trials, renewal dates); every
+// user with $select=id, userPrincipalName, displayName, accountEnabled, userType,
+// createdDateTime, usageLocation, department, jobTitle, onPremisesExtensionAttributes,
+// assignedLicenses, licenseAssignmentStates, signInActivity and $top=500 (Graph's largest page
+// with signInActivity; 999 without it); every group with $select=id, displayName, assignedLicenses, licenseProcessingState,
 // groupTypes, securityEnabled, mailEnabled, membershipRule, membershipRuleProcessingState,
 // onPremisesSyncEnabled and $top=999, keeping those with licenses (no $filter: Graph documents
 // assignedLicenses/$count for users only and answers 400 Request_UnsupportedQuery to filters it
@@ -46,11 +48,18 @@
 // a member or assignment path that names a user or group the listings did not return is fetched
 // by id and kept, or recorded in Snapshot.Gone when Graph answers 404 (a path to a deleted group
 // stays, as a stuck path); /organization fails the read unless Graph answers 403, which leaves
-// Snapshot.DefaultUsageLocationUnknown set and a warning logged. Snapshot.ReadAt and ReadTimes say
+// Snapshot.DefaultUsageLocationUnknown set and a warning logged; /directory/subscriptions
+// likewise, a 403 leaving Snapshot.Subscriptions nil (unknown) and a warning logged. Graph
+// refusing signInActivity (403: no AuditLog.Read.All, or no Microsoft Entra ID P1 or P2,
+// "Neither tenant is B2C or tenant doesn't have premium license") reads the users again without
+// it and sets Snapshot.SignInActivityUnknown, with one warning; WithoutSignInActivity never asks.
+// A user Graph lists without signInActivity (no sign-in recorded) gets an empty one; Graph's
+// placeholder time 0001-01-01T00:00:00Z is dropped. Snapshot.ReadAt and ReadTimes say
 // when the read and each part began. WithProgress reports users read, pages, retries, restarts,
 // lookups and an ETA. Least privilege: LicenseAssignment.Read.All, User.Read.All,
-// GroupMember.Read.All (the group kind fields need nothing more), and Organization.Read.All for
-// the default usage location.
+// GroupMember.Read.All (the group kind fields need nothing more), Organization.Read.All for
+// the default usage location and the subscriptions, and AuditLog.Read.All (with Entra ID P1) for
+// the users' sign-in activity.
 //
 // Clouds: WithCloud(Public, USGov, USGovDoD or China) sets the Graph root
 // (graph.microsoft.com, graph.microsoft.us, dod-graph.microsoft.us,

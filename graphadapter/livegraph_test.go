@@ -116,7 +116,7 @@ func TestLiveSnapshotLosesAndInventsNothing(t *testing.T) {
 	assert.Equal(t, "US", got.DefaultUsageLocation, "/organization failed twice, then answered")
 	assert.False(t, got.DefaultUsageLocationUnknown)
 	assert.Equal(t, "2026-12-07T09:00:00Z", got.ReadAt)
-	for _, part := range []string{"subscribedSkus", "organization", "users", "groups", "members", "lookups"} {
+	for _, part := range []string{"subscribedSkus", "organization", "subscriptions", "users", "groups", "members", "lookups"} {
 		assert.Contains(t, got.ReadTimes, part)
 	}
 

@@ -13,6 +13,7 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
+	"github.com/microsoftgraph/msgraph-sdk-go/directory"
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/organization"
@@ -24,11 +25,20 @@ import (
 
 // userSelect is what Snapshot, EachUser and User read of a user. licenseDetails is deliberately
 // not used: application permissions cannot read it; assignedLicenses and licenseAssignmentStates
-// carry the same facts plus the assignment paths.
+// carry the same facts plus the assignment paths. userType and createdDateTime need nothing
+// beyond User.Read.All.
 var userSelect = []string{
-	"id", "userPrincipalName", "displayName", "accountEnabled", "usageLocation", "department", "jobTitle",
+	"id", "userPrincipalName", "displayName", "accountEnabled", "userType", "createdDateTime", "usageLocation", "department", "jobTitle",
 	"onPremisesExtensionAttributes", "assignedLicenses", "licenseAssignmentStates",
 }
+
+// signInSelect is userSelect and signInActivity, what Snapshot's user listing asks for first.
+// signInActivity needs AuditLog.Read.All and Microsoft Entra ID P1 or P2, and pages of at most
+// signInPageSize users (List users, Graph v1.0: "When signInActivity is selected or filtered on,
+// the maximum page size is 500").
+var signInSelect = append(slices.Clone(userSelect), "signInActivity")
+
+const signInPageSize int32 = 500
 
 // groupSelect is what Snapshot and Group read of a group: the licensing fields and the group's
 // kind (which groups can carry licenses, whose members Graph can change). All are readable with
@@ -63,9 +73,21 @@ const maxRestarts = 5
 //     kept as it is (a stuck path);
 //   - GET /organization is retried like any read; only 403 (no Organization.Read.All) is
 //     tolerated: the snapshot then says DefaultUsageLocationUnknown, and the logger warns.
+//   - GET /directory/subscriptions (the tenant's companySubscriptions, Snapshot.Subscriptions;
+//     Organization.Read.All too) is retried like any read; a 403 is tolerated: the snapshot
+//     then has no subscriptions (nil: unknown), and the logger warns once.
+//   - The user listing asks for signInActivity too (unless WithoutSignInActivity), 500 users a
+//     page. When Graph refuses it with 403 (the app lacks AuditLog.Read.All, or the tenant
+//     Microsoft Entra ID P1: "Neither tenant is B2C or tenant doesn't have premium license"),
+//     on the first page or a later one, the listing starts again without it: the snapshot then
+//     says SignInActivityUnknown, no user has signInActivity, and the logger warns once. When
+//     Graph serves it, a user it returns without signInActivity (Graph leaves it out for a user
+//     with no recorded sign-in) gets an empty one ({}: read, nothing recorded), and Graph's
+//     placeholder time 0001-01-01T00:00:00Z is left out. A user fetched by id (below) is read
+//     without signInActivity: unknown for that user.
 //
 // ReadAt is when the read began and ReadTimes when each part ("subscribedSkus", "organization",
-// "users", "groups", "members", "lookups") began. The tenant id comes from WithTenantID, the
+// "subscriptions", "users", "groups", "members", "lookups") began. The tenant id comes from WithTenantID, the
 // subscribedSku ids or /organization. WithProgress reports the read as it goes. The snapshot is
 // as Graph reports it; call its Validate to check it.
 func (t *Tenant) Snapshot(ctx context.Context) (*licensing.Snapshot, error) {
@@ -114,6 +136,18 @@ func (t *Tenant) Snapshot(ctx context.Context) (*licensing.Snapshot, error) {
 		}
 	}
 
+	begin("subscriptions")
+	subs, err := t.CompanySubscriptions(ctx)
+	if re := responseError(err); re != nil && re.StatusCode == http.StatusForbidden {
+		t.log.WarnContext(ctx, "graph /directory/subscriptions refused (403): the snapshot has no subscriptions, so their renewal and trial dates are unknown; grant Organization.Read.All",
+			"code", re.Code)
+		subs, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.Subscriptions = subs
+
 	r := &snapshotRead{t: t, s: s, users: map[string]int{}, groups: map[string]int{}, unlicensed: map[string]licensing.Group{},
 		goneUsers: map[string]bool{}, goneGroups: map[string]bool{}, looked: map[string]bool{}}
 	if prog != nil {
@@ -155,14 +189,37 @@ type snapshotRead struct {
 
 func key(id string) string { return strings.ToLower(id) }
 
-// readUsers lists every user; a user listed twice (after a restart) is kept once, as last read.
+// readUsers lists every user, with signInActivity unless WithoutSignInActivity or Graph refuses
+// it (then again without it); a user listed twice (after a restart) is kept once, as last read.
 func (r *snapshotRead) readUsers(ctx context.Context) error {
-	return r.t.eachUser(ctx, func() {
-		progressFrom(ctx).update(func(q *Progress) { q.Users = 0 })
-	}, func(u licensing.User) error {
+	restart := func() { progressFrom(ctx).update(func(q *Progress) { q.Users = 0 }) }
+	add := func(u licensing.User) error {
 		r.addUser(u)
 		return nil
-	})
+	}
+	signIn := !r.t.noSignInActivity
+	err := r.t.eachUser(ctx, signIn, restart, add)
+	if re := responseError(err); signIn && re != nil && re.StatusCode == http.StatusForbidden {
+		r.t.log.WarnContext(ctx, "graph refused the users' signInActivity (403): the snapshot has no sign-in activity (signInActivityUnknown), and nobody can be called inactive on it; reading it needs AuditLog.Read.All and Microsoft Entra ID P1 or P2",
+			"code", re.Code)
+		signIn = false
+		clear(r.users)
+		r.s.Users = r.s.Users[:0]
+		restart()
+		err = r.t.eachUser(ctx, false, restart, add)
+	}
+	if err != nil {
+		return err
+	}
+	r.s.SignInActivityUnknown = !signIn
+	if signIn {
+		for i := range r.s.Users {
+			if r.s.Users[i].SignInActivity == nil {
+				r.s.Users[i].SignInActivity = &licensing.SignInActivity{} // read: nothing recorded
+			}
+		}
+	}
+	return nil
 }
 
 func (r *snapshotRead) addUser(u licensing.User) {
@@ -558,6 +615,33 @@ func (t *Tenant) SubscribedSkus(ctx context.Context) ([]licensing.SubscribedSku,
 	return out, nil
 }
 
+// CompanySubscriptions is GET /directory/subscriptions: the tenant's commercial subscriptions
+// (Graph's companySubscription, https://learn.microsoft.com/graph/api/resources/companysubscription),
+// never nil on success. It needs Organization.Read.All; without it Graph answers 403 (a
+// *licensing.Error whose Err is a *ResponseError with StatusCode 403). A subscription without an
+// id or a GUID skuId is left out, and the logger warns.
+func (t *Tenant) CompanySubscriptions(ctx context.Context) ([]licensing.CompanySubscription, error) {
+	c := call{method: "GET", path: "/directory/subscriptions"}
+	ri, err := t.client.Directory().Subscriptions().ToGetRequestInformation(ctx, &directory.SubscriptionsRequestBuilderGetRequestConfiguration{})
+	if err != nil {
+		return nil, t.mapError(ctx, c, err)
+	}
+	out := []licensing.CompanySubscription{}
+	err = eachItem(ctx, t, c, ri, models.CreateCompanySubscriptionCollectionResponseFromDiscriminatorValue, func(m models.CompanySubscriptionable) error {
+		sub, ok := subscriptionFromModel(m)
+		if !ok {
+			t.log.WarnContext(ctx, "graph listed a companySubscription without an id or a skuId that is a GUID; left out", "id", sub.ID, "skuPartNumber", sub.SkuPartNumber)
+			return nil
+		}
+		out = append(out, sub)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // EachUser calls fn with every user of the tenant, page by page (GET /users with $select and
 // $top=999, following @odata.nextLink), without holding more than one page and the ids seen. When
 // Graph refuses an expired page token, the listing starts again and the users already passed to
@@ -565,7 +649,7 @@ func (t *Tenant) SubscribedSkus(ctx context.Context) ([]licensing.SubscribedSku,
 func (t *Tenant) EachUser(ctx context.Context, fn func(licensing.User) error) error {
 	seen := map[[16]byte]struct{}{}
 	other := map[string]struct{}{} // ids that are not GUIDs (never from Graph, but kept apart)
-	return t.eachUser(ctx, func() {}, func(u licensing.User) error {
+	return t.eachUser(ctx, false, func() {}, func(u licensing.User) error {
 		if g, err := licensing.ParseGUID(u.ID); err == nil {
 			if _, ok := seen[g]; ok {
 				return nil
@@ -581,13 +665,17 @@ func (t *Tenant) EachUser(ctx context.Context, fn func(licensing.User) error) er
 	})
 }
 
-// eachUser lists the users; restart is called when the listing starts again from its first page.
-func (t *Tenant) eachUser(ctx context.Context, restart func(), fn func(licensing.User) error) error {
+// eachUser lists the users, with signInActivity when signIn is set; restart is called when the
+// listing starts again from its first page.
+func (t *Tenant) eachUser(ctx context.Context, signIn bool, restart func(), fn func(licensing.User) error) error {
 	c := call{method: "GET", path: "/users", listing: "users"}
-	top := pageSize
+	top, sel := pageSize, userSelect
+	if signIn {
+		top, sel = signInPageSize, signInSelect
+	}
 	first := func() (*abs.RequestInformation, error) {
 		return t.client.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userSelect, Top: &top},
+			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: sel, Top: &top},
 		})
 	}
 	return list(ctx, t, c, first, models.CreateUserCollectionResponseFromDiscriminatorValue, restart, func(m models.Userable) error {

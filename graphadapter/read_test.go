@@ -71,13 +71,20 @@ func TestSnapshotReadsEveryPage(t *testing.T) {
 		switch q.Get("$skiptoken") {
 		case "":
 			assert.Contains(t, r.URL.RawQuery, "$select=", "OData parameter names go out as $select, not %24select")
-			assert.Equal(t, "id,userPrincipalName,displayName,accountEnabled,usageLocation,department,jobTitle,onPremisesExtensionAttributes,assignedLicenses,licenseAssignmentStates", q.Get("$select"))
-			assert.Equal(t, "999", q.Get("$top"))
+			assert.Equal(t, "id,userPrincipalName,displayName,accountEnabled,userType,createdDateTime,usageLocation,department,jobTitle,onPremisesExtensionAttributes,assignedLicenses,licenseAssignmentStates,signInActivity", q.Get("$select"))
+			assert.Equal(t, "500", q.Get("$top"), "Graph's largest page with signInActivity")
+			alice := graphUser(userA, "alice@contoso.com",
+				map[string]any{"skuId": skuE3, "disabledPlans": []any{planSPO2}, "assignedByGroup": nil, "state": "Active", "error": "None", "lastUpdatedDateTime": "2026-11-01T10:00:00Z"},
+				map[string]any{"skuId": skuE3, "disabledPlans": []any{}, "assignedByGroup": groupG, "state": "Error", "error": "CountViolation"},
+			)
+			// signInActivity in the shape of List users' example: Graph's placeholder for a kind
+			// of sign-in never recorded, an empty request id.
+			alice["userType"], alice["createdDateTime"] = "Member", "2021-03-04T05:06:07Z"
+			alice["signInActivity"] = map[string]any{"lastSignInDateTime": "2026-11-30T16:41:33Z", "lastSignInRequestId": "d4d31c40-4c36-4775-ad59-7d1e6a171f00",
+				"lastNonInteractiveSignInDateTime": "0001-01-01T00:00:00Z", "lastNonInteractiveSignInRequestId": "",
+				"lastSuccessfulSignInDateTime": "2026-11-30T16:41:33Z", "lastSuccessfulSignInRequestId": "d4d31c40-4c36-4775-ad59-7d1e6a171f00"}
 			writeJSON(w, 200, map[string]any{
-				"value": []any{graphUser(userA, "alice@contoso.com",
-					map[string]any{"skuId": skuE3, "disabledPlans": []any{planSPO2}, "assignedByGroup": nil, "state": "Active", "error": "None", "lastUpdatedDateTime": "2026-11-01T10:00:00Z"},
-					map[string]any{"skuId": skuE3, "disabledPlans": []any{}, "assignedByGroup": groupG, "state": "Error", "error": "CountViolation"},
-				)},
+				"value":           []any{alice},
 				"@odata.nextLink": srvURL + "/v1.0/users?$select=id&$top=999&$skiptoken=p2",
 			})
 		case "p2":
@@ -88,6 +95,9 @@ func TestSnapshotReadsEveryPage(t *testing.T) {
 		default:
 			t.Errorf("unexpected skiptoken %q", q.Get("$skiptoken"))
 		}
+	})
+	mux.HandleFunc("GET /v1.0/directory/subscriptions", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, companySubscriptionsPage())
 	})
 	mux.HandleFunc("GET /v1.0/groups", func(w http.ResponseWriter, r *http.Request) {
 		groupPages.Add(1)
@@ -178,6 +188,17 @@ func TestSnapshotReadsEveryPage(t *testing.T) {
 	assert.Equal(t, []string{}, s.Groups[1].Members)
 	assert.Nil(t, s.Groups[1].LicenseProcessingState)
 
+	// The lifecycle fields: Graph's placeholder time left out; bob, whom Graph listed without
+	// signInActivity, has nothing recorded ({}), not an unknown.
+	assert.Equal(t, "Member", a.UserType)
+	assert.Equal(t, "2021-03-04T05:06:07Z", a.CreatedDateTime)
+	assert.Equal(t, &licensing.SignInActivity{LastSignInDateTime: "2026-11-30T16:41:33Z", LastSuccessfulSignInDateTime: "2026-11-30T16:41:33Z"}, a.SignInActivity)
+	assert.Equal(t, &licensing.SignInActivity{}, s.Users[1].SignInActivity)
+	assert.False(t, s.SignInActivityUnknown)
+	require.Len(t, s.Subscriptions, 2)
+	assert.True(t, s.Subscriptions[1].IsTrial)
+	assert.Contains(t, s.ReadTimes, "subscriptions")
+
 	require.NoError(t, s.Validate(), "the export is a valid tenant/v1 document")
 }
 
@@ -194,11 +215,15 @@ func TestSnapshotTakesOptionsAndOrganization(t *testing.T) {
 	})
 	mux.HandleFunc("GET /v1.0/users", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"value": []any{}}) })
 	mux.HandleFunc("GET /v1.0/groups", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]any{"value": []any{}}) })
+	mux.HandleFunc("GET /v1.0/directory/subscriptions", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"value": []any{}})
+	})
 	srv := newServer(t, mux)
 
 	tn, _ := newTenant(t, srv)
 	s, err := tn.Snapshot(context.Background())
 	require.NoError(t, err)
+	assert.Equal(t, []licensing.CompanySubscription{}, s.Subscriptions, "read: none")
 	assert.Equal(t, tenantID, s.TenantID, "no SKUs: the tenant id comes from /organization")
 	assert.Equal(t, "NO", s.DefaultUsageLocation)
 	assert.Equal(t, []licensing.User{}, s.Users)

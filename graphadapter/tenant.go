@@ -36,6 +36,7 @@ type Tenant struct {
 	defaultUsageLocation string
 	memberConcurrency    int
 	progress             func(Progress)
+	noSignInActivity     bool
 	now                  func() time.Time
 	sleep                func(ctx context.Context, d time.Duration) error
 }
@@ -107,6 +108,7 @@ func New(opts ...Option) (*Tenant, error) {
 		tenantID:             c.tenantID,
 		defaultUsageLocation: c.defaultUsageLocation,
 		memberConcurrency:    c.memberConcurrency,
+		noSignInActivity:     c.noSignInActivity,
 		progress:             c.progress,
 		now:                  c.clock.Now,
 		sleep:                c.clock.Sleep,

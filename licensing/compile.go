@@ -59,6 +59,7 @@ type compiler struct {
 	pool     *intern.Pool     // compact mode: the values users share, and their names' arena
 	userSlab []User
 	slabSize int
+	signSlab []SignInActivity // compact mode: the users' signInActivity (newSignInActivity)
 	pathSlab []path
 }
 
@@ -285,6 +286,9 @@ func (c *compiler) user(u *User, parsed bool) error {
 	if u.UsageLocation != "" && !IsCountryCode(u.UsageLocation) {
 		return errorf(InvalidInput, "%s: usageLocation %s", w, CountryCodeProblem(u.UsageLocation))
 	}
+	if err := checkUserLifecycle(w, u); err != nil {
+		return err
+	}
 	states := u.LicenseAssignmentStates
 	if err := c.licenses(w, u.AssignedLicenses, states == nil); err != nil {
 		return err
@@ -409,6 +413,7 @@ func (c *compiler) compactUser(u *User, parsed bool) *User {
 	if u.AccountEnabled != nil {
 		cu.AccountEnabled = c.pool.Bool(*u.AccountEnabled)
 	}
+	c.compactLifecycle(cu, u, parsed)
 	if parsed {
 		cu.ID, cu.UserPrincipalName, cu.DisplayName = u.ID, u.UserPrincipalName, u.DisplayName
 		cu.UsageLocation, cu.Department, cu.JobTitle = u.UsageLocation, u.Department, u.JobTitle
@@ -585,6 +590,9 @@ func (c *compiler) err(h header) error {
 		if _, err := time.Parse(time.RFC3339, h.readTimes[part]); err != nil {
 			return errorf(InvalidInput, "tenant readTimes[%q] %q is not an RFC 3339 time such as \"2026-12-07T09:00:00Z\"", part, h.readTimes[part])
 		}
+	}
+	if err := checkSubscriptions(h.subscriptions); err != nil {
+		return err
 	}
 	if c.skuErr != nil {
 		return c.skuErr

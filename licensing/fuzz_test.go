@@ -200,6 +200,10 @@ func FuzzReadSnapshot(f *testing.F) {
 	f.Add([]byte(`{"formatVersion":"tenant/v1","tenantId":"t","users":[{"id":"u1"}],"groups":[{"id":"g1","members":["u1"],"groupTypes":["DynamicMembership"],
 	 "securityEnabled":true,"mailEnabled":false,"membershipRule":"(user.department -eq \"Sales\")","membershipRuleProcessingState":"On","onPremisesSyncEnabled":null},
 	 {"id":"g2","groupTypes":[],"mailEnabled":true,"securityEnabled":true,"onPremisesSyncEnabled":true}]}`))
+	f.Add([]byte(`{"formatVersion":"tenant/v1","tenantId":"t","readAt":"2026-03-01T08:00:00Z","signInActivityUnknown":false,
+	 "subscriptions":[{"id":"s1","commerceSubscriptionId":"c1","skuId":"6fd2c87f-b296-42f0-b197-1e91e994b900","skuPartNumber":"E3","status":"Enabled","totalLicenses":5,"isTrial":true,"createdDateTime":"2026-02-01T00:00:00Z","nextLifecycleDateTime":"2026-03-03T00:00:00Z"}],
+	 "users":[{"id":"u1","accountEnabled":false,"userType":"Guest","createdDateTime":"2020-01-02T03:04:05Z","signInActivity":{"lastSignInDateTime":"2025-06-01T00:00:00Z","lastNonInteractiveSignInDateTime":null,"lastSuccessfulSignInDateTime":"2025-06-01T00:00:00.5+02:00"}},
+	  {"id":"u2","signInActivity":{}},{"id":"u3","signInActivity":null,"userType":"Member"}]}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		// LoadState reads the document as NewState(ReadSnapshot) does: the same error or State.
 		loaded, lerr := licensing.LoadState(bytes.NewReader(in))

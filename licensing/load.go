@@ -95,6 +95,10 @@ func (k *loadSink) Decode(p tenantload.Part, b []byte, keep bool) error {
 		return json.Unmarshal(b, &k.h.readTimes)
 	case tenantload.Gone:
 		return json.Unmarshal(b, &k.h.gone)
+	case tenantload.SignInActivityUnknown:
+		return json.Unmarshal(b, &k.h.signInUnknown)
+	case tenantload.Subscriptions:
+		return json.Unmarshal(b, &k.h.subscriptions)
 	case tenantload.SkuElem:
 		s := new(SubscribedSku)
 		err := json.Unmarshal(b, s)
@@ -159,6 +163,7 @@ func (k *loadSink) User(r *tenantload.User) {
 		k.lics, k.states, k.plans = k.lics[:0], k.states[:0], k.plans[:0]
 	}
 	*u = User{ID: r.ID, UserPrincipalName: r.UserPrincipalName, DisplayName: r.DisplayName, AccountEnabled: r.AccountEnabled,
+		UserType: r.UserType, CreatedDateTime: r.CreatedDateTime, SignInActivity: k.signInActivity(r),
 		UsageLocation: r.UsageLocation, Department: r.Department, JobTitle: r.JobTitle, OnPremisesExtensionAttributes: r.OnPremisesExtensionAttributes,
 		AssignedLicenses: k.licenses(r.AssignedLicenses, pending), LicenseAssignmentStates: k.pathStates(r.LicenseAssignmentStates, pending)}
 	if pending {

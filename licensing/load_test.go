@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,10 +50,16 @@ func requireSameLoad(t *testing.T, data []byte) *licensing.State {
 	require.NoError(t, gerr, "%s", data)
 	require.Equal(t, tenantJSON(t, want), tenantJSON(t, got))
 	require.Equal(t, want.NumUsers(), got.NumUsers())
+	wsubs, wok := want.CompanySubscriptions()
+	gsubs, gok := got.CompanySubscriptions()
+	require.Equal(t, wok, gok)
+	require.Equal(t, wsubs, gsubs)
+	require.Equal(t, want.SignInActivityUnknown(), got.SignInActivityUnknown())
 	for i := 0; i < want.NumUsers(); i++ {
 		w, g := want.User(i), got.User(i)
 		dir := func(u *licensing.User) licensing.User {
 			return licensing.User{ID: u.ID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName, AccountEnabled: u.AccountEnabled,
+				UserType: u.UserType, CreatedDateTime: u.CreatedDateTime, SignInActivity: u.SignInActivity,
 				UsageLocation: u.UsageLocation, Department: u.Department, JobTitle: u.JobTitle, OnPremisesExtensionAttributes: u.OnPremisesExtensionAttributes}
 		}
 		require.Equal(t, dir(w), dir(g))
@@ -277,7 +284,18 @@ func TestLoadStateTruncatedAndMangled(t *testing.T) {
 		snap.Groups[i].Members = ms
 	}
 	require.NoError(t, snap.Validate())
-	docs := [][]byte{writeSnapshot(t, snap), docInOrder(t, snap, keyOrders[3]...)}
+	// And the same users with the lifecycle fields, and the subscriptions.
+	life := lifecycleSnapshot()
+	life.Users, life.Groups = slices.Clone(snap.Users), snap.Groups
+	for i := range life.Users {
+		life.Users[i].UserType, life.Users[i].CreatedDateTime, life.Users[i].SignInActivity = []string{"Member", "Guest"}[i%2], "2024-05-06T07:08:09Z",
+			&licensing.SignInActivity{LastSignInDateTime: "2026-01-02T03:04:05Z", LastSuccessfulSignInDateTime: "2025-01-02T03:04:05.5+01:00"}
+	}
+	life.Users[3].SignInActivity = &licensing.SignInActivity{}
+	life.Users[4].SignInActivity = nil
+	life.Subscriptions = life.Subscriptions[:2]
+	require.NoError(t, life.Validate())
+	docs := [][]byte{writeSnapshot(t, snap), docInOrder(t, snap, keyOrders[3]...), writeSnapshot(t, life)}
 	for d, doc := range docs {
 		stride := 37 // LICENSEPLAN_LONG=1: every third prefix
 		if long() {

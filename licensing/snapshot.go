@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
+	"time"
 
 	"github.com/licenseplan/licenseplan/internal/jsonout"
+	"github.com/licenseplan/licenseplan/internal/tenantload"
 )
 
 // TenantFormatVersion is the formatVersion of a tenant snapshot.
@@ -30,10 +33,22 @@ type Snapshot struct {
 	ReadTimes map[string]string `json:"readTimes,omitempty"`
 	// Gone lists objects that groups' members or users' paths named and that Graph answered 404
 	// for when they were fetched by id: deleted while the tenant was read.
-	Gone           *GoneObjects    `json:"gone,omitempty"`
-	SubscribedSkus []SubscribedSku `json:"subscribedSkus"`
-	Users          []User          `json:"users"`
-	Groups         []Group         `json:"groups"`
+	Gone *GoneObjects `json:"gone,omitempty"`
+	// SignInActivityUnknown is true when the snapshot could not read the users' sign-in activity
+	// (Graph refused $select=signInActivity: it needs AuditLog.Read.All and a Microsoft Entra ID
+	// P1 or P2 license). Users then carry no signInActivity, which is unknown, not "never signed
+	// in": nobody may be called inactive on it. See User.SignInActivity.
+	SignInActivityUnknown bool            `json:"signInActivityUnknown,omitempty"`
+	SubscribedSkus        []SubscribedSku `json:"subscribedSkus"`
+	// Subscriptions are the tenant's commercial subscriptions as GET /directory/subscriptions
+	// lists them (Graph's companySubscription): each with its seats, trial flag and the date it
+	// moves to its next lifecycle state. nil (absent from the file) when they were not read (Graph
+	// answered 403: the app lacks Organization.Read.All) or the file predates them; an empty
+	// list when Graph listed none. A subscription of a SKU that subscribedSkus does not list is
+	// kept, not an error (a deleted subscription can outlive its SKU's seats).
+	Subscriptions []CompanySubscription `json:"subscriptions"`
+	Users         []User                `json:"users"`
+	Groups        []Group               `json:"groups"`
 }
 
 // GoneObjects are object ids a snapshot found deleted while it was read.
@@ -42,18 +57,29 @@ type GoneObjects struct {
 	Groups []string `json:"groups,omitempty"`
 }
 
-// header is a tenant/v1 document's top-level fields other than its lists.
+// header is a tenant/v1 document's top-level fields other than its lists of SKUs, users and
+// groups (the subscriptions, a short list, are one of them).
 type header struct {
 	formatVersion, tenantID, defaultLoc string
 	defaultLocUnknown                   bool
 	readAt                              string
 	readTimes                           map[string]string
 	gone                                *GoneObjects
+	signInUnknown                       bool
+	subscriptions                       []CompanySubscription
 }
 
 func (s *Snapshot) header() header {
 	return header{formatVersion: s.FormatVersion, tenantID: s.TenantID, defaultLoc: s.DefaultUsageLocation,
-		defaultLocUnknown: s.DefaultUsageLocationUnknown, readAt: s.ReadAt, readTimes: s.ReadTimes, gone: s.Gone}
+		defaultLocUnknown: s.DefaultUsageLocationUnknown, readAt: s.ReadAt, readTimes: s.ReadTimes, gone: s.Gone,
+		signInUnknown: s.SignInActivityUnknown, subscriptions: s.Subscriptions}
+}
+
+// snapshot is a Snapshot with the header's fields and no lists (State.Snapshot fills them).
+func (h *header) snapshot() *Snapshot {
+	return &Snapshot{FormatVersion: TenantFormatVersion, TenantID: h.tenantID, DefaultUsageLocation: h.defaultLoc,
+		DefaultUsageLocationUnknown: h.defaultLocUnknown, ReadAt: h.readAt, ReadTimes: h.readTimes, Gone: h.gone,
+		SignInActivityUnknown: h.signInUnknown, Subscriptions: slices.Clone(h.subscriptions)}
 }
 
 // SubscribedSku is Graph's subscribedSku.
@@ -87,18 +113,160 @@ type ServicePlanInfo struct {
 	ProvisioningStatus string `json:"provisioningStatus,omitempty"`
 }
 
-// User is Graph's user with the licensing properties.
+// User is Graph's user with the licensing properties and the lifecycle facts that say whether a
+// license is used: accountEnabled, userType, createdDateTime and signInActivity.
 type User struct {
-	ID                            string                   `json:"id"`
-	UserPrincipalName             string                   `json:"userPrincipalName,omitempty"`
-	DisplayName                   string                   `json:"displayName,omitempty"`
-	AccountEnabled                *bool                    `json:"accountEnabled,omitempty"`
+	ID                string `json:"id"`
+	UserPrincipalName string `json:"userPrincipalName,omitempty"`
+	DisplayName       string `json:"displayName,omitempty"`
+	AccountEnabled    *bool  `json:"accountEnabled,omitempty"`
+	// UserType is Graph's userType: "Member" or "Guest" (UserTypeMember, UserTypeGuest); ""
+	// when not read.
+	UserType string `json:"userType,omitempty"`
+	// CreatedDateTime is when the user was created (RFC 3339); "" when not read.
+	CreatedDateTime string `json:"createdDateTime,omitempty"`
+	// SignInActivity is Graph's signInActivity: nil when it was not read, which means unknown,
+	// never "did not sign in" (Graph needs AuditLog.Read.All and Entra ID P1 for it; see
+	// Snapshot.SignInActivityUnknown). Present, it is what Graph recorded; a time it lacks is
+	// one Graph has no record of (see SignInActivity).
+	SignInActivity                *SignInActivity          `json:"signInActivity,omitempty"`
 	UsageLocation                 string                   `json:"usageLocation,omitempty"`
 	Department                    string                   `json:"department,omitempty"`
 	JobTitle                      string                   `json:"jobTitle,omitempty"`
 	OnPremisesExtensionAttributes map[string]string        `json:"onPremisesExtensionAttributes,omitempty"`
 	AssignedLicenses              []AssignedLicense        `json:"assignedLicenses"`
 	LicenseAssignmentStates       []LicenseAssignmentState `json:"licenseAssignmentStates,omitempty"`
+}
+
+// The user types Graph knows.
+const (
+	UserTypeMember = "Member"
+	UserTypeGuest  = "Guest"
+)
+
+// SignInActivity is Graph's signInActivity of a user (the request ids Graph adds are not kept):
+// the last sign-in times Entra ID recorded, each RFC 3339 and each optional
+// (https://learn.microsoft.com/graph/api/resources/signinactivity). An absent time is one Graph
+// has no record of, which is not proof that it never happened: Entra ID keeps interactive
+// sign-ins since April 2020, non-interactive ones since May 2020, and successful ones
+// (lastSuccessfulSignInDateTime) only since December 2023, not backfilled. Graph leaves
+// signInActivity out for a user without any recorded sign-in; a snapshot then has an empty
+// signInActivity ({}): read, and nothing recorded.
+type SignInActivity struct {
+	// LastSignInDateTime is the last interactive sign-in attempt, successful or not.
+	LastSignInDateTime string `json:"lastSignInDateTime,omitempty"`
+	// LastNonInteractiveSignInDateTime is the last sign-in attempt a client made on the user's
+	// behalf, successful or not.
+	LastNonInteractiveSignInDateTime string `json:"lastNonInteractiveSignInDateTime,omitempty"`
+	// LastSuccessfulSignInDateTime is the last successful sign-in, interactive or not.
+	LastSuccessfulSignInDateTime string `json:"lastSuccessfulSignInDateTime,omitempty"`
+}
+
+// Latest returns the latest of the times a recorded, and false when it records none (Graph's
+// placeholder 0001-01-01T00:00:00Z counts as none). Times that do not parse are skipped;
+// Snapshot.Validate refuses them.
+func (a *SignInActivity) Latest() (time.Time, bool) {
+	if a == nil {
+		return time.Time{}, false
+	}
+	var last time.Time
+	for _, s := range [...]string{a.LastSignInDateTime, a.LastNonInteractiveSignInDateTime, a.LastSuccessfulSignInDateTime} {
+		if t, ok := ParseDateTime(s); ok && t.After(last) {
+			last = t
+		}
+	}
+	return last, !last.IsZero()
+}
+
+// ParseDateTime parses one of tenant/v1's RFC 3339 times (readAt, createdDateTime, the sign-in
+// and subscription times). "" and Graph's placeholder for "none", 0001-01-01T00:00:00Z, give
+// false.
+func ParseDateTime(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil || t.Year() <= 1 {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// checkDateTime is Validate's check of an optional RFC 3339 time: field names it in the error.
+func checkDateTime(where, field, s string) error {
+	if s == "" {
+		return nil
+	}
+	if _, err := time.Parse(time.RFC3339, s); err != nil {
+		return errorf(InvalidInput, "%s: %s %q is not an RFC 3339 time such as \"2026-12-07T09:00:00Z\"", where, field, s)
+	}
+	return nil
+}
+
+// checkUserLifecycle checks a user's userType, createdDateTime and signInActivity (w names the
+// user in errors).
+func checkUserLifecycle(w who, u *User) error {
+	switch u.UserType {
+	case "", UserTypeMember, UserTypeGuest:
+	default:
+		return errorf(InvalidInput, "%s: userType %q is not %s or %s", w, u.UserType, UserTypeMember, UserTypeGuest)
+	}
+	where := w.String()
+	if err := checkDateTime(where, "createdDateTime", u.CreatedDateTime); err != nil {
+		return err
+	}
+	if a := u.SignInActivity; a != nil {
+		for _, f := range [...]struct{ name, v string }{
+			{"signInActivity.lastSignInDateTime", a.LastSignInDateTime},
+			{"signInActivity.lastNonInteractiveSignInDateTime", a.LastNonInteractiveSignInDateTime},
+			{"signInActivity.lastSuccessfulSignInDateTime", a.LastSuccessfulSignInDateTime},
+		} {
+			if err := checkDateTime(where, f.name, f.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// compactLifecycle copies u's lifecycle fields into cu, a compact copy (compiler.compactUser):
+// userType interned, the times packed into the pool's arena. A parsed user's are so already.
+func (c *compiler) compactLifecycle(cu, u *User, parsed bool) {
+	if parsed {
+		cu.UserType, cu.CreatedDateTime, cu.SignInActivity = u.UserType, u.CreatedDateTime, u.SignInActivity
+		return
+	}
+	cu.UserType = c.pool.String(u.UserType)
+	if u.CreatedDateTime != "" {
+		cu.CreatedDateTime, _, _ = c.pool.Pack(u.CreatedDateTime, "", "")
+	}
+	if a := u.SignInActivity; a != nil {
+		ca := c.newSignInActivity()
+		ca.LastSignInDateTime, ca.LastNonInteractiveSignInDateTime, ca.LastSuccessfulSignInDateTime =
+			c.pool.Pack(a.LastSignInDateTime, a.LastNonInteractiveSignInDateTime, a.LastSuccessfulSignInDateTime)
+		cu.SignInActivity = ca
+	}
+}
+
+// newSignInActivity returns a zero SignInActivity from a block shared with other users' (one
+// allocation for many, as compactUser's users).
+func (c *compiler) newSignInActivity() *SignInActivity {
+	if len(c.signSlab) == 0 {
+		c.signSlab = make([]SignInActivity, 256)
+	}
+	a := &c.signSlab[0]
+	c.signSlab = c.signSlab[1:]
+	return a
+}
+
+// signInActivity converts the parser's signInActivity of r (its times packed already).
+func (k *loadSink) signInActivity(r *tenantload.User) *SignInActivity {
+	if !r.HasSignInActivity {
+		return nil
+	}
+	a := k.c.newSignInActivity()
+	a.LastSignInDateTime, a.LastNonInteractiveSignInDateTime, a.LastSuccessfulSignInDateTime = r.LastSignInDateTime, r.LastNonInteractiveSignInDateTime, r.LastSuccessfulSignInDateTime
+	return a
 }
 
 // AssignedLicense is Graph's assignedLicense: a SKU with the plans turned off.
@@ -195,16 +363,19 @@ func describeJSONError(err error) error {
 
 // Validate checks the document's internal consistency: the format version, unique SKU, user and
 // group ids, unique userPrincipalNames, members and assignedByGroup that name known users and
-// groups, assignments of subscribed SKUs, disabled plans that belong to their SKU, and usage
-// locations that are ISO 3166 alpha-2 codes.
+// groups, assignments of subscribed SKUs, disabled plans that belong to their SKU, usage
+// locations that are ISO 3166 alpha-2 codes, RFC 3339 times (readAt, readTimes, users'
+// createdDateTime and signInActivity, subscriptions' createdDateTime and nextLifecycleDateTime),
+// userType Member or Guest, and subscriptions with a unique id, a skuId and totalLicenses ≥ 0.
 func (s *Snapshot) Validate() error {
 	_, err := newCompiler(stateConfig{}, false, false, len(s.Users), len(s.Groups)).snapshot(s)
 	return err
 }
 
-// WriteJSON writes the snapshot as tenant/v1: top-level fields one per line and each SKU, user
-// and group as one compact line, so that large files stay diffable. Nil lists are written as [].
-// Reading what was written gives an equal Snapshot.
+// WriteJSON writes the snapshot as tenant/v1: top-level fields one per line and each SKU,
+// subscription, user and group as one compact line, so that large files stay diffable. Nil lists
+// are written as [], except Subscriptions, which nil leaves out (not read: unknown). Reading what
+// was written gives an equal Snapshot.
 func (s *Snapshot) WriteJSON(w io.Writer) error {
 	jw := jsonout.New(w, nil).Concurrent(runtime.GOMAXPROCS(0))
 	jw.Value("formatVersion", TenantFormatVersion)
@@ -224,7 +395,13 @@ func (s *Snapshot) WriteJSON(w io.Writer) error {
 	if s.Gone != nil {
 		jw.Value("gone", s.Gone)
 	}
+	if s.SignInActivityUnknown {
+		jw.Value("signInActivityUnknown", true)
+	}
 	jw.List("subscribedSkus", len(s.SubscribedSkus), func(i int) any { return normSku(s.SubscribedSkus[i]) })
+	if s.Subscriptions != nil {
+		jw.List("subscriptions", len(s.Subscriptions), func(i int) any { return s.Subscriptions[i] })
+	}
 	jw.List("users", len(s.Users), func(i int) any { return normUser(s.Users[i]) })
 	jw.List("groups", len(s.Groups), func(i int) any { return normGroup(s.Groups[i]) })
 	return jw.Close()

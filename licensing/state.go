@@ -307,9 +307,10 @@ func (s *State) NumUsers() int { return len(s.users) }
 func (s *State) NumGroups() int { return len(s.groups) }
 
 // User returns the user at index i (0 ≤ i < NumUsers) as read from the snapshot: its directory
-// fields (id, userPrincipalName, displayName, accountEnabled, usageLocation, department, jobTitle,
-// onPremisesExtensionAttributes). With NewState it is the snapshot's User and its license fields
-// are the snapshot's; with LoadState they are not kept (nil), and users share interned values.
+// fields (id, userPrincipalName, displayName, accountEnabled, userType, createdDateTime,
+// signInActivity, usageLocation, department, jobTitle, onPremisesExtensionAttributes). With
+// NewState it is the snapshot's User and its license fields are the snapshot's; with LoadState
+// they are not kept (nil), and users share interned values.
 // Either way, treat it as read-only, and ask Paths and Effective for the licensing now.
 func (s *State) User(i int) *User { return s.users[i].u }
 
@@ -533,8 +534,7 @@ func (s *State) bySku(ps []path, skip func(path) bool) []SkuPlans {
 // Snapshot exports the state now as a tenant/v1 document: consumedUnits recomputed,
 // assignedLicenses as Entra derives them and every path in licenseAssignmentStates.
 func (s *State) Snapshot() *Snapshot {
-	out := &Snapshot{FormatVersion: TenantFormatVersion, TenantID: s.tenantID, DefaultUsageLocation: s.defaultLoc,
-		DefaultUsageLocationUnknown: s.header.defaultLocUnknown, ReadAt: s.header.readAt, ReadTimes: s.header.readTimes, Gone: s.header.gone}
+	out := s.header.snapshot() // the top-level fields
 	for _, sub := range s.subs {
 		k := *sub.source
 		k.ConsumedUnits = sub.Consumed

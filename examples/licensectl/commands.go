@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/licenseplan/licenseplan/internal/synth"
 	"github.com/licenseplan/licenseplan/licensing"
@@ -134,11 +135,13 @@ func writeOut(fk exporter, path string) error {
 }
 
 func cmdGenerate(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("generate", "generate --users N [--seed S] [--skus N] [--groups N] [--out FILE] [--desired FILE]", e)
+	fs := newFlags("generate", "generate --users N [--seed S] [--skus N] [--groups N] [--read-at TIME] [--lifecycle=false] [--out FILE] [--desired FILE]", e)
 	users := fs.Int("users", 0, "number of users")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same tenant")
 	skus := fs.Int("skus", 0, "number of SKUs (default 60)")
 	groups := fs.Int("groups", 0, "number of licensed groups (default: users/200, at most 500)")
+	readAt := fs.String("read-at", synth.DefaultReadAt.Format(time.RFC3339), "the snapshot's readAt (RFC 3339): sign-in and subscription dates are drawn relative to `TIME`")
+	lifecycle := fs.Bool("lifecycle", true, "add readAt, users' userType, createdDateTime and signInActivity (active, idle, never signed in), guests, disabled users and subscriptions (a trial, renewals); false gives the benchmarks' tenant")
 	outFile := fs.String("out", "", "write the tenant/v1 to `FILE` instead of stdout")
 	desiredFile := fs.String("desired", "", "also write a desired/v1 touching every user to `FILE`")
 	if _, err := parse(fs, args); err != nil {
@@ -146,6 +149,13 @@ func cmdGenerate(ctx context.Context, e *env, args []string) error {
 	}
 	if err := checkGenerate(fs, *users, *skus, *groups); err != nil {
 		return err
+	}
+	at, err := time.Parse(time.RFC3339, *readAt)
+	if err != nil {
+		return usageErr("--read-at %q is not an RFC 3339 time such as 2026-06-01T08:00:00Z", *readAt)
+	}
+	if isSet(fs, "read-at") && !*lifecycle {
+		return usageErr("--read-at needs the lifecycle data: leave --lifecycle=false off")
 	}
 	if err := checkNotInput("out", *outFile, map[string]string{"--desired": *desiredFile}); err != nil {
 		return err
@@ -158,6 +168,7 @@ func cmdGenerate(ctx context.Context, e *env, args []string) error {
 	if *groups > 0 {
 		o.Groups = *groups
 	}
+	o.Lifecycle, o.ReadAt = *lifecycle, at
 	snap := synth.Tenant(o)
 	w, done, err := output(e, *outFile)
 	if err != nil {

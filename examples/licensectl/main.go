@@ -7,7 +7,7 @@
 //	licensectl snapshot SOURCE [--out FILE]
 //	licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE] [--names …]
 //	licensectl explain  SOURCE --user ID|UPN [--names …]
-//	licensectl generate --users N [--seed S] [--out FILE] [--desired FILE]
+//	licensectl generate --users N [--seed S] [--read-at TIME] [--lifecycle=false] [--out FILE] [--desired FILE]
 //	licensectl version
 //
 // SOURCE is one of --tenant FILE (a tenant/v1 file, in memory), --graph (Microsoft Graph with
@@ -46,7 +46,7 @@ Usage:
   licensectl snapshot SOURCE [--out FILE] [--progress-every D]
   licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE] [--names STYLE]
   licensectl explain  SOURCE --user ID|UPN [--output text|json] [--names STYLE]
-  licensectl generate --users N [--seed S] [--out FILE] [--desired FILE]
+  licensectl generate --users N [--seed S] [--read-at TIME] [--lifecycle=false] [--out FILE] [--desired FILE]
   licensectl version  the version, and which Microsoft catalog names the products
 
 SOURCE (one of):

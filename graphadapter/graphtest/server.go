@@ -6,9 +6,12 @@
 // users' assignment paths and groups' members that name deleted objects (404
 // Request_ResourceNotFound). Error bodies are Graph's envelopes with Graph's codes and texts.
 //
-// It serves the reads a snapshot makes (subscribedSkus, organization, users, users/{id},
-// users/$count, groups, groups/{id}, groups/{id}/members/microsoft.graph.user) on a loopback
-// port; anything else is 400 Request_BadRequest. It is for tests: the examples' and the adapter's.
+// It serves the reads a snapshot makes (subscribedSkus, organization, directory/subscriptions,
+// users, users/{id}, users/$count, groups, groups/{id}, groups/{id}/members/microsoft.graph.user)
+// on a loopback port; anything else is 400 Request_BadRequest. It is for tests: the examples' and
+// the adapter's. A user's signInActivity is served on $select as Graph serves it (left out for a
+// user without one, pages of at most 500 users), or refused as Graph refuses it without Entra ID
+// P1 or without AuditLog.Read.All (Config.SignInActivityRefusal).
 //
 // Sources of the texts: Directory_ExpiredPageToken and its message, microsoftgraph/msgraph-sdk-dotnet#2254;
 // Request_UnsupportedQuery "Unsupported or invalid query filter clause specified for property '…'
@@ -16,7 +19,10 @@
 // Request_ResourceNotFound "Resource '…' does not exist or one of its queried reference-property
 // objects are not present.", microsoftgraph/msgraph-sdk-dotnet#1101; Authorization_RequestDenied
 // "Insufficient privileges to complete the operation.", Microsoft's troubleshooting article on
-// adding group members through Graph; the group list's shape, the List groups docs example.
+// adding group members through Graph; the group list's shape, the List groups docs example;
+// Authentication_RequestFromNonPremiumTenantOrB2CTenant "Neither tenant is B2C or tenant doesn't
+// have premium license" (403), microsoftgraph/microsoft-graph-docs#12772 and #14120; the
+// companySubscription's shape, https://learn.microsoft.com/graph/api/resources/companysubscription.
 package graphtest
 
 import (
@@ -42,6 +48,8 @@ const (
 	CodeNotFound         = "Request_ResourceNotFound"
 	CodeDenied           = "Authorization_RequestDenied"
 	MsgDenied            = "Insufficient privileges to complete the operation."
+	CodeNonPremium       = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+	MsgNonPremium        = "Neither tenant is B2C or tenant doesn't have premium license"
 )
 
 // MsgUnsupportedFilter is Graph's refusal of a $filter on a property of a resource.
@@ -82,6 +90,15 @@ type Config struct {
 	OrganizationForbidden bool
 	// Country is the organization's countryLetterCode (default: the tenant's default usage location).
 	Country string
+	// SignInActivityRefusal makes GET /users and /users/{id} whose $select names signInActivity
+	// answer 403 with this code: CodeNonPremium (a tenant without Entra ID P1) or CodeDenied (the
+	// app lacks AuditLog.Read.All). SignInActivityRefusedFromPage refuses only the users pages
+	// from that one on (1 is the first; 0 means every request), as Graph has been seen to.
+	SignInActivityRefusal         string
+	SignInActivityRefusedFromPage int
+	// SubscriptionsForbidden makes GET /directory/subscriptions answer 403 (the app lacks
+	// Organization.Read.All).
+	SubscriptionsForbidden bool
 }
 
 // Server is a running graphtest server.
@@ -187,11 +204,19 @@ func (s *Server) route(r *http.Request) reply {
 		return s.collection(r, "subscribedSkus", "", skus(s.cfg.Tenant.SubscribedSkus), q)
 	case rest == "organization":
 		return s.organization(r)
+	case rest == "directory/subscriptions":
+		if s.cfg.SubscriptionsForbidden {
+			return graphError(http.StatusForbidden, CodeDenied, MsgDenied)
+		}
+		return s.collection(r, "subscriptions", "directory/subscriptions", subscriptions(s.cfg.Tenant.Subscriptions), q)
 	case rest == "users":
 		return s.listUsers(r, q)
 	case rest == "users/$count":
 		return reply{status: http.StatusOK, body: strconv.Itoa(len(s.cfg.Tenant.Users))}
 	case len(segs) == 2 && segs[0] == "users":
+		if rep, refused := s.signInRefused(q, 0); refused {
+			return rep
+		}
 		u, ok := s.users[strings.ToLower(segs[1])]
 		if !ok {
 			return graphError(http.StatusNotFound, CodeNotFound, MsgNotFound(segs[1]))
@@ -248,6 +273,9 @@ func (s *Server) listUsers(r *http.Request, q url.Values) reply {
 		rep.header = http.Header{"Retry-After": {strconv.Itoa(s.cfg.RetryAfter)}}
 		return rep
 	}
+	if rep, refused := s.signInRefused(q, pageNumber(q, s.pageSize(q))); refused {
+		return rep
+	}
 	sel := selects(q)
 	items := []any{}
 	for _, u := range s.cfg.Tenant.Users {
@@ -256,6 +284,23 @@ func (s *Server) listUsers(r *http.Request, q url.Values) reply {
 		}
 	}
 	return s.collection(r, "users", "", items, q)
+}
+
+// signInRefused is the refusal of a $select naming signInActivity (Config.SignInActivityRefusal)
+// on users page page (0: not a listing).
+func (s *Server) signInRefused(q url.Values, page int) (reply, bool) {
+	code := s.cfg.SignInActivityRefusal
+	if code == "" || !slices.ContainsFunc(selects(q), func(k string) bool { return strings.EqualFold(k, "signInActivity") }) {
+		return reply{}, false
+	}
+	if from := s.cfg.SignInActivityRefusedFromPage; from > 0 && page > 0 && page < from {
+		return reply{}, false
+	}
+	msg := MsgNonPremium
+	if code == CodeDenied {
+		msg = MsgDenied
+	}
+	return graphError(http.StatusForbidden, code, msg), true
 }
 
 func (s *Server) listGroups(r *http.Request, q url.Values) reply {
@@ -279,6 +324,9 @@ func (s *Server) pageSize(q url.Values) int {
 	n := 100 // Graph's default page of users and groups
 	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top > 0 {
 		n = min(top, 999)
+	}
+	if slices.ContainsFunc(selects(q), func(k string) bool { return strings.EqualFold(k, "signInActivity") }) {
+		n = min(n, 500) // Graph's largest page of users with signInActivity
 	}
 	if s.cfg.PageSize > 0 {
 		n = min(n, s.cfg.PageSize)
@@ -349,6 +397,9 @@ func pick(all map[string]any, sel []string) map[string]any {
 	}
 	out := map[string]any{}
 	for _, k := range sel {
+		if k == "signInActivity" && all[k] == nil {
+			continue // Graph leaves it out for a user without a recorded sign-in
+		}
 		out[k] = all[k] // absent → null, as Graph answers a selected property that is not set
 	}
 	return out
@@ -399,8 +450,17 @@ func userJSON(u licensing.User, sel []string) map[string]any {
 	if u.AccountEnabled != nil {
 		enabled = *u.AccountEnabled
 	}
+	var signIn any
+	if a := u.SignInActivity; a != nil {
+		signIn = map[string]any{
+			"lastSignInDateTime": nullable(a.LastSignInDateTime), "lastSignInRequestId": nil,
+			"lastNonInteractiveSignInDateTime": nullable(a.LastNonInteractiveSignInDateTime), "lastNonInteractiveSignInRequestId": nil,
+			"lastSuccessfulSignInDateTime": nullable(a.LastSuccessfulSignInDateTime), "lastSuccessfulSignInRequestId": nil,
+		}
+	}
 	return pick(map[string]any{
 		"id": u.ID, "userPrincipalName": u.UserPrincipalName, "displayName": nullable(u.DisplayName),
+		"userType": nullable(u.UserType), "createdDateTime": nullable(u.CreatedDateTime), "signInActivity": signIn,
 		"accountEnabled": enabled, "usageLocation": nullable(u.UsageLocation), "department": nullable(u.Department),
 		"jobTitle": nullable(u.JobTitle), "onPremisesExtensionAttributes": ext,
 		"assignedLicenses": licenses(u.AssignedLicenses), "licenseAssignmentStates": states,
@@ -458,6 +518,20 @@ func skus(ks []licensing.SubscribedSku) []any {
 			"prepaidUnits":    map[string]any{"enabled": k.PrepaidUnits.Enabled, "lockedOut": k.PrepaidUnits.LockedOut, "suspended": k.PrepaidUnits.Suspended, "warning": k.PrepaidUnits.Warning},
 			"servicePlans":    plans,
 			"subscriptionIds": subs,
+		})
+	}
+	return out
+}
+
+// subscriptions are companySubscriptions in Graph's shape (serviceStatus, owner fields empty).
+func subscriptions(cs []licensing.CompanySubscription) []any {
+	out := []any{}
+	for _, c := range cs {
+		out = append(out, map[string]any{
+			"id": c.ID, "commerceSubscriptionId": nullable(c.CommerceSubscriptionID), "skuId": c.SkuID.String(), "skuPartNumber": nullable(c.SkuPartNumber),
+			"status": nullable(c.Status), "totalLicenses": c.TotalLicenses, "isTrial": c.IsTrial,
+			"createdDateTime": nullable(c.CreatedDateTime), "nextLifecycleDateTime": nullable(c.NextLifecycleDateTime),
+			"ownerId": nil, "ownerTenantId": nil, "ownerType": nil, "serviceStatus": []any{},
 		})
 	}
 	return out

@@ -5,13 +5,16 @@
 // Audio Conferencing, Workplace Analytics, EMS) with synthetic SKUs, direct and inherited
 // paths, cumulative groups, E1-direct users in the E3 group (MutuallyExclusiveViolation), a
 // SKU with fewer seats than its group needs (CountViolation), usage locations from ten
-// countries and a few users without one.
+// countries and a few users without one. With Options.Lifecycle it also has what reclaim and
+// expiry questions need: users' sign-in activity (active, idle, never), guests, disabled users,
+// and subscriptions with a trial and renewals.
 package synth
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/licensing"
@@ -23,6 +26,15 @@ type Options struct {
 	Skus   int // total SKUs, including the 7 real ones (at least 7)
 	Groups int // licensed groups (at least 3)
 	Seed   uint64
+	// Lifecycle adds what says whether a license is used, with realistic values (see
+	// lifecycle.go): readAt, each user's userType, createdDateTime and signInActivity, some
+	// disabled users, and the tenant's subscriptions. It draws from a random stream of its own:
+	// the rest of the tenant is the same with or without it. DefaultOptions leaves it off, so
+	// that the benchmarks' tenants stay what they were; licensectl generate turns it on.
+	Lifecycle bool
+	// ReadAt is the snapshot's readAt with Lifecycle (default 2026-06-01T08:00:00Z): every time
+	// is drawn relative to it, so that the same seed gives the same tenant.
+	ReadAt time.Time
 }
 
 // DefaultOptions returns the shape of the performance target scaled to n users:
@@ -186,6 +198,9 @@ func Tenant(o Options) *licensing.Snapshot {
 		if i >= 7 {
 			k.PrepaidUnits.Enabled += o.Users // room for the desired state's department licenses
 		}
+	}
+	if o.Lifecycle {
+		addLifecycle(snap, o)
 	}
 	return snap
 }

@@ -28,6 +28,8 @@ const (
 	ReadAt
 	ReadTimes
 	Gone
+	SignInActivityUnknown
+	Subscriptions // read whole, as the other top-level fields: a short list
 
 	// A top-level list's whole value, when it is not an array (null, or the wrong type). As an
 	// argument of Sink.End: the list.
@@ -43,7 +45,8 @@ const (
 
 // fields are the top-level keys of a tenant/v1 document, the Snapshot's fields, in Part order
 // from FormatVersion.
-var fields = [...]string{"formatVersion", "tenantId", "defaultUsageLocation", "defaultUsageLocationUnknown", "readAt", "readTimes", "gone", "subscribedSkus", "users", "groups"}
+var fields = [...]string{"formatVersion", "tenantId", "defaultUsageLocation", "defaultUsageLocationUnknown", "readAt", "readTimes", "gone",
+	"signInActivityUnknown", "subscriptions", "subscribedSkus", "users", "groups"}
 
 // Field returns the Snapshot field (the top-level key) that part p belongs to; "" for the whole
 // document.

@@ -32,7 +32,9 @@ type parser struct {
 }
 
 var (
-	userKeys    = [...]string{"id", "userPrincipalName", "displayName", "accountEnabled", "usageLocation", "department", "jobTitle", "onPremisesExtensionAttributes", "assignedLicenses", "licenseAssignmentStates"}
+	userKeys = [...]string{"id", "userPrincipalName", "displayName", "accountEnabled", "usageLocation", "department", "jobTitle", "onPremisesExtensionAttributes", "assignedLicenses", "licenseAssignmentStates",
+		"userType", "createdDateTime", "signInActivity"}
+	signInKeys  = [...]string{"lastSignInDateTime", "lastNonInteractiveSignInDateTime", "lastSuccessfulSignInDateTime"}
 	licenseKeys = [...]string{"skuId", "disabledPlans"}
 	stateKeys   = [...]string{"skuId", "disabledPlans", "assignedByGroup", "state", "error", "lastUpdatedDateTime"}
 
@@ -47,7 +49,8 @@ var (
 func (p *parser) user(b []byte, u *User) bool {
 	p.b, p.i = b, 0
 	p.lics, p.states, p.plans = p.lics[:0], p.states[:0], p.plans[:0]
-	var id, upn, dn []byte
+	var id, upn, dn, created []byte
+	var signIn [3][]byte
 	ok := p.object(userKeys[:], func(f int) (ok bool) {
 		switch f {
 		case 0:
@@ -70,6 +73,15 @@ func (p *parser) user(b []byte, u *User) bool {
 			u.AssignedLicenses, ok = p.licenses()
 		case 9:
 			u.LicenseAssignmentStates, ok = p.pathStates()
+		case 10:
+			u.UserType, ok = p.interned()
+		case 11:
+			var v []byte
+			if v, ok = p.stringOrNull(); v != nil {
+				created = v
+			}
+		case 12:
+			u.HasSignInActivity, ok = p.signInActivity(&signIn)
 		}
 		return ok
 	})
@@ -77,7 +89,31 @@ func (p *parser) user(b []byte, u *User) bool {
 		return false
 	}
 	u.ID, u.UserPrincipalName, u.DisplayName = p.pool.PackBytes(id, upn, dn) // copies
+	if len(created) > 0 {
+		u.CreatedDateTime, _, _ = p.pool.PackBytes(created, nil, nil)
+	}
+	if u.HasSignInActivity {
+		u.LastSignInDateTime, u.LastNonInteractiveSignInDateTime, u.LastSuccessfulSignInDateTime = p.pool.PackBytes(signIn[0], signIn[1], signIn[2])
+	}
 	return true
+}
+
+// signInActivity reads signInActivity: false for null (the user's stays as it was: absent), else
+// its times into t (a null time leaves t's as it was, as json.Unmarshal leaves a string field).
+// Its times are bytes of b until the user is packed. The request ids Graph adds are skipped.
+func (p *parser) signInActivity(t *[3][]byte) (present, ok bool) {
+	if p.literal("null") {
+		return false, true
+	}
+	*t = [3][]byte{}
+	ok = p.object(signInKeys[:], func(f int) bool {
+		v, ok := p.stringOrNull()
+		if v != nil {
+			t[f] = v
+		}
+		return ok
+	})
+	return ok, ok
 }
 
 func (p *parser) peek() byte {

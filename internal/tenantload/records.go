@@ -10,10 +10,17 @@ package tenantload
 type User struct {
 	ID, UserPrincipalName, DisplayName  string
 	AccountEnabled                      *bool // the Pool's shared true or false; nil for absent or null
+	UserType                            string
+	CreatedDateTime                     string // packed into the Pool's arena
 	UsageLocation, Department, JobTitle string
 	OnPremisesExtensionAttributes       map[string]string // shared by users with the same attributes: read-only
 	AssignedLicenses                    []License
 	LicenseAssignmentStates             []PathState
+
+	// HasSignInActivity is true when signInActivity is an object (not absent or null); the
+	// times are its own (packed into the Pool's arena), "" for absent or null.
+	HasSignInActivity                                                                  bool
+	LastSignInDateTime, LastNonInteractiveSignInDateTime, LastSuccessfulSignInDateTime string
 }
 
 // License is an assignedLicense.
