@@ -39,7 +39,7 @@ func lifecycleSnapshot() *licensing.Snapshot {
 		{ID: "b0a4d6a1-0b1c-4b6f-9a51-8d0f8e7c6a01", CommerceSubscriptionID: "2ab7e8a4-62a1-4f1c-9b0a-6e5f4d3c2b10", SkuID: licensing.MustParseSkuID(sampletenant.E3),
 			SkuPartNumber: "ENTERPRISEPACK", Status: "Enabled", TotalLicenses: 25, CreatedDateTime: "2023-03-15T00:00:00Z", NextLifecycleDateTime: "2026-03-15T00:00:00Z"},
 		{ID: "b0a4d6a1-0b1c-4b6f-9a51-8d0f8e7c6a02", SkuID: licensing.MustParseSkuID(sampletenant.EMS), SkuPartNumber: "EMS", Status: "Enabled",
-			TotalLicenses: 25, IsTrial: true, CreatedDateTime: "2026-02-01T00:00:00Z", NextLifecycleDateTime: "2026-03-03T00:00:00Z"},
+			TotalLicenses: 3, IsTrial: true, CreatedDateTime: "2026-02-01T00:00:00Z", NextLifecycleDateTime: "2026-03-03T00:00:00Z"},
 		{ID: "b0a4d6a1-0b1c-4b6f-9a51-8d0f8e7c6a03", SkuID: licensing.MustParseSkuID("c7df2760-2c81-4ef7-b578-5b5392b571df"), SkuPartNumber: "ENTERPRISEPREMIUM",
 			Status: "Deleted", TotalLicenses: 0},
 	}
@@ -62,7 +62,7 @@ func TestLifecycleFieldsRoundTrip(t *testing.T) {
 	for _, line := range []string{
 		`"userType":"Guest","createdDateTime":"2025-01-10T12:00:00Z","signInActivity":{}`,
 		`"signInActivity":{"lastSignInDateTime":"2026-02-27T09:12:00Z","lastNonInteractiveSignInDateTime":"2026-02-28T22:01:05Z","lastSuccessfulSignInDateTime":"2026-02-27T09:12:00Z"}`,
-		`{"id":"b0a4d6a1-0b1c-4b6f-9a51-8d0f8e7c6a02","skuId":"efccb6f7-5641-4e0e-bd10-b4976e1bf68e","skuPartNumber":"EMS","status":"Enabled","totalLicenses":25,"isTrial":true,"createdDateTime":"2026-02-01T00:00:00Z","nextLifecycleDateTime":"2026-03-03T00:00:00Z"}`,
+		`{"id":"b0a4d6a1-0b1c-4b6f-9a51-8d0f8e7c6a02","skuId":"efccb6f7-5641-4e0e-bd10-b4976e1bf68e","skuPartNumber":"EMS","status":"Enabled","totalLicenses":3,"isTrial":true,"createdDateTime":"2026-02-01T00:00:00Z","nextLifecycleDateTime":"2026-03-03T00:00:00Z"}`,
 	} {
 		assert.Contains(t, string(out), line)
 	}

@@ -6,6 +6,9 @@
 //	licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE] [--names …]
 //	licensectl snapshot SOURCE [--out FILE]
 //	licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE] [--names …]
+//	licensectl report   reclaim SOURCE [--inactive-days N] [--prices FILE] [--now RFC3339]
+//	licensectl report   expiring SOURCE [--within-days N] [--now RFC3339]
+//	licensectl report   seats SOURCE --min-free N [--include-free]
 //	licensectl explain  SOURCE --user ID|UPN [--names …]
 //	licensectl generate --users N [--seed S] [--read-at TIME] [--lifecycle=false] [--out FILE] [--desired FILE]
 //	licensectl version
@@ -24,7 +27,8 @@
 // bad input (the one-line reason is printed on stderr), including out-of-range flag values,
 // stray arguments, an --out that names an input file, and a desired state that does not fit the
 // tenant (names that do not resolve, contradictions: plan prints the plan with them first);
-// 3 plan --fail-on-problems found errors.
+// 3 plan --fail-on-problems found errors, or report seats --min-free N found a SKU with paid
+// seats and fewer than N free.
 package main
 
 import (
@@ -45,6 +49,9 @@ Usage:
   licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE] [--names STYLE]
   licensectl snapshot SOURCE [--out FILE] [--progress-every D]
   licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE] [--names STYLE]
+  licensectl report   reclaim SOURCE [--inactive-days N (90)] [--prices FILE] [--now RFC3339] [--output …]
+  licensectl report   expiring SOURCE [--within-days N (30)] [--now RFC3339] [--output …]
+  licensectl report   seats SOURCE --min-free N [--include-free]   exit 3 when a SKU with paid seats has fewer than N free
   licensectl explain  SOURCE --user ID|UPN [--output text|json] [--names STYLE]
   licensectl generate --users N [--seed S] [--read-at TIME] [--lifecycle=false] [--out FILE] [--desired FILE]
   licensectl version  the version, and which Microsoft catalog names the products
@@ -68,8 +75,10 @@ Common options:
 Product names: %s (embedded; licensectl version).
 
 Exit codes: 0 ok; 1 the operation failed; 2 bad usage or input (also a desired state whose
-names do not resolve against the tenant: the plan is printed with its problems); 3 plan
---fail-on-problems found errors.
+names do not resolve against the tenant: the plan is printed with its problems, and a --prices
+file that does not read: its name and the bad entry); 3 plan --fail-on-problems found errors,
+or report seats --min-free N found a SKU with paid seats and fewer than N free (free SKUs and
+trial-only SKUs are ignored unless --include-free; the report is written first).
 Run "licensectl COMMAND --help" for a command's flags.
 `
 
