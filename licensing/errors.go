@@ -58,6 +58,9 @@ const (
 	// NotCovered: a direct assignment that a direct → group migration leaves alone because the
 	// user's active group paths do not enable every plan it enables.
 	NotCovered
+	// SubscriptionExpiring: a SKU the plan assigns keeps fewer seats than the plan leaves
+	// consumed once its company subscriptions reach their next lifecycle date (a warning).
+	SubscriptionExpiring
 	numKinds
 )
 
@@ -84,6 +87,7 @@ var kindNames = [...]string{
 	Throttled:                          "Throttled",
 	Transient:                          "Transient",
 	NotCovered:                         "NotCovered",
+	SubscriptionExpiring:               "SubscriptionExpiring",
 }
 
 // String returns the kind's stable name, e.g. "CountViolation".

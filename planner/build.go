@@ -48,6 +48,7 @@ func Build(st *licensing.State, d *Desired) *Plan {
 	b.discouragedChecks()
 	b.inheritedChecks()
 	b.seats()
+	b.expiryChecks() // build_expiry.go: SubscriptionExpiring warnings
 	b.orderByWave()
 	b.ruleReasons() // resolve.go: rule-driven steps name their rule
 	return b.plan

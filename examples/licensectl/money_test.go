@@ -54,7 +54,7 @@ func TestReportReclaim(t *testing.T) {
 	assert.Contains(t, errs, "--now")
 	_, errs, code = cli(t, "", "report", "paths", "--tenant", sample, "--prices", prices)
 	assert.Equal(t, 2, code)
-	assert.Contains(t, errs, "--prices applies to report reclaim only, not paths")
+	assert.Contains(t, errs, "--prices applies to report reclaim and cost only, not paths")
 }
 
 func TestReportExpiring(t *testing.T) {
@@ -111,4 +111,42 @@ func TestReportSeatsMinFree(t *testing.T) {
 	_, errs, code = cli(t, "", "report", "paths", "--tenant", tenant, "--min-free", "1")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errs, "--min-free applies to report seats only, not paths")
+}
+
+func TestReportCost(t *testing.T) {
+	_, tenant, prices := lifecycleFiles(t)
+	out, errs, code := cli(t, "", "report", "cost", "--tenant", tenant, "--prices", prices)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "Office 365 E3 (ENTERPRISEPACK)")
+	assert.Contains(t, out, "Paid seats nobody holds:")
+	assert.Contains(t, out, "Not priced: ")
+
+	out, errs, code = cli(t, "", "report", "cost", "--tenant", tenant, "--prices", prices, "--by", "department", "--output", "json")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, `"report": "cost"`)
+	assert.Contains(t, out, `"by": "department"`)
+	assert.Contains(t, out, `"value": "Operations"`)
+	assert.Contains(t, out, `"monthlyCost": null`)
+
+	out, errs, code = cli(t, "", "report", "cost", "--tenant", tenant, "--prices", prices, "--by", "group", "--output", "csv")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "assigned,group,Licensing_E3_Base,")
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "report cost needs --prices FILE"},
+		{[]string{"--prices", prices, "--by", "country"}, `--by "country": want one of sku, department, usageLocation, group`},
+		{[]string{"--prices", prices, "--now", "2026-03-01T08:00:00Z"}, "--now applies to report reclaim and expiring only, not cost"},
+	} {
+		_, errs, code := cli(t, "", append([]string{"report", "cost", "--tenant", tenant}, c.args...)...)
+		assert.Equal(t, 2, code, c.args)
+		assert.Contains(t, errs, c.want, c.args)
+	}
+	for _, r := range []string{"reclaim", "seats"} {
+		_, errs, code := cli(t, "", "report", r, "--tenant", tenant, "--by", "sku")
+		assert.Equal(t, 2, code, r)
+		assert.Contains(t, errs, "--by applies to report cost only, not "+r)
+	}
 }

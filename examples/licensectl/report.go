@@ -11,13 +11,14 @@ import (
 	"github.com/licenseplan/licenseplan/report"
 )
 
-// moneyReports are the reports that take options (report.Reclaim, report.Expiring).
-var moneyReports = []string{report.ReportReclaim, report.ReportExpiring}
+// moneyReports are the reports that take options (report.Reclaim, report.Cost, report.Expiring).
+var moneyReports = []string{report.ReportReclaim, report.ReportCost, report.ReportExpiring}
 
 // reportFlags are the flags that belong to some reports only, and which.
 var reportFlags = map[string][]string{
 	"inactive-days": {report.ReportReclaim},
-	"prices":        {report.ReportReclaim},
+	"prices":        {report.ReportReclaim, report.ReportCost},
+	"by":            {report.ReportCost},
 	"now":           {report.ReportReclaim, report.ReportExpiring},
 	"within-days":   {report.ReportExpiring},
 	"min-free":      {report.ReportSeats},
@@ -35,13 +36,15 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	all := append(slices.Clone(report.Names()), moneyReports...)
 	names := strings.Join(all, "|")
 	fs := newFlags("report", "report "+names+" SOURCE [--output text|csv|json] [--out FILE] [--names part|product|both]\n"+
-		"         [--inactive-days N] [--prices FILE] [--within-days N] [--now RFC3339] [--min-free N [--include-free]]", e)
+		"         [--inactive-days N] [--prices FILE] [--by "+strings.Join(report.CostDimensions(), "|")+"] [--within-days N] [--now RFC3339]\n"+
+		"         [--min-free N [--include-free]]", e)
 	src.register(fs)
 	style.register(fs)
 	out := fs.String("output", "text", "output format: text, csv or json (csv and json carry ids, part numbers and product names, whatever --names)")
 	outFile := fs.String("out", "", "write to `FILE` instead of stdout")
 	inactiveDays := fs.Int("inactive-days", 90, "reclaim: days without a sign-in that make a user inactive (1 to 36500)")
-	pricesFile := fs.String("prices", "", "reclaim: a prices/v1 `FILE` giving the monthly price of SKUs")
+	pricesFile := fs.String("prices", "", "reclaim, cost (required): a prices/v1 `FILE` giving the monthly price of SKUs")
+	by := fs.String("by", report.CostBySku, "cost: split the assigned seats by `DIMENSION`: "+strings.Join(report.CostDimensions(), ", "))
 	withinDays := fs.Int("within-days", 30, "expiring: the window, in days from --now, in which a subscription's nextLifecycleDateTime falls (1 to 3650)")
 	nowFlag := fs.String("now", "", "reclaim, expiring: the moment (RFC 3339) days are measured from; default the snapshot's readAt")
 	minFree := fs.Int("min-free", 0, "seats: exit 3 when a SKU with paid seats has fewer than `N` free seats")
@@ -70,6 +73,12 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	}
 	if *withinDays < 1 || *withinDays > maxWithinDays {
 		return usageErr("--within-days %d: want 1 to %d days", *withinDays, maxWithinDays)
+	}
+	if !contains(report.CostDimensions(), *by) {
+		return usageErr("--by %q: want one of %s", *by, strings.Join(report.CostDimensions(), ", "))
+	}
+	if name == report.ReportCost && *pricesFile == "" {
+		return usageErr("report cost needs --prices FILE (a prices/v1 file: Graph has no prices)")
 	}
 	if *minFree < 0 {
 		return usageErr("--min-free %d: want 0 or more free seats", *minFree)
@@ -102,6 +111,12 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	switch name {
 	case report.ReportReclaim:
 		rep, err := opts.Reclaim(st, report.ReclaimOptions{InactiveDays: *inactiveDays, Now: now, Prices: prices})
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		write = func(w io.Writer) error { return rep.Write(w, f) }
+	case report.ReportCost:
+		rep, err := opts.Cost(st, report.CostOptions{Prices: prices, By: *by})
 		if err != nil {
 			return usageErr("%v", err)
 		}
