@@ -63,6 +63,9 @@ type Plan struct {
 	cat   *licensing.Catalog  // for names when rendering; nil for a plan read from JSON
 	known *nameTable          // the names a plan read from JSON carries; nil for a built plan
 	names licensing.NameStyle // how rendering names SKUs and plans (WithNames); NamesBoth by default
+
+	prices   Prices // monthly prices for the seat tables' cost columns (WithPrices); nil: none
+	currency string
 }
 
 // Applyable reports whether no problem has severity error.

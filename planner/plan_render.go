@@ -313,14 +313,29 @@ func (p *Plan) WriteText(w io.Writer) error {
 	for _, name := range names {
 		width = max(width, utf8.RuneCountInString(name))
 	}
-	fmt.Fprintf(bw, "  %-*s %9s %8s %8s\n", width, "SKU", "available", "before", "after")
+	if p.prices == nil {
+		fmt.Fprintf(bw, "  %-*s %9s %8s %8s\n", width, "SKU", "available", "before", "after")
+	} else {
+		fmt.Fprintf(bw, "  %-*s %9s %8s %8s %13s %13s\n", width, "SKU", "available", "before", "after", "cost before", "cost after")
+	}
 	for _, i := range order {
 		s := p.Seats[i]
 		mark := ""
 		if s.ConsumedAfter > s.Available {
 			mark = "  OVER"
 		}
-		fmt.Fprintf(bw, "  %-*s %9d %8d %8d%s\n", width, names[i], s.Available, s.ConsumedBefore, s.ConsumedAfter, mark)
+		if p.prices == nil {
+			fmt.Fprintf(bw, "  %-*s %9d %8d %8d%s\n", width, names[i], s.Available, s.ConsumedBefore, s.ConsumedAfter, mark)
+			continue
+		}
+		cb, ca := "—", "—"
+		if b, a, ok := p.seatCost(s); ok {
+			cb, ca = money(b), money(a)
+		}
+		fmt.Fprintf(bw, "  %-*s %9d %8d %8d %13s %13s%s\n", width, names[i], s.Available, s.ConsumedBefore, s.ConsumedAfter, cb, ca, mark)
+	}
+	if p.prices != nil {
+		fmt.Fprintf(bw, "  %s\n", p.costSummary(n))
 	}
 	if len(p.Problems) > 0 {
 		bw.WriteString("\nProblems\n")
@@ -370,11 +385,26 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		}
 		bw.WriteString("\n")
 	}
-	bw.WriteString("### Seats\n\n| SKU | available | before | after |\n|---|---:|---:|---:|\n")
 	order, names := p.seatOrder(n)
+	if p.prices == nil {
+		bw.WriteString("### Seats\n\n| SKU | available | before | after |\n|---|---:|---:|---:|\n")
+	} else {
+		fmt.Fprintf(bw, "### Seats\n\n| SKU | available | before | after | cost before (%[1]s) | cost after (%[1]s) |\n|---|---:|---:|---:|---:|---:|\n", p.currency)
+	}
 	for _, i := range order {
 		s := p.Seats[i]
-		fmt.Fprintf(bw, "| %s | %d | %d | %d |\n", mdEscape(names[i]), s.Available, s.ConsumedBefore, s.ConsumedAfter)
+		if p.prices == nil {
+			fmt.Fprintf(bw, "| %s | %d | %d | %d |\n", mdEscape(names[i]), s.Available, s.ConsumedBefore, s.ConsumedAfter)
+			continue
+		}
+		cb, ca := "—", "—"
+		if b, a, ok := p.seatCost(s); ok {
+			cb, ca = money(b), money(a)
+		}
+		fmt.Fprintf(bw, "| %s | %d | %d | %d | %s | %s |\n", mdEscape(names[i]), s.Available, s.ConsumedBefore, s.ConsumedAfter, cb, ca)
+	}
+	if p.prices != nil {
+		fmt.Fprintf(bw, "\n%s\n", mdEscape(p.costSummary(n)))
 	}
 	if len(p.Problems) > 0 {
 		bw.WriteString("\n### Problems\n\n| severity | kind | step | message |\n|---|---|---|---|\n")

@@ -14,6 +14,7 @@ import (
 	"github.com/licenseplan/licenseplan/internal/synth"
 	"github.com/licenseplan/licenseplan/licensing"
 	"github.com/licenseplan/licenseplan/planner"
+	"github.com/licenseplan/licenseplan/report"
 )
 
 func isLoopbackHTTP(raw string) bool {
@@ -42,12 +43,13 @@ func newFlags(name, synopsis string, e *env) *flag.FlagSet {
 func cmdPlan(ctx context.Context, e *env, args []string) error {
 	var src source
 	var names namesFlag
-	fs := newFlags("plan", "plan SOURCE --desired FILE [--output text|json|markdown] [--names part|product|both] [--fail-on-problems]", e)
+	fs := newFlags("plan", "plan SOURCE --desired FILE [--output text|json|markdown] [--names part|product|both] [--prices FILE] [--fail-on-problems]", e)
 	src.register(fs)
 	names.register(fs)
 	desiredFile := fs.String("desired", "", "desired/v1 `FILE`")
 	out := fs.String("output", "text", "output format: text, json (ids, part numbers and product names, whatever --names) or markdown")
 	failOn := fs.Bool("fail-on-problems", false, "exit 3 when the plan has error-severity problems (for CI)")
+	pricesFile := fs.String("prices", "", "prices/v1 `FILE`: the seat table shows the monthly cost before and after, and the saving (text and markdown)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -67,6 +69,13 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	p := planner.Build(st, d).WithNames(names.style())
+	if *pricesFile != "" {
+		prices, err := readFile(*pricesFile, func(r io.Reader) (*report.Prices, error) { return report.ReadPrices(r, st) })
+		if err != nil {
+			return err
+		}
+		p = p.WithPrices(prices.Currency, prices)
+	}
 	if err := write(p, e.stdout); err != nil {
 		return &exitError{code: 1, err: err}
 	}
