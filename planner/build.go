@@ -38,6 +38,7 @@ func Build(st *licensing.State, d *Desired) *Plan {
 		in:     newInterner(st),
 	}
 	b.resolve()
+	finishReclaim := b.reclaim() // build_reclaim.go: reclaim's targets now; its reasons, waves and mailbox warnings on the finished plan
 	b.groupLicenseSteps()
 	b.usageLocationSteps()
 	b.joinSteps()
@@ -50,7 +51,8 @@ func Build(st *licensing.State, d *Desired) *Plan {
 	b.seats()
 	b.expiryChecks() // build_expiry.go: SubscriptionExpiring warnings
 	b.orderByWave()
-	b.ruleReasons() // resolve.go: rule-driven steps name their rule
+	b.ruleReasons() // build_rules.go: rule-driven steps name their rule
+	finishReclaim()
 	return b.plan
 }
 

@@ -27,6 +27,7 @@ type Desired struct {
 	Groups               []GroupTarget  `json:"groups,omitempty"`
 	Rules                []AttrRule     `json:"rules,omitempty"`
 	MigrateDirectToGroup *Migration     `json:"migrateDirectToGroup,omitempty"`
+	Reclaim              *Reclaim       `json:"reclaim,omitempty"`
 	Options              DesiredOptions `json:"options"`
 }
 
@@ -87,6 +88,65 @@ type Migration struct {
 	// Waves are cumulative fractions of the selected users, ascending, the last 1.0; e.g.
 	// [0.05, 1.0] migrates a 5 % canary wave first. Empty means one wave.
 	Waves []float64 `json:"waves,omitempty"`
+}
+
+// Reclaim takes licenses back from users who are disabled or have not signed in for a while
+// (policy as desired state; build_reclaim.go plans it). A selected user loses the direct
+// licenses of Skus (every SKU when Skus is empty) and leaves the licensed groups that give
+// them; consent to lose those licenses' plans is implied for that user, and every step says
+// why in its reason. Selection follows report.Reclaim's rules: see Build.
+type Reclaim struct {
+	// Disabled selects users whose accountEnabled is false.
+	Disabled bool `json:"disabled,omitempty"`
+	// InactiveDays, when not 0, selects users without a sign-in for that many days before the
+	// snapshot's readAt (no sign-in recorded counts; unknown activity and users created within
+	// the window never do). At least one of Disabled and InactiveDays must be set.
+	InactiveDays int `json:"inactiveDays,omitempty"`
+	// Skus limits the reclaim to these SKUs (by id, part number or product name).
+	Skus []string `json:"skus,omitempty"`
+	// Exclude names users never reclaimed from: by id or userPrincipalName, or as members of
+	// groups (by id or displayName).
+	Exclude ReclaimExclude `json:"exclude,omitzero"`
+	// Waves are cumulative fractions of the users reclaimed from, as migrateDirectToGroup's.
+	Waves []float64 `json:"waves,omitempty"`
+}
+
+// ReclaimExclude is who a Reclaim leaves alone.
+type ReclaimExclude struct {
+	Users  []string `json:"users,omitempty"`
+	Groups []string `json:"groups,omitempty"`
+}
+
+// UnmarshalJSON reads a reclaim object, refusing unknown fields and an inactiveDays below 1
+// with errors that name reclaim.
+func (r *Reclaim) UnmarshalJSON(b []byte) error {
+	var p struct {
+		Disabled     bool           `json:"disabled"`
+		InactiveDays *int           `json:"inactiveDays"`
+		Skus         []string       `json:"skus"`
+		Exclude      ReclaimExclude `json:"exclude"`
+		Waves        []float64      `json:"waves"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("reclaim.%s: got JSON %s, want %s", te.Field, te.Value, te.Type)
+		}
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return fmt.Errorf("reclaim: unknown field %s (reclaim takes disabled, inactiveDays, skus, exclude and waves; reclaim.exclude takes users and groups)", name)
+		}
+		return fmt.Errorf("reclaim: %v", err)
+	}
+	if p.InactiveDays != nil && *p.InactiveDays < 1 {
+		return fmt.Errorf("reclaim.inactiveDays is %d: want 1 or more (days without a sign-in), or leave it out", *p.InactiveDays)
+	}
+	*r = Reclaim{Disabled: p.Disabled, Skus: p.Skus, Exclude: p.Exclude, Waves: p.Waves}
+	if p.InactiveDays != nil {
+		r.InactiveDays = *p.InactiveDays
+	}
+	return nil
 }
 
 // UserSelector is "all" or a list of users.
@@ -288,16 +348,44 @@ func (d *Desired) Validate() error {
 		if err := names("migrateDirectToGroup.users", m.Users.Users); err != nil {
 			return err
 		}
-		prev := 0.0
-		for i, w := range m.Waves {
-			if !(w > prev && w <= 1) { // also refuses NaN
-				return invalid("migrateDirectToGroup.waves[%d] = %v: waves must rise strictly within (0, 1]", i, w)
-			}
-			prev = w
+		if err := checkWaves("migrateDirectToGroup.waves", m.Waves); err != nil {
+			return err
 		}
-		if len(m.Waves) > 0 && prev != 1 {
-			return invalid("migrateDirectToGroup.waves must end with 1.0, ends with %v", prev)
+	}
+	if r := d.Reclaim; r != nil {
+		if r.InactiveDays < 0 {
+			return invalid("reclaim.inactiveDays is %d: want 1 or more (days without a sign-in), or leave it out", r.InactiveDays)
 		}
+		if !r.Disabled && r.InactiveDays == 0 {
+			return invalid(`reclaim selects nobody: set "disabled": true, "inactiveDays": N, or both`)
+		}
+		if err := names("reclaim.skus", r.Skus); err != nil {
+			return err
+		}
+		if err := names("reclaim.exclude.users", r.Exclude.Users); err != nil {
+			return err
+		}
+		if err := names("reclaim.exclude.groups", r.Exclude.Groups); err != nil {
+			return err
+		}
+		if err := checkWaves("reclaim.waves", r.Waves); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkWaves checks cumulative wave fractions: rising strictly within (0, 1], the last 1.0.
+func checkWaves(where string, waves []float64) error {
+	prev := 0.0
+	for i, w := range waves {
+		if !(w > prev && w <= 1) { // also refuses NaN
+			return invalid("%s[%d] = %v: waves must rise strictly within (0, 1]", where, i, w)
+		}
+		prev = w
+	}
+	if len(waves) > 0 && prev != 1 {
+		return invalid("%s must end with 1.0, ends with %v", where, prev)
 	}
 	return nil
 }

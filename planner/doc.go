@@ -55,7 +55,8 @@
 //     resolved to targets), build_groups (group license changes and their processing),
 //     build_joins (usage locations, group joins), build_direct (one assignLicense per user,
 //     prepared in parallel), build_migration (direct → group in waves), build_leave (leaves and
-//     reprocessing), build_checks (stuck paths, discouraged combinations, inherited licenses),
+//     reprocessing), build_reclaim (desired/v1 reclaim: disabled and inactive users' licenses,
+//     through their targets), build_checks (stuck paths, discouraged combinations, inherited licenses),
 //     with build_moves (the gap-free order of group moves), build_rules (attribute rules),
 //     build_country, build_groupkinds and build_intern (shared slices for million-user plans).
 //   - plan*.go: the Plan, Step and Problem types, the plan/v1 file (plan_json, plan_json_step:
