@@ -269,6 +269,8 @@ func (r *CostReport) Write(w io.Writer, f Format) error {
 		}
 		return t.writeCSV(w)
 	case Text:
+	case Markdown:
+		return fencedMarkdown(w, "Cost", func(w io.Writer) error { return r.Write(w, Text) })
 	default:
 		_, err := ParseFormat(string(f))
 		return err

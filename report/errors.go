@@ -277,6 +277,8 @@ func (r *ErrorReport) Write(w io.Writer, f Format) error {
 		return r.WriteCSV(w)
 	case JSON:
 		return r.WriteJSON(w)
+	case Markdown:
+		return fencedMarkdown(w, "License errors", r.WriteText)
 	}
 	_, err := ParseFormat(string(f))
 	return err

@@ -234,6 +234,8 @@ func (r *ExpiringReport) Write(w io.Writer, f Format) error {
 		}
 		return t.writeCSV(w)
 	case Text:
+	case Markdown:
+		return fencedMarkdown(w, "Expiring subscriptions", func(w io.Writer) error { return r.Write(w, Text) })
 	default:
 		_, err := ParseFormat(string(f))
 		return err

@@ -231,7 +231,9 @@ func (ex *Explanation) Write(w io.Writer, f Format) error {
 	case JSON:
 		return ex.WriteJSON(w)
 	case CSV:
-		return &licensing.Error{Kind: licensing.InvalidInput, Message: "explain writes text or json, not csv; use the paths report for a table"}
+		return &licensing.Error{Kind: licensing.InvalidInput, Message: "explain writes text, json or markdown, not csv; use the paths report for a table"}
+	case Markdown:
+		return fencedMarkdown(w, "Licensing of "+ex.UserPrincipalName, ex.WriteText)
 	}
 	_, err := ParseFormat(string(f))
 	return err

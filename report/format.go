@@ -35,15 +35,41 @@ const (
 	CSV Format = "csv"
 	// JSON is one indented report/v1 document with stable, Graph-style field names.
 	JSON Format = "json"
+	// Markdown is for a ticket or a pull request: a tabular report (paths, seats, consumers,
+	// redundant, direct-only) is a Markdown table; a report in sections (errors, explain,
+	// reclaim, expiring, cost) is a heading and its text in a fenced block, columns aligned.
+	Markdown Format = "markdown"
 )
 
-// ParseFormat parses "text", "csv" or "json" (any case).
+// ParseFormat parses "text", "csv", "json" or "markdown" ("md"), in any case.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(strings.TrimSpace(s))); f {
-	case Text, CSV, JSON:
+	case Text, CSV, JSON, Markdown:
 		return f, nil
+	case "md":
+		return Markdown, nil
 	}
-	return "", &licensing.Error{Kind: licensing.InvalidInput, Message: fmt.Sprintf("unknown output format %q: use text, csv or json", s)}
+	return "", &licensing.Error{Kind: licensing.InvalidInput, Message: fmt.Sprintf("unknown output format %q: use text, csv, json or markdown", s)}
+}
+
+// fencedMarkdown writes a report in sections for Markdown: a heading, then its text rendering
+// in a fenced block, so that its aligned columns stay aligned.
+func fencedMarkdown(w io.Writer, title string, text func(io.Writer) error) error {
+	var b strings.Builder
+	if err := text(&b); err != nil {
+		return err
+	}
+	fence := "```"
+	for strings.Contains(b.String(), fence) {
+		fence += "`"
+	}
+	_, err := fmt.Fprintf(w, "### %s\n\n%s\n%s%s\n", title, fence, strings.TrimRight(b.String(), "\n")+"\n", fence)
+	return err
+}
+
+// mdCell escapes a cell of a Markdown table.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ").Replace(s)
 }
 
 // The names of the reports Write knows, as licensectl's report command takes them.
@@ -82,9 +108,41 @@ func (t *table[R]) write(w io.Writer, st *licensing.State, f Format) error {
 		return t.writeCSV(w)
 	case JSON:
 		return t.writeJSON(w, st)
+	case Markdown:
+		return t.writeMarkdown(w)
 	}
 	_, err := ParseFormat(string(f))
 	return err
+}
+
+// writeMarkdown writes the rows as a Markdown table under the report's name.
+func (t *table[R]) writeMarkdown(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "### %s\n\n|", t.name)
+	for _, h := range t.txtHead {
+		bw.WriteString(" " + mdCell(h) + " |")
+	}
+	bw.WriteString("\n|")
+	for range t.txtHead {
+		bw.WriteString("---|")
+	}
+	bw.WriteString("\n")
+	cells := make([]string, len(t.txtHead))
+	n := 0
+	for r := range t.rows {
+		clear(cells)
+		t.text(&r, cells)
+		bw.WriteString("|")
+		for _, c := range cells {
+			bw.WriteString(" " + mdCell(c) + " |")
+		}
+		bw.WriteString("\n")
+		n++
+	}
+	if n == 0 {
+		bw.WriteString("\n(none)\n")
+	}
+	return bw.Flush()
 }
 
 func (t *table[R]) writeCSV(w io.Writer) error {

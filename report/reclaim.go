@@ -309,6 +309,8 @@ func (r *ReclaimReport) Write(w io.Writer, f Format) error {
 		}
 		return t.writeCSV(w)
 	case Text:
+	case Markdown:
+		return fencedMarkdown(w, "Licenses to reclaim", func(w io.Writer) error { return r.Write(w, Text) })
 	default:
 		_, err := ParseFormat(string(f))
 		return err

@@ -5,7 +5,7 @@
 //	licensectl plan     SOURCE --desired FILE [--output text|json|markdown] [--names part|product|both]
 //	licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE] [--names …]
 //	licensectl snapshot SOURCE [--out FILE]
-//	licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE] [--names …]
+//	licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json|markdown] [--out FILE] [--names …]
 //	licensectl report   reclaim SOURCE [--inactive-days N] [--prices FILE] [--now RFC3339]
 //	licensectl report   expiring SOURCE [--within-days N] [--now RFC3339]
 //	licensectl report   seats SOURCE --min-free N [--include-free]
@@ -48,7 +48,7 @@ Usage:
   licensectl plan     SOURCE --desired FILE [--output text|json|markdown] [--names STYLE] [--fail-on-problems]
   licensectl apply    SOURCE (--desired FILE | --plan FILE) [--journal FILE [--replan]] [--until-wave N] [--yes] [--out FILE] [--names STYLE]
   licensectl snapshot SOURCE [--out FILE] [--progress-every D]
-  licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json] [--out FILE] [--names STYLE]
+  licensectl report   paths|errors|seats|consumers|redundant|direct-only SOURCE [--output text|csv|json|markdown] [--out FILE] [--names STYLE]
   licensectl report   reclaim SOURCE [--inactive-days N (90)] [--prices FILE] [--now RFC3339] [--output …]
   licensectl report   expiring SOURCE [--within-days N (30)] [--now RFC3339] [--output …]
   licensectl report   seats SOURCE --min-free N [--include-free]   exit 3 when a SKU with paid seats has fewer than N free

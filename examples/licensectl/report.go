@@ -35,12 +35,12 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 	var style namesFlag
 	all := append(slices.Clone(report.Names()), moneyReports...)
 	names := strings.Join(all, "|")
-	fs := newFlags("report", "report "+names+" SOURCE [--output text|csv|json] [--out FILE] [--names part|product|both]\n"+
+	fs := newFlags("report", "report "+names+" SOURCE [--output text|csv|json|markdown] [--out FILE] [--names part|product|both]\n"+
 		"         [--inactive-days N] [--prices FILE] [--by "+strings.Join(report.CostDimensions(), "|")+"] [--within-days N] [--now RFC3339]\n"+
 		"         [--min-free N [--include-free]]", e)
 	src.register(fs)
 	style.register(fs)
-	out := fs.String("output", "text", "output format: text, csv or json (csv and json carry ids, part numbers and product names, whatever --names)")
+	out := fs.String("output", "text", "output format: text, csv, json or markdown (csv and json carry ids, part numbers and product names, whatever --names)")
 	outFile := fs.String("out", "", "write to `FILE` instead of stdout")
 	inactiveDays := fs.Int("inactive-days", 90, "reclaim: days without a sign-in that make a user inactive (1 to 36500)")
 	pricesFile := fs.String("prices", "", "reclaim, cost (required): a prices/v1 `FILE` giving the monthly price of SKUs")
@@ -156,11 +156,11 @@ func cmdReport(ctx context.Context, e *env, args []string) error {
 func cmdExplain(ctx context.Context, e *env, args []string) error {
 	var src source
 	var names namesFlag
-	fs := newFlags("explain", "explain SOURCE --user ID|UPN [--output text|json] [--names part|product|both]", e)
+	fs := newFlags("explain", "explain SOURCE --user ID|UPN [--output text|json|markdown] [--names part|product|both]", e)
 	src.register(fs)
 	names.register(fs)
 	user := fs.String("user", "", "the user's id or userPrincipalName")
-	out := fs.String("output", "text", "output format: text or json")
+	out := fs.String("output", "text", "output format: text, json or markdown")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
