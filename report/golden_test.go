@@ -43,7 +43,7 @@ func golden(t *testing.T, name string, got []byte) {
 	assert.Equal(t, string(want), string(got), "%s differs; if the change is intended, run go test ./report -update", path)
 }
 
-var formats = []report.Format{report.Text, report.CSV, report.JSON}
+var formats = []report.Format{report.Text, report.CSV, report.JSON, report.Markdown}
 
 // TestGoldenReports renders every report of the sample tenant in every format, compares it
 // with testdata/<report>.<ext>, checks that a second rendering is byte-identical, and that the
@@ -70,7 +70,7 @@ func TestGoldenReports(t *testing.T) {
 func TestGoldenExplain(t *testing.T) {
 	st := contoso(t)
 	for _, user := range []string{"carol", "erin", "mobile4", "frank", "grace"} {
-		for _, f := range []report.Format{report.Text, report.JSON} {
+		for _, f := range []report.Format{report.Text, report.JSON, report.Markdown} {
 			t.Run(user+"."+string(f), func(t *testing.T) {
 				ex, err := report.Explain(st, user+"@contoso.com")
 				require.NoError(t, err)
@@ -87,8 +87,11 @@ func TestGoldenExplain(t *testing.T) {
 }
 
 func ext(f report.Format) string {
-	if f == report.Text {
+	switch f {
+	case report.Text:
 		return "txt"
+	case report.Markdown:
+		return "md"
 	}
 	return string(f)
 }
