@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -74,14 +75,23 @@ type ExpiringRow struct {
 	Consumed   int `json:"consumed"`
 	Shortfall  int `json:"shortfall"`
 	// Users is how many users hold a seat of the SKU; FirstUsers the first few (snapshot
-	// order) by userPrincipalName.
-	Users      int      `json:"users"`
-	FirstUsers []string `json:"firstUsers"`
+	// order) by userPrincipalName; Holders all of them, each with the plans it would lose.
+	Users      int              `json:"userCount"`
+	FirstUsers []string         `json:"firstUsers"`
+	Holders    []ExpiringHolder `json:"users"`
 	// PlansLost are the service plans that holders would lose if the SKU went: plans only
 	// this SKU gives them (no other SKU they hold enables the same plan), over all holders;
 	// UsersLosingService how many holders lose at least one plan.
 	PlansLost          []PlanRef `json:"plansLost"`
 	UsersLosingService int       `json:"usersLosingService"`
+}
+
+// ExpiringHolder is a user holding a seat of an expiring subscription's SKU, and the plans
+// only that SKU gives them (what they lose if it lapses; empty when other licenses cover it).
+type ExpiringHolder struct {
+	UserID            string   `json:"userId"`
+	UserPrincipalName string   `json:"userPrincipalName"`
+	PlansLost         []string `json:"plansLost"` // servicePlanName, sorted
 }
 
 // ExpiringReport is the result of Expiring.
@@ -127,7 +137,7 @@ func (o Options) Expiring(st *licensing.State, opts ExpiringOptions) (*ExpiringR
 		}
 		r := ExpiringRow{SubscriptionID: cs.ID, CommerceSubscriptionID: cs.CommerceSubscriptionID, SkuID: cs.SkuID, Status: cs.Status,
 			IsTrial: cs.IsTrial, TotalLicenses: cs.TotalLicenses, NextLifecycleDateTime: t.UTC().Format(time.RFC3339),
-			DaysLeft: daysBetween(now, t), FirstUsers: []string{}, PlansLost: []PlanRef{}}
+			DaysLeft: daysBetween(now, t), FirstUsers: []string{}, Holders: []ExpiringHolder{}, PlansLost: []PlanRef{}}
 		r.SkuPartNumber, r.ProductName = cs.SkuPartNumber, cs.SkuPartNumber
 		if s, ok := v.cat.Sku(cs.SkuID); ok {
 			r.SkuPartNumber, r.ProductName = s.Label(), s.ProductName()
@@ -176,8 +186,10 @@ func (o Options) Expiring(st *licensing.State, opts ExpiringOptions) (*ExpiringR
 				lost[sp.Sku] = l
 			}
 			u := st.User(i)
+			holder := ExpiringHolder{UserID: u.ID, UserPrincipalName: u.UserPrincipalName, PlansLost: nonnil.Slice(v.cat.PlanNames(only))}
 			for _, ri := range rows {
 				r := &rep.Subscriptions[ri]
+				r.Holders = append(r.Holders, holder)
 				r.Users++
 				if len(r.FirstUsers) < firstUsers {
 					r.FirstUsers = append(r.FirstUsers, firstOf(u.UserPrincipalName, u.ID))
@@ -213,7 +225,7 @@ func (r *ExpiringReport) Write(w io.Writer, f Format) error {
 	case CSV:
 		t := table[ExpiringRow]{
 			csvHead: []string{"subscriptionId", "commerceSubscriptionId", "skuPartNumber", "skuId", "productName", "status", "nextStatus", "isTrial", "totalLicenses",
-				"nextLifecycleDateTime", "daysLeft", "serviceLoss", "seatsAfter", "consumed", "shortfall", "users", "firstUsers", "plansLost", "plansLostFriendlyNames", "usersLosingService"},
+				"nextLifecycleDateTime", "daysLeft", "serviceLoss", "seatsAfter", "consumed", "shortfall", "userCount", "firstUsers", "plansLost", "plansLostFriendlyNames", "usersLosingService"},
 			csv: func(x *ExpiringRow, c []string) {
 				names, friendly := make([]string, len(x.PlansLost)), make([]string, len(x.PlansLost))
 				for i, p := range x.PlansLost {
