@@ -56,12 +56,16 @@ type CostRow struct {
 }
 
 // CostUnusedRow is the paid seats of one SKU that nobody holds: its assignable seats
-// (prepaidUnits.enabled + warning) less the consumed ones.
+// (prepaidUnits.enabled + warning) less the consumed ones, less the seats of its trial
+// subscriptions (free: an idle seat is counted as a trial seat first, so the cost of idle paid
+// seats is never overstated). TrialSeats are those trial seats (0 when the snapshot has no
+// subscriptions).
 type CostUnusedRow struct {
 	SkuID         licensing.SkuID `json:"skuId"`
 	SkuPartNumber string          `json:"skuPartNumber"`
 	ProductName   string          `json:"productName"`
 	Seats         int             `json:"seats"`
+	TrialSeats    int             `json:"trialSeats"`
 	MonthlyPrice  *float64        `json:"monthlyPrice"`
 	MonthlyCost   *float64        `json:"monthlyCost"`
 }
@@ -191,13 +195,21 @@ func (o Options) Cost(st *licensing.State, opts CostOptions) (*CostReport, error
 		}
 		rep.Rows = append(rep.Rows, r)
 	}
+	trial := map[licensing.SkuID]int{}
+	if subs, ok := st.CompanySubscriptions(); ok {
+		for _, cs := range subs {
+			if cs.IsTrial && (cs.Status == licensing.SubscriptionEnabled || cs.Status == licensing.SubscriptionWarning) {
+				trial[cs.SkuID] += cs.TotalLicenses
+			}
+		}
+	}
 	for i, sub := range v.subs {
-		n := sub.Available()
+		s := sub.Sku
+		n := max(0, sub.Available()-trial[s.ID])
 		if n == 0 {
 			continue
 		}
-		s := sub.Sku
-		r := CostUnusedRow{SkuID: s.ID, SkuPartNumber: s.Label(), ProductName: s.ProductName(), Seats: n}
+		r := CostUnusedRow{SkuID: s.ID, SkuPartNumber: s.Label(), ProductName: s.ProductName(), Seats: n, TrialSeats: trial[s.ID]}
 		rep.Totals.UnusedSeats += n
 		if m, ok := opts.Prices.Monthly(s.ID); ok {
 			c := m * float64(n)

@@ -117,3 +117,37 @@ func TestCostErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `cost by "country": want one of sku, department, usageLocation, group`)
 }
+
+// Trial seats are free: idle seats of a SKU with a trial subscription count as trial seats
+// first, and only the rest as paid seats nobody uses.
+func TestCostIdleTrialSeatsAreFree(t *testing.T) {
+	f, err := os.Open("../licensing/testdata/tenant-lifecycle.json")
+	require.NoError(t, err)
+	defer f.Close()
+	snap, err := licensing.ReadSnapshot(f)
+	require.NoError(t, err)
+	idle := func(snap *licensing.Snapshot) (seats, trial int) {
+		st, err := licensing.NewState(snap)
+		require.NoError(t, err)
+		rep, err := report.Cost(st, report.CostOptions{Prices: lifecyclePricesOf(t, st)})
+		require.NoError(t, err)
+		for _, u := range rep.Unused {
+			if u.SkuPartNumber == "ENTERPRISEPACK" {
+				return u.Seats, u.TrialSeats
+			}
+		}
+		return 0, 0
+	}
+	seats, trial := idle(snap)
+	assert.Equal(t, 9, seats, "25 paid seats, 16 held")
+	assert.Zero(t, trial)
+	for i := range snap.Subscriptions {
+		if snap.Subscriptions[i].SkuPartNumber == "ENTERPRISEPACK" {
+			snap.Subscriptions[i].IsTrial = true
+			snap.Subscriptions[i].TotalLicenses = 5
+		}
+	}
+	seats, trial = idle(snap)
+	assert.Equal(t, 4, seats, "9 idle, 5 of them trial seats")
+	assert.Equal(t, 5, trial)
+}
