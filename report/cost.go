@@ -243,50 +243,51 @@ var costHeads = map[string]string{CostBySku: "", CostByDepartment: "DEPARTMENT",
 // or a report/v1 JSON document with the assigned rows under "cost", the unused under "unused"
 // and the totals under "totals".
 func (r *CostReport) Write(w io.Writer, f Format) error {
+	return sectioned{title: "Cost", json: r.writeJSON, csv: r.writeCSV, text: r.writeText}.write(w, f)
+}
+
+func (r *CostReport) writeJSON(w io.Writer) error {
+	return writeJSONDocument(w, struct {
+		FormatVersion string `json:"formatVersion"`
+		Report        string `json:"report"`
+		TenantID      string `json:"tenantId"`
+		*CostReport
+	}{FormatVersion, ReportCost, r.st.TenantID(), r})
+}
+
+func (r *CostReport) writeCSV(w io.Writer) error {
 	itoa := strconv.Itoa
-	switch f {
-	case JSON:
-		return writeJSONDocument(w, struct {
-			FormatVersion string `json:"formatVersion"`
-			Report        string `json:"report"`
-			TenantID      string `json:"tenantId"`
-			*CostReport
-		}{FormatVersion, ReportCost, r.st.TenantID(), r})
-	case CSV:
-		type cell struct {
-			kind string
-			row  CostRow
-		}
-		t := table[cell]{
-			csvHead: []string{"kind", "by", "value", "groupId", "skuPartNumber", "skuId", "productName", "seats", "monthlyPrice", "monthlyCost", "currency"},
-			csv: func(c *cell, s []string) {
-				x := &c.row
-				s[0], s[1], s[2], s[3] = c.kind, r.By, safeCell(x.Value), x.GroupID
-				s[4], s[5], s[6], s[7] = x.SkuPartNumber, x.SkuID.String(), safeCell(x.ProductName), itoa(x.Seats)
-				s[8], s[9], s[10] = costCell(x.MonthlyPrice), costCell(x.MonthlyCost), r.Currency
-			},
-			rows: func(yield func(cell) bool) {
-				for _, x := range r.Rows {
-					if !yield(cell{"assigned", x}) {
-						return
-					}
-				}
-				for _, x := range r.Unused {
-					row := CostRow{SkuID: x.SkuID, SkuPartNumber: x.SkuPartNumber, ProductName: x.ProductName, Seats: x.Seats, MonthlyPrice: x.MonthlyPrice, MonthlyCost: x.MonthlyCost}
-					if !yield(cell{"unused", row}) {
-						return
-					}
-				}
-			},
-		}
-		return t.writeCSV(w)
-	case Text:
-	case Markdown:
-		return fencedMarkdown(w, "Cost", func(w io.Writer) error { return r.Write(w, Text) })
-	default:
-		_, err := ParseFormat(string(f))
-		return err
+	type cell struct {
+		kind string
+		row  CostRow
 	}
+	t := table[cell]{
+		csvHead: []string{"kind", "by", "value", "groupId", "skuPartNumber", "skuId", "productName", "seats", "monthlyPrice", "monthlyCost", "currency"},
+		csv: func(c *cell, s []string) {
+			x := &c.row
+			s[0], s[1], s[2], s[3] = c.kind, r.By, safeCell(x.Value), x.GroupID
+			s[4], s[5], s[6], s[7] = x.SkuPartNumber, x.SkuID.String(), safeCell(x.ProductName), itoa(x.Seats)
+			s[8], s[9], s[10] = costCell(x.MonthlyPrice), costCell(x.MonthlyCost), r.Currency
+		},
+		rows: func(yield func(cell) bool) {
+			for _, x := range r.Rows {
+				if !yield(cell{"assigned", x}) {
+					return
+				}
+			}
+			for _, x := range r.Unused {
+				row := CostRow{SkuID: x.SkuID, SkuPartNumber: x.SkuPartNumber, ProductName: x.ProductName, Seats: x.Seats, MonthlyPrice: x.MonthlyPrice, MonthlyCost: x.MonthlyCost}
+				if !yield(cell{"unused", row}) {
+					return
+				}
+			}
+		},
+	}
+	return t.writeCSV(w)
+}
+
+func (r *CostReport) writeText(w io.Writer) error {
+	itoa := strconv.Itoa
 	bw := bufio.NewWriter(w)
 	by := "SKU"
 	if r.By != CostBySku {

@@ -270,18 +270,7 @@ func summary(k licensing.Kind) string {
 
 // Write writes the report in the format.
 func (r *ErrorReport) Write(w io.Writer, f Format) error {
-	switch f {
-	case Text:
-		return r.WriteText(w)
-	case CSV:
-		return r.WriteCSV(w)
-	case JSON:
-		return r.WriteJSON(w)
-	case Markdown:
-		return fencedMarkdown(w, "License errors", r.WriteText)
-	}
-	_, err := ParseFormat(string(f))
-	return err
+	return sectioned{title: "License errors", json: r.WriteJSON, csv: r.WriteCSV, text: r.WriteText}.write(w, f)
 }
 
 // WriteJSON writes the report as an indented report/v1 document.

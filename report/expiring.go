@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,45 +214,40 @@ func (o Options) Expiring(st *licensing.State, opts ExpiringOptions) (*ExpiringR
 // CSV (a row per subscription, with the JSON field names as header; firstUsers and plansLost
 // joined), or a report/v1 JSON document with the subscriptions under "expiring".
 func (r *ExpiringReport) Write(w io.Writer, f Format) error {
+	return sectioned{title: "Expiring subscriptions", json: r.writeJSON, csv: r.writeCSV, text: r.writeText}.write(w, f)
+}
+
+func (r *ExpiringReport) writeJSON(w io.Writer) error {
+	return writeJSONDocument(w, struct {
+		FormatVersion string `json:"formatVersion"`
+		Report        string `json:"report"`
+		TenantID      string `json:"tenantId"`
+		*ExpiringReport
+	}{FormatVersion, ReportExpiring, r.st.TenantID(), r})
+}
+
+func (r *ExpiringReport) writeCSV(w io.Writer) error {
 	itoa := strconv.Itoa
-	switch f {
-	case JSON:
-		return writeJSONDocument(w, struct {
-			FormatVersion string `json:"formatVersion"`
-			Report        string `json:"report"`
-			TenantID      string `json:"tenantId"`
-			*ExpiringReport
-		}{FormatVersion, ReportExpiring, r.st.TenantID(), r})
-	case CSV:
-		t := table[ExpiringRow]{
-			csvHead: []string{"subscriptionId", "commerceSubscriptionId", "skuPartNumber", "skuId", "productName", "status", "nextStatus", "isTrial", "totalLicenses",
-				"nextLifecycleDateTime", "daysLeft", "serviceLoss", "seatsAfter", "consumed", "shortfall", "userCount", "firstUsers", "plansLost", "plansLostFriendlyNames", "usersLosingService"},
-			csv: func(x *ExpiringRow, c []string) {
-				names, friendly := make([]string, len(x.PlansLost)), make([]string, len(x.PlansLost))
-				for i, p := range x.PlansLost {
-					names[i], friendly[i] = p.ServicePlanName, p.FriendlyName
-				}
-				c[0], c[1], c[2], c[3], c[4], c[5], c[6] = x.SubscriptionID, x.CommerceSubscriptionID, x.SkuPartNumber, x.SkuID.String(), safeCell(x.ProductName), x.Status, x.NextStatus
-				c[7], c[8], c[9], c[10], c[11] = strconv.FormatBool(x.IsTrial), itoa(x.TotalLicenses), x.NextLifecycleDateTime, itoa(x.DaysLeft), x.ServiceLoss
-				c[12], c[13], c[14], c[15], c[16] = itoa(x.SeatsAfter), itoa(x.Consumed), itoa(x.Shortfall), itoa(x.Users), joinList(x.FirstUsers)
-				c[17], c[18], c[19] = joinList(names), safeCell(joinNames(friendly)), itoa(x.UsersLosingService)
-			},
-		}
-		t.rows = func(yield func(ExpiringRow) bool) {
-			for _, x := range r.Subscriptions {
-				if !yield(x) {
-					return
-				}
+	t := table[ExpiringRow]{
+		csvHead: []string{"subscriptionId", "commerceSubscriptionId", "skuPartNumber", "skuId", "productName", "status", "nextStatus", "isTrial", "totalLicenses",
+			"nextLifecycleDateTime", "daysLeft", "serviceLoss", "seatsAfter", "consumed", "shortfall", "userCount", "firstUsers", "plansLost", "plansLostFriendlyNames", "usersLosingService"},
+		csv: func(x *ExpiringRow, c []string) {
+			names, friendly := make([]string, len(x.PlansLost)), make([]string, len(x.PlansLost))
+			for i, p := range x.PlansLost {
+				names[i], friendly[i] = p.ServicePlanName, p.FriendlyName
 			}
-		}
-		return t.writeCSV(w)
-	case Text:
-	case Markdown:
-		return fencedMarkdown(w, "Expiring subscriptions", func(w io.Writer) error { return r.Write(w, Text) })
-	default:
-		_, err := ParseFormat(string(f))
-		return err
+			c[0], c[1], c[2], c[3], c[4], c[5], c[6] = x.SubscriptionID, x.CommerceSubscriptionID, x.SkuPartNumber, x.SkuID.String(), safeCell(x.ProductName), x.Status, x.NextStatus
+			c[7], c[8], c[9], c[10], c[11] = strconv.FormatBool(x.IsTrial), itoa(x.TotalLicenses), x.NextLifecycleDateTime, itoa(x.DaysLeft), x.ServiceLoss
+			c[12], c[13], c[14], c[15], c[16] = itoa(x.SeatsAfter), itoa(x.Consumed), itoa(x.Shortfall), itoa(x.Users), joinList(x.FirstUsers)
+			c[17], c[18], c[19] = joinList(names), safeCell(joinNames(friendly)), itoa(x.UsersLosingService)
+		},
 	}
+	t.rows = slices.Values(r.Subscriptions)
+	return t.writeCSV(w)
+}
+
+func (r *ExpiringReport) writeText(w io.Writer) error {
+	itoa := strconv.Itoa
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "Subscriptions whose next lifecycle date falls within %d days of %s", r.WithinDays, r.Now)
 	if r.SubscriptionsUnknown {

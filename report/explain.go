@@ -225,18 +225,8 @@ func (d *diagnoser) explainSku(i int, ps, run []licensing.Path, fails []failing,
 
 // Write writes the explanation as text or JSON (an explanation has no CSV form).
 func (ex *Explanation) Write(w io.Writer, f Format) error {
-	switch f {
-	case Text:
-		return ex.WriteText(w)
-	case JSON:
-		return ex.WriteJSON(w)
-	case CSV:
-		return &licensing.Error{Kind: licensing.InvalidInput, Message: "explain writes text, json or markdown, not csv; use the paths report for a table"}
-	case Markdown:
-		return fencedMarkdown(w, "Licensing of "+ex.UserPrincipalName, ex.WriteText)
-	}
-	_, err := ParseFormat(string(f))
-	return err
+	return sectioned{title: "Licensing of " + ex.UserPrincipalName, json: ex.WriteJSON, text: ex.WriteText,
+		noCSV: "explain writes text, json or markdown, not csv; use the paths report for a table"}.write(w, f)
 }
 
 // WriteJSON writes the explanation as an indented report/v1 document.

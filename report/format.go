@@ -315,3 +315,30 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// sectioned writes a report that is not one table (errors, explain, reclaim, expiring, cost)
+// in the format asked for: each report gives its renderings, and a format added here reaches
+// them all. csv is nil for a report without a CSV form (noCSV says what to use instead).
+type sectioned struct {
+	title           string // the Markdown heading
+	json, csv, text func(io.Writer) error
+	noCSV           string
+}
+
+func (s sectioned) write(w io.Writer, f Format) error {
+	switch f {
+	case Text:
+		return s.text(w)
+	case JSON:
+		return s.json(w)
+	case CSV:
+		if s.csv == nil {
+			return &licensing.Error{Kind: licensing.InvalidInput, Message: s.noCSV}
+		}
+		return s.csv(w)
+	case Markdown:
+		return fencedMarkdown(w, s.title, s.text)
+	}
+	_, err := ParseFormat(string(f))
+	return err
+}

@@ -276,45 +276,45 @@ func (l *ReclaimLicense) heldText() string {
 // CSV (a row per user × license, with the JSON field names as header), or a report/v1 JSON
 // document with the users under "reclaim" and the totals under "totals".
 func (r *ReclaimReport) Write(w io.Writer, f Format) error {
-	switch f {
-	case JSON:
-		return writeJSONDocument(w, struct {
-			FormatVersion string `json:"formatVersion"`
-			Report        string `json:"report"`
-			TenantID      string `json:"tenantId"`
-			*ReclaimReport
-		}{FormatVersion, ReportReclaim, r.st.TenantID(), r})
-	case CSV:
-		type cell struct {
-			u *ReclaimRow
-			l *ReclaimLicense
-		}
-		t := table[cell]{
-			csvHead: []string{"userPrincipalName", "userId", "reason", "detail", "lastSignInDateTime", "createdDateTime", "skuPartNumber", "skuId", "productName", "via", "groups", "groupIds", "monthlyCost", "userMonthlyCost"},
-			csv: func(c *cell, s []string) {
-				names, ids := sourceLists(c.l.Groups)
-				s[0], s[1], s[2], s[3], s[4], s[5] = c.u.UserPrincipalName, c.u.UserID, c.u.Reason, c.u.Detail, c.u.LastSignInDateTime, c.u.CreatedDateTime
-				s[6], s[7], s[8], s[9], s[10], s[11] = c.l.SkuPartNumber, c.l.SkuID.String(), safeCell(c.l.ProductName), c.l.Via, safeCell(names), ids
-				s[12], s[13] = costCell(c.l.MonthlyCost), costCell(c.u.MonthlyCost)
-			},
-			rows: func(yield func(cell) bool) {
-				for i := range r.Users {
-					for j := range r.Users[i].Licenses {
-						if !yield(cell{&r.Users[i], &r.Users[i].Licenses[j]}) {
-							return
-						}
+	return sectioned{title: "Licenses to reclaim", json: r.writeJSON, csv: r.writeCSV, text: r.writeText}.write(w, f)
+}
+
+func (r *ReclaimReport) writeJSON(w io.Writer) error {
+	return writeJSONDocument(w, struct {
+		FormatVersion string `json:"formatVersion"`
+		Report        string `json:"report"`
+		TenantID      string `json:"tenantId"`
+		*ReclaimReport
+	}{FormatVersion, ReportReclaim, r.st.TenantID(), r})
+}
+
+func (r *ReclaimReport) writeCSV(w io.Writer) error {
+	type cell struct {
+		u *ReclaimRow
+		l *ReclaimLicense
+	}
+	t := table[cell]{
+		csvHead: []string{"userPrincipalName", "userId", "reason", "detail", "lastSignInDateTime", "createdDateTime", "skuPartNumber", "skuId", "productName", "via", "groups", "groupIds", "monthlyCost", "userMonthlyCost"},
+		csv: func(c *cell, s []string) {
+			names, ids := sourceLists(c.l.Groups)
+			s[0], s[1], s[2], s[3], s[4], s[5] = c.u.UserPrincipalName, c.u.UserID, c.u.Reason, c.u.Detail, c.u.LastSignInDateTime, c.u.CreatedDateTime
+			s[6], s[7], s[8], s[9], s[10], s[11] = c.l.SkuPartNumber, c.l.SkuID.String(), safeCell(c.l.ProductName), c.l.Via, safeCell(names), ids
+			s[12], s[13] = costCell(c.l.MonthlyCost), costCell(c.u.MonthlyCost)
+		},
+		rows: func(yield func(cell) bool) {
+			for i := range r.Users {
+				for j := range r.Users[i].Licenses {
+					if !yield(cell{&r.Users[i], &r.Users[i].Licenses[j]}) {
+						return
 					}
 				}
-			},
-		}
-		return t.writeCSV(w)
-	case Text:
-	case Markdown:
-		return fencedMarkdown(w, "Licenses to reclaim", func(w io.Writer) error { return r.Write(w, Text) })
-	default:
-		_, err := ParseFormat(string(f))
-		return err
+			}
+		},
 	}
+	return t.writeCSV(w)
+}
+
+func (r *ReclaimReport) writeText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "Licenses held by disabled users and users without a sign-in for %d days (measured from %s)", r.InactiveDays, r.Now)
 	if r.SignInActivityUnknown {
