@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -94,13 +95,6 @@ func nullProps[T any](names ...string) []property[T] {
 		out[i] = property[T]{name: n, get: func(T) any { return nil }}
 	}
 	return out
-}
-
-func nonNilStrings(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 func boolOr(b *bool, def bool) bool {
@@ -204,7 +198,7 @@ func (t *Tenant) groupType() *entityType[groupView] {
 		{name: "displayName", get: func(v groupView) any { return strOrNull(v.g.data.DisplayName) }},
 		// The kind fields as the snapshot has them; one it lacks reads as a plain security
 		// group's (groupTypes [], mailEnabled false, securityEnabled true), or null.
-		{name: "groupTypes", get: func(v groupView) any { return nonNilStrings(v.g.data.GroupTypes) }},
+		{name: "groupTypes", get: func(v groupView) any { return nonnil.Slice(v.g.data.GroupTypes) }},
 		{name: "mailEnabled", get: func(v groupView) any { return boolOr(v.g.data.MailEnabled, false) }},
 		{name: "securityEnabled", get: func(v groupView) any { return !v.g.data.Kind().NotSecurity }},
 		{name: "membershipRule", get: func(v groupView) any { return strOrNull(v.g.data.MembershipRule) }},

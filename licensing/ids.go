@@ -61,6 +61,10 @@ func (g GUID) IsZero() bool { return g == GUID{} }
 // MarshalText implements encoding.TextMarshaler.
 func (g GUID) MarshalText() ([]byte, error) { return g.appendTo(nil), nil }
 
+// AppendText appends the canonical lower-case GUID to b (encoding.TextAppender), without
+// allocating when b has room: for writers of many ids.
+func (g GUID) AppendText(b []byte) ([]byte, error) { return g.appendTo(b), nil }
+
 // UnmarshalText implements encoding.TextUnmarshaler with ParseGUID's strictness.
 func (g *GUID) UnmarshalText(b []byte) error {
 	v, err := ParseGUID(string(b))

@@ -138,3 +138,13 @@ func TestIDsRejectMalformedJSON(t *testing.T) {
 		assert.ErrorIs(t, err, licensing.InvalidInput)
 	}
 }
+
+func TestGUIDAppendTextIsMarshalText(t *testing.T) {
+	g := licensing.MustParseGUID("6FD2C87F-B296-42F0-B197-1E91E994B900")
+	text, err := g.MarshalText()
+	require.NoError(t, err)
+	got, err := g.AppendText([]byte(`x"`))
+	require.NoError(t, err)
+	assert.Equal(t, `x"`+string(text), string(got))
+	assert.Equal(t, "6fd2c87f-b296-42f0-b197-1e91e994b900", string(text))
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/licenseplan/licenseplan/internal/jsonout"
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/internal/tenantload"
 )
 
@@ -410,20 +411,13 @@ func (s *Snapshot) WriteJSON(w io.Writer) error {
 func normLicenses(ls []AssignedLicense) []AssignedLicense {
 	out := make([]AssignedLicense, len(ls))
 	for i, l := range ls {
-		out[i] = AssignedLicense{SkuID: l.SkuID, DisabledPlans: nonNil(l.DisabledPlans)}
+		out[i] = AssignedLicense{SkuID: l.SkuID, DisabledPlans: nonnil.Slice(l.DisabledPlans)}
 	}
 	return out
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
 func normSku(k SubscribedSku) SubscribedSku {
-	k.ServicePlans = nonNil(k.ServicePlans)
+	k.ServicePlans = nonnil.Slice(k.ServicePlans)
 	return k
 }
 
@@ -432,7 +426,7 @@ func normUser(u User) User {
 	if u.LicenseAssignmentStates != nil {
 		st := make([]LicenseAssignmentState, len(u.LicenseAssignmentStates))
 		for i, s := range u.LicenseAssignmentStates {
-			s.DisabledPlans = nonNil(s.DisabledPlans)
+			s.DisabledPlans = nonnil.Slice(s.DisabledPlans)
 			st[i] = s
 		}
 		u.LicenseAssignmentStates = st
@@ -441,7 +435,7 @@ func normUser(u User) User {
 }
 
 func normGroup(g Group) Group {
-	g.Members = nonNil(g.Members)
+	g.Members = nonnil.Slice(g.Members)
 	g.AssignedLicenses = normLicenses(g.AssignedLicenses)
 	return g
 }

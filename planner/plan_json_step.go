@@ -1,8 +1,6 @@
 package planner
 
 import (
-	"encoding/hex"
-
 	"github.com/licenseplan/licenseplan/internal/jsonout"
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -174,17 +172,7 @@ func writePlanIDs(w *jsonout.Indented, ids []licensing.PlanID) {
 
 // writeGUID writes a GUID as licensing's MarshalText does: quoted, lower-case 8-4-4-4-12.
 func writeGUID(w *jsonout.Indented, g licensing.GUID) {
-	var b [38]byte
-	b[0] = '"'
-	hex.Encode(b[1:9], g[0:4])
-	b[9] = '-'
-	hex.Encode(b[10:14], g[4:6])
-	b[14] = '-'
-	hex.Encode(b[15:19], g[6:8])
-	b[19] = '-'
-	hex.Encode(b[20:24], g[8:10])
-	b[24] = '-'
-	hex.Encode(b[25:37], g[10:16])
-	b[37] = '"'
-	w.B = append(w.B, b[:]...)
+	w.B = append(w.B, '"')
+	w.B, _ = g.AppendText(w.B)
+	w.B = append(w.B, '"')
 }

@@ -56,3 +56,16 @@ func TestEveryReportWritesMarkdown(t *testing.T) {
 	_, err = report.ParseFormat("html")
 	assert.ErrorContains(t, err, "use text, csv, json or markdown")
 }
+
+// explain has no CSV form and says what to use instead.
+func TestExplainRefusesCSV(t *testing.T) {
+	st, err := licensing.NewState(sampletenant.Snapshot())
+	require.NoError(t, err)
+	ex, err := report.Explain(st, "carol@contoso.com")
+	require.NoError(t, err)
+	var b bytes.Buffer
+	err = ex.Write(&b, report.CSV)
+	assert.ErrorIs(t, err, licensing.InvalidInput)
+	assert.ErrorContains(t, err, "use the paths report for a table")
+	assert.Zero(t, b.Len())
+}

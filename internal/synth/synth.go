@@ -16,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -117,7 +118,7 @@ func Tenant(o Options) *licensing.Snapshot {
 		if r.IntN(3) == 0 {
 			off = []licensing.PlanID{k.ServicePlans[r.IntN(len(k.ServicePlans))].ServicePlanID}
 		}
-		snap.Groups = append(snap.Groups, licensing.Group{ID: guid(r), DisplayName: fmt.Sprintf("Licensing_%s_%03d", k.SkuPartNumber, i), AssignedLicenses: []licensing.AssignedLicense{{SkuID: k.SkuID, DisabledPlans: nonNil(off)}}})
+		snap.Groups = append(snap.Groups, licensing.Group{ID: guid(r), DisplayName: fmt.Sprintf("Licensing_%s_%03d", k.SkuPartNumber, i), AssignedLicenses: []licensing.AssignedLicense{{SkuID: k.SkuID, DisabledPlans: nonnil.Slice(off)}}})
 	}
 	// Users.
 	demand := map[licensing.SkuID]int{}
@@ -137,7 +138,7 @@ func Tenant(o Options) *licensing.Snapshot {
 			u.UsageLocation = countries[r.IntN(len(countries))]
 		}
 		direct := func(k *licensing.SubscribedSku, off []licensing.PlanID) {
-			u.AssignedLicenses = append(u.AssignedLicenses, licensing.AssignedLicense{SkuID: k.SkuID, DisabledPlans: nonNil(off)})
+			u.AssignedLicenses = append(u.AssignedLicenses, licensing.AssignedLicense{SkuID: k.SkuID, DisabledPlans: nonnil.Slice(off)})
 			demand[k.SkuID]++
 		}
 		var joined []int
@@ -212,13 +213,6 @@ func hasSku(ls []licensing.AssignedLicense, id licensing.SkuID) bool {
 		}
 	}
 	return false
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // DesiredJSON returns a desired/v1 document that touches every user of a generated tenant:
