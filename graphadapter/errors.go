@@ -456,7 +456,7 @@ func (t *Tenant) mapError(ctx context.Context, c call, err error) error {
 		return err
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return &licensing.Error{Kind: licensing.Other, Target: c.target(), Message: fmt.Sprintf("%s was abandoned: %v", c, ctxErr), Err: ctxErr}
+		return &licensing.Error{Kind: licensing.Other, Target: c.target(), Message: fmt.Sprintf("%s was abandoned", c), Err: ctxErr}
 	}
 	var oe *odataerrors.ODataError
 	if errors.As(err, &oe) {
