@@ -78,32 +78,15 @@ func Apply(ctx context.Context, tenant Tenant, plan *Plan, opts ...ApplyOption) 
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if tenant == nil || plan == nil {
-		return nil, &licensing.Error{Kind: licensing.InvalidInput, Message: "apply: tenant and plan are required"}
-	}
-	if err := validateForApply(plan); err != nil {
+	r, err := newRunner(tenant, plan, cfg)
+	if err != nil {
 		return nil, err
-	}
-	if !plan.Applyable() && !cfg.ignoreProblems {
-		n := 0
-		for _, p := range plan.Problems {
-			if p.Severity == SeverityError {
-				n++
-			}
-		}
-		return nil, &licensing.Error{Kind: licensing.InvalidInput, Message: fmt.Sprintf("apply: the plan is not applyable: it has %d problem(s) with severity error; fix them and plan again, or pass WithIgnoreProblems to apply it anyway", n)}
 	}
 	hash, err := planHash(plan)
 	if err != nil {
 		return nil, err
 	}
-	log := cfg.logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	r := &runner{tenant: tenant, plan: plan, cfg: cfg, log: log, clock: cfg.clock, busy: map[string]bool{}}
-	r.limiter = newTokenBucket(cfg.clock, cfg.writesPerSecond, cfg.burst)
-	r.seats = &seatLedger{r: r}
+	log := r.log
 
 	// The journal: open the file, check a journal to resume from may be continued by this run.
 	resume := cfg.resume
@@ -131,7 +114,7 @@ func Apply(ctx context.Context, tenant Tenant, plan *Plan, opts ...ApplyOption) 
 			return nil, err
 		}
 	}
-	r.journal = &journalWriter{w: jw, clock: cfg.clock}
+	r.journal.w = jw
 
 	if err := r.checkTenant(ctx); err != nil {
 		return nil, err
@@ -139,16 +122,8 @@ func Apply(ctx context.Context, tenant Tenant, plan *Plan, opts ...ApplyOption) 
 
 	res := &ApplyResult{TenantID: plan.TenantID, PlanHash: hash, Steps: make([]StepResult, len(plan.Steps))}
 	r.res = res
-	r.index = make(map[string]int, len(plan.Steps))
 	for i, s := range plan.Steps {
-		r.index[s.ID] = i
 		res.Steps[i] = StepResult{Step: s}
-	}
-	r.dependents = map[int][]int{}
-	for i, s := range plan.Steps {
-		for _, d := range s.DependsOn {
-			r.dependents[r.index[d]] = append(r.dependents[r.index[d]], i)
-		}
 	}
 	var claims map[string]StepStatus
 	if resume != nil {

@@ -39,6 +39,8 @@ type stepOutcome struct {
 	calls  int
 	// before and after are the target as read before the step acted and after it (nil when not read).
 	before, after *observation
+	// notYet: a wait's one poll found Entra still processing (Executor.RunStep).
+	notYet bool
 }
 
 func failed(err error, calls int) stepOutcome {
@@ -569,38 +571,12 @@ func (r *runner) waitForGroup(ctx context.Context, s *Step) stepOutcome {
 	deadline := r.clock.Now().Add(r.cfg.processTimeout)
 	checks := r.processingChecks(s)
 	for {
-		g, err := r.readGroup(ctx, s.Group.ID)
+		waiting, err := r.pollGroup(ctx, s, &checks)
 		if err != nil {
 			return failed(err, 0)
 		}
-		state := ""
-		if g.LicenseProcessingState != nil {
-			state = g.LicenseProcessingState.State
-		}
-		if state == licensing.ProcessingFailed {
-			return failed(&licensing.Error{Kind: licensing.Other, Target: *s.Group,
-				Message: fmt.Sprintf("step %s: group %s reports licenseProcessingState ProcessingFailed: Entra stopped processing its members; reprocess the group's members (reprocessLicenseAssignment) once the cause is fixed, then run again", s.ID, targetText(*s.Group))}, 0)
-		}
-		waiting := ""
-		// A group that reports no processing state has nothing queued.
-		if state != "" && state != licensing.ProcessingComplete {
-			waiting = state
-		} else {
-			for len(checks) > 0 {
-				c := checks[0]
-				ok, err := r.memberProcessed(ctx, s, g, c)
-				if err != nil {
-					return failed(err, 0)
-				}
-				if !ok {
-					waiting = fmt.Sprintf("%s, but user %s is not processed yet", state, c.user)
-					break
-				}
-				checks = checks[1:]
-			}
-			if waiting == "" {
-				return stepOutcome{status: StepSucceeded}
-			}
+		if waiting == "" {
+			return stepOutcome{status: StepSucceeded}
 		}
 		if !r.clock.Now().Before(deadline) {
 			return failed(&licensing.Error{Kind: licensing.Transient, Target: *s.Group,
@@ -610,6 +586,56 @@ func (r *runner) waitForGroup(ctx context.Context, s *Step) stepOutcome {
 			return failed(err, 0)
 		}
 	}
+}
+
+// pollGroupOnce is one poll of a waitForGroupProcessing step (Executor.RunStep): done, or
+// notYet with a Transient error saying what Entra is still doing.
+func (r *runner) pollGroupOnce(ctx context.Context, s *Step) stepOutcome {
+	checks := r.processingChecks(s)
+	waiting, err := r.pollGroup(ctx, s, &checks)
+	if err != nil {
+		return failed(err, 0)
+	}
+	if waiting == "" {
+		return stepOutcome{status: StepSucceeded}
+	}
+	out := failed(&licensing.Error{Kind: licensing.Transient, Target: *s.Group,
+		Message: fmt.Sprintf("step %s: group %s is still %s; poll again", s.ID, targetText(*s.Group), waiting)}, 0)
+	out.notYet = true
+	return out
+}
+
+// pollGroup reads the group once and says what Entra is still doing ("" when it has processed
+// every member checks names; the checks passed are dropped from *checks), or why the wait failed.
+func (r *runner) pollGroup(ctx context.Context, s *Step, checks *[]processingCheck) (string, error) {
+	g, err := r.readGroup(ctx, s.Group.ID)
+	if err != nil {
+		return "", err
+	}
+	state := ""
+	if g.LicenseProcessingState != nil {
+		state = g.LicenseProcessingState.State
+	}
+	if state == licensing.ProcessingFailed {
+		return "", &licensing.Error{Kind: licensing.Other, Target: *s.Group,
+			Message: fmt.Sprintf("step %s: group %s reports licenseProcessingState ProcessingFailed: Entra stopped processing its members; reprocess the group's members (reprocessLicenseAssignment) once the cause is fixed, then run again", s.ID, targetText(*s.Group))}
+	}
+	// A group that reports no processing state has nothing queued.
+	if state != "" && state != licensing.ProcessingComplete {
+		return state, nil
+	}
+	for len(*checks) > 0 {
+		c := (*checks)[0]
+		ok, err := r.memberProcessed(ctx, s, g, c)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return fmt.Sprintf("%s, but user %s is not processed yet", state, c.user), nil
+		}
+		*checks = (*checks)[1:]
+	}
+	return "", nil
 }
 
 // processingCheck is what a wait expects of one member's paths from the group.

@@ -37,6 +37,11 @@
 // JSON-lines journal (WithJournalFile) lets an interrupted run resume without redoing finished
 // steps.
 //
+// Apply is one driver of Executor, which runs one step at a time — precondition, write,
+// verification, idempotent — and classifies why a step did not succeed as ErrRetryable or
+// ErrFinal (errors.Is): a durable workflow engine drives it step by step instead
+// (examples/temporal runs each step as a Temporal activity).
+//
 //	state, _ := licensing.NewState(snapshot)
 //	desired, _ := planner.ReadDesired(file)
 //	plan := planner.Build(state, desired)
@@ -61,7 +66,7 @@
 //     build_country, build_groupkinds and build_intern (shared slices for million-user plans).
 //   - plan*.go: the Plan, Step and Problem types, the plan/v1 file (plan_json, plan_json_step:
 //     steps written one a line without reflection) and the text/Markdown renderers (plan_render).
-//   - apply*.go: the executor — Apply and its options, the Tenant it drives (apply_tenant), the
-//     preflight, one step's precondition/write/verification (apply_step), rate and retry limits
+//   - apply*.go: the executor — Executor, the step-level API any engine drives (apply_exec),
+//     Apply and its options, the Tenant it drives (apply_tenant), the preflight, one step's precondition/write/verification (apply_step), rate and retry limits
 //     (apply_limits; the retry package says which layer retries what) and the journal.
 package planner
