@@ -181,7 +181,7 @@ type OutlineInput struct {
 type StepBrief struct {
 	ID        string
 	Wave      int
-	Target    string // "user:<id>" or "group:<id>": steps on one target never run at once
+	Target    string   // "user:<id>" or "group:<id>": steps on one target never run at once
 	DependsOn []string `json:",omitempty"`
 	Wait      bool     `json:",omitempty"` // a waitForGroupProcessing step (PollGroup)
 }

@@ -134,15 +134,15 @@ const (
 
 // Progress is what QueryProgress answers and what ApplyPlan returns.
 type Progress struct {
-	Tenant   string
-	Plan     PlanRef
-	Outcome  string
-	Total    int // steps in the plan
-	Done     int // finished, whatever their status
-	Running  int
-	Pending  int // not started
-	Waves    int
-	Wave     int // the wave running (or waiting for approval)
+	Tenant  string
+	Plan    PlanRef
+	Outcome string
+	Total   int // steps in the plan
+	Done    int // finished, whatever their status
+	Running int
+	Pending int // not started
+	Waves   int
+	Wave    int // the wave running (or waiting for approval)
 	// The finished steps by status.
 	Succeeded, AlreadyDone, Failed, Drift, Skipped int
 	// Writes is the number of write calls the steps made.
@@ -170,8 +170,8 @@ type StepFailure struct {
 // and apply, or an already stored plan.
 type TenantJob struct {
 	Tenant  TenantRef
-	Desired []byte  `json:",omitempty"` // desired/v1 JSON; planned by PlanTenant
-	Plan    PlanRef `json:",omitempty"` // used when Desired is empty
+	Desired []byte        `json:",omitempty"` // desired/v1 JSON; planned by PlanTenant
+	Plan    PlanRef       `json:",omitempty"` // used when Desired is empty
 	Options *ApplyOptions `json:",omitempty"`
 }
 

@@ -131,7 +131,7 @@ func (r *run) waitForApproval(ctx workflow.Context, wave int) bool {
 	if r.c.Approved >= wave || !r.opts.ApproveWaves {
 		return true
 	}
-	r.p.WaitingForApproval = true
+	r.p.Wave, r.p.WaitingForApproval = wave, true
 	defer func() { r.p.WaitingForApproval = false }()
 	r.logger.Info("waiting for approval", "wave", wave)
 	for r.c.Approved < wave && !r.stopping() && ctx.Err() == nil {

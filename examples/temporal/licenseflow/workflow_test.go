@@ -14,8 +14,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/licenseplan/licenseplan/examples/temporal/licenseflow"
 	"github.com/licenseplan/licenseplan/fake"
@@ -33,7 +36,9 @@ const storiesDesired = `{"formatVersion":"desired/v1","users":[
 
 // envClock is the test environment's clock, which its durable timers move: the fake's group
 // processing reads it, so a wait's polls see processing finish as the workflow sleeps.
-type envClock struct{ env *testsuite.TestWorkflowEnvironment }
+type envClock struct {
+	env *testsuite.TestWorkflowEnvironment
+}
 
 func (c envClock) Now() time.Time { return c.env.Now() }
 
@@ -67,6 +72,7 @@ func newWorld(t *testing.T) *world {
 func (w *world) sample(id string, opts ...fake.Option) *fake.Tenant {
 	snap := sampletenant.Snapshot()
 	if id != sampletenant.TenantID {
+		snap.TenantID = id
 		for i := range snap.SubscribedSkus {
 			snap.SubscribedSkus[i].ID = strings.Replace(snap.SubscribedSkus[i].ID, sampletenant.TenantID, id, 1)
 		}
@@ -254,4 +260,271 @@ func TestApplyPlanRetriesThrottledStepsOnce(t *testing.T) {
 	assert.Len(t, flaky.writes(), len(p.Steps), "each step's write reached the tenant once: %v", flaky.writes())
 	once(t, flaky.writes())
 	assert.Empty(t, build(t, ft, storiesDesired).Steps)
+}
+
+// migration is a two-wave plan on the sample tenant: wave 0 takes three users' direct E3 (their
+// group gives it), wave 1 seven more.
+const migration = `{"formatVersion":"desired/v1","migrateDirectToGroup":{"users":"all","waves":[0.25,1.0]},"options":{"allowServiceLoss":true}}`
+
+func waveSteps(p *planner.Plan, wave int) int {
+	n := 0
+	for _, s := range p.Steps {
+		if s.Wave == wave {
+			n++
+		}
+	}
+	return n
+}
+
+func TestApplyPlanWaitsForApprovalBetweenWaves(t *testing.T) {
+	w := newWorld(t)
+	ft := w.sample(sampletenant.TenantID)
+	ref, p := w.plan(ft, migration)
+	require.Equal(t, 2, p.Waves())
+	first := waveSteps(p, 0)
+	var waiting licenseflow.Progress
+	w.env.RegisterDelayedCallback(func() {
+		waiting = w.progress()
+		w.env.SignalWorkflow(licenseflow.SignalApprove, 1)
+	}, time.Hour)
+	w.env.ExecuteWorkflow(licenseflow.ApplyPlan, licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: sampletenant.TenantID}, Plan: ref,
+		Options: licenseflow.ApplyOptions{ApproveWaves: true}})
+	got, err := w.result()
+	require.NoError(t, err)
+
+	assert.True(t, waiting.WaitingForApproval, "%+v", waiting)
+	assert.Equal(t, 1, waiting.Wave)
+	assert.Equal(t, first, waiting.Done, "wave 0 ran without approval")
+	assert.Equal(t, len(p.Steps)-first, waiting.Pending)
+	assert.Positive(t, waiting.ETA, "an ETA once steps finished")
+
+	assert.Equal(t, licenseflow.OutcomeDone, got.Outcome)
+	assert.Equal(t, len(p.Steps), got.Succeeded)
+	assert.Empty(t, build(t, ft, migration).Steps)
+}
+
+func TestApplyPlanStopsOnSignal(t *testing.T) {
+	w := newWorld(t)
+	ft := w.sample(sampletenant.TenantID)
+	ref, p := w.plan(ft, migration)
+	first := waveSteps(p, 0)
+	w.env.RegisterDelayedCallback(func() { w.env.SignalWorkflow(licenseflow.SignalStop, "change freeze") }, time.Hour)
+	w.env.ExecuteWorkflow(licenseflow.ApplyPlan, licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: sampletenant.TenantID}, Plan: ref,
+		Options: licenseflow.ApplyOptions{ApproveWaves: true}})
+	got, err := w.result()
+	require.Error(t, err)
+	assert.Equal(t, licenseflow.OutcomeStopped, got.Outcome)
+	assert.Contains(t, got.StopReason, "change freeze")
+	assert.Equal(t, first, got.Succeeded)
+	assert.Equal(t, len(p.Steps)-first, got.Pending, "wave 1 was never started")
+	assert.Len(t, build(t, ft, migration).Steps, len(p.Steps)-first, "what is left is wave 1's work")
+}
+
+// A step whose target changed since planning drifts: nothing is written for it, the other
+// steps of its wave run, later waves do not start.
+func TestApplyPlanDriftStopsLaterWaves(t *testing.T) {
+	w := newWorld(t)
+	ft := w.sample(sampletenant.TenantID)
+	ref, p := w.plan(ft, migration)
+	s1 := p.Steps[0]
+	// Someone gives the user another license by hand after planning: the step's target is at
+	// neither its Expect nor its result.
+	ems := skuID(t, ft, "MCOMEETADV")
+	require.NoError(t, ft.AssignUserLicenses(context.Background(), s1.Target.ID, []licensing.AssignedLicense{{SkuID: ems, DisabledPlans: []licensing.PlanID{}}}, nil))
+	before := len(ft.History())
+	w.env.ExecuteWorkflow(licenseflow.ApplyPlan, licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: sampletenant.TenantID}, Plan: ref})
+	got, err := w.result()
+	require.Error(t, err)
+	assert.Equal(t, licenseflow.OutcomeFailed, got.Outcome)
+	assert.Equal(t, 1, got.Drift)
+	require.Len(t, got.Failures, 1)
+	assert.Equal(t, s1.ID, got.Failures[0].Step)
+	assert.Equal(t, "Drift", got.Failures[0].Kind)
+	first := waveSteps(p, 0)
+	assert.Equal(t, first-1, got.Succeeded, "the wave's other steps ran")
+	assert.Equal(t, len(p.Steps)-first, got.Pending, "wave 1 did not start")
+	assert.Contains(t, got.StopReason, "wave 0 did not finish well")
+	for _, e := range ft.History()[before:] {
+		assert.NotEqual(t, strings.ToLower(s1.Target.ID), strings.ToLower(e.UserID), "nothing written for the drifted step")
+	}
+}
+
+func skuID(t *testing.T, ft *fake.Tenant, part string) licensing.SkuID {
+	t.Helper()
+	skus, err := ft.SubscribedSkus(context.Background())
+	require.NoError(t, err)
+	for _, k := range skus {
+		if k.SkuPartNumber == part {
+			return k.SkuID
+		}
+	}
+	t.Fatalf("no SKU %s", part)
+	return licensing.SkuID{}
+}
+
+// Cancelling the workflow while steps run lets them finish — write and verification — and
+// starts no other: no step is left half-done, and the same plan run again finishes the job.
+func TestApplyPlanCancellationLeavesNoStepHalfDone(t *testing.T) {
+	w := newWorld(t)
+	ft := w.sample(sampletenant.TenantID)
+	ref, p := w.plan(ft, migration)
+	var once sync.Once
+	w.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "RunStep" {
+			once.Do(w.env.CancelWorkflow)
+		}
+	})
+	w.env.ExecuteWorkflow(licenseflow.ApplyPlan, licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: sampletenant.TenantID}, Plan: ref,
+		Options: licenseflow.ApplyOptions{Concurrency: 2}})
+	got, err := w.result()
+	var ce *temporal.CanceledError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, licenseflow.OutcomeCancelled, got.Outcome)
+	assert.Zero(t, got.Running)
+	assert.Positive(t, got.Succeeded, "the steps in flight finished")
+	assert.Less(t, got.Succeeded, len(p.Steps), "no step started after the cancellation")
+	assert.Equal(t, len(p.Steps), got.Done+got.Pending)
+	// What is left to do is exactly the steps that never started.
+	assert.Len(t, build(t, ft, migration).Steps, got.Pending)
+
+	// The same plan again finishes the job; the finished steps are already done.
+	w2 := newWorld(t)
+	w2.tenants[sampletenant.TenantID] = ft
+	_, _ = w2.store.Put(context.Background(), mustGet(t, w.store, ref))
+	w2.env.ExecuteWorkflow(licenseflow.ApplyPlan, licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: sampletenant.TenantID}, Plan: ref})
+	again, err := w2.result()
+	require.NoError(t, err)
+	assert.Equal(t, got.Succeeded, again.AlreadyDone)
+	assert.Equal(t, got.Pending, again.Succeeded)
+	assert.Empty(t, build(t, ft, migration).Steps)
+}
+
+func mustGet(t *testing.T, s licenseflow.PlanStore, ref licenseflow.PlanRef) []byte {
+	t.Helper()
+	b, err := s.Get(context.Background(), ref)
+	require.NoError(t, err)
+	return b
+}
+
+// A group Entra processes in the background is waited for on durable timers between polls,
+// and the steps that depend on the wait run after it.
+func TestApplyPlanWaitsForGroupProcessingOnTimers(t *testing.T) {
+	w := newWorld(t)
+	ft := w.sample(sampletenant.TenantID, fake.WithProcessingDelay(2*time.Minute))
+	const move = `{"formatVersion":"desired/v1","users":[{"user":"mobile3@contoso.com","mode":"exact","licenses":[],"groups":["Licensing_E3_Base"]}],"options":{"allowServiceLoss":true}}`
+	ref, p := w.plan(ft, move)
+	waits := 0
+	for _, s := range p.Steps {
+		if s.Action == planner.WaitForGroupProcessing {
+			waits++
+		}
+	}
+	require.Positive(t, waits, "%s", p)
+	start := w.env.Now()
+	polls := 0
+	w.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "PollGroup" {
+			polls++
+		}
+	})
+	w.env.ExecuteWorkflow(licenseflow.ApplyPlan, licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: sampletenant.TenantID}, Plan: ref,
+		Options: licenseflow.ApplyOptions{GroupPoll: 30 * time.Second}})
+	got, err := w.result()
+	require.NoError(t, err, "%+v", got)
+	assert.Greater(t, polls, waits, "the group was polled again after a timer")
+	assert.GreaterOrEqual(t, w.env.Now().Sub(start), 2*time.Minute, "durable timers let the processing finish")
+	assertNoUnconsentedLoss(t, ft, p)
+	ft.ProcessGroups()
+	assert.Empty(t, build(t, ft, move).Steps)
+}
+
+// A long plan continues as new every ContinueAfter steps, carrying its progress.
+func TestApplyPlanContinuesAsNew(t *testing.T) {
+	ft := (*fake.Tenant)(nil)
+	store := &licenseflow.MemStore{}
+	var ref licenseflow.PlanRef
+	var p *planner.Plan
+	in := licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: sampletenant.TenantID}, Options: licenseflow.ApplyOptions{ChunkSize: 2, ContinueAfter: 3}}
+	runs := 0
+	for {
+		w := newWorld(t)
+		w.store = store
+		w.acts.Plans = store
+		if ft == nil {
+			ft = w.sample(sampletenant.TenantID)
+			ref, p = w.plan(ft, migration)
+			in.Plan = ref
+		}
+		w.tenants[sampletenant.TenantID] = ft
+		w.env.ExecuteWorkflow(licenseflow.ApplyPlan, in)
+		runs++
+		require.True(t, w.env.IsWorkflowCompleted())
+		err := w.env.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if errors.As(err, &can) {
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+			require.NotNil(t, in.Carry)
+			require.Less(t, runs, 10)
+			continue
+		}
+		require.NoError(t, err)
+		var got licenseflow.Progress
+		require.NoError(t, w.env.GetWorkflowResult(&got))
+		assert.Equal(t, licenseflow.OutcomeDone, got.Outcome)
+		assert.Equal(t, len(p.Steps), got.Succeeded, "every step once over all the runs")
+		break
+	}
+	assert.GreaterOrEqual(t, runs, 3, "10 steps, continuing after 3 (whole pages of 2)")
+	assert.Empty(t, build(t, ft, migration).Steps)
+}
+
+// A plan altered in the store is refused before any write, and not retried.
+func TestApplyPlanRefusesAnAlteredPlan(t *testing.T) {
+	w := newWorld(t)
+	ft := w.sample(sampletenant.TenantID)
+	ref, _ := w.plan(ft, migration)
+	data := mustGet(t, w.store, ref)
+	forged, err := w.store.Put(context.Background(), bytes.Replace(data, []byte(`ENTERPRISEPACK`), []byte(`STANDARDPACK`), 1))
+	require.NoError(t, err)
+	forged.SHA256 = ref.SHA256
+	before := len(ft.History())
+	w.env.ExecuteWorkflow(licenseflow.ApplyPlan, licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: sampletenant.TenantID}, Plan: forged})
+	got, err := w.result()
+	require.Error(t, err)
+	assert.Equal(t, licenseflow.OutcomeFailed, got.Outcome)
+	assert.Contains(t, got.StopReason, "was altered")
+	assert.Len(t, ft.History(), before)
+}
+
+// ApplyFleet plans and applies across tenants; one tenant's failure does not stop the others.
+func TestApplyFleetRunsEveryTenant(t *testing.T) {
+	w := newWorld(t)
+	ids := []string{"11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222", "33333333-3333-4333-8333-333333333333"}
+	var fts []*fake.Tenant
+	for _, id := range ids {
+		fts = append(fts, w.sample(id))
+	}
+	jobs := []licenseflow.TenantJob{
+		{Tenant: licenseflow.TenantRef{ID: ids[0], Credential: "contoso-a"}, Desired: []byte(migration)},
+		{Tenant: licenseflow.TenantRef{ID: ids[1], Credential: "contoso-b"}, Desired: []byte(`{"formatVersion":"desired/v1","users":[{"user":"nobody@contoso.com","licenses":[{"sku":"ENTERPRISEPACK"}]}]}`)},
+		{Tenant: licenseflow.TenantRef{ID: ids[2], Credential: "contoso-c"}, Desired: []byte(storiesDesired)},
+	}
+	w.env.ExecuteWorkflow(licenseflow.ApplyFleet, licenseflow.FleetInput{Jobs: jobs, MaxParallel: 2})
+	require.True(t, w.env.IsWorkflowCompleted())
+	err := w.env.GetWorkflowError()
+	require.Error(t, err)
+	var ae *temporal.ApplicationError
+	require.ErrorAs(t, err, &ae)
+	var res licenseflow.FleetResult
+	require.NoError(t, ae.Details(&res))
+	require.Len(t, res.Tenants, 3)
+	assert.Equal(t, 2, res.Done)
+	assert.Equal(t, 1, res.Failed)
+	assert.Equal(t, licenseflow.OutcomeDone, res.Tenants[0].Outcome)
+	assert.Equal(t, "not applyable", res.Tenants[1].Outcome, "%+v", res.Tenants[1])
+	assert.NotEmpty(t, res.Tenants[1].Problems)
+	assert.Equal(t, licenseflow.OutcomeDone, res.Tenants[2].Outcome)
+	assert.Empty(t, build(t, fts[0], migration).Steps)
+	assert.Empty(t, build(t, fts[2], storiesDesired).Steps)
+	assert.Empty(t, fts[1].History(), "the tenant whose plan is not applyable was not written")
 }
