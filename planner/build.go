@@ -53,6 +53,9 @@ func Build(st *licensing.State, d *Desired) *Plan {
 	b.orderByWave()
 	b.ruleReasons() // build_rules.go: rule-driven steps name their rule
 	finishReclaim()
+	for _, s := range b.plan.Steps {
+		s.Reason = s.why.defaultText(b.cat) // the text of the reasons, once each
+	}
 	return b.plan
 }
 
@@ -144,7 +147,7 @@ type builder struct {
 	bridged   map[int][]migrationRemoval // user → direct licenses that bridged a move to a group (moves.go)
 	touched   []int                      // users with a direct step, ascending
 	in        *interner
-	reasons   map[string]string // directReason's texts by their inputs
+	reasons   map[string]*reason // directReason's reasons by their inputs
 	rkey      []byte
 	slab      []stepSlot      // steps are carved from slabs: one allocation per many steps
 	ids       []*[1024]string // stepID's ids: "s<n>" is ids[(n-1)/1024][(n-1)%1024]

@@ -1,9 +1,7 @@
 package planner
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -192,28 +190,27 @@ func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out cha
 func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.SkuID, wave int, mig []migrationRemoval, exp expected) {
 	target := b.w.UserTarget(u)
 	addBody := b.assigned(adds)
-	conflict := ""
+	var conflict []licensing.PlanID
 	split := false
 	if len(adds) > 0 && len(removes) > 0 && (b.d.Options.MakeBeforeBreak || b.mayConflict(adds, removes)) {
 		o := b.w.Predict(licensing.Change{Kind: licensing.AssignUserLicenses, User: target.ID, AddLicenses: addBody})
 		for _, v := range o.Violations {
 			if v.Kind == licensing.MutuallyExclusiveViolation {
-				conflict = fmt.Sprintf(" (%s conflict)", strings.Join(b.planNames(v.Plans), " and "))
+				conflict = v.Plans
 				break
 			}
 		}
 		split = b.d.Options.MakeBeforeBreak && !o.Refused
 	}
-	reason := b.directReason(adds, removes, conflict, mig)
 	if split {
-		swap := b.swapPhrase(adds, removes)
 		s1, after := b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
-			Reason: "make-before-break swap " + swap + ": add the new license first (both may be held at once)"})
+			why: b.directReason(reasonSwapAdd, adds, removes, nil, nil)})
 		b.applyUser(u, after, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: b.in.skus(removes), Wave: wave,
-			DependsOn: []string{s1.ID}, Reason: "make-before-break swap " + swap + ": remove the old license once the new one is active"})
+			DependsOn: []string{s1.ID}, why: b.directReason(reasonSwapRemove, adds, removes, nil, nil)})
 		return
 	}
-	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave, Reason: reason})
+	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave,
+		why: b.directReason(reasonChange, adds, removes, conflict, mig)})
 }
 
 func dedupe(ids []string) []string {
@@ -295,10 +292,11 @@ func (b *builder) applyUser(u int, exp expected, adds []licTarget, step *Step) (
 	return step, res
 }
 
-// directReason explains a user's assignLicense step; the text depends only on its arguments,
-// so it is made once per distinct change and shared.
-func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conflict string, mig []migrationRemoval) string {
-	k := b.rkey[:0]
+// directReason explains a user's assignLicense step (a change, or one of a make-before-break
+// swap's two steps); it depends only on its arguments, so it is made once per distinct change
+// and shared.
+func (b *builder) directReason(kind reasonKind, adds []licTarget, removes []licensing.SkuID, conflict []licensing.PlanID, mig []migrationRemoval) *reason {
+	k := append(b.rkey[:0], byte(kind))
 	for _, a := range adds {
 		k = append(k, a.sub.Sku.ID[:]...)
 		k, _ = a.disabled.AppendBinary(k)
@@ -308,7 +306,10 @@ func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conf
 	for _, r := range removes {
 		k = append(k, r[:]...)
 	}
-	k = append(append(k, 1), conflict...)
+	k = append(k, 1)
+	for _, p := range conflict {
+		k = append(k, p[:]...)
+	}
 	for _, m := range mig {
 		k = append(append(append(k, 1), m.sku[:]...), m.group...)
 		if m.bridge {
@@ -319,67 +320,30 @@ func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conf
 	if r, ok := b.reasons[string(k)]; ok {
 		return r
 	}
-	reason := b.changeReason("", adds, removes, conflict)
+	r := b.changeReason("", adds, removes, conflict)
+	r.kind = kind
 	if len(mig) > 0 {
-		var note strings.Builder
-		bridges := 0
-		for i, m := range mig {
-			if i > 0 {
-				note.WriteString(";")
-			}
-			if m.bridge {
-				bridges++
-				fmt.Fprintf(&note, " direct %s bridged the move to group %s, which gives it now", b.cat.SkuNamed(m.sku, licensing.NamesBoth), m.group)
-				continue
-			}
-			fmt.Fprintf(&note, " direct %s is covered by group %s", b.cat.SkuNamed(m.sku, licensing.NamesBoth), m.group)
-		}
-		what := "migrate to group-based licensing:"
-		if bridges == len(mig) {
-			what = "complete the move to group-based licensing:"
-		}
-		if len(adds) == 0 && len(removes) == len(mig) {
-			reason = what + note.String()
-		} else {
-			reason = reason + "; " + what + note.String()
-		}
+		r.mig = slices.Clone(mig)
 	}
 	if b.reasons == nil {
-		b.reasons = map[string]string{}
+		b.reasons = map[string]*reason{}
 	}
-	b.reasons[string(k)] = reason
-	return reason
+	b.reasons[string(k)] = r
+	return r
 }
 
-func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict string) string {
-	addNames, remNames := b.licenseNames(adds, removes)
-	prefix := ""
-	if who != "" {
-		prefix = who + ": "
+// changeReason is the reason of a change of who's licenses ("group NAME", or "" for a user)
+// that adds adds and removes removes, in one call.
+func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict []licensing.PlanID) *reason {
+	r := &reason{kind: reasonChange, who: who, removes: slices.Clone(removes)}
+	if len(adds) > 0 {
+		r.adds = make([]licensing.SkuID, len(adds))
+		for i, a := range adds {
+			r.adds[i] = a.sub.Sku.ID
+		}
 	}
-	switch {
-	case len(adds) > 0 && len(removes) > 0:
-		return fmt.Sprintf("%sswap %s in one call%s", prefix, b.swapPhrase(adds, removes), conflict)
-	case len(adds) > 0:
-		return fmt.Sprintf("%sassign %s", prefix, strings.Join(addNames, ", "))
-	default:
-		return fmt.Sprintf("%sremove %s", prefix, strings.Join(remNames, ", "))
+	if len(conflict) > 0 {
+		r.conflicts = [][]licensing.PlanID{slices.Clone(conflict)}
 	}
-}
-
-// licenseNames names the SKUs a change adds and removes, for its reason.
-func (b *builder) licenseNames(adds []licTarget, removes []licensing.SkuID) (addNames, remNames []string) {
-	for _, a := range adds {
-		addNames = append(addNames, a.sub.Sku.Title())
-	}
-	for _, r := range removes {
-		remNames = append(remNames, b.cat.SkuNamed(r, licensing.NamesBoth))
-	}
-	return addNames, remNames
-}
-
-// swapPhrase is "OLD → NEW" for a change that removes and adds.
-func (b *builder) swapPhrase(adds []licTarget, removes []licensing.SkuID) string {
-	addNames, remNames := b.licenseNames(adds, removes)
-	return strings.Join(remNames, ", ") + " → " + strings.Join(addNames, ", ")
+	return r
 }

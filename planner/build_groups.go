@@ -34,7 +34,7 @@ func (b *builder) groupLicenseSteps() {
 		}
 		target := b.w.GroupTarget(g)
 		step := &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: removes,
-			Reason: b.changeReason("group "+target.Name, adds, removes, ""), Expect: &Expectation{GroupLicenses: cur}}
+			why: b.changeReason("group "+target.Name, adds, removes, nil), Expect: &Expectation{GroupLicenses: cur}}
 		step = b.add(step)
 		beforeErr := b.memberErrors(g)
 		o := b.w.Apply(licensing.Change{Kind: licensing.AssignGroupLicenses, Group: target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: removes})
@@ -120,7 +120,7 @@ func (b *builder) released(step *Step, o *licensing.Outcome) {
 func (b *builder) wait(g int, after ...string) string {
 	gt := b.w.GroupTarget(g)
 	s := b.add(&Step{Action: WaitForGroupProcessing, Target: gt, Group: &gt, DependsOn: after,
-		Reason: fmt.Sprintf("wait until group %s has processed its members (licenseProcessingState ProcessingComplete)", gt.Name)})
+		why: &reason{kind: reasonWait, group: gt.Name}})
 	b.waits[g] = s.ID
 	return s.ID
 }

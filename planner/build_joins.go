@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/licenseplan/licenseplan/licensing"
@@ -14,10 +13,7 @@ func (b *builder) usageLocationSteps() {
 		}
 		target := b.w.UserTarget(u)
 		step := b.add(&Step{Action: SetUsageLocation, Target: target, UsageLocation: t.usage, DependsOn: b.deps(u),
-			Reason: fmt.Sprintf("set usage location %s (%s)", t.usage, t.usageFrom), Expect: &Expectation{UsageLocation: b.w.UsageLocation(u)}})
-		if before := b.w.UsageLocation(u); before != "" {
-			step.Reason = fmt.Sprintf("change usage location %s → %s (%s)", before, t.usage, t.usageFrom)
-		}
+			why: &reason{kind: reasonUsageLocation, usage: t.usage, before: b.w.UsageLocation(u), from: t.usageFrom}, Expect: &Expectation{UsageLocation: b.w.UsageLocation(u)}})
 		inError := b.w.Bulk().HasPathInError(u, licensing.None, true)
 		before := b.w.EnabledPlans(u)
 		o := b.w.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: target.ID, UsageLocation: t.usage})
@@ -32,7 +28,7 @@ func (b *builder) usageLocationSteps() {
 		// Microsoft: after the usage location is fixed, the group licenses are assigned "next
 		// time" the user is processed (Identify and resolve license assignment problems).
 		rs := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: b.deps(u),
-			Reason: "reprocess the user's group licenses: the new usage location resolves their error, and Entra applies them the next time the user is processed"})
+			why: usageReprocessReason})
 		after := b.w.EnabledPlans(u)
 		rs.Gained, rs.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 		b.depends(u, rs.ID)
@@ -56,12 +52,9 @@ func (b *builder) joinSteps() {
 			if b.refusedByKind(AddGroupMember, g, target, t.from) {
 				continue
 			}
-			reason := fmt.Sprintf("join licensed group %s (%s)", gt.Name, t.from)
-			if b.bridge(u, t, g) {
-				reason += ", after the direct swap to its licenses"
-			}
+			why := &reason{kind: reasonJoin, group: gt.Name, from: t.from, direct: b.bridge(u, t, g)}
 			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
-				Reason: reason, Expect: b.in.member(false), Result: b.in.member(true)})
+				why: why, Expect: b.in.member(false), Result: b.in.member(true)})
 			if w, ok := b.waits[g]; ok {
 				step.DependsOn = append(step.DependsOn, w)
 			}

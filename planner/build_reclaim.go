@@ -49,6 +49,7 @@ const mailboxWarning = "the mailbox is deleted 30 days after the license goes, u
 type reclaimed struct {
 	u        int
 	why      string            // "account disabled", "no sign-in since 2025-09-01", …
+	from     string            // "reclaim: " + why: where the user's target says its changes come from
 	skus     []licensing.SkuID // the SKUs reclaimed (direct removals and those of groups left), sorted
 	groups   []string          // the ids of the groups the user leaves
 	explicit bool              // the user's target had its own allowServiceLoss
@@ -162,7 +163,7 @@ func (b *builder) reclaimUser(u int, why string, only []licensing.SkuID) (reclai
 	listed := func(sku licensing.SkuID) bool {
 		return t != nil && slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == sku })
 	}
-	rc := reclaimed{u: u, why: why}
+	rc := reclaimed{u: u, why: why, from: from}
 	var removes []licensing.SkuID
 	var leave []int
 	var kept []licensing.SkuID
@@ -289,6 +290,7 @@ func (b *builder) reclaimFinish(users []reclaimed) {
 		byID[b.before.User(rc.u).ID] = i
 	}
 	stepsOf := make([][]*Step, len(users)) // each user's steps that carry the reclaim, in plan order
+	var memo map[reclaimKey]*reason
 	for _, s := range b.plan.Steps {
 		if s.Target.Type != licensing.TargetUser {
 			continue
@@ -308,8 +310,19 @@ func (b *builder) reclaimFinish(users []reclaimed) {
 		if !carries {
 			continue
 		}
-		if !strings.Contains(s.Reason, "reclaim: ") {
-			s.Reason += "; reclaim: " + rc.why
+		if s.why.from != rc.from { // a leave the reclaim asks for names it already
+			k := reclaimKey{s.why, rc.why}
+			r, ok := memo[k]
+			if !ok {
+				c := *s.why
+				c.reclaim, c.text = rc.why, ""
+				r = &c
+				if memo == nil {
+					memo = map[reclaimKey]*reason{}
+				}
+				memo[k] = r
+			}
+			s.why = r
 		}
 		stepsOf[i] = append(stepsOf[i], s)
 	}
@@ -357,6 +370,13 @@ func (b *builder) reclaimFinish(users []reclaimed) {
 			b.orderByWave() // again: the steps after the reclaim's follow them into their waves
 		}
 	}
+}
+
+// reclaimKey is a step's reason and why a reclaim selected its user: the steps of users
+// selected for the same reason share their reason with the reclaim's.
+type reclaimKey struct {
+	why     *reason
+	reclaim string
 }
 
 // mailboxPlans returns the Exchange Online mailbox plans: the EXCHANGE_ plans of the rules'
