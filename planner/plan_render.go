@@ -84,8 +84,8 @@ func (p *Plan) planNames(ids []licensing.PlanID) string {
 // named, for one rendering: steps share their lists, so a million steps name a few lists.
 // Not for concurrent use.
 type namer struct {
-	p     *Plan
-	style licensing.NameStyle
+	p       *Plan
+	style   licensing.NameStyle
 	skus    map[licensing.SkuID]string // nil: no cache
 	lists   map[listKey]string
 	reasons map[*reason]string
