@@ -206,15 +206,16 @@ func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.Sk
 		s1, after := b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
 			why: b.directReason(reasonSwapAdd, adds, removes, nil, nil)})
 		b.applyUser(u, after, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: b.in.skus(removes), Wave: wave,
-			DependsOn: []string{s1.ID}, why: b.directReason(reasonSwapRemove, adds, removes, nil, nil)})
+			why: b.directReason(reasonSwapRemove, adds, removes, nil, nil)}, s1.n)
 		return
 	}
 	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave,
 		why: b.directReason(reasonChange, adds, removes, conflict, mig)})
 }
 
-func dedupe(ids []string) []string {
-	var out []string
+// dedupe drops the repeated positions of ids, in place.
+func dedupe(ids []int32) []int32 {
+	out := ids[:0]
 	for _, id := range ids {
 		if !slices.Contains(out, id) {
 			out = append(out, id)
@@ -255,12 +256,12 @@ func (b *builder) afterAssign(direct []licensing.AssignedLicense, adds []licTarg
 }
 
 // applyUser plans user u's assignLicense step, whose body adds adds; exp is the user's
-// expectation now (what the step checks before it runs). It returns the step and the
+// expectation now (what the step checks before it runs); the step depends on the user's
+// earlier steps and on the steps at the positions in after. It returns the step and the
 // expectation after it.
-func (b *builder) applyUser(u int, exp expected, adds []licTarget, step *Step) (*Step, expected) {
-	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
-	slot := b.addSlot(step)
-	step, pair := &slot.Step, &slot.exp
+func (b *builder) applyUser(u int, exp expected, adds []licTarget, s *Step, after ...int32) (*stepSlot, expected) {
+	step := b.add(s, dedupe(append(b.deps(u), after...)))
+	pair := &step.exp
 	pair[0] = Expectation{DirectLicenses: exp.direct, Groups: exp.groups}
 	step.Expect, step.Result = &pair[0], &pair[1]
 	o := b.w.Bulk().ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
@@ -274,18 +275,18 @@ func (b *builder) applyUser(u int, exp expected, adds []licTarget, step *Step) (
 	*step.Result = Expectation{DirectLicenses: res.direct, Groups: res.groups}
 	if o.Refused {
 		for _, v := range o.Violations {
-			b.problemFromErr("", v, SeverityError, step.ID)
+			b.problemFromErr("", v, SeverityError, step)
 		}
 		return step, res
 	}
-	var before, after licensing.PlanSet // equal (and empty) when the call changes no plan
+	var before, now licensing.PlanSet // equal (and empty) when the call changes no plan
 	if len(o.Users) > 0 {
-		before, after = o.Users[0].Before, o.Users[0].After
+		before, now = o.Users[0].Before, o.Users[0].After
 	}
-	step.Gained, step.Lost = b.in.diff(after, before), b.in.diff(before, after)
-	b.serviceLoss(step, step.Target, before, after)
+	step.Gained, step.Lost = b.in.diff(now, before), b.in.diff(before, now)
+	b.serviceLoss(step, step.Target, before, now)
 	b.released(step, o)
-	b.depends(u, step.ID)
+	b.depends(u, step)
 	if len(b.touched) == 0 || b.touched[len(b.touched)-1] != u {
 		b.touched = append(b.touched, u)
 	}

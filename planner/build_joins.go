@@ -12,31 +12,30 @@ func (b *builder) usageLocationSteps() {
 			continue
 		}
 		target := b.w.UserTarget(u)
-		step := b.add(&Step{Action: SetUsageLocation, Target: target, UsageLocation: t.usage, DependsOn: b.deps(u),
-			why: &reason{kind: reasonUsageLocation, usage: t.usage, before: b.w.UsageLocation(u), from: t.usageFrom}, Expect: &Expectation{UsageLocation: b.w.UsageLocation(u)}})
+		step := b.add(&Step{Action: SetUsageLocation, Target: target, UsageLocation: t.usage,
+			why: &reason{kind: reasonUsageLocation, usage: t.usage, before: b.w.UsageLocation(u), from: t.usageFrom}, Expect: &Expectation{UsageLocation: b.w.UsageLocation(u)}}, b.deps(u))
 		inError := b.w.Bulk().HasPathInError(u, licensing.None, true)
 		before := b.w.EnabledPlans(u)
 		o := b.w.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: target.ID, UsageLocation: t.usage})
 		step.Result = &Expectation{UsageLocation: b.w.UsageLocation(u)}
 		for _, v := range o.Violations {
-			b.problemFromErr("", v, SeverityError, step.ID)
+			b.problemFromErr("", v, SeverityError, step)
 		}
-		b.depends(u, step.ID)
+		b.depends(u, step)
 		if !inError || o.Refused {
 			continue
 		}
 		// Microsoft: after the usage location is fixed, the group licenses are assigned "next
 		// time" the user is processed (Identify and resolve license assignment problems).
-		rs := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: b.deps(u),
-			why: usageReprocessReason})
+		rs := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, why: usageReprocessReason}, b.deps(u))
 		after := b.w.EnabledPlans(u)
 		rs.Gained, rs.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
-		b.depends(u, rs.ID)
+		b.depends(u, rs)
 	}
 }
 
 func (b *builder) joinSteps() {
-	joinsByGroup := map[int][]string{}
+	joinsByGroup := map[int][]int32{}
 	b.joined = map[int][]int{}
 	for u, t := range b.users {
 		if t == nil || !t.groupsSet {
@@ -53,27 +52,28 @@ func (b *builder) joinSteps() {
 				continue
 			}
 			why := &reason{kind: reasonJoin, group: gt.Name, from: t.from, direct: b.bridge(u, t, g)}
-			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
-				why: why, Expect: b.in.member(false), Result: b.in.member(true)})
+			deps := b.deps(u)
 			if w, ok := b.waits[g]; ok {
-				step.DependsOn = append(step.DependsOn, w)
+				deps = append(deps, w)
 			}
+			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt,
+				why: why, Expect: b.in.member(false), Result: b.in.member(true)}, deps)
 			before := b.w.EnabledPlans(u)
 			o := b.w.Apply(licensing.Change{Kind: licensing.AddGroupMember, User: target.ID, Group: gt.ID})
 			if o.Refused {
 				for _, v := range o.Violations {
-					b.problemFromErr("", v, SeverityError, step.ID)
+					b.problemFromErr("", v, SeverityError, step)
 				}
 				continue
 			}
 			for _, v := range o.Violations {
-				b.problemFromErr("", v, SeverityError, step.ID)
+				b.problemFromErr("", v, SeverityError, step)
 			}
 			after := b.w.EnabledPlans(u)
 			step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 			b.serviceLoss(step, target, before, after)
 			b.countryUnknown(step, u, g)
-			joinsByGroup[g] = append(joinsByGroup[g], step.ID)
+			joinsByGroup[g] = append(joinsByGroup[g], step.n)
 			b.joined[u] = append(b.joined[u], g)
 		}
 	}
@@ -83,10 +83,10 @@ func (b *builder) joinSteps() {
 	}
 	slices.Sort(groups)
 	for _, g := range groups {
-		id := b.wait(g, joinsByGroup[g]...)
+		w := b.steps[b.wait(g, joinsByGroup[g]...)]
 		for u, gs := range b.joined {
 			if slices.Contains(gs, g) {
-				b.depends(u, id)
+				b.depends(u, w)
 			}
 		}
 	}

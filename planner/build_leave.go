@@ -28,7 +28,7 @@ func (b *builder) reprocessSteps() {
 		slices.Sort(candidates)
 	}
 	lastWave := 0 // the latest wave planned before the reprocess steps
-	for _, s := range b.plan.Steps {
+	for _, s := range b.steps {
 		lastWave = max(lastWave, s.Wave)
 	}
 	var waveWhy *reason // every reprocess in the wave after the others has this reason
@@ -60,12 +60,12 @@ func (b *builder) reprocessSteps() {
 				why = waveWhy
 			}
 		}
-		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: dedupe(deps), Wave: wave, why: why})
+		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, Wave: wave, why: why}, dedupe(deps))
 		before := b.w.EnabledPlans(u)
 		b.w.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
 		after := b.w.EnabledPlans(u)
 		step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
-		b.depends(u, step.ID)
+		b.depends(u, step)
 	}
 }
 
@@ -109,18 +109,18 @@ func (b *builder) leaveSteps() {
 			} else {
 				why.direct = b.hasDirectStep(u) && b.holdsDirectly(u, g)
 			}
-			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
-				why: why, Expect: b.in.member(true), Result: b.in.member(false)})
+			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt,
+				why: why, Expect: b.in.member(true), Result: b.in.member(false)}, b.deps(u))
 			before := b.w.EnabledPlans(u)
 			o := b.w.Apply(licensing.Change{Kind: licensing.RemoveGroupMember, User: target.ID, Group: gt.ID})
 			for _, v := range o.Violations {
-				b.problemFromErr("", v, SeverityError, step.ID)
+				b.problemFromErr("", v, SeverityError, step)
 			}
 			b.released(step, o)
 			after := b.w.EnabledPlans(u)
 			step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 			b.serviceLoss(step, target, before, after)
-			b.depends(u, step.ID)
+			b.depends(u, step)
 		}
 	}
 }

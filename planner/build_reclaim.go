@@ -107,7 +107,7 @@ func (b *builder) reclaim() (finish func()) {
 	for i, ref := range r.Exclude.Users {
 		u, err := st.LookupUser(ref)
 		if err != nil {
-			b.problemFromErr(fmt.Sprintf("reclaim.exclude.users[%d]", i), err, SeverityError, "")
+			b.problemFromErr(fmt.Sprintf("reclaim.exclude.users[%d]", i), err, SeverityError, nil)
 			continue
 		}
 		excluded[u] = true
@@ -115,7 +115,7 @@ func (b *builder) reclaim() (finish func()) {
 	for i, ref := range r.Exclude.Groups {
 		g, err := st.LookupGroup(ref)
 		if err != nil {
-			b.problemFromErr(fmt.Sprintf("reclaim.exclude.groups[%d]", i), err, SeverityError, "")
+			b.problemFromErr(fmt.Sprintf("reclaim.exclude.groups[%d]", i), err, SeverityError, nil)
 			continue
 		}
 		for _, u := range st.GroupMembers(g) {
@@ -126,7 +126,7 @@ func (b *builder) reclaim() (finish func()) {
 	for i, ref := range r.Skus {
 		sub, err := st.LookupSku(ref)
 		if err != nil {
-			b.problemFromErr(fmt.Sprintf("reclaim.skus[%d]", i), err, SeverityError, "")
+			b.problemFromErr(fmt.Sprintf("reclaim.skus[%d]", i), err, SeverityError, nil)
 			continue
 		}
 		if !slices.Contains(only, sub.Sku.ID) {
@@ -289,9 +289,9 @@ func (b *builder) reclaimFinish(users []reclaimed) {
 	for i, rc := range users {
 		byID[b.before.User(rc.u).ID] = i
 	}
-	stepsOf := make([][]*Step, len(users)) // each user's steps that carry the reclaim, in plan order
+	stepsOf := make([][]*stepSlot, len(users)) // each user's steps that carry the reclaim, in plan order
 	var memo map[reclaimKey]*reason
-	for _, s := range b.plan.Steps {
+	for _, s := range b.steps {
 		if s.Target.Type != licensing.TargetUser {
 			continue
 		}
@@ -327,15 +327,15 @@ func (b *builder) reclaimFinish(users []reclaimed) {
 		stepsOf[i] = append(stepsOf[i], s)
 	}
 	// The ServiceLoss problems reclaim's consent accepts say so.
-	steps := map[string]int{}
+	steps := map[int32]int{} // a step's position + 1 → its user's index in users
 	for i := range users {
 		for _, s := range stepsOf[i] {
-			steps[s.ID] = i
+			steps[s.n+1] = i
 		}
 	}
-	for k := range b.plan.Problems {
+	for k, at := range b.probAt {
 		p := &b.plan.Problems[k]
-		i, ok := steps[p.Step]
+		i, ok := steps[at]
 		if !ok || p.Kind != licensing.ServiceLoss || p.Severity != SeverityInfo {
 			continue
 		}
@@ -416,7 +416,7 @@ func (b *builder) refName(p licensing.PlanRef) string {
 
 // mailboxWarnings warns about every reclaimed user who holds an Exchange Online mailbox plan
 // before the plan and none after it, at the user's last reclaim step that takes one away.
-func (b *builder) mailboxWarnings(users []reclaimed, stepsOf [][]*Step) {
+func (b *builder) mailboxWarnings(users []reclaimed, stepsOf [][]*stepSlot) {
 	mailbox := b.mailboxPlans()
 	if mailbox.IsEmpty() {
 		return
@@ -437,7 +437,7 @@ func (b *builder) mailboxWarnings(users []reclaimed, stepsOf [][]*Step) {
 			}
 		}
 		user := b.before.UserTarget(rc.u)
-		b.problem(Problem{Kind: licensing.ServiceLoss, Severity: SeverityWarning, Target: user, ServicePlans: b.in.planIDs(had), Step: at.ID,
+		b.stepProblem(at, Problem{Kind: licensing.ServiceLoss, Severity: SeverityWarning, Target: user, ServicePlans: b.in.planIDs(had),
 			Message: fmt.Sprintf("reclaim: %s: %s loses the Exchange Online mailbox (%s): %s", rc.why, user, strings.Join(b.planTitles(had), ", "), mailboxWarning)})
 	}
 }

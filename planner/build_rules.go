@@ -158,7 +158,7 @@ func (b *builder) ruleReasons() {
 	}
 	memo := map[key]*reason{}
 	var rules []string
-	for _, s := range b.plan.Steps {
+	for _, s := range b.steps {
 		if s.Action != AssignLicense || s.Target.Type != licensing.TargetUser {
 			continue
 		}
