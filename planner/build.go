@@ -67,7 +67,7 @@ func (b *builder) orderByWave() {
 	// always before their dependents, so one pass in order settles it.
 	sorted := true
 	for i, s := range steps {
-		for _, d := range s.after {
+		for _, d := range b.after(s) {
 			s.Wave = max(s.Wave, steps[d].Wave)
 		}
 		if i > 0 && s.Wave < steps[i-1].Wave {
@@ -100,8 +100,9 @@ func (b *builder) orderByWave() {
 	}
 	for _, s := range steps {
 		s.n = order[s.n]
-		for k, d := range s.after {
-			s.after[k] = order[d]
+		after := b.after(s)
+		for k, d := range after {
+			after[k] = order[d]
 		}
 	}
 	for k, at := range b.probAt {
@@ -117,19 +118,19 @@ func (b *builder) orderByWave() {
 func (b *builder) finish() {
 	deps := 0
 	for _, s := range b.steps {
-		deps += len(s.after)
+		deps += len(b.after(s))
 	}
 	ids := make([]string, deps) // every step's DependsOn, carved from one allocation
 	b.plan.Steps = make([]*Step, len(b.steps))
 	for i, s := range b.steps {
 		s.ID = b.stepID(i + 1)
-		if n := len(s.after); n > 0 {
+		if after := b.after(s); len(after) > 0 {
+			n := len(after)
 			s.DependsOn, ids = ids[:n:n], ids[n:]
-			for k, d := range s.after {
+			for k, d := range after {
 				s.DependsOn[k] = b.stepID(int(d) + 1)
 			}
 		}
-		s.after = nil
 		s.Reason = s.why.defaultText(b.cat) // the text of the reasons, once each
 		b.plan.Steps[i] = &s.Step
 	}
@@ -171,7 +172,7 @@ type builder struct {
 	// orderByWave) until finish names them s1, s2, …
 	steps  []*stepSlot
 	probAt []int32 // problem k's step: its position + 1, 0 for none (may be shorter than Problems)
-	arena  []int32 // the steps' after lists are carved from it
+	arena  []int32 // the steps' dependencies, one step's after another's: their number, then their positions
 	dbuf   []int32 // deps's buffer
 }
 
@@ -253,18 +254,22 @@ func (b *builder) add(s *Step, after []int32) *stepSlot {
 	if len(b.slab) == cap(b.slab) {
 		b.slab = prefault.Make[stepSlot](0, min(4096, max(16, len(b.steps))))
 	}
-	b.slab = append(b.slab, stepSlot{Step: *s, n: int32(len(b.steps))})
+	b.slab = append(b.slab, stepSlot{Step: *s, n: int32(len(b.steps)), after: -1})
 	slot := &b.slab[len(b.slab)-1]
 	if len(after) > 0 {
-		if cap(b.arena)-len(b.arena) < len(after) {
-			b.arena = make([]int32, 0, max(16384, len(after)))
-		}
-		start := len(b.arena)
-		b.arena = append(b.arena, after...)
-		slot.after = b.arena[start:len(b.arena):len(b.arena)]
+		slot.after = int32(len(b.arena))
+		b.arena = append(append(b.arena, int32(len(after))), after...)
 	}
 	b.steps = append(b.steps, slot)
 	return slot
+}
+
+// after returns the positions of the steps s depends on, in the builder's memory.
+func (b *builder) after(s *stepSlot) []int32 {
+	if s.after < 0 {
+		return nil
+	}
+	return b.arena[s.after+1 : s.after+1+b.arena[s.after]]
 }
 
 // stepSlot is a step with room for the expectations of a user's assignLicense step (Expect
@@ -273,8 +278,8 @@ func (b *builder) add(s *Step, after []int32) *stepSlot {
 type stepSlot struct {
 	Step
 	exp   [2]Expectation
-	n     int32   // the step's position in builder.steps
-	after []int32 // the positions of the steps it depends on
+	n     int32 // the step's position in builder.steps
+	after int32 // where its dependencies are in builder.arena, -1 for none
 }
 
 // planNames names plans for people, by friendly name and plan name ("Exchange Online (Plan 2)

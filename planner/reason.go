@@ -74,8 +74,11 @@ func (c catalogNames) plan(id licensing.PlanID) string {
 }
 
 // defaultText is the reason's text in the default style (what Step.Reason holds), rendered
-// once per reason.
+// once per reason; "" for no reason.
 func (r *reason) defaultText(cat *licensing.Catalog) string {
+	if r == nil {
+		return ""
+	}
 	if r.text == "" {
 		r.text = r.render(catalogNames{cat})
 	}
