@@ -34,7 +34,7 @@ func Build(st *licensing.State, d *Desired) *Plan {
 		d:      d,
 		plan:   &Plan{TenantID: st.TenantID(), cat: st.Catalog()},
 		users:  prefault.Make[*userTarget](st.NumUsers(), st.NumUsers()),
-		waits:  map[int]string{},
+		waits:  map[int]int32{},
 		in:     newInterner(st),
 	}
 	b.resolve()
@@ -53,28 +53,22 @@ func Build(st *licensing.State, d *Desired) *Plan {
 	b.orderByWave()
 	b.ruleReasons() // build_rules.go: rule-driven steps name their rule
 	finishReclaim()
+	b.finish()
 	return b.plan
 }
 
 // orderByWave puts the steps in wave order (stable: within a wave, the order they were planned
-// in) and numbers them s1, s2, … in that order, so a plan reads top to bottom as it runs.
+// in), so a plan reads top to bottom as it runs: the steps' positions, their dependencies and
+// the problems' steps follow.
 func (b *builder) orderByWave() {
-	steps := b.plan.Steps
-	// Steps were numbered s1, s2, … in planning order: the number is the index + 1.
-	at := func(id string) int {
-		n, err := strconv.Atoi(strings.TrimPrefix(id, "s"))
-		if err != nil || n < 1 || n > len(steps) {
-			panic("planner: bad step id " + id)
-		}
-		return n - 1
-	}
+	steps := b.steps
 	// A step runs no earlier than the latest wave of the steps it depends on (a user's group
 	// leave after their migration removal belongs to the migration's wave). Dependencies are
-	// always planned before their dependents, so one pass in planning order settles it.
+	// always before their dependents, so one pass in order settles it.
 	sorted := true
 	for i, s := range steps {
-		for _, d := range s.DependsOn {
-			s.Wave = max(s.Wave, steps[at(d)].Wave)
+		for _, d := range b.after(s) {
+			s.Wave = max(s.Wave, steps[d].Wave)
 		}
 		if i > 0 && s.Wave < steps[i-1].Wave {
 			sorted = false
@@ -87,7 +81,7 @@ func (b *builder) orderByWave() {
 	first := []int{0} // first[w] is the first position of wave w, then the next free one
 	for _, s := range steps {
 		if s.Wave < 0 {
-			panic(fmt.Sprintf("planner: step %s has negative wave %d", s.ID, s.Wave))
+			panic(fmt.Sprintf("planner: step s%d has negative wave %d", s.n+1, s.Wave))
 		}
 		for len(first) <= s.Wave+1 {
 			first = append(first, 0)
@@ -97,30 +91,54 @@ func (b *builder) orderByWave() {
 	for w := 1; w < len(first); w++ {
 		first[w] += first[w-1]
 	}
-	order := make([]int32, len(steps)) // planning index → position after sorting
-	idx := make([]int32, len(steps))   // position → planning index
+	order := make([]int32, len(steps)) // position before sorting → position after
+	out := make([]*stepSlot, len(steps))
 	for i, s := range steps {
 		order[i] = int32(first[s.Wave])
-		idx[first[s.Wave]] = int32(i)
+		out[first[s.Wave]] = s
 		first[s.Wave]++
 	}
-	newID := func(id string) string { return b.stepID(int(order[at(id)]) + 1) }
 	for _, s := range steps {
-		for k, d := range s.DependsOn {
-			s.DependsOn[k] = newID(d)
+		s.n = order[s.n]
+		after := b.after(s)
+		for k, d := range after {
+			after[k] = order[d]
 		}
 	}
-	for i := range b.plan.Problems {
-		if id := b.plan.Problems[i].Step; id != "" {
-			b.plan.Problems[i].Step = newID(id)
+	for k, at := range b.probAt {
+		if at > 0 {
+			b.probAt[k] = order[at-1] + 1
 		}
 	}
-	out := make([]*Step, len(steps))
-	for pos, i := range idx {
-		out[pos] = steps[i]
-		out[pos].ID = b.stepID(pos + 1)
+	b.steps = out
+}
+
+// finish gives the plan its steps, in order, numbered s1, s2, …: their ids, the ids they
+// depend on, the ids the problems name, and the text of their reasons.
+func (b *builder) finish() {
+	deps := 0
+	for _, s := range b.steps {
+		deps += len(b.after(s))
 	}
-	b.plan.Steps = out
+	ids := make([]string, deps) // every step's DependsOn, carved from one allocation
+	b.plan.Steps = make([]*Step, len(b.steps))
+	for i, s := range b.steps {
+		s.ID = b.stepID(i + 1)
+		if after := b.after(s); len(after) > 0 {
+			n := len(after)
+			s.DependsOn, ids = ids[:n:n], ids[n:]
+			for k, d := range after {
+				s.DependsOn[k] = b.stepID(int(d) + 1)
+			}
+		}
+		s.Reason = s.why.defaultText(b.cat) // the text of the reasons, once each
+		b.plan.Steps[i] = &s.Step
+	}
+	for k, at := range b.probAt {
+		if at > 0 {
+			b.plan.Problems[k].Step = b.stepID(int(at))
+		}
+	}
 }
 
 type builder struct {
@@ -132,22 +150,30 @@ type builder struct {
 	plan   *Plan
 	users  []*userTarget
 	groups []*groupTarget
-	waits  map[int]string // group index → its latest waitForGroupProcessing step
+	waits  map[int]int32 // group index → its latest waitForGroupProcessing step
 	abuf   []licensing.AssignedLicense
 	// releasers are the steps that free seats of a SKU (a reprocess of a CountViolation waits for them)
-	releasers map[licensing.SkuID][]string
+	releasers map[licensing.SkuID][]int32
 	// per-user steps that later steps of the same user depend on (by user index; nil until
-	// used): the first in firstStep, any others in moreSteps (most users have one step)
-	firstStep []string
-	moreSteps map[int][]string
+	// used): the first in firstStep (its position + 1, 0 for none), any others in moreSteps
+	// (most users have one step)
+	firstStep []int32
+	moreSteps map[int][]int32
 	joined    map[int][]int              // user → groups joined in this plan
 	bridged   map[int][]migrationRemoval // user → direct licenses that bridged a move to a group (moves.go)
 	touched   []int                      // users with a direct step, ascending
 	in        *interner
-	reasons   map[string]string // directReason's texts by their inputs
+	reasons   map[string]*reason // directReason's reasons by their inputs
 	rkey      []byte
 	slab      []stepSlot      // steps are carved from slabs: one allocation per many steps
 	ids       []*[1024]string // stepID's ids: "s<n>" is ids[(n-1)/1024][(n-1)%1024]
+
+	// Steps are numbered by their position in steps (planning order, then wave order:
+	// orderByWave) until finish names them s1, s2, …
+	steps  []*stepSlot
+	probAt []int32 // problem k's step: its position + 1, 0 for none (may be shorter than Problems)
+	arena  []int32 // the steps' dependencies, one step's after another's: their number, then their positions
+	dbuf   []int32 // deps's buffer
 }
 
 type licTarget struct {
@@ -177,7 +203,18 @@ type groupTarget struct {
 
 func (b *builder) problem(p Problem) { b.plan.Problems = append(b.plan.Problems, p) }
 
-func (b *builder) problemFromErr(at string, err error, sev Severity, step string) {
+// stepProblem adds a problem about step s (or about no step, when s is nil).
+func (b *builder) stepProblem(s *stepSlot, p Problem) {
+	if s != nil {
+		for len(b.probAt) < len(b.plan.Problems) {
+			b.probAt = append(b.probAt, 0)
+		}
+		b.probAt = append(b.probAt, s.n+1)
+	}
+	b.problem(p)
+}
+
+func (b *builder) problemFromErr(at string, err error, sev Severity, step *stepSlot) {
 	e, ok := err.(*licensing.Error)
 	if !ok {
 		e = &licensing.Error{Kind: licensing.InvalidInput, Message: err.Error()}
@@ -186,10 +223,8 @@ func (b *builder) problemFromErr(at string, err error, sev Severity, step string
 	if at != "" {
 		msg = at + ": " + msg
 	}
-	b.problem(Problem{Kind: e.Kind, Severity: sev, Target: e.Target, SkuID: e.SkuID, ServicePlans: e.Plans, Message: msg, Step: step})
+	b.stepProblem(step, Problem{Kind: e.Kind, Severity: sev, Target: e.Target, SkuID: e.SkuID, ServicePlans: e.Plans, Message: msg})
 }
-
-func (b *builder) nextID() string { return b.stepID(len(b.plan.Steps) + 1) }
 
 // stepID returns "s<n>". The ids are made 1024 at a time as substrings of one string, so a
 // million-step plan does not allocate a million small strings.
@@ -213,27 +248,38 @@ func (b *builder) stepID(n int) string {
 	return b.ids[(n-1)>>10][(n-1)&1023]
 }
 
-// add numbers s and appends it to the plan. The plan holds a copy of *s carved from a slab,
-// and add returns that copy.
-func (b *builder) add(s *Step) *Step { return &b.addSlot(s).Step }
-
-// addSlot is add, returning the step's slot.
-func (b *builder) addSlot(s *Step) *stepSlot {
+// add appends a copy of *s, carved from a slab, to the plan's steps, depending on the steps at
+// the positions after (which add copies: a buffer may be reused), and returns the copy's slot.
+func (b *builder) add(s *Step, after []int32) *stepSlot {
 	if len(b.slab) == cap(b.slab) {
-		b.slab = prefault.Make[stepSlot](0, min(4096, max(16, len(b.plan.Steps))))
+		b.slab = prefault.Make[stepSlot](0, min(4096, max(16, len(b.steps))))
 	}
-	b.slab = append(b.slab, stepSlot{Step: *s})
+	b.slab = append(b.slab, stepSlot{Step: *s, n: int32(len(b.steps)), after: -1})
 	slot := &b.slab[len(b.slab)-1]
-	slot.ID = b.nextID()
-	b.plan.Steps = append(b.plan.Steps, &slot.Step)
+	if len(after) > 0 {
+		slot.after = int32(len(b.arena))
+		b.arena = append(append(b.arena, int32(len(after))), after...)
+	}
+	b.steps = append(b.steps, slot)
 	return slot
+}
+
+// after returns the positions of the steps s depends on, in the builder's memory.
+func (b *builder) after(s *stepSlot) []int32 {
+	if s.after < 0 {
+		return nil
+	}
+	return b.arena[s.after+1 : s.after+1+b.arena[s.after]]
 }
 
 // stepSlot is a step with room for the expectations of a user's assignLicense step (Expect
 // and Result point there): one slab holds both, so that steps cost no allocation of their own.
+// It holds what the builder knows of the step by number until finish names it.
 type stepSlot struct {
 	Step
-	exp [2]Expectation
+	exp   [2]Expectation
+	n     int32 // the step's position in builder.steps
+	after int32 // where its dependencies are in builder.arena, -1 for none
 }
 
 // planNames names plans for people, by friendly name and plan name ("Exchange Online (Plan 2)

@@ -1,9 +1,7 @@
 package planner
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -192,32 +190,32 @@ func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out cha
 func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.SkuID, wave int, mig []migrationRemoval, exp expected) {
 	target := b.w.UserTarget(u)
 	addBody := b.assigned(adds)
-	conflict := ""
+	var conflict []licensing.PlanID
 	split := false
 	if len(adds) > 0 && len(removes) > 0 && (b.d.Options.MakeBeforeBreak || b.mayConflict(adds, removes)) {
 		o := b.w.Predict(licensing.Change{Kind: licensing.AssignUserLicenses, User: target.ID, AddLicenses: addBody})
 		for _, v := range o.Violations {
 			if v.Kind == licensing.MutuallyExclusiveViolation {
-				conflict = fmt.Sprintf(" (%s conflict)", strings.Join(b.planNames(v.Plans), " and "))
+				conflict = v.Plans
 				break
 			}
 		}
 		split = b.d.Options.MakeBeforeBreak && !o.Refused
 	}
-	reason := b.directReason(adds, removes, conflict, mig)
 	if split {
-		swap := b.swapPhrase(adds, removes)
 		s1, after := b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
-			Reason: "make-before-break swap " + swap + ": add the new license first (both may be held at once)"})
+			why: b.directReason(reasonSwapAdd, adds, removes, nil, nil)})
 		b.applyUser(u, after, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: b.in.skus(removes), Wave: wave,
-			DependsOn: []string{s1.ID}, Reason: "make-before-break swap " + swap + ": remove the old license once the new one is active"})
+			why: b.directReason(reasonSwapRemove, adds, removes, nil, nil)}, s1.n)
 		return
 	}
-	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave, Reason: reason})
+	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave,
+		why: b.directReason(reasonChange, adds, removes, conflict, mig)})
 }
 
-func dedupe(ids []string) []string {
-	var out []string
+// dedupe drops the repeated positions of ids, in place.
+func dedupe(ids []int32) []int32 {
+	out := ids[:0]
 	for _, id := range ids {
 		if !slices.Contains(out, id) {
 			out = append(out, id)
@@ -258,12 +256,12 @@ func (b *builder) afterAssign(direct []licensing.AssignedLicense, adds []licTarg
 }
 
 // applyUser plans user u's assignLicense step, whose body adds adds; exp is the user's
-// expectation now (what the step checks before it runs). It returns the step and the
+// expectation now (what the step checks before it runs); the step depends on the user's
+// earlier steps and on the steps at the positions in after. It returns the step and the
 // expectation after it.
-func (b *builder) applyUser(u int, exp expected, adds []licTarget, step *Step) (*Step, expected) {
-	step.DependsOn = dedupe(append(b.deps(u), step.DependsOn...))
-	slot := b.addSlot(step)
-	step, pair := &slot.Step, &slot.exp
+func (b *builder) applyUser(u int, exp expected, adds []licTarget, s *Step, after ...int32) (*stepSlot, expected) {
+	step := b.add(s, dedupe(append(b.deps(u), after...)))
+	pair := &step.exp
 	pair[0] = Expectation{DirectLicenses: exp.direct, Groups: exp.groups}
 	step.Expect, step.Result = &pair[0], &pair[1]
 	o := b.w.Bulk().ApplyUserLicenses(u, step.AddLicenses, step.RemoveLicenses)
@@ -277,28 +275,29 @@ func (b *builder) applyUser(u int, exp expected, adds []licTarget, step *Step) (
 	*step.Result = Expectation{DirectLicenses: res.direct, Groups: res.groups}
 	if o.Refused {
 		for _, v := range o.Violations {
-			b.problemFromErr("", v, SeverityError, step.ID)
+			b.problemFromErr("", v, SeverityError, step)
 		}
 		return step, res
 	}
-	var before, after licensing.PlanSet // equal (and empty) when the call changes no plan
+	var before, now licensing.PlanSet // equal (and empty) when the call changes no plan
 	if len(o.Users) > 0 {
-		before, after = o.Users[0].Before, o.Users[0].After
+		before, now = o.Users[0].Before, o.Users[0].After
 	}
-	step.Gained, step.Lost = b.in.diff(after, before), b.in.diff(before, after)
-	b.serviceLoss(step, step.Target, before, after)
+	step.Gained, step.Lost = b.in.diff(now, before), b.in.diff(before, now)
+	b.serviceLoss(step, step.Target, before, now)
 	b.released(step, o)
-	b.depends(u, step.ID)
+	b.depends(u, step)
 	if len(b.touched) == 0 || b.touched[len(b.touched)-1] != u {
 		b.touched = append(b.touched, u)
 	}
 	return step, res
 }
 
-// directReason explains a user's assignLicense step; the text depends only on its arguments,
-// so it is made once per distinct change and shared.
-func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conflict string, mig []migrationRemoval) string {
-	k := b.rkey[:0]
+// directReason explains a user's assignLicense step (a change, or one of a make-before-break
+// swap's two steps); it depends only on its arguments, so it is made once per distinct change
+// and shared.
+func (b *builder) directReason(kind reasonKind, adds []licTarget, removes []licensing.SkuID, conflict []licensing.PlanID, mig []migrationRemoval) *reason {
+	k := append(b.rkey[:0], byte(kind))
 	for _, a := range adds {
 		k = append(k, a.sub.Sku.ID[:]...)
 		k, _ = a.disabled.AppendBinary(k)
@@ -308,7 +307,10 @@ func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conf
 	for _, r := range removes {
 		k = append(k, r[:]...)
 	}
-	k = append(append(k, 1), conflict...)
+	k = append(k, 1)
+	for _, p := range conflict {
+		k = append(k, p[:]...)
+	}
 	for _, m := range mig {
 		k = append(append(append(k, 1), m.sku[:]...), m.group...)
 		if m.bridge {
@@ -319,67 +321,30 @@ func (b *builder) directReason(adds []licTarget, removes []licensing.SkuID, conf
 	if r, ok := b.reasons[string(k)]; ok {
 		return r
 	}
-	reason := b.changeReason("", adds, removes, conflict)
+	r := b.changeReason("", adds, removes, conflict)
+	r.kind = kind
 	if len(mig) > 0 {
-		var note strings.Builder
-		bridges := 0
-		for i, m := range mig {
-			if i > 0 {
-				note.WriteString(";")
-			}
-			if m.bridge {
-				bridges++
-				fmt.Fprintf(&note, " direct %s bridged the move to group %s, which gives it now", b.cat.SkuNamed(m.sku, licensing.NamesBoth), m.group)
-				continue
-			}
-			fmt.Fprintf(&note, " direct %s is covered by group %s", b.cat.SkuNamed(m.sku, licensing.NamesBoth), m.group)
-		}
-		what := "migrate to group-based licensing:"
-		if bridges == len(mig) {
-			what = "complete the move to group-based licensing:"
-		}
-		if len(adds) == 0 && len(removes) == len(mig) {
-			reason = what + note.String()
-		} else {
-			reason = reason + "; " + what + note.String()
-		}
+		r.mig = slices.Clone(mig)
 	}
 	if b.reasons == nil {
-		b.reasons = map[string]string{}
+		b.reasons = map[string]*reason{}
 	}
-	b.reasons[string(k)] = reason
-	return reason
+	b.reasons[string(k)] = r
+	return r
 }
 
-func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict string) string {
-	addNames, remNames := b.licenseNames(adds, removes)
-	prefix := ""
-	if who != "" {
-		prefix = who + ": "
+// changeReason is the reason of a change of who's licenses ("group NAME", or "" for a user)
+// that adds adds and removes removes, in one call.
+func (b *builder) changeReason(who string, adds []licTarget, removes []licensing.SkuID, conflict []licensing.PlanID) *reason {
+	r := &reason{kind: reasonChange, who: who, removes: slices.Clone(removes)}
+	if len(adds) > 0 {
+		r.adds = make([]licensing.SkuID, len(adds))
+		for i, a := range adds {
+			r.adds[i] = a.sub.Sku.ID
+		}
 	}
-	switch {
-	case len(adds) > 0 && len(removes) > 0:
-		return fmt.Sprintf("%sswap %s in one call%s", prefix, b.swapPhrase(adds, removes), conflict)
-	case len(adds) > 0:
-		return fmt.Sprintf("%sassign %s", prefix, strings.Join(addNames, ", "))
-	default:
-		return fmt.Sprintf("%sremove %s", prefix, strings.Join(remNames, ", "))
+	if len(conflict) > 0 {
+		r.conflicts = [][]licensing.PlanID{slices.Clone(conflict)}
 	}
-}
-
-// licenseNames names the SKUs a change adds and removes, for its reason.
-func (b *builder) licenseNames(adds []licTarget, removes []licensing.SkuID) (addNames, remNames []string) {
-	for _, a := range adds {
-		addNames = append(addNames, a.sub.Sku.Title())
-	}
-	for _, r := range removes {
-		remNames = append(remNames, b.cat.SkuNamed(r, licensing.NamesBoth))
-	}
-	return addNames, remNames
-}
-
-// swapPhrase is "OLD → NEW" for a change that removes and adds.
-func (b *builder) swapPhrase(adds []licTarget, removes []licensing.SkuID) string {
-	addNames, remNames := b.licenseNames(adds, removes)
-	return strings.Join(remNames, ", ") + " → " + strings.Join(addNames, ", ")
+	return r
 }

@@ -36,14 +36,14 @@ func (b *builder) expiryChecks() {
 	}
 	end := readAt.AddDate(0, 0, expiryWindowDays)
 	var order []licensing.SkuID
-	first := map[licensing.SkuID]string{}
-	for _, s := range b.plan.Steps {
+	first := map[licensing.SkuID]*stepSlot{}
+	for _, s := range b.steps {
 		if s.Action != AssignLicense {
 			continue
 		}
 		for _, a := range s.AddLicenses {
 			if _, seen := first[a.SkuID]; !seen {
-				first[a.SkuID] = s.ID
+				first[a.SkuID] = s
 				order = append(order, a.SkuID)
 			}
 		}
@@ -98,7 +98,7 @@ func (b *builder) expiryChecks() {
 		if len(l.ids) > 1 {
 			what = "subscriptions " + strings.Join(l.ids, ", ")
 		}
-		b.problem(Problem{Kind: subscriptionExpiring, Severity: SeverityWarning, SkuID: sku, Step: first[sku],
+		b.stepProblem(first[sku], Problem{Kind: subscriptionExpiring, Severity: SeverityWarning, SkuID: sku,
 			Message: fmt.Sprintf("%s: %s reaches its next lifecycle date on %s (within %d days of the snapshot): the SKU then keeps %d seats, fewer than the %d this plan leaves consumed; renew it or buy seats before the grace period ends — report expiring says which users to move first",
 				b.cat.SkuNamed(sku, licensing.NamesBoth), what, l.when.UTC().Format("2006-01-02"), expiryWindowDays, seatsAfter, consumed)})
 	}

@@ -33,15 +33,15 @@ func (b *builder) groupLicenseSteps() {
 			continue
 		}
 		target := b.w.GroupTarget(g)
-		step := &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: removes,
-			Reason: b.changeReason("group "+target.Name, adds, removes, ""), Expect: &Expectation{GroupLicenses: cur}}
-		step = b.add(step)
+		s := &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: removes,
+			why: b.changeReason("group "+target.Name, adds, removes, nil), Expect: &Expectation{GroupLicenses: cur}}
+		step := b.add(s, nil)
 		beforeErr := b.memberErrors(g)
 		o := b.w.Apply(licensing.Change{Kind: licensing.AssignGroupLicenses, Group: target.ID, AddLicenses: step.AddLicenses, RemoveLicenses: removes})
 		step.Result = &Expectation{GroupLicenses: b.w.GroupLicenses(g)}
 		if o.Refused {
 			for _, v := range o.Violations {
-				b.problemFromErr("", v, SeverityError, step.ID)
+				b.problemFromErr("", v, SeverityError, step)
 			}
 			continue
 		}
@@ -50,7 +50,7 @@ func (b *builder) groupLicenseSteps() {
 		for _, e := range o.Users {
 			b.countryUnknown(step, e.User, g)
 		}
-		b.wait(g, step.ID)
+		b.wait(g, step.n)
 	}
 }
 
@@ -69,7 +69,7 @@ func (b *builder) memberErrors(g int) map[string]licensing.Kind {
 }
 
 // groupImpact records what a group step does to members: their plans, new path errors and service loss.
-func (b *builder) groupImpact(step *Step, g int, o *licensing.Outcome, beforeErr map[string]licensing.Kind) {
+func (b *builder) groupImpact(step *stepSlot, g int, o *licensing.Outcome, beforeErr map[string]licensing.Kind) {
 	errs := map[string]licensing.Kind{}
 	for _, v := range o.Violations {
 		errs[v.Target.ID] = v.Kind
@@ -77,7 +77,7 @@ func (b *builder) groupImpact(step *Step, g int, o *licensing.Outcome, beforeErr
 		if beforeErr[v.Target.ID] == v.Kind {
 			sev = SeverityWarning // the member was already in this error before the plan
 		}
-		b.problemFromErr("", v, sev, step.ID)
+		b.problemFromErr("", v, sev, step)
 	}
 	for _, e := range o.Users {
 		t := b.w.UserTarget(e.User)
@@ -86,7 +86,7 @@ func (b *builder) groupImpact(step *Step, g int, o *licensing.Outcome, beforeErr
 	}
 }
 
-func (b *builder) serviceLoss(step *Step, t licensing.Target, before, after licensing.PlanSet) {
+func (b *builder) serviceLoss(step *stepSlot, t licensing.Target, before, after licensing.PlanSet) {
 	lost := b.rules.ServiceLoss(before, after)
 	if lost.IsEmpty() {
 		return
@@ -101,38 +101,40 @@ func (b *builder) serviceLoss(step *Step, t licensing.Target, before, after lice
 	if sev == SeverityError && b.d.Options.AllowServiceLoss {
 		sev, note = SeverityWarning, " (allowed by options.allowServiceLoss)"
 	}
-	b.problem(Problem{Kind: licensing.ServiceLoss, Severity: sev, Target: t, ServicePlans: b.in.planIDs(lost), Step: step.ID,
+	b.stepProblem(step, Problem{Kind: licensing.ServiceLoss, Severity: sev, Target: t, ServicePlans: b.in.planIDs(lost),
 		Message: fmt.Sprintf("%s would lose %s%s", t, strings.Join(b.planTitles(lost), ", "), note)})
 }
 
 // released records a step that frees seats of a SKU.
-func (b *builder) released(step *Step, o *licensing.Outcome) {
+func (b *builder) released(step *stepSlot, o *licensing.Outcome) {
 	for _, s := range o.Seats {
 		if s.After < s.Before {
 			if b.releasers == nil {
-				b.releasers = map[licensing.SkuID][]string{}
+				b.releasers = map[licensing.SkuID][]int32{}
 			}
-			b.releasers[s.Sku] = append(b.releasers[s.Sku], step.ID)
+			b.releasers[s.Sku] = append(b.releasers[s.Sku], step.n)
 		}
 	}
 }
 
-func (b *builder) wait(g int, after ...string) string {
+// wait plans a wait for group g to process its members, after the steps at the positions in
+// after, and returns its position.
+func (b *builder) wait(g int, after ...int32) int32 {
 	gt := b.w.GroupTarget(g)
-	s := b.add(&Step{Action: WaitForGroupProcessing, Target: gt, Group: &gt, DependsOn: after,
-		Reason: fmt.Sprintf("wait until group %s has processed its members (licenseProcessingState ProcessingComplete)", gt.Name)})
-	b.waits[g] = s.ID
-	return s.ID
+	s := b.add(&Step{Action: WaitForGroupProcessing, Target: gt, Group: &gt,
+		why: &reason{kind: reasonWait, group: gt.Name}}, after)
+	b.waits[g] = s.n
+	return s.n
 }
 
-// deps returns what a step of user u must wait for: the user's earlier steps, and the
-// processing of every group the user is a member of that this plan changes (so that the
-// tenant goes through the states the plan predicted, in the same order).
-func (b *builder) deps(u int) []string {
-	var out []string
-	if b.firstStep != nil && b.firstStep[u] != "" {
-		out = append(make([]string, 0, 1+len(b.moreSteps[u])), b.firstStep[u])
-		out = append(out, b.moreSteps[u]...)
+// deps returns the positions of what a step of user u must wait for: the user's earlier
+// steps, and the processing of every group the user is a member of that this plan changes (so
+// that the tenant goes through the states the plan predicted, in the same order). The slice is
+// the builder's buffer, good until the next call.
+func (b *builder) deps(u int) []int32 {
+	out := b.dbuf[:0]
+	if b.firstStep != nil && b.firstStep[u] != 0 {
+		out = append(append(out, b.firstStep[u]-1), b.moreSteps[u]...)
 	}
 	if len(b.waits) > 0 {
 		for _, g := range b.w.UserGroups(u) {
@@ -141,17 +143,19 @@ func (b *builder) deps(u int) []string {
 			}
 		}
 	}
+	b.dbuf = out
 	return out
 }
 
-func (b *builder) depends(u int, id string) {
+// depends records step as one of user u's steps, which the user's later steps depend on.
+func (b *builder) depends(u int, step *stepSlot) {
 	if b.firstStep == nil {
-		b.firstStep = prefault.Make[string](b.w.NumUsers(), b.w.NumUsers())
-		b.moreSteps = map[int][]string{}
+		b.firstStep = prefault.Make[int32](b.w.NumUsers(), b.w.NumUsers())
+		b.moreSteps = map[int][]int32{}
 	}
-	if b.firstStep[u] == "" {
-		b.firstStep[u] = id
+	if b.firstStep[u] == 0 {
+		b.firstStep[u] = step.n + 1
 	} else {
-		b.moreSteps[u] = append(b.moreSteps[u], id)
+		b.moreSteps[u] = append(b.moreSteps[u], step.n)
 	}
 }

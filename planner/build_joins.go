@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/licenseplan/licenseplan/licensing"
@@ -13,34 +12,30 @@ func (b *builder) usageLocationSteps() {
 			continue
 		}
 		target := b.w.UserTarget(u)
-		step := b.add(&Step{Action: SetUsageLocation, Target: target, UsageLocation: t.usage, DependsOn: b.deps(u),
-			Reason: fmt.Sprintf("set usage location %s (%s)", t.usage, t.usageFrom), Expect: &Expectation{UsageLocation: b.w.UsageLocation(u)}})
-		if before := b.w.UsageLocation(u); before != "" {
-			step.Reason = fmt.Sprintf("change usage location %s → %s (%s)", before, t.usage, t.usageFrom)
-		}
+		step := b.add(&Step{Action: SetUsageLocation, Target: target, UsageLocation: t.usage,
+			why: &reason{kind: reasonUsageLocation, usage: t.usage, before: b.w.UsageLocation(u), from: t.usageFrom}, Expect: &Expectation{UsageLocation: b.w.UsageLocation(u)}}, b.deps(u))
 		inError := b.w.Bulk().HasPathInError(u, licensing.None, true)
 		before := b.w.EnabledPlans(u)
 		o := b.w.Apply(licensing.Change{Kind: licensing.SetUsageLocation, User: target.ID, UsageLocation: t.usage})
 		step.Result = &Expectation{UsageLocation: b.w.UsageLocation(u)}
 		for _, v := range o.Violations {
-			b.problemFromErr("", v, SeverityError, step.ID)
+			b.problemFromErr("", v, SeverityError, step)
 		}
-		b.depends(u, step.ID)
+		b.depends(u, step)
 		if !inError || o.Refused {
 			continue
 		}
 		// Microsoft: after the usage location is fixed, the group licenses are assigned "next
 		// time" the user is processed (Identify and resolve license assignment problems).
-		rs := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: b.deps(u),
-			Reason: "reprocess the user's group licenses: the new usage location resolves their error, and Entra applies them the next time the user is processed"})
+		rs := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, why: usageReprocessReason}, b.deps(u))
 		after := b.w.EnabledPlans(u)
 		rs.Gained, rs.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
-		b.depends(u, rs.ID)
+		b.depends(u, rs)
 	}
 }
 
 func (b *builder) joinSteps() {
-	joinsByGroup := map[int][]string{}
+	joinsByGroup := map[int][]int32{}
 	b.joined = map[int][]int{}
 	for u, t := range b.users {
 		if t == nil || !t.groupsSet {
@@ -56,31 +51,29 @@ func (b *builder) joinSteps() {
 			if b.refusedByKind(AddGroupMember, g, target, t.from) {
 				continue
 			}
-			reason := fmt.Sprintf("join licensed group %s (%s)", gt.Name, t.from)
-			if b.bridge(u, t, g) {
-				reason += ", after the direct swap to its licenses"
-			}
-			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
-				Reason: reason, Expect: b.in.member(false), Result: b.in.member(true)})
+			why := &reason{kind: reasonJoin, group: gt.Name, from: t.from, direct: b.bridge(u, t, g)}
+			deps := b.deps(u)
 			if w, ok := b.waits[g]; ok {
-				step.DependsOn = append(step.DependsOn, w)
+				deps = append(deps, w)
 			}
+			step := b.add(&Step{Action: AddGroupMember, Target: target, Group: &gt,
+				why: why, Expect: b.in.member(false), Result: b.in.member(true)}, deps)
 			before := b.w.EnabledPlans(u)
 			o := b.w.Apply(licensing.Change{Kind: licensing.AddGroupMember, User: target.ID, Group: gt.ID})
 			if o.Refused {
 				for _, v := range o.Violations {
-					b.problemFromErr("", v, SeverityError, step.ID)
+					b.problemFromErr("", v, SeverityError, step)
 				}
 				continue
 			}
 			for _, v := range o.Violations {
-				b.problemFromErr("", v, SeverityError, step.ID)
+				b.problemFromErr("", v, SeverityError, step)
 			}
 			after := b.w.EnabledPlans(u)
 			step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 			b.serviceLoss(step, target, before, after)
 			b.countryUnknown(step, u, g)
-			joinsByGroup[g] = append(joinsByGroup[g], step.ID)
+			joinsByGroup[g] = append(joinsByGroup[g], step.n)
 			b.joined[u] = append(b.joined[u], g)
 		}
 	}
@@ -90,10 +83,10 @@ func (b *builder) joinSteps() {
 	}
 	slices.Sort(groups)
 	for _, g := range groups {
-		id := b.wait(g, joinsByGroup[g]...)
+		w := b.steps[b.wait(g, joinsByGroup[g]...)]
 		for u, gs := range b.joined {
 			if slices.Contains(gs, g) {
-				b.depends(u, id)
+				b.depends(u, w)
 			}
 		}
 	}

@@ -1,9 +1,7 @@
 package planner
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -30,9 +28,10 @@ func (b *builder) reprocessSteps() {
 		slices.Sort(candidates)
 	}
 	lastWave := 0 // the latest wave planned before the reprocess steps
-	for _, s := range b.plan.Steps {
+	for _, s := range b.steps {
 		lastWave = max(lastWave, s.Wave)
 	}
+	var waveWhy *reason // every reprocess in the wave after the others has this reason
 	for _, u := range candidates {
 		if !b.w.Bulk().HasPathInError(u, licensing.None, true) {
 			continue
@@ -44,7 +43,7 @@ func (b *builder) reprocessSteps() {
 		}
 		deps := b.deps(u)
 		wave := 0
-		reason := "reprocess the user's group licenses now that the cause of their error is gone"
+		why := reprocessReason
 		for _, p := range b.w.Paths(u) {
 			if p.State != licensing.PathError || p.Error != licensing.CountViolation {
 				continue
@@ -55,17 +54,18 @@ func (b *builder) reprocessSteps() {
 				// A wave starts once every step of the waves before it succeeded: all the
 				// steps that free seats of the SKU among them.
 				wave = lastWave + 1
-				reason = b.in.memo("reprocess-wave", func() string {
-					return fmt.Sprintf("reprocess the user's group licenses in wave %d, after every step of the waves before it, among them those that free the seats the user's group licenses wait for", lastWave+1)
-				})
+				if waveWhy == nil {
+					waveWhy = &reason{kind: reasonReprocessWave, wave: lastWave + 1}
+				}
+				why = waveWhy
 			}
 		}
-		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, DependsOn: dedupe(deps), Wave: wave, Reason: reason})
+		step := b.add(&Step{Action: ReprocessLicenseAssignment, Target: target, Wave: wave, why: why}, dedupe(deps))
 		before := b.w.EnabledPlans(u)
 		b.w.Apply(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
 		after := b.w.EnabledPlans(u)
 		step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
-		b.depends(u, step.ID)
+		b.depends(u, step)
 	}
 }
 
@@ -100,32 +100,27 @@ func (b *builder) leaveSteps() {
 			if b.refusedByKind(RemoveGroupMember, g, target, t.from) {
 				continue
 			}
-			reason := fmt.Sprintf("leave licensed group %s (%s)", gt.Name, t.from)
+			why := &reason{kind: reasonLeave, group: gt.Name, from: t.from}
 			if joined := b.joined[u]; len(joined) > 0 {
-				names := make([]string, len(joined))
+				why.joined = make([]string, len(joined))
 				for i, j := range joined {
-					names[i] = b.w.Group(j).DisplayName
+					why.joined[i] = b.w.Group(j).DisplayName
 				}
-				verb := "have"
-				if len(names) == 1 {
-					verb = "has"
-				}
-				reason += fmt.Sprintf(", once %s %s processed the user: the new licenses first, then the old go (no gap)", strings.Join(names, ", "), verb)
-			} else if b.hasDirectStep(u) && b.holdsDirectly(u, g) {
-				reason += ", after the user's direct licenses are in place"
+			} else {
+				why.direct = b.hasDirectStep(u) && b.holdsDirectly(u, g)
 			}
-			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt, DependsOn: b.deps(u),
-				Reason: reason, Expect: b.in.member(true), Result: b.in.member(false)})
+			step := b.add(&Step{Action: RemoveGroupMember, Target: target, Group: &gt,
+				why: why, Expect: b.in.member(true), Result: b.in.member(false)}, b.deps(u))
 			before := b.w.EnabledPlans(u)
 			o := b.w.Apply(licensing.Change{Kind: licensing.RemoveGroupMember, User: target.ID, Group: gt.ID})
 			for _, v := range o.Violations {
-				b.problemFromErr("", v, SeverityError, step.ID)
+				b.problemFromErr("", v, SeverityError, step)
 			}
 			b.released(step, o)
 			after := b.w.EnabledPlans(u)
 			step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 			b.serviceLoss(step, target, before, after)
-			b.depends(u, step.ID)
+			b.depends(u, step)
 		}
 	}
 }

@@ -30,7 +30,7 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 		for i, ref := range m.Users.Users {
 			u, err := b.w.LookupUser(ref)
 			if err != nil {
-				b.problemFromErr(fmt.Sprintf("migrateDirectToGroup.users[%d]", i), err, SeverityError, "")
+				b.problemFromErr(fmt.Sprintf("migrateDirectToGroup.users[%d]", i), err, SeverityError, nil)
 				continue
 			}
 			if !seen[u] {

@@ -1,9 +1,7 @@
 package planner
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -46,7 +44,7 @@ func (b *builder) bridge(u int, t *userTarget, g int) bool {
 	}
 	// The direct licenses the target drops whose plans conflict with the group's.
 	var removes []licensing.SkuID
-	var conflict []string
+	var conflict [][]licensing.PlanID
 	for _, p := range direct {
 		if kept(p.Sku) {
 			continue
@@ -55,7 +53,7 @@ func (b *builder) bridge(u int, t *userTarget, g int) bool {
 			cs := b.rules.Conflicts([]licensing.SkuPlans{planSet(p.Sku, p.Disabled), planSet(l.SkuID, b.cat.PlanSetOf(l.DisabledPlans))})
 			if len(cs) > 0 {
 				removes = append(removes, p.Sku)
-				conflict = append(conflict, strings.Join(b.planNames(cs[0].Plans[:]), " and "))
+				conflict = append(conflict, slices.Clone(cs[0].Plans[:]))
 				break
 			}
 		}
@@ -107,17 +105,9 @@ func (b *builder) bridge(u int, t *userTarget, g int) bool {
 			}
 		}
 	}
-	var addNames, remNames []string
-	for _, a := range adds {
-		addNames = append(addNames, a.sub.Sku.Title())
-	}
-	for _, r := range removes {
-		remNames = append(remNames, b.cat.SkuNamed(r, licensing.NamesBoth))
-	}
-	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: b.in.skus(removes),
-		Reason: fmt.Sprintf("swap %s → %s directly in one call before joining group %s, whose %s conflicts with %s (%s): joining first would put the group's license in error, dropping %s first would leave a gap; the direct %s goes once the group gives it",
-			strings.Join(remNames, ", "), strings.Join(addNames, ", "), gt.Name, strings.Join(addNames, ", "), strings.Join(remNames, ", "), strings.Join(conflict, "; "),
-			strings.Join(remNames, ", "), strings.Join(addNames, ", "))})
+	why := b.changeReason("", adds, removes, nil)
+	why.kind, why.group, why.conflicts = reasonBridge, gt.Name, conflict
+	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: b.in.skus(removes), why: why})
 	if b.bridged == nil {
 		b.bridged = map[int][]migrationRemoval{}
 	}

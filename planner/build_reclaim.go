@@ -49,6 +49,7 @@ const mailboxWarning = "the mailbox is deleted 30 days after the license goes, u
 type reclaimed struct {
 	u        int
 	why      string            // "account disabled", "no sign-in since 2025-09-01", …
+	from     string            // "reclaim: " + why: where the user's target says its changes come from
 	skus     []licensing.SkuID // the SKUs reclaimed (direct removals and those of groups left), sorted
 	groups   []string          // the ids of the groups the user leaves
 	explicit bool              // the user's target had its own allowServiceLoss
@@ -106,7 +107,7 @@ func (b *builder) reclaim() (finish func()) {
 	for i, ref := range r.Exclude.Users {
 		u, err := st.LookupUser(ref)
 		if err != nil {
-			b.problemFromErr(fmt.Sprintf("reclaim.exclude.users[%d]", i), err, SeverityError, "")
+			b.problemFromErr(fmt.Sprintf("reclaim.exclude.users[%d]", i), err, SeverityError, nil)
 			continue
 		}
 		excluded[u] = true
@@ -114,7 +115,7 @@ func (b *builder) reclaim() (finish func()) {
 	for i, ref := range r.Exclude.Groups {
 		g, err := st.LookupGroup(ref)
 		if err != nil {
-			b.problemFromErr(fmt.Sprintf("reclaim.exclude.groups[%d]", i), err, SeverityError, "")
+			b.problemFromErr(fmt.Sprintf("reclaim.exclude.groups[%d]", i), err, SeverityError, nil)
 			continue
 		}
 		for _, u := range st.GroupMembers(g) {
@@ -125,7 +126,7 @@ func (b *builder) reclaim() (finish func()) {
 	for i, ref := range r.Skus {
 		sub, err := st.LookupSku(ref)
 		if err != nil {
-			b.problemFromErr(fmt.Sprintf("reclaim.skus[%d]", i), err, SeverityError, "")
+			b.problemFromErr(fmt.Sprintf("reclaim.skus[%d]", i), err, SeverityError, nil)
 			continue
 		}
 		if !slices.Contains(only, sub.Sku.ID) {
@@ -162,7 +163,7 @@ func (b *builder) reclaimUser(u int, why string, only []licensing.SkuID) (reclai
 	listed := func(sku licensing.SkuID) bool {
 		return t != nil && slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == sku })
 	}
-	rc := reclaimed{u: u, why: why}
+	rc := reclaimed{u: u, why: why, from: from}
 	var removes []licensing.SkuID
 	var leave []int
 	var kept []licensing.SkuID
@@ -288,8 +289,9 @@ func (b *builder) reclaimFinish(users []reclaimed) {
 	for i, rc := range users {
 		byID[b.before.User(rc.u).ID] = i
 	}
-	stepsOf := make([][]*Step, len(users)) // each user's steps that carry the reclaim, in plan order
-	for _, s := range b.plan.Steps {
+	stepsOf := make([][]*stepSlot, len(users)) // each user's steps that carry the reclaim, in plan order
+	var memo map[reclaimKey]*reason
+	for _, s := range b.steps {
 		if s.Target.Type != licensing.TargetUser {
 			continue
 		}
@@ -308,21 +310,32 @@ func (b *builder) reclaimFinish(users []reclaimed) {
 		if !carries {
 			continue
 		}
-		if !strings.Contains(s.Reason, "reclaim: ") {
-			s.Reason += "; reclaim: " + rc.why
+		if s.why.from != rc.from { // a leave the reclaim asks for names it already
+			k := reclaimKey{s.why, rc.why}
+			r, ok := memo[k]
+			if !ok {
+				c := *s.why
+				c.reclaim, c.text = rc.why, ""
+				r = &c
+				if memo == nil {
+					memo = map[reclaimKey]*reason{}
+				}
+				memo[k] = r
+			}
+			s.why = r
 		}
 		stepsOf[i] = append(stepsOf[i], s)
 	}
 	// The ServiceLoss problems reclaim's consent accepts say so.
-	steps := map[string]int{}
+	steps := map[int32]int{} // a step's position + 1 → its user's index in users
 	for i := range users {
 		for _, s := range stepsOf[i] {
-			steps[s.ID] = i
+			steps[s.n+1] = i
 		}
 	}
-	for k := range b.plan.Problems {
+	for k, at := range b.probAt {
 		p := &b.plan.Problems[k]
-		i, ok := steps[p.Step]
+		i, ok := steps[at]
 		if !ok || p.Kind != licensing.ServiceLoss || p.Severity != SeverityInfo {
 			continue
 		}
@@ -357,6 +370,13 @@ func (b *builder) reclaimFinish(users []reclaimed) {
 			b.orderByWave() // again: the steps after the reclaim's follow them into their waves
 		}
 	}
+}
+
+// reclaimKey is a step's reason and why a reclaim selected its user: the steps of users
+// selected for the same reason share their reason with the reclaim's.
+type reclaimKey struct {
+	why     *reason
+	reclaim string
 }
 
 // mailboxPlans returns the Exchange Online mailbox plans: the EXCHANGE_ plans of the rules'
@@ -396,7 +416,7 @@ func (b *builder) refName(p licensing.PlanRef) string {
 
 // mailboxWarnings warns about every reclaimed user who holds an Exchange Online mailbox plan
 // before the plan and none after it, at the user's last reclaim step that takes one away.
-func (b *builder) mailboxWarnings(users []reclaimed, stepsOf [][]*Step) {
+func (b *builder) mailboxWarnings(users []reclaimed, stepsOf [][]*stepSlot) {
 	mailbox := b.mailboxPlans()
 	if mailbox.IsEmpty() {
 		return
@@ -417,7 +437,7 @@ func (b *builder) mailboxWarnings(users []reclaimed, stepsOf [][]*Step) {
 			}
 		}
 		user := b.before.UserTarget(rc.u)
-		b.problem(Problem{Kind: licensing.ServiceLoss, Severity: SeverityWarning, Target: user, ServicePlans: b.in.planIDs(had), Step: at.ID,
+		b.stepProblem(at, Problem{Kind: licensing.ServiceLoss, Severity: SeverityWarning, Target: user, ServicePlans: b.in.planIDs(had),
 			Message: fmt.Sprintf("reclaim: %s: %s loses the Exchange Online mailbox (%s): %s", rc.why, user, strings.Join(b.planTitles(had), ", "), mailboxWarning)})
 	}
 }

@@ -147,14 +147,18 @@ func whereText(w map[string]string) string {
 
 // ruleReasons names the rules that drive each user's assignLicense steps in the step's reason:
 // the rule that gives an added SKU, and the exact rule behind a removal of a SKU the target does
-// not list. The texts are shared between steps with the same reason and rules.
+// not list. The reasons are shared between steps with the same reason and rules.
 func (b *builder) ruleReasons() {
 	if len(b.d.Rules) == 0 {
 		return
 	}
-	memo := map[[2]string]string{}
+	type key struct {
+		why   *reason
+		rules string // the one rule, or the rules joined by NUL
+	}
+	memo := map[key]*reason{}
 	var rules []string
-	for _, s := range b.plan.Steps {
+	for _, s := range b.steps {
 		if s.Action != AssignLicense || s.Target.Type != licensing.TargetUser {
 			continue
 		}
@@ -184,16 +188,17 @@ func (b *builder) ruleReasons() {
 		if len(rules) == 0 {
 			continue
 		}
-		k := [2]string{s.Reason, strings.Join(rules, "\x00")}
+		k := key{s.why, rules[0]}
+		if len(rules) > 1 {
+			k.rules = strings.Join(rules, "\x00")
+		}
 		r, ok := memo[k]
 		if !ok {
-			label := "rule"
-			if len(rules) > 1 {
-				label = "rules"
-			}
-			r = fmt.Sprintf("%s; by %s %s", s.Reason, label, strings.Join(rules, ", "))
+			c := *s.why
+			c.rules, c.text = slices.Clone(rules), ""
+			r = &c
 			memo[k] = r
 		}
-		s.Reason = r
+		s.why = r
 	}
 }

@@ -17,7 +17,7 @@ func (b *builder) resolve() {
 		at := fmt.Sprintf("users[%d]", i)
 		u, err := st.LookupUser(ut.User)
 		if err != nil {
-			b.problemFromErr(at, err, SeverityError, "")
+			b.problemFromErr(at, err, SeverityError, nil)
 			continue
 		}
 		if prev, dup := seen[u]; dup {
@@ -43,7 +43,7 @@ func (b *builder) resolve() {
 		for k, ref := range ut.AllowServiceLoss {
 			p, err := b.cat.LookupPlan(ref)
 			if err != nil {
-				b.problemFromErr(fmt.Sprintf("%s.allowServiceLoss[%d]", at, k), withTarget(err, st.UserTarget(u)), SeverityError, "")
+				b.problemFromErr(fmt.Sprintf("%s.allowServiceLoss[%d]", at, k), withTarget(err, st.UserTarget(u)), SeverityError, nil)
 				continue
 			}
 			t.allowLoss.Add(p.Index())
@@ -53,7 +53,7 @@ func (b *builder) resolve() {
 			for k, gref := range ut.Groups {
 				g, err := st.LookupGroup(gref)
 				if err != nil {
-					b.problemFromErr(fmt.Sprintf("%s.groups[%d]", at, k), err, SeverityError, "")
+					b.problemFromErr(fmt.Sprintf("%s.groups[%d]", at, k), err, SeverityError, nil)
 					continue
 				}
 				if !slices.Contains(t.groups, g) {
@@ -69,7 +69,7 @@ func (b *builder) resolve() {
 		at := fmt.Sprintf("groups[%d]", i)
 		g, err := st.LookupGroup(gt.Group)
 		if err != nil {
-			b.problemFromErr(at, err, SeverityError, "")
+			b.problemFromErr(at, err, SeverityError, nil)
 			continue
 		}
 		if prev, dup := seenG[g]; dup {
@@ -129,7 +129,7 @@ func (b *builder) resolveSpecs(at string, target licensing.Target, specs []Licen
 		where := fmt.Sprintf("%s.licenses[%d]", at, i)
 		sub, err := b.before.LookupSku(l.Sku)
 		if err != nil {
-			b.problemFromErr(where, withTarget(err, target), SeverityError, "")
+			b.problemFromErr(where, withTarget(err, target), SeverityError, nil)
 			continue
 		}
 		lt := licTarget{sub: sub, from: where}
@@ -139,7 +139,7 @@ func (b *builder) resolveSpecs(at string, target licensing.Target, specs []Licen
 			for k, n := range names {
 				p, err := b.cat.LookupPlanInSku(sub.Sku, n)
 				if err != nil {
-					b.problemFromErr(fmt.Sprintf("%s.%s[%d]", where, field, k), withTarget(err, target), SeverityError, "")
+					b.problemFromErr(fmt.Sprintf("%s.%s[%d]", where, field, k), withTarget(err, target), SeverityError, nil)
 					ok = false
 					continue
 				}

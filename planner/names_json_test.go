@@ -190,7 +190,10 @@ func TestAssignLicenseStepsCarryBothLists(t *testing.T) {
 }
 
 // A plan read from plan/v1 renders, without a catalog, as the plan that was written: the names
-// come back from the file. Its JSON is the same bytes again.
+// come back from the file. Its JSON is the same bytes again. Reasons are the exception in the
+// part and product styles: plan/v1 carries a reason as its text in the default style, which a
+// plan read back renders as it is, where the plan built names the reason's SKUs and plans in
+// the style.
 func TestPlanReadBackRendersNames(t *testing.T) {
 	files, err := filepath.Glob("testdata/*/desired.json")
 	require.NoError(t, err)
@@ -202,10 +205,34 @@ func TestPlanReadBackRendersNames(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, string(js), string(planJSON(t, back)), "%s: WriteJSON → ReadPlan → WriteJSON", dir)
 		for _, style := range styles {
-			assert.Equal(t, p.WithNames(style).String(), back.WithNames(style).String(), "%s %s", dir, style)
-			assert.Equal(t, markdown(t, p.WithNames(style)), markdown(t, back.WithNames(style)), "%s %s", dir, style)
+			txt, backTxt := p.WithNames(style).String(), back.WithNames(style).String()
+			md, backMD := markdown(t, p.WithNames(style)), markdown(t, back.WithNames(style))
+			if style != licensing.NamesBoth {
+				txt, backTxt, md, backMD = withoutWhy(txt), withoutWhy(backTxt), withoutWhyColumn(md), withoutWhyColumn(backMD)
+			}
+			assert.Equal(t, txt, backTxt, "%s %s", dir, style)
+			assert.Equal(t, md, backMD, "%s %s", dir, style)
 		}
 	}
+}
+
+// withoutWhy is WriteText's text without its why: lines.
+func withoutWhy(txt string) string {
+	lines := strings.Split(txt, "\n")
+	return strings.Join(slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "       why: ") }), "\n")
+}
+
+// withoutWhyColumn is WriteMarkdown's text with the why cell of each step row emptied.
+func withoutWhyColumn(md string) string {
+	lines := strings.Split(md, "\n")
+	for i, l := range lines {
+		cells := strings.Split(l, " | ") // a cell's own | is escaped: \|
+		if len(cells) == 7 && strings.HasPrefix(l, "| s") {
+			cells[4] = ""
+			lines[i] = strings.Join(cells, " | ")
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // The names come from the file's names section, not from Microsoft's catalog; a catalog given

@@ -84,7 +84,8 @@ func TestPlanNameStyles(t *testing.T) {
 			assert.Contains(t, txt, c.gained)
 			assert.Contains(t, txt, c.seat)
 			for _, a := range c.absent {
-				// Reasons and problem messages come from Build, which names in its own way.
+				// Problem messages come from Build, which names in its own way; reasons name
+				// in the style.
 				assert.NotContains(t, stepLinesAndSeats(txt), a)
 			}
 			assert.Contains(t, markdown(t, q), "`"+c.swap+"`")
@@ -94,16 +95,50 @@ func TestPlanNameStyles(t *testing.T) {
 	assert.NotEqual(t, p.WithNames(licensing.NamesPart).String(), p.String())
 }
 
-// stepLinesAndSeats is the text without the lines WriteText copies from Build (why: and the
-// problems).
+// stepLinesAndSeats is the text without what WriteText copies from Build: the problems.
 func stepLinesAndSeats(txt string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(strings.Split(txt, "\nProblems\n")[0], "\n") {
-		if !strings.HasPrefix(l, "       why: ") {
-			b.WriteString(l + "\n")
-		}
+	return strings.Split(txt, "\nProblems\n")[0]
+}
+
+// A built plan's reasons name SKUs and plans in the plan's style, in text and Markdown; the
+// default style's are Step.Reason, as plan/v1 carries them. A plan read from plan/v1 has only
+// that text, and a step whose Reason was changed has its new text: both render as they are.
+func TestReasonsNameInStyle(t *testing.T) {
+	p := casePlan(t, "stories")
+	s2, ok := p.Step("s2")
+	require.True(t, ok)
+	both := "swap Office 365 E1 (STANDARDPACK) → Office 365 E3 (ENTERPRISEPACK) in one call (SharePoint (Plan 1) (SHAREPOINTSTANDARD) and SharePoint (Plan 2) (SHAREPOINTENTERPRISE) conflict)"
+	require.Equal(t, both, s2.Reason)
+	for style, want := range map[licensing.NameStyle]string{
+		licensing.NamesBoth:    both,
+		licensing.NamesPart:    "swap STANDARDPACK → ENTERPRISEPACK in one call (SHAREPOINTSTANDARD and SHAREPOINTENTERPRISE conflict)",
+		licensing.NamesProduct: "swap Office 365 E1 → Office 365 E3 in one call (SharePoint (Plan 1) and SharePoint (Plan 2) conflict)",
+	} {
+		q := p.WithNames(style)
+		assert.Contains(t, q.String(), "\n       why: "+want+"\n", style)
+		assert.Contains(t, markdown(t, q), " | "+want+" | ", style)
 	}
-	return b.String()
+	part := p.WithNames(licensing.NamesPart).String()
+	assert.Contains(t, part, "why: migrate to group-based licensing: direct ENTERPRISEPACK is covered by group Licensing_E3_Base\n")
+	assert.Contains(t, part, "why: make-before-break swap EXCHANGESTANDARD → EXCHANGEENTERPRISE: add the new license first")
+
+	back := readBack(t, p)
+	assert.Contains(t, back.WithNames(licensing.NamesPart).String(), "\n       why: "+both+"\n", "plan/v1 has the text only")
+
+	c := p.Clone()
+	c.Steps[1].Reason = "changed"
+	assert.Contains(t, c.WithNames(licensing.NamesPart).String(), "\n       why: changed\n")
+	assert.Contains(t, p.WithNames(licensing.NamesPart).String(), "ENTERPRISEPACK in one call", "the plan cloned keeps its reasons")
+}
+
+// readBack writes p as plan/v1 and reads it again.
+func readBack(t *testing.T, p *planner.Plan) *planner.Plan {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, p.WriteJSON(&b))
+	back, err := planner.ReadPlan(&b, "")
+	require.NoError(t, err)
+	return back
 }
 
 // The part style renders a plan as before product names, byte for byte: the text and Markdown

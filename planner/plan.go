@@ -129,6 +129,10 @@ type Step struct {
 	// expectations; nil reads as the zero Expectation.
 	Expect *Expectation
 	Result *Expectation
+
+	// why is what Reason says, as data (Build's steps), rendered in the plan's name style when
+	// Reason is still its text; nil for a step read from plan/v1 or made in Go.
+	why *reason
 }
 
 // expect returns *s.Expect, or the zero Expectation when it is nil.

@@ -34,7 +34,8 @@ func (p *Plan) Clone() *Plan {
 	return &q
 }
 
-// Clone returns a deep copy of the step, sharing no slice or pointer with it.
+// Clone returns a deep copy of the step, sharing no slice or pointer with it (but for the
+// typed reason of a built step, which nothing changes).
 func (s *Step) Clone() *Step {
 	if s == nil {
 		return nil

@@ -84,10 +84,11 @@ func (p *Plan) planNames(ids []licensing.PlanID) string {
 // named, for one rendering: steps share their lists, so a million steps name a few lists.
 // Not for concurrent use.
 type namer struct {
-	p     *Plan
-	style licensing.NameStyle
-	skus  map[licensing.SkuID]string // nil: no cache
-	lists map[listKey]string
+	p       *Plan
+	style   licensing.NameStyle
+	skus    map[licensing.SkuID]string // nil: no cache
+	lists   map[listKey]string
+	reasons map[*reason]string
 }
 
 // listKey is a list of plans (steps share their slices) as one rendering writes it.
@@ -98,7 +99,7 @@ type listKey struct {
 }
 
 func (p *Plan) newNamer() namer {
-	return namer{p: p, style: p.names, skus: map[licensing.SkuID]string{}, lists: map[listKey]string{}}
+	return namer{p: p, style: p.names, skus: map[licensing.SkuID]string{}, lists: map[listKey]string{}, reasons: map[*reason]string{}}
 }
 
 // sku names the SKU: "Office 365 E3 (ENTERPRISEPACK)" in the both style, or its id when the
@@ -204,6 +205,33 @@ func (n namer) wrapped(prefix string, ids []licensing.PlanID) string {
 	})
 }
 
+// plan names one service plan in the namer's style, or by its id when the plan does not know it.
+func (n namer) plan(id licensing.PlanID) string {
+	if sp := n.p.servicePlan(id); sp != nil {
+		return sp.Named(n.style)
+	}
+	return id.String()
+}
+
+// reason is the step's reason with its SKUs and plans named in the namer's style. The default
+// style's is Step.Reason as Build wrote it (and as plan/v1 carries it); another style renders
+// the step's typed reason, where it has one and Reason is still its text. A step read from
+// plan/v1, or whose Reason was changed, has its Reason as it is.
+func (n namer) reason(s *Step) string {
+	r := s.why
+	if r == nil || n.style == licensing.NamesBoth || s.Reason != r.text {
+		return s.Reason
+	}
+	if text, ok := n.reasons[r]; ok {
+		return text
+	}
+	text := r.render(n)
+	if n.reasons != nil {
+		n.reasons[r] = text
+	}
+	return text
+}
+
 func (n namer) license(l licensing.AssignedLicense) string {
 	s := n.sku(l.SkuID)
 	if len(l.DisabledPlans) > 0 {
@@ -271,7 +299,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 			kind = "group"
 		}
 		fmt.Fprintf(bw, "%4s %s %s %s  %s\n", s.ID, s.Symbol(), kind, targetText(s.Target), n.summary(s))
-		fmt.Fprintf(bw, "       why: %s\n", s.Reason)
+		fmt.Fprintf(bw, "       why: %s\n", n.reason(s))
 		if len(s.DependsOn) > 0 {
 			fmt.Fprintf(bw, "       after: %s\n", strings.Join(s.DependsOn, ", "))
 		}
@@ -381,7 +409,7 @@ func (p *Plan) WriteMarkdown(w io.Writer) error {
 		bw.WriteString("| step | wave | target | change | why | gained | lost |\n|---|---|---|---|---|---|---|\n")
 		for _, s := range p.Steps {
 			fmt.Fprintf(bw, "| %s %s | %d | %s %s | `%s` | %s | %s | %s |\n", s.ID, s.Symbol(), s.Wave, s.Target.Type, mdEscape(targetText(s.Target)),
-				mdEscape(n.summary(s)), mdEscape(s.Reason), mdEscape(n.plans(s.Gained)), mdEscape(n.plans(s.Lost)))
+				mdEscape(n.summary(s)), mdEscape(n.reason(s)), mdEscape(n.plans(s.Gained)), mdEscape(n.plans(s.Lost)))
 		}
 		bw.WriteString("\n")
 	}
