@@ -235,8 +235,11 @@
 // Organization.Read.All (403) is not modelled.
 // Outside /v1.0 are the fake's test hooks: GET /_fake/state answers the tenant as tenant/v1,
 // GET /_fake/history answers {"value": [{"time", "userId", "cause", "enabledPlansBefore",
-// "enabledPlansAfter"}]}, and POST /_fake/groups/{id}/failNextProcessing (204) makes the
-// group's next processing end in ProcessingFailed (see FailNextProcessing).
+// "enabledPlansAfter"}]}, GET /_fake/writes answers every write request the server answered
+// ({"value": [WriteRecord]}: time, method, path, body, status, and whether it was carried out
+// — a lost reply's request was, a throttled one was not), and POST
+// /_fake/groups/{id}/failNextProcessing (204) makes the group's next processing end in
+// ProcessingFailed (see FailNextProcessing).
 //
 // # Errors
 //

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,11 +41,43 @@ type server struct {
 	skus     *entityType[licensing.SubscribedSku]
 	// subscriptions is Graph's companySubscription.
 	subscriptions *entityType[subscriptionView]
+
+	writesMu sync.Mutex
+	writes   []WriteRecord // every write request answered (GET /_fake/writes)
+}
+
+// WriteRecord is one write request (POST, PATCH, PUT, DELETE under /v1.0) the server answered,
+// as GET /_fake/writes lists them: what a test needs to tell that no write was carried out twice
+// and that the client kept to the throttle.
+type WriteRecord struct {
+	Time   time.Time `json:"time"` // the tenant's clock
+	Method string    `json:"method"`
+	Path   string    `json:"path"` // under /v1.0, without the query
+	Body   string    `json:"body,omitempty"`
+	Status int       `json:"status"` // the status answered (0: the connection was reset)
+	// Outcome is "carriedOut" (the tenant changed, or the request was valid and changed
+	// nothing), "refused" (Entra's 4xx), "throttled" (429 of the throttle; not carried out),
+	// "fault:KIND" (an injected fault; carried out only for lostReply and malformed).
+	Outcome string `json:"outcome"`
+	// CarriedOut is true when the request reached the tenant and was accepted, whatever the
+	// client was told.
+	CarriedOut bool `json:"carriedOut"`
+}
+
+func (s *server) logWrite(r *http.Request, rest string, body []byte, status int, outcome string, carried bool) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return
+	}
+	s.writesMu.Lock()
+	defer s.writesMu.Unlock()
+	s.writes = append(s.writes, WriteRecord{Time: s.t.clock.Now(), Method: r.Method, Path: rest, Body: string(body), Status: status, Outcome: outcome, CarriedOut: carried})
 }
 
 // NewServer returns an http.Handler that serves the tenant as Microsoft Graph v1.0 under
 // /v1.0 (see doc.go for the endpoints), with the test hooks GET /_fake/state (the tenant as
-// tenant/v1), GET /_fake/history ({"value": [history entries]}) and
+// tenant/v1), GET /_fake/history ({"value": [history entries]}), GET /_fake/writes
+// ({"value": [WriteRecord]}) and
 // POST /_fake/groups/{id}/failNextProcessing (Tenant.FailNextProcessing; 204).
 func NewServer(t *Tenant, opts ...ServerOption) http.Handler {
 	var cfg serverConfig
@@ -89,6 +122,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/_fake/history":
 		s.write(w, s.hook(r, func() any { return object{"value": s.t.History()} }))
+		return
+	case "/_fake/writes":
+		s.write(w, s.hook(r, func() any {
+			s.writesMu.Lock()
+			defer s.writesMu.Unlock()
+			return object{"value": append([]WriteRecord{}, s.writes...)}
+		}))
 		return
 	}
 	if gid, ok := strings.CutPrefix(r.URL.Path, "/_fake/groups/"); ok {
@@ -182,22 +222,35 @@ func (s *server) serve(r *http.Request, rest string, body []byte) response {
 			for k, v := range h {
 				resp.header[k] = v
 			}
+			s.logWrite(r, rest, body, resp.status, "throttled", false)
 			return resp
 		}
 	}
 	kind, faulted := s.faults.draw(r.Method, rest)
 	if faulted && kind != FaultLostReply && kind != FaultMalformed {
 		if kind == FaultReset {
+			s.logWrite(r, rest, body, 0, "fault:"+kind.String(), false)
 			return response{reset: true}
 		}
-		return s.fail(r, faultError(kind))
+		resp := s.fail(r, faultError(kind))
+		s.logWrite(r, rest, body, resp.status, "fault:"+kind.String(), false)
+		return resp
 	}
 	resp := s.route(r, segs, body)
+	carried := resp.status < 300
 	if faulted && kind == FaultMalformed {
+		s.logWrite(r, rest, body, http.StatusOK, "fault:"+kind.String(), carried)
 		return malformed(resp)
 	}
 	if faulted {
-		return s.fail(r, faultError(kind))
+		f := s.fail(r, faultError(kind))
+		s.logWrite(r, rest, body, f.status, "fault:"+kind.String(), carried)
+		return f
+	}
+	if carried {
+		s.logWrite(r, rest, body, resp.status, "carriedOut", true)
+	} else {
+		s.logWrite(r, rest, body, resp.status, "refused", false)
 	}
 	if resp.header == nil {
 		resp.header = http.Header{}

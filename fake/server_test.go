@@ -663,3 +663,40 @@ func TestHTTPSeedStories(t *testing.T) {
 		assert.Equal(t, "License "+suspended.String()+" cannot be assigned to a user because its subscription is Suspended.", msg)
 	})
 }
+
+// GET /_fake/writes lists every write answered, and says which reached the tenant: a refused
+// one did not, a throttled one did not, a lost reply's did (the client was told 504).
+func TestHTTPWritesHookTellsWhatWasCarriedOut(t *testing.T) {
+	tn, _ := sample(t)
+	swap := assignBody([]licensing.AssignedLicense{lic(skuE3)}, []licensing.SkuID{skuE1})
+
+	c := startGraph(t, tn, fake.WithThrottle(fake.Throttle{Writes: 2, WriteWindow: time.Hour}))
+	require.Equal(t, http.StatusOK, c.do(http.MethodPost, "/users/alice@contoso.com/assignLicense", swap).status)
+	require.Equal(t, http.StatusBadRequest, c.do(http.MethodPost, "/users/alice@contoso.com/assignLicense", swap).status, "E1 is no longer there to remove")
+	require.Equal(t, http.StatusTooManyRequests, c.do(http.MethodPost, "/users/bob@contoso.com/assignLicense", swap).status)
+	require.Equal(t, http.StatusOK, c.do(http.MethodGet, "/users/alice@contoso.com", "").status)
+
+	got := httpGetJSON(t, strings.TrimSuffix(c.base, "/v1.0")+"/_fake/writes")["value"].([]any)
+	require.Len(t, got, 3, "reads are not listed")
+	want := []struct {
+		outcome string
+		status  float64
+		carried bool
+	}{{"carriedOut", 200, true}, {"refused", 400, false}, {"throttled", 429, false}}
+	for i, w := range want {
+		r := got[i].(map[string]any)
+		assert.Equal(t, w.outcome, r["outcome"], "write %d", i)
+		assert.Equal(t, w.status, r["status"], "write %d", i)
+		assert.Equal(t, w.carried, r["carriedOut"], "write %d", i)
+		assert.Equal(t, "POST", r["method"])
+		assert.Contains(t, r["path"], "/assignLicense")
+		assert.JSONEq(t, swap, r["body"].(string))
+	}
+
+	tn2, _ := sample(t)
+	lost := startGraph(t, tn2, fake.WithFaults(fake.Faults{Rate: 1, Seed: 1, Kinds: []fake.FaultKind{fake.FaultLostReply}}))
+	require.Equal(t, http.StatusGatewayTimeout, lost.do(http.MethodPost, "/users/alice@contoso.com/assignLicense", swap).status)
+	r := httpGetJSON(t, strings.TrimSuffix(lost.base, "/v1.0")+"/_fake/writes")["value"].([]any)[0].(map[string]any)
+	assert.Equal(t, "fault:lostReply", r["outcome"])
+	assert.Equal(t, true, r["carriedOut"], "the write was made; only its reply was lost")
+}
