@@ -273,7 +273,7 @@ func controlCmd(ctx context.Context, cmd string, fs *flag.FlagSet, args []string
 		if err := v.Get(&p); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: wave %d of %d, %d/%d done (%d succeeded, %d already done, %d failed, %d drift, %d skipped), %d running, %d pending, ETA %s\n",
+		fmt.Fprintf(stdout, "%s: wave %d (of %d), %d/%d done (%d succeeded, %d already done, %d failed, %d drift, %d skipped), %d running, %d pending, ETA %s\n",
 			p.Outcome, p.Wave, p.Waves, p.Done, p.Total, p.Succeeded, p.AlreadyDone, p.Failed, p.Drift, p.Skipped, p.Running, p.Pending, p.ETA.Round(time.Second))
 		if p.WaitingForApproval {
 			fmt.Fprintf(stdout, "waiting for approval of wave %d: licenseflow approve --id %s --wave %d\n", p.Wave, *id, p.Wave)
