@@ -86,6 +86,39 @@ func Example_readmeApply() {
 	// 1 steps: 1 succeeded
 }
 
+// README "Run it on Temporal": one step at a time, as a durable engine drives the executor.
+func Example_readmeExecutor() {
+	ctx := context.Background()
+	tenant, err := fake.New(fake.SampleSnapshot())
+	if err != nil {
+		panic(err)
+	}
+	snap, _ := tenant.Snapshot(ctx)
+	state, _ := licensing.NewState(snap)
+	desired, _ := planner.ReadDesired(strings.NewReader(`{"formatVersion": "desired/v1",
+	  "users": [{"user": "bob@contoso.com", "mode": "exact", "licenses": [{"sku": "EXCHANGEENTERPRISE"}]}],
+	  "options": {"makeBeforeBreak": true, "allowServiceLoss": true}}`))
+	plan := planner.Build(state, desired)
+
+	ex, err := planner.NewExecutor(tenant, plan,
+		planner.WithRetryPolicy(planner.RetryPolicy{MaxAttempts: 1})) // the engine owns retries
+	if err != nil {
+		panic(err)
+	}
+	for _, s := range plan.Steps { // an engine's tasks, in wave and dependency order
+		res, err := ex.RunStep(ctx, s.ID)
+		switch {
+		case errors.Is(err, planner.ErrRetryable): // throttled, transient, a group still processing: run it again (retry.After(err) says when)
+		case errors.Is(err, planner.ErrFinal): // drift, or a violation Entra refused: plan again
+		}
+		res, _ = ex.RunStep(ctx, s.ID) // run again: its precondition finds it done, no second write
+		fmt.Println(s.ID, s.Action, res.Status, res.Calls)
+	}
+	// Output:
+	// s1 assignLicense AlreadyDone 0
+	// s2 assignLicense AlreadyDone 0
+}
+
 // README "Predict one change".
 func Example_readmePredict() {
 	state, err := licensing.NewState(fake.SampleSnapshot())
