@@ -1,7 +1,7 @@
 // Command licenseflow runs licenseplan on Temporal: workers that apply plans, and the commands
 // that start a run, approve or stop it, and read its progress.
 //
-//	licenseflow worker   --tenant ID=GRAPH_ROOT [--tenant …] --plans DIR [--writes-per-second 20]
+//	licenseflow worker   --tenant ID=GRAPH_ROOT [--tenant …] --plans DIR [--writes-per-second 20] [--quota ID=N …]
 //	licenseflow start    --tenant ID --desired FILE [--tenant ID --desired FILE …] [--id ID] [--approve-waves] [--concurrency N] [--wait]
 //	licenseflow approve  --id ID --wave N
 //	licenseflow stop     --id ID [--reason TEXT]
@@ -96,6 +96,8 @@ func workerCmd(ctx context.Context, fs *flag.FlagSet, args []string, addr, ns *s
 	fs.Var(&tenants, "tenant", "`ID=GRAPH_ROOT`: a tenant this worker applies plans to, and its Graph root (repeatable)")
 	plans := fs.String("plans", "", "`DIR` shared by the workers where plans are stored")
 	wps := fs.Float64("writes-per-second", 20, "each tenant's write quota: the server-side rate limit of its activity queue")
+	var quotas tenantFlag
+	fs.Var(&quotas, "quota", "`ID=N`: tenant ID's own write quota, N writes/s, instead of --writes-per-second (repeatable)")
 	workflows := fs.Bool("workflows", true, "also run the workflows (the licenseplan queue)")
 	if err := source.Parse(fs, args); err != nil {
 		return err
@@ -120,6 +122,18 @@ func workerCmd(ctx context.Context, fs *flag.FlagSet, args []string, addr, ns *s
 		}
 		roots[strings.ToLower(id)] = root
 	}
+	quota := map[string]float64{}
+	for _, q := range quotas {
+		id, n, ok := strings.Cut(q, "=")
+		var v float64
+		if _, err := fmt.Sscan(n, &v); !ok || err != nil || v <= 0 || v > 10000 {
+			return source.Usage(fmt.Errorf("--quota %q: want ID=N with N writes/s, more than 0 and at most 10000", q))
+		}
+		if _, known := roots[strings.ToLower(id)]; !known {
+			return source.Usage(fmt.Errorf("--quota %q: tenant %s has no --tenant", q, id))
+		}
+		quota[strings.ToLower(id)] = v
+	}
 	acts := &licenseflow.Activities{Plans: licenseflow.DirStore{Dir: *plans}, Connect: func(_ context.Context, t licenseflow.TenantRef) (planner.Tenant, error) {
 		root, ok := roots[strings.ToLower(t.ID)]
 		if !ok {
@@ -143,14 +157,18 @@ func workerCmd(ctx context.Context, fs *flag.FlagSet, args []string, addr, ns *s
 		ws = append(ws, w)
 	}
 	for id := range roots {
-		ws = append(ws, licenseflow.NewTenantWorker(c, licenseflow.TenantRef{ID: id}, acts, *wps))
+		q := *wps
+		if v, ok := quota[id]; ok {
+			q = v
+		}
+		ws = append(ws, licenseflow.NewTenantWorker(c, licenseflow.TenantRef{ID: id}, acts, q))
 	}
 	for _, w := range ws {
 		if err := w.Start(); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(stderr, "licenseflow worker: %d tenant queue(s), %.0f writes/s each; pid %d\n", len(roots), *wps, os.Getpid())
+	fmt.Fprintf(stderr, "licenseflow worker: %d tenant queue(s); pid %d\n", len(roots), os.Getpid())
 	<-ctx.Done()
 	for _, w := range ws {
 		w.Stop()
