@@ -162,6 +162,11 @@ const (
 // with ApproveWaves, was approved).
 func (r *run) runPage(ctx workflow.Context, steps []StepBrief) {
 	state := make([]stepState, len(steps))
+	inPage := make(map[string]bool, len(steps))
+	for _, s := range steps {
+		inPage[s.ID] = true
+	}
+	first := 0              // steps before it are finished: each pass starts there
 	ok := map[string]bool{} // steps of this page that succeeded
 	busy := map[string]bool{}
 	type done struct {
@@ -186,13 +191,16 @@ func (r *run) runPage(ctx workflow.Context, steps []StepBrief) {
 	for {
 		r.readSignals()
 		canStart := !r.stopping() && ctx.Err() == nil && r.c.Blocked == ""
-		for i := 0; i < len(steps) && canStart && running < r.opts.Concurrency; i++ {
+		for first < len(steps) && state[first] == stateFinished {
+			first++
+		}
+		for i := first; i < len(steps) && canStart && running < r.opts.Concurrency; i++ {
 			s := steps[i]
 			if state[i] != statePending || busy[s.Target] {
 				continue
 			}
 			if s.Wave != r.p.Wave {
-				if running > 0 || r.pendingIn(steps, state, r.p.Wave) {
+				if running > 0 || i > first {
 					break // the wave before has steps left
 				}
 				if !r.waveEnds() {
@@ -210,7 +218,7 @@ func (r *run) runPage(ctx workflow.Context, steps []StepBrief) {
 				switch {
 				case r.c.NotOK[d]:
 					skip = d
-				case !ok[d] && r.inPage(steps, d):
+				case !ok[d] && inPage[d]:
 					ready = false
 				}
 			}
@@ -265,24 +273,6 @@ func (r *run) waveEnds() bool {
 		return false
 	}
 	return true
-}
-
-func (r *run) inPage(steps []StepBrief, id string) bool {
-	for _, s := range steps {
-		if s.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
-func (r *run) pendingIn(steps []StepBrief, state []stepState, wave int) bool {
-	for i, s := range steps {
-		if s.Wave == wave && state[i] != stateFinished {
-			return true
-		}
-	}
-	return false
 }
 
 // start runs one step in a coroutine and calls done with its outcome.

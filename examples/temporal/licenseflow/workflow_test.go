@@ -3,6 +3,7 @@ package licenseflow_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/licenseplan/licenseplan/examples/temporal/licenseflow"
 	"github.com/licenseplan/licenseplan/fake"
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
+	"github.com/licenseplan/licenseplan/internal/synth"
 	"github.com/licenseplan/licenseplan/licensing"
 	"github.com/licenseplan/licenseplan/planner"
 	"github.com/licenseplan/licenseplan/retry"
@@ -527,4 +529,58 @@ func TestApplyFleetRunsEveryTenant(t *testing.T) {
 	assert.Empty(t, build(t, fts[0], migration).Steps)
 	assert.Empty(t, build(t, fts[2], storiesDesired).Steps)
 	assert.Empty(t, fts[1].History(), "the tenant whose plan is not applyable was not written")
+}
+
+// A plan of more than a thousand steps runs over many pages and several continued runs, each
+// step once, and the tenant converges.
+func TestApplyPlanAtScale(t *testing.T) {
+	snap := synth.Tenant(synth.DefaultOptions(1200))
+	for i := range snap.Users {
+		if snap.Users[i].UsageLocation == "" {
+			snap.Users[i].UsageLocation = "US"
+		}
+	}
+	var d map[string]any
+	require.NoError(t, json.Unmarshal(synth.DesiredJSON(snap), &d))
+	d["options"] = map[string]any{"allowServiceLoss": true}
+	raw, err := json.Marshal(d)
+	require.NoError(t, err)
+	desired := string(raw)
+
+	store := &licenseflow.MemStore{}
+	var ft *fake.Tenant
+	var flaky *flakyTenant
+	var p *planner.Plan
+	in := licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: snap.TenantID}, Options: licenseflow.ApplyOptions{ChunkSize: 100, ContinueAfter: 400, Concurrency: 16}}
+	runs := 0
+	for {
+		w := newWorld(t)
+		w.store, w.acts.Plans = store, store
+		if ft == nil {
+			ft, err = fake.New(snap, fake.WithClock(envClock{w.env}))
+			require.NoError(t, err)
+			flaky = &flakyTenant{Tenant: ft, failEvery: 7}
+			in.Plan, p = w.plan(ft, desired)
+			require.Greater(t, len(p.Steps), 1000)
+		}
+		w.tenants[snap.TenantID] = flaky
+		w.env.ExecuteWorkflow(licenseflow.ApplyPlan, in)
+		runs++
+		err := w.env.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if errors.As(err, &can) {
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &in))
+			require.Less(t, runs, 20)
+			continue
+		}
+		require.NoError(t, err)
+		var got licenseflow.Progress
+		require.NoError(t, w.env.GetWorkflowResult(&got))
+		assert.Equal(t, len(p.Steps), got.Succeeded+got.AlreadyDone)
+		break
+	}
+	assert.GreaterOrEqual(t, runs, len(p.Steps)/400)
+	assert.Positive(t, flaky.throttled)
+	once(t, flaky.writes())
+	assert.Empty(t, build(t, ft, desired).Steps)
 }
