@@ -584,3 +584,45 @@ func TestApplyPlanAtScale(t *testing.T) {
 	once(t, flaky.writes())
 	assert.Empty(t, build(t, ft, desired).Steps)
 }
+
+// One approve to the fleet releases the next wave in every tenant; one stop stops them all.
+func TestApplyFleetRelaysApprovalAndStop(t *testing.T) {
+	ids := []string{"44444444-4444-4444-8444-444444444444", "55555555-5555-4555-8555-555555555555"}
+	for _, tc := range []struct {
+		signal  string
+		arg     any
+		outcome string
+	}{{licenseflow.SignalApprove, 1, licenseflow.OutcomeDone}, {licenseflow.SignalStop, "freeze", licenseflow.OutcomeStopped}} {
+		t.Run(tc.signal, func(t *testing.T) {
+			w := newWorld(t)
+			var jobs []licenseflow.TenantJob
+			var fts []*fake.Tenant
+			for _, id := range ids {
+				fts = append(fts, w.sample(id))
+				jobs = append(jobs, licenseflow.TenantJob{Tenant: licenseflow.TenantRef{ID: id}, Desired: []byte(migration)})
+			}
+			w.env.RegisterDelayedCallback(func() { w.env.SignalWorkflow(tc.signal, tc.arg) }, time.Hour)
+			w.env.ExecuteWorkflow(licenseflow.ApplyFleet, licenseflow.FleetInput{Jobs: jobs, Options: licenseflow.ApplyOptions{ApproveWaves: true}})
+			require.True(t, w.env.IsWorkflowCompleted())
+			var res licenseflow.FleetResult
+			if err := w.env.GetWorkflowError(); err != nil {
+				var ae *temporal.ApplicationError
+				require.ErrorAs(t, err, &ae)
+				require.NoError(t, ae.Details(&res))
+			} else {
+				require.NoError(t, w.env.GetWorkflowResult(&res))
+			}
+			require.Len(t, res.Tenants, 2)
+			for i, o := range res.Tenants {
+				assert.Equal(t, tc.outcome, o.Outcome, "%+v", o)
+				left := build(t, fts[i], migration).Steps
+				if tc.outcome == licenseflow.OutcomeDone {
+					assert.Empty(t, left)
+				} else {
+					require.NotNil(t, o.Progress)
+					assert.Len(t, left, o.Progress.Pending, "wave 1 was not started")
+				}
+			}
+		})
+	}
+}

@@ -14,8 +14,9 @@
 // credential, any other with azidentity's default credential chain. Each tenant queue carries
 // --writes-per-second as Temporal's server-side rate limit, across all workers.
 //
-// start runs ApplyFleet over the tenants given (one desired/v1 file each); the approve, stop and
-// progress commands take the id of a tenant's ApplyPlan run: "<start id>/<tenant id>/apply".
+// start runs ApplyFleet over the tenants given (one desired/v1 file each). approve and stop take
+// the start id (every tenant) or one tenant's ApplyPlan id, "<start id>/<tenant id>/apply";
+// progress takes the latter.
 //
 // Exit codes: 0 success; 1 the run did not finish well (a step failed, drifted, or the run was
 // stopped); 2 bad usage or input.
