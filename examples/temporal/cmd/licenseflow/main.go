@@ -2,7 +2,7 @@
 // that start a run, approve or stop it, and read its progress.
 //
 //	licenseflow worker   --tenant ID=GRAPH_ROOT [--tenant …] --plans DIR [--writes-per-second 20] [--quota ID=N …]
-//	licenseflow start    --tenant ID --desired FILE [--tenant ID --desired FILE …] [--id ID] [--approve-waves] [--concurrency N] [--wait]
+//	licenseflow start    --tenant ID --desired FILE [--tenant ID [--desired FILE] …] [--id ID] [--approve-waves] [--concurrency N] [--wait]
 //	licenseflow approve  --id ID --wave N
 //	licenseflow stop     --id ID [--reason TEXT]
 //	licenseflow progress --id ID
@@ -189,7 +189,7 @@ func loopbackHTTP(raw string) bool {
 func startCmd(ctx context.Context, fs *flag.FlagSet, args []string, addr, ns *string, stdout io.Writer) error {
 	var tenants, desired tenantFlag
 	fs.Var(&tenants, "tenant", "tenant `ID` to plan and apply (repeatable, each with its --desired)")
-	fs.Var(&desired, "desired", "desired/v1 `FILE` of the --tenant before it")
+	fs.Var(&desired, "desired", "desired/v1 `FILE` of the --tenant before it (one --desired alone: for every tenant)")
 	id := fs.String("id", "", "workflow `ID` (default: licenseplan-<time>)")
 	approve := fs.Bool("approve-waves", false, "every wave after the first waits for `licenseflow approve`")
 	conc := fs.Int("concurrency", 8, "steps in flight per tenant (1–256)")
@@ -197,8 +197,13 @@ func startCmd(ctx context.Context, fs *flag.FlagSet, args []string, addr, ns *st
 	if err := source.Parse(fs, args); err != nil {
 		return err
 	}
+	if len(desired) == 1 {
+		for len(desired) < len(tenants) {
+			desired = append(desired, desired[0]) // one desired state for every tenant
+		}
+	}
 	if len(tenants) == 0 || len(tenants) != len(desired) {
-		return source.Usage(errors.New("start: give --tenant ID --desired FILE for each tenant"))
+		return source.Usage(errors.New("start: give --tenant ID --desired FILE for each tenant, or one --desired for them all"))
 	}
 	if *conc < 1 || *conc > 256 {
 		return source.Usage(fmt.Errorf("--concurrency %d: want 1–256", *conc))

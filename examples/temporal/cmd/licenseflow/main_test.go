@@ -32,6 +32,7 @@ func TestBadUsageIsExit2(t *testing.T) {
 		{[]string{"worker", "--plans", dir, "--tenant", tenant + "=http://127.0.0.1:1/v1.0", "--quota", tenant + "=0"}, "more than 0"},
 		{[]string{"worker", "--plans", dir, "--tenant", tenant + "=http://127.0.0.1:1/v1.0", "--writes-per-second", "-1"}, "--writes-per-second"},
 		{[]string{"start", "--tenant", tenant}, "--desired FILE for each tenant"},
+		{[]string{"start", "--tenant", tenant, "--tenant", tenant, "--desired", desired, "--desired", desired, "--desired", desired}, "--desired FILE for each tenant"},
 		{[]string{"start", "--tenant", tenant, "--desired", desired, "--concurrency", "0"}, "want 1–256"},
 		{[]string{"start", "--tenant", "x", "--desired", desired}, "not a GUID"},
 		{[]string{"start", "--tenant", tenant, "--desired", bad}, "bad.json"},
