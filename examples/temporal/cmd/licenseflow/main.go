@@ -209,10 +209,15 @@ func startCmd(ctx context.Context, fs *flag.FlagSet, args []string, addr, ns *st
 		return source.Usage(fmt.Errorf("--concurrency %d: want 1–256", *conc))
 	}
 	in := licenseflow.FleetInput{Options: licenseflow.ApplyOptions{Concurrency: *conc, ApproveWaves: *approve}}
+	seen := map[string]bool{}
 	for i, t := range tenants {
 		if _, err := licensing.ParseGUID(t); err != nil {
 			return source.Usage(fmt.Errorf("--tenant %q is not a GUID", t))
 		}
+		if seen[strings.ToLower(t)] {
+			return source.Usage(fmt.Errorf("--tenant %s is given twice", t))
+		}
+		seen[strings.ToLower(t)] = true
 		data, err := os.ReadFile(desired[i])
 		if err != nil {
 			return source.Usage(err)

@@ -36,6 +36,7 @@ func TestBadUsageIsExit2(t *testing.T) {
 		{[]string{"start", "--tenant", tenant, "--desired", desired, "--concurrency", "0"}, "want 1–256"},
 		{[]string{"start", "--tenant", "x", "--desired", desired}, "not a GUID"},
 		{[]string{"start", "--tenant", tenant, "--desired", bad}, "bad.json"},
+		{[]string{"start", "--tenant", tenant, "--tenant", tenant, "--desired", desired}, "given twice"},
 		{[]string{"approve", "--id", "x"}, "--wave N"},
 		{[]string{"progress"}, "give --id"},
 		{[]string{"stop", "--bogus"}, "bogus"},
