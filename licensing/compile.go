@@ -35,11 +35,13 @@ type compiler struct {
 	skusDone  bool
 	usersDone bool
 
-	nUsers int32
-	users  []*User     // validate-only mode: the users
-	recs   [][]userRec // build mode: the users' records, in blocks until usersEnd joins them
-	ids    keyindex.Index
-	upns   keyindex.Index // lower-cased userPrincipalNames
+	nUsers    int32
+	idsAscend bool        // so far, every user's id is greater than the one before
+	lastID    string      // the last user's id
+	users     []*User     // validate-only mode: the users
+	recs      [][]userRec // build mode: the users' records, in blocks until usersEnd joins them
+	ids       keyindex.Index
+	upns      keyindex.Index // lower-cased userPrincipalNames
 
 	refs    []groupRef // group ids named by groups or by users' paths
 	refByID map[string]int32
@@ -331,6 +333,12 @@ func (c *compiler) user(u *User, parsed bool) error {
 			ps = append(ps, pathFromState(st, gl.sub, group, gl.dis))
 		}
 	}
+	if c.nUsers == 0 {
+		c.idsAscend = true
+	} else if c.idsAscend && keep.ID <= c.lastID {
+		c.idsAscend = false
+	}
+	c.lastID = keep.ID
 	c.nUsers++
 	c.paths = ps[:0]
 	if !c.build {
@@ -620,6 +628,7 @@ func (c *compiler) finish(h header) (*State, error) {
 	s.tenantID, s.defaultLoc = h.tenantID, h.defaultLoc
 	s.header = h
 	s.ids, s.upns = c.ids, c.upns
+	s.idsAscend = c.idsAscend
 	c.absentGroups()
 	c.link()
 	return s, nil
