@@ -458,3 +458,54 @@ func TestLoadStatePastTheFirstUserBlock(t *testing.T) {
 // long reports whether LICENSEPLAN_LONG asks for the exhaustive sweeps (CI sets it; the README's
 // go test ./... runs the quick ones).
 func long() bool { return os.Getenv("LICENSEPLAN_LONG") != "" }
+
+// Group members are matched with user ids exactly, whether every id is a GUID in lower case
+// (LoadState then compares GUIDs) or not.
+func TestLoadStateMatchesMembersExactly(t *testing.T) {
+	const lower, upper = "10000000-0000-4000-8000-0000000000ab", "10000000-0000-4000-8000-0000000000AB"
+	// rename gives the first member of the first group the id user, and lists it as member.
+	rename := func(s *licensing.Snapshot, user, member string) {
+		old := s.Groups[0].Members[0]
+		for i := range s.Users {
+			if s.Users[i].ID == old {
+				s.Users[i].ID = user
+			}
+		}
+		for i := range s.Groups {
+			for k, m := range s.Groups[i].Members {
+				if m == old {
+					s.Groups[i].Members[k] = user
+				}
+			}
+		}
+		s.Groups[0].Members[0] = member
+	}
+	for _, tc := range []struct {
+		name         string
+		user, member string
+		ok           bool
+	}{
+		{"GUIDs in lower case", lower, lower, true},
+		{"a member in upper case", lower, upper, false},
+		{"a member that is not a GUID", lower, "bob", false},
+		{"a user id in upper case", upper, upper, true},
+		{"a user id in upper case, the member in lower case", upper, lower, false},
+		{"ids that are not GUIDs", "bob", "bob", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sampletenant.Snapshot()
+			require.NotEmpty(t, s.Groups[0].Members)
+			rename(s, tc.user, tc.member)
+			for _, order := range keyOrders[:5] {
+				data := docInOrder(t, s, order...)
+				requireSameLoad(t, data)
+				_, err := licensing.LoadState(bytes.NewReader(data))
+				if tc.ok {
+					require.NoError(t, err)
+				} else {
+					require.Equal(t, licensing.UnknownUser, licensing.KindOf(err), "%v", err)
+				}
+			}
+		})
+	}
+}
