@@ -29,7 +29,9 @@ func LoadState(r io.Reader, opts ...StateOption) (*State, error) {
 	}
 	c := newCompiler(cfg, true, true, 0, 0)
 	k := &loadSink{c: c}
-	if err := tenantload.Load(r, k, c.pool); err != nil {
+	err := tenantload.Load(r, k, c.pool)
+	k.sync()
+	if err != nil {
 		switch err := err.(type) {
 		case *tenantload.JSONError:
 			return nil, jsonError(err.Err)
@@ -63,16 +65,102 @@ type loadSink struct {
 	pendingUsers  []pendingUser
 	pendingGroups []*Group
 
-	// Decoding and conversion buffers, reused from one user to the next.
+	// Decoding and conversion buffers, reused from one user to the next; a parsed user's lists
+	// are converted into its batch's (those of async.cur).
 	u      User
+	lics   []AssignedLicense
+	states []LicenseAssignmentState
+	plans  []PlanID
+
+	async *asyncUsers // compiling parsed users on a second goroutine, or nil
+}
+
+// asyncUsers compiles parsed users on a second goroutine while the parser reads on: users,
+// once the SKUs are complete, go to it in batches, in document order. Everything else that
+// reaches the compiler waits for it (loadSink.sync), so that the compiler sees what it sees
+// when it is fed on one goroutine.
+type asyncUsers struct {
+	cur        *userBatch
+	todo, free chan *userBatch
+	done       chan struct{}
+	panicked   any
+}
+
+// userBatch is a batch of parsed users, with the memory of their lists.
+type userBatch struct {
+	users  []User
 	lics   []AssignedLicense
 	states []LicenseAssignmentState
 	plans  []PlanID
 }
 
+const userBatchSize = 256
+
+func (k *loadSink) startAsync() {
+	a := &asyncUsers{todo: make(chan *userBatch, 4), free: make(chan *userBatch, 8), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		defer func() { a.panicked = recover() }()
+		for b := range a.todo {
+			for i := range b.users {
+				k.c.addUser(&b.users[i], true)
+			}
+			clear(b.users) // no strings kept alive by a batch in waiting
+			b.users = b.users[:0]
+			select {
+			case a.free <- b:
+			default:
+			}
+		}
+	}()
+	k.async = a
+	k.newBatch()
+}
+
+// newBatch starts a batch: one that came back, else a new one.
+func (k *loadSink) newBatch() {
+	a := k.async
+	var b *userBatch
+	select {
+	case b = <-a.free:
+	default:
+		b = &userBatch{users: make([]User, 0, userBatchSize)}
+	}
+	a.cur = b
+	k.lics, k.states, k.plans = b.lics[:0], b.states[:0], b.plans[:0]
+}
+
+// sendBatch hands the current batch to the compiling goroutine.
+func (k *loadSink) sendBatch() {
+	a := k.async
+	b := a.cur
+	b.lics, b.states, b.plans = k.lics, k.states, k.plans
+	a.todo <- b
+	a.cur = nil
+}
+
+// sync waits until the users handed on are compiled: the compiler is then the parser's alone.
+func (k *loadSink) sync() {
+	a := k.async
+	if a == nil {
+		return
+	}
+	if len(a.cur.users) > 0 {
+		k.sendBatch()
+	}
+	k.async = nil
+	close(a.todo)
+	<-a.done
+	k.lics, k.states, k.plans = nil, nil, nil
+	if a.panicked != nil {
+		panic(a.panicked)
+	}
+}
+
 // Decode implements tenantload.Sink: it decodes b as ReadSnapshot's decoding of the whole
 // document decodes that part of it.
 func (k *loadSink) Decode(p tenantload.Part, b []byte, keep bool) error {
+	k.sync()
 	switch p {
 	case tenantload.WholeDocument:
 		var snap Snapshot
@@ -156,11 +244,16 @@ func (k *loadSink) Decode(p tenantload.Part, b []byte, keep bool) error {
 // interned already (compiler.compactUser).
 func (k *loadSink) User(r *tenantload.User) {
 	pending := !k.c.skusDone // then the user is kept: its lists in memory of its own
-	u := &k.u
+	var u *User
 	if pending {
 		u = new(User)
 	} else {
-		k.lics, k.states, k.plans = k.lics[:0], k.states[:0], k.plans[:0]
+		if k.async == nil {
+			k.startAsync()
+		}
+		b := k.async.cur
+		b.users = append(b.users, User{})
+		u = &b.users[len(b.users)-1]
 	}
 	*u = User{ID: r.ID, UserPrincipalName: r.UserPrincipalName, DisplayName: r.DisplayName, AccountEnabled: r.AccountEnabled,
 		UserType: r.UserType, CreatedDateTime: r.CreatedDateTime, SignInActivity: k.signInActivity(r),
@@ -170,11 +263,15 @@ func (k *loadSink) User(r *tenantload.User) {
 		k.pendingUsers = append(k.pendingUsers, pendingUser{u, true})
 		return
 	}
-	k.c.addUser(u, true)
+	if len(k.async.cur.users) == userBatchSize {
+		k.sendBatch()
+		k.newBatch()
+	}
 }
 
 // Group implements tenantload.Sink: a group the parser read, with its member ids apart.
 func (k *loadSink) Group(r *tenantload.Group, members [][]byte) {
+	k.sync()
 	g := &Group{ID: r.ID, DisplayName: r.DisplayName, AssignedLicenses: k.licenses(r.AssignedLicenses, true), // the State keeps them
 		GroupTypes: r.GroupTypes, SecurityEnabled: r.SecurityEnabled, MailEnabled: r.MailEnabled, MembershipRule: r.MembershipRule,
 		MembershipRuleProcessingState: r.MembershipRuleProcessingState, OnPremisesSyncEnabled: r.OnPremisesSyncEnabled}
@@ -191,6 +288,7 @@ func (k *loadSink) Group(r *tenantload.Group, members [][]byte) {
 
 // End implements tenantload.Sink.
 func (k *loadSink) End(p tenantload.Part) {
+	k.sync()
 	switch p {
 	case tenantload.SkuList:
 		k.skusEnd()
