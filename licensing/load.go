@@ -75,8 +75,8 @@ type loadSink struct {
 	async *asyncUsers // compiling parsed users on a second goroutine, or nil
 }
 
-// asyncUsers compiles parsed users on a second goroutine while the parser reads on: users,
-// once the SKUs are complete, go to it in batches, in document order. Everything else that
+// asyncUsers compiles parsed users and groups on a second goroutine while the parser reads on:
+// once the SKUs are complete, they go to it in batches, in document order. Everything else that
 // reaches the compiler waits for it (loadSink.sync), so that the compiler sees what it sees
 // when it is fed on one goroutine.
 type asyncUsers struct {
@@ -86,15 +86,64 @@ type asyncUsers struct {
 	panicked   any
 }
 
-// userBatch is a batch of parsed users, with the memory of their lists.
+// userBatch is a batch of parsed users, with the memory of their lists, or of parsed groups,
+// with their members' ids.
 type userBatch struct {
 	users  []User
 	lics   []AssignedLicense
 	states []LicenseAssignmentState
 	plans  []PlanID
+
+	groups  []batchGroup
+	ids     []byte  // the groups' member ids, one after another
+	ends    []int32 // where each id ends in ids
+	members [][]byte
 }
 
-const userBatchSize = 256
+// batchGroup is a group in a batch, with how many of the batch's member ids are its own.
+type batchGroup struct {
+	g        *Group
+	members  int
+	nullList bool // members was null
+}
+
+const (
+	userBatchSize  = 256
+	groupBatchIDs  = 1 << 18 // bytes of member ids in a batch of groups, about
+	groupBatchSize = 64
+)
+
+// compileBatch feeds batch b to the compiler.
+func (k *loadSink) compileBatch(b *userBatch) {
+	for i := range b.users {
+		k.c.addUser(&b.users[i], true)
+	}
+	id := 0
+	for _, bg := range b.groups {
+		ms := b.members[:0]
+		for range bg.members {
+			ms = append(ms, b.ids[k.idStart(b, id):b.ends[id]])
+			id++
+		}
+		if bg.nullList {
+			ms = nil
+		}
+		k.c.addGroupMembers(bg.g, byteMembers(ms))
+		b.members = ms[:0]
+	}
+	clear(b.users) // no strings kept alive by a batch in waiting
+	clear(b.groups)
+	clear(b.members[:cap(b.members)])
+	b.users, b.groups, b.ids, b.ends = b.users[:0], b.groups[:0], b.ids[:0], b.ends[:0]
+}
+
+// idStart is where member id i of batch b starts.
+func (k *loadSink) idStart(b *userBatch, i int) int32 {
+	if i == 0 {
+		return 0
+	}
+	return b.ends[i-1]
+}
 
 func (k *loadSink) startAsync() {
 	a := &asyncUsers{todo: make(chan *userBatch, 4), free: make(chan *userBatch, 8), done: make(chan struct{})}
@@ -102,11 +151,7 @@ func (k *loadSink) startAsync() {
 		defer close(a.done)
 		defer func() { a.panicked = recover() }()
 		for b := range a.todo {
-			for i := range b.users {
-				k.c.addUser(&b.users[i], true)
-			}
-			clear(b.users) // no strings kept alive by a batch in waiting
-			b.users = b.users[:0]
+			k.compileBatch(b)
 			select {
 			case a.free <- b:
 			default:
@@ -145,7 +190,7 @@ func (k *loadSink) sync() {
 	if a == nil {
 		return
 	}
-	if len(a.cur.users) > 0 {
+	if len(a.cur.users) > 0 || len(a.cur.groups) > 0 {
 		k.sendBatch()
 	}
 	k.async = nil
@@ -251,6 +296,10 @@ func (k *loadSink) User(r *tenantload.User) {
 		if k.async == nil {
 			k.startAsync()
 		}
+		if len(k.async.cur.groups) > 0 {
+			k.sendBatch()
+			k.newBatch()
+		}
 		b := k.async.cur
 		b.users = append(b.users, User{})
 		u = &b.users[len(b.users)-1]
@@ -271,7 +320,6 @@ func (k *loadSink) User(r *tenantload.User) {
 
 // Group implements tenantload.Sink: a group the parser read, with its member ids apart.
 func (k *loadSink) Group(r *tenantload.Group, members [][]byte) {
-	k.sync()
 	g := &Group{ID: r.ID, DisplayName: r.DisplayName, AssignedLicenses: k.licenses(r.AssignedLicenses, true), // the State keeps them
 		GroupTypes: r.GroupTypes, SecurityEnabled: r.SecurityEnabled, MailEnabled: r.MailEnabled, MembershipRule: r.MembershipRule,
 		MembershipRuleProcessingState: r.MembershipRuleProcessingState, OnPremisesSyncEnabled: r.OnPremisesSyncEnabled}
@@ -279,7 +327,35 @@ func (k *loadSink) Group(r *tenantload.Group, members [][]byte) {
 		g.LicenseProcessingState = &LicenseProcessingState{State: r.ProcessingState}
 	}
 	if k.c.skusDone {
-		k.c.addGroupMembers(g, byteMembers(members))
+		size := 0
+		for _, m := range members {
+			size += len(m)
+		}
+		if size > groupBatchIDs { // a group this large is resolved here, not copied
+			k.sync()
+			k.c.addGroupMembers(g, byteMembers(members))
+			return
+		}
+		if k.async == nil {
+			k.startAsync()
+		}
+		if len(k.async.cur.users) > 0 {
+			k.sendBatch()
+			k.newBatch()
+		}
+		b := k.async.cur
+		if b.ids == nil { // room for a batch's ids: a batch is reused, and this is its memory for them
+			b.ids, b.ends = make([]byte, 0, groupBatchIDs+groupBatchIDs/4), make([]int32, 0, groupBatchIDs/32)
+		}
+		b.groups = append(b.groups, batchGroup{g: g, members: len(members), nullList: members == nil})
+		for _, m := range members {
+			b.ids = append(b.ids, m...)
+			b.ends = append(b.ends, int32(len(b.ids)))
+		}
+		if len(b.groups) == groupBatchSize || len(b.ids) >= groupBatchIDs {
+			k.sendBatch()
+			k.newBatch()
+		}
 		return
 	}
 	g.Members = byteMembers(members).strings()

@@ -509,3 +509,43 @@ func TestLoadStateMatchesMembersExactly(t *testing.T) {
 		})
 	}
 }
+
+// Groups are compiled in document order whether LoadState hands them on in batches (small) or
+// resolves their members at once (large), with the first error Validate reports.
+func TestLoadStateLargeAndSmallGroups(t *testing.T) {
+	const n = 20_000 // a group of all of them has over 256 KiB of member ids
+	snap := &licensing.Snapshot{FormatVersion: licensing.TenantFormatVersion, TenantID: sampletenant.TenantID}
+	var all []string
+	for i := range n {
+		id := fmt.Sprintf("00000000-0000-4000-8000-%012x", i)
+		snap.Users = append(snap.Users, licensing.User{ID: id, UserPrincipalName: fmt.Sprintf("u%06d@contoso.com", i)})
+		all = append(all, id)
+	}
+	for g := range 200 {
+		members := all[g*50 : g*50+50+g%7]
+		if g%50 == 10 {
+			members = all
+		}
+		snap.Groups = append(snap.Groups, licensing.Group{ID: fmt.Sprintf("a0000000-0000-4000-8000-%012x", g), DisplayName: fmt.Sprintf("G%d", g), Members: members})
+	}
+	snap.Groups[3].Members = nil
+	doc := func() []byte {
+		var b bytes.Buffer
+		require.NoError(t, snap.WriteJSON(&b))
+		return b.Bytes()
+	}
+	st := requireSameLoad(t, doc())
+	require.NotNil(t, st)
+	for _, g := range []int{0, 3, 10, 60, 199} {
+		want := len(snap.Groups[g].Members)
+		assert.Len(t, st.GroupMembers(g), want, "group %d", g)
+	}
+	// An unknown member in a small group after a large one, and a member twice in a large one:
+	// the first in document order is reported.
+	snap.Groups[120].Members = append(slices.Clone(snap.Groups[120].Members), "nobody")
+	requireSameLoad(t, doc())
+	snap.Groups[110].Members = append(slices.Clone(all), all[7])
+	requireSameLoad(t, doc())
+	_, err := licensing.LoadState(bytes.NewReader(doc()))
+	assert.Contains(t, fmt.Sprint(err), "twice")
+}
