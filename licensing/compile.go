@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/licenseplan/licenseplan/internal/guid"
 	"github.com/licenseplan/licenseplan/internal/intern"
 	"github.com/licenseplan/licenseplan/internal/keyindex"
 	"github.com/licenseplan/licenseplan/internal/prefault"
@@ -35,11 +36,18 @@ type compiler struct {
 	skusDone  bool
 	usersDone bool
 
-	nUsers int32
-	users  []*User     // validate-only mode: the users
-	recs   [][]userRec // build mode: the users' records, in blocks until usersEnd joins them
-	ids    keyindex.Index
-	upns   keyindex.Index // lower-cased userPrincipalNames
+	nUsers    int32
+	idsAscend bool        // so far, every user's id is greater than the one before
+	lastID    string      // the last user's id
+	users     []*User     // validate-only mode: the users
+	recs      [][]userRec // build mode: the users' records, in blocks until usersEnd joins them
+	ids       keyindex.Index
+	upns      keyindex.Index // lower-cased userPrincipalNames
+
+	// While every user id so far is a GUID in lower case (guidIDs), the users' GUIDs by index:
+	// a member id is compared with 16 bytes in one array, not with a string behind two pointers.
+	guidIDs bool
+	guids   [][16]byte
 
 	refs    []groupRef // group ids named by groups or by users' paths
 	refByID map[string]int32
@@ -108,6 +116,7 @@ func newCompiler(cfg stateConfig, build, compact bool, users, groups int) *compi
 		ids:     keyindex.New(users),
 		upns:    keyindex.New(users),
 		refByID: make(map[string]int32, groups),
+		guidIDs: true,
 		s:       &State{subBySku: map[SkuID]int32{}, sets: intern.NewTable[PlanSet]()},
 	}
 	if build {
@@ -277,6 +286,13 @@ func (c *compiler) user(u *User, parsed bool) error {
 	if _, dup := c.ids.Add(keep.ID, i, compilerIDs{c}); dup {
 		return errorf(InvalidInput, "users[%d]: user id %s appears twice", i, u.ID)
 	}
+	if c.guidIDs {
+		if g, ok := lowerGUID(keep.ID); ok {
+			c.guids = append(c.guids, g)
+		} else {
+			c.guidIDs, c.guids = false, nil
+		}
+	}
 	if upn := keep.UserPrincipalName; upn != "" {
 		if o, dup := c.upns.Add(strings.ToLower(upn), i, compilerUPNs{c}); dup {
 			return errorf(InvalidInput, "users %s and %s share the userPrincipalName %q", c.userAt(o).ID, u.ID, u.UserPrincipalName)
@@ -331,6 +347,12 @@ func (c *compiler) user(u *User, parsed bool) error {
 			ps = append(ps, pathFromState(st, gl.sub, group, gl.dis))
 		}
 	}
+	if c.nUsers == 0 {
+		c.idsAscend = true
+	} else if c.idsAscend && keep.ID <= c.lastID {
+		c.idsAscend = false
+	}
+	c.lastID = keep.ID
 	c.nUsers++
 	c.paths = ps[:0]
 	if !c.build {
@@ -371,6 +393,30 @@ type (
 
 func (k compilerIDs) Key(i int32) string  { return k.c.userAt(i).ID }
 func (k compilerUPNs) Key(i int32) string { return strings.ToLower(k.c.userAt(i).UserPrincipalName) }
+
+// KeyIs reports whether user i's id is b.
+func (k compilerIDs) KeyIs(i int32, b []byte) bool {
+	if !k.c.guidIDs {
+		return k.Key(i) == string(b)
+	}
+	g, ok := lowerGUID(b) // else b is no user's id: each is a GUID in lower case
+	return ok && k.c.guids[i] == g
+}
+
+// lowerGUID decodes s when it is the canonical form of a GUID in lower case: two such strings
+// are equal exactly when their GUIDs are.
+func lowerGUID[T string | []byte](s T) ([16]byte, bool) {
+	g, bad := guid.Decode(s)
+	if bad != 0 {
+		return g, false
+	}
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'F' {
+			return g, false
+		}
+	}
+	return g, true
+}
 
 // pathFromState compiles a reported path; a group path's disabled plans are the group's.
 func pathFromState(st *LicenseAssignmentState, sub, group, dis int32) path {
@@ -620,6 +666,8 @@ func (c *compiler) finish(h header) (*State, error) {
 	s.tenantID, s.defaultLoc = h.tenantID, h.defaultLoc
 	s.header = h
 	s.ids, s.upns = c.ids, c.upns
+	c.guids = nil
+	s.idsAscend = c.idsAscend
 	c.absentGroups()
 	c.link()
 	return s, nil

@@ -86,6 +86,13 @@ func (t *txn) assignGroup(c Change) {
 // byUserID sorts user indexes by object id, the order Entra's group processing takes, and
 // returns them.
 func (s *State) byUserID(us []int32) []int32 {
+	if s.idsAscend {
+		// User order is id order: sorting the indexes sorts by id, without reading the ids.
+		if !slices.IsSorted(us) {
+			slices.Sort(us)
+		}
+		return us
+	}
 	cmp := func(a, b int32) int { return strings.Compare(s.users[a].u.ID, s.users[b].u.ID) }
 	if !slices.IsSortedFunc(us, cmp) {
 		slices.SortFunc(us, cmp)

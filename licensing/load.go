@@ -29,7 +29,9 @@ func LoadState(r io.Reader, opts ...StateOption) (*State, error) {
 	}
 	c := newCompiler(cfg, true, true, 0, 0)
 	k := &loadSink{c: c}
-	if err := tenantload.Load(r, k, c.pool); err != nil {
+	err := tenantload.Load(r, k, c.pool)
+	k.sync()
+	if err != nil {
 		switch err := err.(type) {
 		case *tenantload.JSONError:
 			return nil, jsonError(err.Err)
@@ -63,16 +65,147 @@ type loadSink struct {
 	pendingUsers  []pendingUser
 	pendingGroups []*Group
 
-	// Decoding and conversion buffers, reused from one user to the next.
+	// Decoding and conversion buffers, reused from one user to the next; a parsed user's lists
+	// are converted into its batch's (those of async.cur).
 	u      User
 	lics   []AssignedLicense
 	states []LicenseAssignmentState
 	plans  []PlanID
+
+	async *asyncUsers // compiling parsed users on a second goroutine, or nil
+}
+
+// asyncUsers compiles parsed users and groups on a second goroutine while the parser reads on:
+// once the SKUs are complete, they go to it in batches, in document order. Everything else that
+// reaches the compiler waits for it (loadSink.sync), so that the compiler sees what it sees
+// when it is fed on one goroutine.
+type asyncUsers struct {
+	cur        *userBatch
+	todo, free chan *userBatch
+	done       chan struct{}
+	panicked   any
+}
+
+// userBatch is a batch of parsed users, with the memory of their lists, or of parsed groups,
+// with their members' ids.
+type userBatch struct {
+	users  []User
+	lics   []AssignedLicense
+	states []LicenseAssignmentState
+	plans  []PlanID
+
+	groups  []batchGroup
+	ids     []byte  // the groups' member ids, one after another
+	ends    []int32 // where each id ends in ids
+	members [][]byte
+}
+
+// batchGroup is a group in a batch, with how many of the batch's member ids are its own.
+type batchGroup struct {
+	g        *Group
+	members  int
+	nullList bool // members was null
+}
+
+const (
+	userBatchSize  = 256
+	groupBatchIDs  = 1 << 18 // bytes of member ids in a batch of groups, about
+	groupBatchSize = 64
+)
+
+// compileBatch feeds batch b to the compiler.
+func (k *loadSink) compileBatch(b *userBatch) {
+	for i := range b.users {
+		k.c.addUser(&b.users[i], true)
+	}
+	id := 0
+	for _, bg := range b.groups {
+		ms := b.members[:0]
+		for range bg.members {
+			ms = append(ms, b.ids[k.idStart(b, id):b.ends[id]])
+			id++
+		}
+		if bg.nullList {
+			ms = nil
+		}
+		k.c.addGroupMembers(bg.g, byteMembers(ms))
+		b.members = ms[:0]
+	}
+	clear(b.users) // no strings kept alive by a batch in waiting
+	clear(b.groups)
+	clear(b.members[:cap(b.members)])
+	b.users, b.groups, b.ids, b.ends = b.users[:0], b.groups[:0], b.ids[:0], b.ends[:0]
+}
+
+// idStart is where member id i of batch b starts.
+func (k *loadSink) idStart(b *userBatch, i int) int32 {
+	if i == 0 {
+		return 0
+	}
+	return b.ends[i-1]
+}
+
+func (k *loadSink) startAsync() {
+	a := &asyncUsers{todo: make(chan *userBatch, 4), free: make(chan *userBatch, 8), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		defer func() { a.panicked = recover() }()
+		for b := range a.todo {
+			k.compileBatch(b)
+			select {
+			case a.free <- b:
+			default:
+			}
+		}
+	}()
+	k.async = a
+	k.newBatch()
+}
+
+// newBatch starts a batch: one that came back, else a new one.
+func (k *loadSink) newBatch() {
+	a := k.async
+	var b *userBatch
+	select {
+	case b = <-a.free:
+	default:
+		b = &userBatch{users: make([]User, 0, userBatchSize)}
+	}
+	a.cur = b
+	k.lics, k.states, k.plans = b.lics[:0], b.states[:0], b.plans[:0]
+}
+
+// sendBatch hands the current batch to the compiling goroutine.
+func (k *loadSink) sendBatch() {
+	a := k.async
+	b := a.cur
+	b.lics, b.states, b.plans = k.lics, k.states, k.plans
+	a.todo <- b
+	a.cur = nil
+}
+
+// sync waits until the users handed on are compiled: the compiler is then the parser's alone.
+func (k *loadSink) sync() {
+	a := k.async
+	if a == nil {
+		return
+	}
+	if len(a.cur.users) > 0 || len(a.cur.groups) > 0 {
+		k.sendBatch()
+	}
+	k.async = nil
+	close(a.todo)
+	<-a.done
+	k.lics, k.states, k.plans = nil, nil, nil
+	if a.panicked != nil {
+		panic(a.panicked)
+	}
 }
 
 // Decode implements tenantload.Sink: it decodes b as ReadSnapshot's decoding of the whole
 // document decodes that part of it.
 func (k *loadSink) Decode(p tenantload.Part, b []byte, keep bool) error {
+	k.sync()
 	switch p {
 	case tenantload.WholeDocument:
 		var snap Snapshot
@@ -156,11 +289,20 @@ func (k *loadSink) Decode(p tenantload.Part, b []byte, keep bool) error {
 // interned already (compiler.compactUser).
 func (k *loadSink) User(r *tenantload.User) {
 	pending := !k.c.skusDone // then the user is kept: its lists in memory of its own
-	u := &k.u
+	var u *User
 	if pending {
 		u = new(User)
 	} else {
-		k.lics, k.states, k.plans = k.lics[:0], k.states[:0], k.plans[:0]
+		if k.async == nil {
+			k.startAsync()
+		}
+		if len(k.async.cur.groups) > 0 {
+			k.sendBatch()
+			k.newBatch()
+		}
+		b := k.async.cur
+		b.users = append(b.users, User{})
+		u = &b.users[len(b.users)-1]
 	}
 	*u = User{ID: r.ID, UserPrincipalName: r.UserPrincipalName, DisplayName: r.DisplayName, AccountEnabled: r.AccountEnabled,
 		UserType: r.UserType, CreatedDateTime: r.CreatedDateTime, SignInActivity: k.signInActivity(r),
@@ -170,7 +312,10 @@ func (k *loadSink) User(r *tenantload.User) {
 		k.pendingUsers = append(k.pendingUsers, pendingUser{u, true})
 		return
 	}
-	k.c.addUser(u, true)
+	if len(k.async.cur.users) == userBatchSize {
+		k.sendBatch()
+		k.newBatch()
+	}
 }
 
 // Group implements tenantload.Sink: a group the parser read, with its member ids apart.
@@ -182,7 +327,35 @@ func (k *loadSink) Group(r *tenantload.Group, members [][]byte) {
 		g.LicenseProcessingState = &LicenseProcessingState{State: r.ProcessingState}
 	}
 	if k.c.skusDone {
-		k.c.addGroupMembers(g, byteMembers(members))
+		size := 0
+		for _, m := range members {
+			size += len(m)
+		}
+		if size > groupBatchIDs { // a group this large is resolved here, not copied
+			k.sync()
+			k.c.addGroupMembers(g, byteMembers(members))
+			return
+		}
+		if k.async == nil {
+			k.startAsync()
+		}
+		if len(k.async.cur.users) > 0 {
+			k.sendBatch()
+			k.newBatch()
+		}
+		b := k.async.cur
+		if b.ids == nil { // room for a batch's ids: a batch is reused, and this is its memory for them
+			b.ids, b.ends = make([]byte, 0, groupBatchIDs+groupBatchIDs/4), make([]int32, 0, groupBatchIDs/32)
+		}
+		b.groups = append(b.groups, batchGroup{g: g, members: len(members), nullList: members == nil})
+		for _, m := range members {
+			b.ids = append(b.ids, m...)
+			b.ends = append(b.ends, int32(len(b.ids)))
+		}
+		if len(b.groups) == groupBatchSize || len(b.ids) >= groupBatchIDs {
+			k.sendBatch()
+			k.newBatch()
+		}
 		return
 	}
 	g.Members = byteMembers(members).strings()
@@ -191,6 +364,7 @@ func (k *loadSink) Group(r *tenantload.Group, members [][]byte) {
 
 // End implements tenantload.Sink.
 func (k *loadSink) End(p tenantload.Part) {
+	k.sync()
 	switch p {
 	case tenantload.SkuList:
 		k.skusEnd()

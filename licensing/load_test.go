@@ -458,3 +458,94 @@ func TestLoadStatePastTheFirstUserBlock(t *testing.T) {
 // long reports whether LICENSEPLAN_LONG asks for the exhaustive sweeps (CI sets it; the README's
 // go test ./... runs the quick ones).
 func long() bool { return os.Getenv("LICENSEPLAN_LONG") != "" }
+
+// Group members are matched with user ids exactly, whether every id is a GUID in lower case
+// (LoadState then compares GUIDs) or not.
+func TestLoadStateMatchesMembersExactly(t *testing.T) {
+	const lower, upper = "10000000-0000-4000-8000-0000000000ab", "10000000-0000-4000-8000-0000000000AB"
+	// rename gives the first member of the first group the id user, and lists it as member.
+	rename := func(s *licensing.Snapshot, user, member string) {
+		old := s.Groups[0].Members[0]
+		for i := range s.Users {
+			if s.Users[i].ID == old {
+				s.Users[i].ID = user
+			}
+		}
+		for i := range s.Groups {
+			for k, m := range s.Groups[i].Members {
+				if m == old {
+					s.Groups[i].Members[k] = user
+				}
+			}
+		}
+		s.Groups[0].Members[0] = member
+	}
+	for _, tc := range []struct {
+		name         string
+		user, member string
+		ok           bool
+	}{
+		{"GUIDs in lower case", lower, lower, true},
+		{"a member in upper case", lower, upper, false},
+		{"a member that is not a GUID", lower, "bob", false},
+		{"a user id in upper case", upper, upper, true},
+		{"a user id in upper case, the member in lower case", upper, lower, false},
+		{"ids that are not GUIDs", "bob", "bob", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sampletenant.Snapshot()
+			require.NotEmpty(t, s.Groups[0].Members)
+			rename(s, tc.user, tc.member)
+			for _, order := range keyOrders[:5] {
+				data := docInOrder(t, s, order...)
+				requireSameLoad(t, data)
+				_, err := licensing.LoadState(bytes.NewReader(data))
+				if tc.ok {
+					require.NoError(t, err)
+				} else {
+					require.Equal(t, licensing.UnknownUser, licensing.KindOf(err), "%v", err)
+				}
+			}
+		})
+	}
+}
+
+// Groups are compiled in document order whether LoadState hands them on in batches (small) or
+// resolves their members at once (large), with the first error Validate reports.
+func TestLoadStateLargeAndSmallGroups(t *testing.T) {
+	const n = 20_000 // a group of all of them has over 256 KiB of member ids
+	snap := &licensing.Snapshot{FormatVersion: licensing.TenantFormatVersion, TenantID: sampletenant.TenantID}
+	var all []string
+	for i := range n {
+		id := fmt.Sprintf("00000000-0000-4000-8000-%012x", i)
+		snap.Users = append(snap.Users, licensing.User{ID: id, UserPrincipalName: fmt.Sprintf("u%06d@contoso.com", i)})
+		all = append(all, id)
+	}
+	for g := range 200 {
+		members := all[g*50 : g*50+50+g%7]
+		if g%50 == 10 {
+			members = all
+		}
+		snap.Groups = append(snap.Groups, licensing.Group{ID: fmt.Sprintf("a0000000-0000-4000-8000-%012x", g), DisplayName: fmt.Sprintf("G%d", g), Members: members})
+	}
+	snap.Groups[3].Members = nil
+	doc := func() []byte {
+		var b bytes.Buffer
+		require.NoError(t, snap.WriteJSON(&b))
+		return b.Bytes()
+	}
+	st := requireSameLoad(t, doc())
+	require.NotNil(t, st)
+	for _, g := range []int{0, 3, 10, 60, 199} {
+		want := len(snap.Groups[g].Members)
+		assert.Len(t, st.GroupMembers(g), want, "group %d", g)
+	}
+	// An unknown member in a small group after a large one, and a member twice in a large one:
+	// the first in document order is reported.
+	snap.Groups[120].Members = append(slices.Clone(snap.Groups[120].Members), "nobody")
+	requireSameLoad(t, doc())
+	snap.Groups[110].Members = append(slices.Clone(all), all[7])
+	requireSameLoad(t, doc())
+	_, err := licensing.LoadState(bytes.NewReader(doc()))
+	assert.Contains(t, fmt.Sprint(err), "twice")
+}

@@ -121,6 +121,7 @@ type State struct {
 	subBySku   map[SkuID]int32
 	users      []userRec
 	ids        keyindex.Index // users by id
+	idsAscend  bool           // every user's id is greater than the one before (byUserID)
 	upns       keyindex.Index // users by lower-cased userPrincipalName
 	groups     []groupRec
 	groupByID  map[string]int32

@@ -38,6 +38,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -96,6 +97,13 @@ func usageErr(format string, args ...any) error {
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// A million-user plan keeps a heap of most of a gigabyte live for its whole run: with
+		// the collector's default of 100 it runs several cycles that find little to free, on a
+		// core the planner could use. 200 measured 0.5-1.5 s faster and 2 s less CPU on a 2-core
+		// machine, for a peak RSS from the same to about a tenth higher. GOGC set wins.
+		debug.SetGCPercent(200)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -9,26 +9,42 @@ func Decode[T string | []byte](s T) (g [16]byte, bad int) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return g, -1
 	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
-		hi, ok1 := fromHex(s[i])
-		lo, ok2 := fromHex(s[i+1])
-		if !ok1 {
+	// The value of each pair of hex digits; a byte that is not a digit has the high bit
+	// (hexValue), so one test of the OR of all the pairs finds it.
+	var acc byte
+	for j, i := range pairs {
+		hi, lo := hexValue[s[i]], hexValue[s[i+1]]
+		acc |= hi | lo
+		g[j] = hi<<4 | lo&0x0f
+	}
+	if acc&0x80 == 0 {
+		return g, 0
+	}
+	for _, i := range pairs {
+		if hexValue[s[i]]&0x80 != 0 {
 			return [16]byte{}, i + 1
 		}
-		if !ok2 {
+		if hexValue[s[i+1]]&0x80 != 0 {
 			return [16]byte{}, i + 2
 		}
-		g[j] = hi<<4 | lo
-		j++
-		i += 2
 	}
-	return g, 0
+	panic("unreachable")
 }
+
+// pairs are the offsets of the 16 pairs of hex digits in the canonical form.
+var pairs = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// hexValue is each byte's value as a hex digit, 0x80 for a byte that is not one.
+var hexValue = func() (t [256]byte) {
+	for c := range t {
+		v, ok := fromHex(byte(c))
+		if !ok {
+			v = 0x80
+		}
+		t[c] = v
+	}
+	return t
+}()
 
 func fromHex(c byte) (byte, bool) {
 	switch {

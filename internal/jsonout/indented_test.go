@@ -3,6 +3,7 @@ package jsonout
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -101,4 +102,53 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want.String())
 		}
 	})
+}
+
+// AppendString reads plain bytes eight at a time: every byte that needs a look of its own is
+// seen wherever it falls in a word.
+func TestAppendStringEveryPosition(t *testing.T) {
+	specials := []string{"\"", "\\", "\x00", "\x1f", " ", "\x7f", "\x80", "é", "\u2028", "\xff", "!", "#", "[", "]", "A"}
+	for n := 0; n <= 40; n++ {
+		for at := 0; at <= n; at++ {
+			for _, sp := range specials {
+				s := strings.Repeat("a", at) + sp + strings.Repeat("z", n-at)
+				var want bytes.Buffer
+				enc := json.NewEncoder(&want)
+				enc.SetEscapeHTML(false)
+				if err := enc.Encode(s); err != nil {
+					t.Fatal(err)
+				}
+				if got := AppendString(nil, s); string(got)+"\n" != want.String() {
+					t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want.String())
+				}
+			}
+		}
+	}
+	for b := range 256 { // plain8 on each byte value, in each place of a word
+		for at := range 8 {
+			w := []byte("abcdefgh")
+			w[at] = byte(b)
+			want := true
+			for _, c := range w {
+				want = want && c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
+			}
+			x := uint64(0)
+			for k := 7; k >= 0; k-- {
+				x = x<<8 | uint64(w[k])
+			}
+			if plain8(x) != want {
+				t.Fatalf("plain8(%q) = %v", w, !want)
+			}
+		}
+	}
+}
+
+func BenchmarkAppendString(b *testing.B) {
+	strs := []string{"6fd2c87f-b296-42f0-b197-1e91e994b900", "user123456@contoso.onmicrosoft.com", "Office 365 E3", "assignLicense"}
+	var dst []byte
+	for b.Loop() {
+		for _, s := range strs {
+			dst = AppendString(dst[:0], s)
+		}
+	}
 }

@@ -57,8 +57,11 @@ func (x *Index) Find(k string, keys Keys) (int32, bool) {
 	}
 }
 
+// BytesKeys tells whether item i's key in an index is k, held as bytes.
+type BytesKeys interface{ KeyIs(i int32, k []byte) bool }
+
 // FindBytes is Find for a key held as bytes; it does not keep them.
-func (x *Index) FindBytes(k []byte, keys Keys) (int32, bool) {
+func (x *Index) FindBytes(k []byte, keys BytesKeys) (int32, bool) {
 	if x.n == 0 {
 		return -1, false
 	}
@@ -70,7 +73,7 @@ func (x *Index) FindBytes(k []byte, keys Keys) (int32, bool) {
 			return -1, false
 		}
 		if uint32(s>>32) == h {
-			if u := int32(uint32(s)) - 1; keys.Key(u) == string(k) {
+			if u := int32(uint32(s)) - 1; keys.KeyIs(u, k) {
 				return u, true
 			}
 		}

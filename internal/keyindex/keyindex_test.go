@@ -9,6 +9,8 @@ type keys []string
 
 func (k keys) Key(i int32) string { return k[i] }
 
+func (k keys) KeyIs(i int32, b []byte) bool { return k[i] == string(b) }
+
 func TestIndex(t *testing.T) {
 	var ks keys
 	x := New(0)
