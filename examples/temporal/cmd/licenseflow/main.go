@@ -239,7 +239,7 @@ func startCmd(ctx context.Context, fs *flag.FlagSet, args []string, addr, ns *st
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "started %s\n", we.GetID())
+	fmt.Fprintf(stdout, "started %s (approve and stop every tenant with --id %s)\n", we.GetID(), we.GetID())
 	for _, j := range in.Jobs {
 		fmt.Fprintf(stdout, "  tenant %s: progress, approve and stop with --id %s/%s/apply\n", j.Tenant.ID, we.GetID(), j.Tenant.ID)
 	}
