@@ -363,11 +363,11 @@ func readNames(nj *namesJSON, seats []seatJSON) (*nameTable, error) {
 // name; plan name and friendly name), whatever the plan's WithNames style.
 func (p *Plan) WriteJSON(w io.Writer) error {
 	end := &heldEnd{w: w}
-	jw := jsonout.New(end, planItem).Concurrent(runtime.GOMAXPROCS(0))
+	jw := jsonout.New(end, p.planItem).Concurrent(runtime.GOMAXPROCS(0))
 	jw.Value("formatVersion", PlanFormatVersion)
 	jw.Value("tenantId", p.TenantID)
 	jw.Value("applyable", p.Applyable())
-	jw.List("steps", len(p.Steps), func(i int) any { return p.stepWire(p.Steps[i]) })
+	jw.List("steps", len(p.Steps), func(i int) any { return p.Steps[i] })
 	jw.List("seats", len(p.Seats), func(i int) any { return p.seatWire(p.Seats[i]) })
 	jw.List("problems", len(p.Problems), func(i int) any { return p.problemWire(p.Problems[i]) })
 	if err := jw.Close(); err != nil {
@@ -430,17 +430,18 @@ func (h *heldEnd) close(more []byte) error {
 }
 
 // planItem returns an encoder of plan/v1 list elements: indented to sit in a list, HTML left
-// unescaped. Its result is valid until its next call.
-func planItem() jsonout.Encoder {
+// unescaped. Its result is valid until its next call. Steps are written straight from the
+// *Step (p names their SKUs), as writeStep writes p.stepWire of them.
+func (p *Plan) planItem() jsonout.Encoder {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	var out []byte
 	steps := jsonout.NewCompact(nil) // a step a line, as tenant/v1 lists its users
 	return func(v any) ([]byte, error) {
-		if sj, ok := v.(*stepJSON); ok {
+		if s, ok := v.(*Step); ok {
 			steps.Reset()
-			writeStep(steps, sj)
+			p.writeStepOf(steps, s)
 			return steps.B, nil
 		}
 		buf.Reset()

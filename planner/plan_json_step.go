@@ -2,6 +2,7 @@ package planner
 
 import (
 	"github.com/licenseplan/licenseplan/internal/jsonout"
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -175,4 +176,132 @@ func writeGUID(w *jsonout.Indented, g licensing.GUID) {
 	w.B = append(w.B, '"')
 	w.B, _ = g.AppendText(w.B)
 	w.B = append(w.B, '"')
+}
+
+// writeStepOf writes s as writeStep writes p.stepWire(s), straight from the step: nothing is
+// built per step (TestStepOfMatchesStepWire holds the two to the same bytes).
+func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step) {
+	w.Open('{')
+	w.Key("id")
+	w.String(s.ID)
+	w.Key("action")
+	w.String(s.Action.String())
+	w.Key("target")
+	writeTarget(w, s.Target)
+	if s.Group != nil {
+		w.Key("group")
+		writeTarget(w, *s.Group)
+	}
+	if s.Action == AssignLicense {
+		w.Key("addLicenses")
+		p.writeAssigned(w, s.AddLicenses)
+		w.Key("removeLicenses")
+		w.Open('[')
+		for _, id := range s.RemoveLicenses {
+			w.Elem()
+			writeGUID(w, licensing.GUID(id))
+		}
+		w.Close(']')
+	}
+	if s.UsageLocation != "" {
+		w.Key("usageLocation")
+		w.String(s.UsageLocation)
+	}
+	w.Key("dependsOn")
+	w.Strings(nonnil.Slice(s.DependsOn))
+	w.Key("wave")
+	w.Int(s.Wave)
+	w.Key("reason")
+	w.String(s.Reason)
+	w.Key("gained")
+	writePlanIDs(w, nonnil.Slice(s.Gained))
+	w.Key("lost")
+	writePlanIDs(w, nonnil.Slice(s.Lost))
+	if len(s.Members) > 0 {
+		w.Key("members")
+		w.Open('[')
+		for _, m := range s.Members {
+			w.Elem()
+			w.Open('{')
+			w.Key("user")
+			writeTarget(w, m.User)
+			w.Key("gained")
+			writePlanIDs(w, nonnil.Slice(m.Gained))
+			w.Key("lost")
+			writePlanIDs(w, nonnil.Slice(m.Lost))
+			if m.Error != licensing.None {
+				w.Key("error")
+				w.String(m.Error.String())
+			}
+			w.Close('}')
+		}
+		w.Close(']')
+	}
+	if s.hasExpectJSON() {
+		w.Key("expect")
+		s.writeExpectOf(w, s.expect())
+		w.Key("result")
+		s.writeExpectOf(w, s.result())
+	}
+	w.Close('}')
+}
+
+// hasExpectJSON reports whether s.expectJSON gives a non-nil expectation.
+func (s *Step) hasExpectJSON() bool {
+	switch s.Action {
+	case AssignLicense, SetUsageLocation, AddGroupMember, RemoveGroupMember:
+		return true
+	}
+	return false
+}
+
+// writeExpectOf writes e as writeExpect writes s.expectJSON(e), which must not be nil.
+func (s *Step) writeExpectOf(w *jsonout.Indented, e Expectation) {
+	var p *Plan // no names, as in expectJSON
+	w.Open('{')
+	switch s.Action {
+	case AssignLicense:
+		if s.Target.Type == licensing.TargetGroup {
+			w.Key("groupLicenses")
+			p.writeAssigned(w, e.GroupLicenses)
+			break
+		}
+		w.Key("directLicenses")
+		p.writeAssigned(w, e.DirectLicenses)
+		if e.Groups != nil {
+			w.Key("groups")
+			w.Strings(e.Groups)
+		}
+	case SetUsageLocation:
+		w.Key("usageLocation")
+		w.String(e.UsageLocation)
+	case AddGroupMember, RemoveGroupMember:
+		w.Key("member")
+		w.Bool(e.Member)
+	}
+	w.Close('}')
+}
+
+// writeAssigned writes ls as writeLicenses writes p.licensesWire(ls).
+func (p *Plan) writeAssigned(w *jsonout.Indented, ls []licensing.AssignedLicense) {
+	w.Open('[')
+	for _, l := range ls {
+		w.Elem()
+		w.Open('{')
+		w.Key("skuId")
+		writeGUID(w, licensing.GUID(l.SkuID))
+		part, product := p.skuNames(l.SkuID)
+		if part != "" {
+			w.Key("skuPartNumber")
+			w.String(part)
+		}
+		if product != "" {
+			w.Key("productName")
+			w.String(product)
+		}
+		w.Key("disabledPlans")
+		writePlanIDs(w, nonnil.Slice(l.DisabledPlans))
+		w.Close('}')
+	}
+	w.Close(']')
 }
