@@ -438,10 +438,11 @@ func (p *Plan) planItem() jsonout.Encoder {
 	enc.SetEscapeHTML(false)
 	var out []byte
 	steps := jsonout.NewCompact(nil) // a step a line, as tenant/v1 lists its users
+	cache := newStepCache()
 	return func(v any) ([]byte, error) {
 		if s, ok := v.(*Step); ok {
 			steps.Reset()
-			p.writeStepOf(steps, s)
+			p.writeStepOf(steps, s, cache)
 			return steps.B, nil
 		}
 		buf.Reset()

@@ -180,7 +180,8 @@ func writeGUID(w *jsonout.Indented, g licensing.GUID) {
 
 // writeStepOf writes s as writeStep writes p.stepWire(s), straight from the step: nothing is
 // built per step (TestStepOfMatchesStepWire holds the two to the same bytes).
-func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step) {
+// With a cache c (only for a compact w), lists steps share are encoded once.
+func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step, c *stepCache) {
 	w.Open('{')
 	w.Key("id")
 	w.String(s.ID)
@@ -194,7 +195,7 @@ func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step) {
 	}
 	if s.Action == AssignLicense {
 		w.Key("addLicenses")
-		p.writeAssigned(w, s.AddLicenses)
+		c.assigned(w, p, s.AddLicenses)
 		w.Key("removeLicenses")
 		w.Open('[')
 		for _, id := range s.RemoveLicenses {
@@ -214,9 +215,9 @@ func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step) {
 	w.Key("reason")
 	w.String(s.Reason)
 	w.Key("gained")
-	writePlanIDs(w, nonnil.Slice(s.Gained))
+	c.planIDs(w, s.Gained)
 	w.Key("lost")
-	writePlanIDs(w, nonnil.Slice(s.Lost))
+	c.planIDs(w, s.Lost)
 	if len(s.Members) > 0 {
 		w.Key("members")
 		w.Open('[')
@@ -226,9 +227,9 @@ func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step) {
 			w.Key("user")
 			writeTarget(w, m.User)
 			w.Key("gained")
-			writePlanIDs(w, nonnil.Slice(m.Gained))
+			c.planIDs(w, m.Gained)
 			w.Key("lost")
-			writePlanIDs(w, nonnil.Slice(m.Lost))
+			c.planIDs(w, m.Lost)
 			if m.Error != licensing.None {
 				w.Key("error")
 				w.String(m.Error.String())
@@ -239,9 +240,9 @@ func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step) {
 	}
 	if s.hasExpectJSON() {
 		w.Key("expect")
-		s.writeExpectOf(w, s.expect())
+		s.writeExpectOf(w, s.expect(), c)
 		w.Key("result")
-		s.writeExpectOf(w, s.result())
+		s.writeExpectOf(w, s.result(), c)
 	}
 	w.Close('}')
 }
@@ -256,18 +257,18 @@ func (s *Step) hasExpectJSON() bool {
 }
 
 // writeExpectOf writes e as writeExpect writes s.expectJSON(e), which must not be nil.
-func (s *Step) writeExpectOf(w *jsonout.Indented, e Expectation) {
+func (s *Step) writeExpectOf(w *jsonout.Indented, e Expectation, c *stepCache) {
 	var p *Plan // no names, as in expectJSON
 	w.Open('{')
 	switch s.Action {
 	case AssignLicense:
 		if s.Target.Type == licensing.TargetGroup {
 			w.Key("groupLicenses")
-			p.writeAssigned(w, e.GroupLicenses)
+			c.assigned(w, p, e.GroupLicenses)
 			break
 		}
 		w.Key("directLicenses")
-		p.writeAssigned(w, e.DirectLicenses)
+		c.assigned(w, p, e.DirectLicenses)
 		if e.Groups != nil {
 			w.Key("groups")
 			w.Strings(e.Groups)
@@ -283,7 +284,7 @@ func (s *Step) writeExpectOf(w *jsonout.Indented, e Expectation) {
 }
 
 // writeAssigned writes ls as writeLicenses writes p.licensesWire(ls).
-func (p *Plan) writeAssigned(w *jsonout.Indented, ls []licensing.AssignedLicense) {
+func (p *Plan) writeAssigned(w *jsonout.Indented, ls []licensing.AssignedLicense, c *stepCache) {
 	w.Open('[')
 	for _, l := range ls {
 		w.Elem()
@@ -300,8 +301,74 @@ func (p *Plan) writeAssigned(w *jsonout.Indented, ls []licensing.AssignedLicense
 			w.String(product)
 		}
 		w.Key("disabledPlans")
-		writePlanIDs(w, nonnil.Slice(l.DisabledPlans))
+		c.planIDs(w, l.DisabledPlans)
 		w.Close('}')
 	}
 	w.Close(']')
+}
+
+// stepCache holds the encodings of the lists a compact writeStepOf wrote last, by where the
+// list is: a plan's steps share their id and license lists (the interner's), which a step then
+// copies instead of encoding again. A nil *stepCache caches nothing. Its lists must not change
+// while it is in use.
+type stepCache struct {
+	ids  map[idsKey][]byte
+	lics map[licsKey][]byte
+}
+
+type idsKey struct {
+	first *licensing.PlanID
+	n     int
+}
+
+type licsKey struct {
+	first *licensing.AssignedLicense
+	n     int
+	named bool
+}
+
+// maxCached bounds each of a stepCache's maps (lists not shared would otherwise fill them):
+// a full map is emptied.
+const maxCached = 1 << 12
+
+func newStepCache() *stepCache {
+	return &stepCache{ids: map[idsKey][]byte{}, lics: map[licsKey][]byte{}}
+}
+
+// planIDs writes ids as writePlanIDs writes nonnil.Slice(ids).
+func (c *stepCache) planIDs(w *jsonout.Indented, ids []licensing.PlanID) {
+	if c == nil || len(ids) == 0 {
+		writePlanIDs(w, nonnil.Slice(ids))
+		return
+	}
+	k := idsKey{&ids[0], len(ids)}
+	if b, ok := c.ids[k]; ok {
+		w.B = append(w.B, b...)
+		return
+	}
+	start := len(w.B)
+	writePlanIDs(w, ids)
+	if len(c.ids) >= maxCached {
+		clear(c.ids)
+	}
+	c.ids[k] = append([]byte(nil), w.B[start:]...)
+}
+
+// assigned writes ls as p.writeAssigned does.
+func (c *stepCache) assigned(w *jsonout.Indented, p *Plan, ls []licensing.AssignedLicense) {
+	if c == nil || len(ls) == 0 {
+		p.writeAssigned(w, ls, c)
+		return
+	}
+	k := licsKey{&ls[0], len(ls), p != nil}
+	if b, ok := c.lics[k]; ok {
+		w.B = append(w.B, b...)
+		return
+	}
+	start := len(w.B)
+	p.writeAssigned(w, ls, c)
+	if len(c.lics) >= maxCached {
+		clear(c.lics)
+	}
+	c.lics[k] = append([]byte(nil), w.B[start:]...)
 }

@@ -12,10 +12,10 @@ import (
 )
 
 // checkStepOf fails unless p.writeStepOf(s) gives the bytes of writeStep(p.stepWire(s)), compact
-// and indented.
-func checkStepOf(t *testing.T, name string, p *Plan, s *Step) {
+// (with the cache c, twice, and without) and indented.
+func checkStepOf(t *testing.T, name string, p *Plan, s *Step, c *stepCache) {
 	t.Helper()
-	for _, compact := range []bool{true, false} {
+	for _, compact := range []bool{true, true, false} {
 		mk := func() *jsonout.Indented {
 			if compact {
 				return jsonout.NewCompact(nil)
@@ -23,7 +23,11 @@ func checkStepOf(t *testing.T, name string, p *Plan, s *Step) {
 			return jsonout.NewIndented(nil, "    ", "  ")
 		}
 		got, want := mk(), mk()
-		p.writeStepOf(got, s)
+		if compact {
+			p.writeStepOf(got, s, c)
+		} else {
+			p.writeStepOf(got, s, nil)
+		}
 		writeStep(want, p.stepWire(s))
 		if string(got.B) != string(want.B) {
 			t.Fatalf("%s (compact %v):\nwriteStepOf:\n%s\nwriteStep(stepWire):\n%s", name, compact, got.B, want.B)
@@ -64,10 +68,12 @@ func TestStepOfMatchesStepWire(t *testing.T) {
 		}
 		p := Build(st, desired)
 		plans = append(plans, p)
+		cache := newStepCache()
 		for _, s := range p.Steps {
-			checkStepOf(t, d+" "+s.ID, p, s)
+			checkStepOf(t, d+" "+s.ID, p, s, cache)
 			var none *Plan
-			checkStepOf(t, d+" "+s.ID+" unnamed", none, s)
+			checkStepOf(t, d+" "+s.ID+" unnamed", none, s, cache)
+			checkStepOf(t, d+" "+s.ID+" uncached", p, s, nil)
 			steps++
 		}
 	}
@@ -104,12 +110,40 @@ func TestStepOfMatchesStepWire(t *testing.T) {
 			s.Expect, s.Result = empty, full
 		},
 	}
+	cache := newStepCache()
 	for _, a := range actions {
 		for _, tg := range targets {
 			for i, change := range variants {
 				s := &Step{ID: odd, Action: a, Target: tg}
 				change(s)
-				checkStepOf(t, fmt.Sprintf("variant %d of %v on %s", i, a, tg.Type), p, s)
+				checkStepOf(t, fmt.Sprintf("variant %d of %v on %s", i, a, tg.Type), p, s, cache)
+				checkStepOf(t, fmt.Sprintf("variant %d of %v on %s, unnamed", i, a, tg.Type), nil, s, cache)
+			}
+		}
+	}
+}
+
+// A full stepCache empties itself and still writes every list as writePlanIDs does.
+func TestStepCacheBounded(t *testing.T) {
+	c := newStepCache()
+	lists := make([][]licensing.PlanID, 2*maxCached+3)
+	for i := range lists {
+		lists[i] = []licensing.PlanID{{byte(i), byte(i >> 8)}, {7}}
+	}
+	for round := range 2 {
+		for i, ids := range lists {
+			got, want := jsonout.NewCompact(nil), jsonout.NewCompact(nil)
+			got.Open('[')
+			got.Elem()
+			c.planIDs(got, ids)
+			want.Open('[')
+			want.Elem()
+			writePlanIDs(want, ids)
+			if string(got.B) != string(want.B) {
+				t.Fatalf("round %d list %d: %s, want %s", round, i, got.B, want.B)
+			}
+			if len(c.ids) > maxCached {
+				t.Fatalf("%d lists cached, at most %d", len(c.ids), maxCached)
 			}
 		}
 	}
