@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/licensing"
 	"github.com/licenseplan/licenseplan/planner"
 )
@@ -18,23 +17,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // loadCase reads testdata/<case>/tenant.json (or the sample tenant) and desired.json.
-func loadCase(t *testing.T, dir string) (*licensing.State, *planner.Desired) {
-	t.Helper()
-	snap := sampletenant.Snapshot()
-	if f, err := os.Open(filepath.Join(dir, "tenant.json")); err == nil {
-		defer f.Close()
-		snap, err = licensing.ReadSnapshot(f)
-		require.NoError(t, err)
-	}
-	st, err := licensing.NewState(snap)
-	require.NoError(t, err)
-	f, err := os.Open(filepath.Join(dir, "desired.json"))
-	require.NoError(t, err)
-	defer f.Close()
-	d, err := planner.ReadDesired(f)
-	require.NoError(t, err)
-	return st, d
-}
+var loadCase = planner.LoadCase
 
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()

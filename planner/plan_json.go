@@ -159,6 +159,9 @@ func licenses(ls []licenseJSON) []licensing.AssignedLicense {
 // expectJSON is e in plan/v1 and in the journal: ids only (the plan's names section names
 // them), which keeps the two lists every step carries small at a million steps.
 func (s *Step) expectJSON(e Expectation) *expectJSON {
+	if !s.hasExpectJSON() {
+		return nil
+	}
 	var p *Plan // no names
 	switch s.Action {
 	case AssignLicense:
@@ -204,24 +207,6 @@ func (e *expectJSON) expectation() *Expectation {
 		out.Member = *e.Member
 	}
 	return out
-}
-
-func (p *Plan) stepWire(s *Step) *stepJSON {
-	sj := &stepJSON{ID: s.ID, Action: s.Action.String(), Target: s.Target, Group: s.Group, UsageLocation: s.UsageLocation,
-		DependsOn: nonnil.Slice(s.DependsOn), Wave: s.Wave, Reason: s.Reason, Gained: nonnil.Slice(s.Gained), Lost: nonnil.Slice(s.Lost),
-		Expect: s.expectJSON(s.expect()), Result: s.expectJSON(s.result())}
-	if s.Action == AssignLicense {
-		sj.add, sj.remove = p.licensesWire(s.AddLicenses), nonnil.Slice(s.RemoveLicenses)
-		sj.AddLicenses, sj.RemoveLicenses = &sj.add, &sj.remove
-	}
-	for _, m := range s.Members {
-		mj := memberJSON{User: m.User, Gained: nonnil.Slice(m.Gained), Lost: nonnil.Slice(m.Lost)}
-		if m.Error != licensing.None {
-			mj.Error = m.Error.String()
-		}
-		sj.Members = append(sj.Members, mj)
-	}
-	return sj
 }
 
 func (p *Plan) seatWire(s SeatChange) seatJSON {
@@ -431,7 +416,7 @@ func (h *heldEnd) close(more []byte) error {
 
 // planItem returns an encoder of plan/v1 list elements: indented to sit in a list, HTML left
 // unescaped. Its result is valid until its next call. Steps are written straight from the
-// *Step (p names their SKUs), as writeStep writes p.stepWire of them.
+// *Step (p names their SKUs) by writeStepOf.
 func (p *Plan) planItem() jsonout.Encoder {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -8,87 +8,9 @@ import (
 
 // The plan/v1 steps, written without reflection, one step a line: a million-step plan spent
 // most of its rendering time in encoding/json and in indenting its output, and a third of its
-// ~1.9 GB in indentation. writeStep writes a step byte for byte as json.Marshal would
-// (TestStepWriterMatchesEncodingJSON holds it to that for every golden plan).
-
-// writeStep writes sj as one list element of the steps.
-func writeStep(w *jsonout.Indented, sj *stepJSON) {
-	w.Open('{')
-	w.Key("id")
-	w.String(sj.ID)
-	w.Key("action")
-	w.String(sj.Action)
-	w.Key("target")
-	writeTarget(w, sj.Target)
-	if sj.Group != nil {
-		w.Key("group")
-		writeTarget(w, *sj.Group)
-	}
-	if sj.AddLicenses != nil {
-		w.Key("addLicenses")
-		writeLicenses(w, *sj.AddLicenses)
-	}
-	if sj.RemoveLicenses != nil {
-		w.Key("removeLicenses")
-		if *sj.RemoveLicenses == nil {
-			w.Raw("null")
-		} else {
-			w.Open('[')
-			for _, id := range *sj.RemoveLicenses {
-				w.Elem()
-				writeGUID(w, licensing.GUID(id))
-			}
-			w.Close(']')
-		}
-	}
-	if sj.UsageLocation != "" {
-		w.Key("usageLocation")
-		w.String(sj.UsageLocation)
-	}
-	w.Key("dependsOn")
-	if sj.DependsOn == nil {
-		w.Raw("null")
-	} else {
-		w.Strings(sj.DependsOn)
-	}
-	w.Key("wave")
-	w.Int(sj.Wave)
-	w.Key("reason")
-	w.String(sj.Reason)
-	w.Key("gained")
-	writePlanIDs(w, sj.Gained)
-	w.Key("lost")
-	writePlanIDs(w, sj.Lost)
-	if len(sj.Members) > 0 {
-		w.Key("members")
-		w.Open('[')
-		for _, m := range sj.Members {
-			w.Elem()
-			w.Open('{')
-			w.Key("user")
-			writeTarget(w, m.User)
-			w.Key("gained")
-			writePlanIDs(w, m.Gained)
-			w.Key("lost")
-			writePlanIDs(w, m.Lost)
-			if m.Error != "" {
-				w.Key("error")
-				w.String(m.Error)
-			}
-			w.Close('}')
-		}
-		w.Close(']')
-	}
-	if sj.Expect != nil {
-		w.Key("expect")
-		writeExpect(w, sj.Expect)
-	}
-	if sj.Result != nil {
-		w.Key("result")
-		writeExpect(w, sj.Result)
-	}
-	w.Close('}')
-}
+// ~1.9 GB in indentation. writeStepOf writes a step straight from the *Step, byte for byte as
+// encoding/json writes its wire form (TestStepWriterMatchesEncodingJSON holds it to that for
+// every step of every golden plan and for steps with every optional part).
 
 func writeTarget(w *jsonout.Indented, t licensing.Target) {
 	w.Open('{')
@@ -99,61 +21,6 @@ func writeTarget(w *jsonout.Indented, t licensing.Target) {
 	if t.Name != "" {
 		w.Key("name")
 		w.String(t.Name)
-	}
-	w.Close('}')
-}
-
-func writeLicenses(w *jsonout.Indented, ls []licenseJSON) {
-	if ls == nil {
-		w.Raw("null")
-		return
-	}
-	w.Open('[')
-	for _, l := range ls {
-		w.Elem()
-		w.Open('{')
-		w.Key("skuId")
-		writeGUID(w, licensing.GUID(l.SkuID))
-		if l.SkuPartNumber != "" {
-			w.Key("skuPartNumber")
-			w.String(l.SkuPartNumber)
-		}
-		if l.ProductName != "" {
-			w.Key("productName")
-			w.String(l.ProductName)
-		}
-		w.Key("disabledPlans")
-		writePlanIDs(w, l.DisabledPlans)
-		w.Close('}')
-	}
-	w.Close(']')
-}
-
-func writeExpect(w *jsonout.Indented, e *expectJSON) {
-	w.Open('{')
-	if e.DirectLicenses != nil {
-		w.Key("directLicenses")
-		writeLicenses(w, *e.DirectLicenses)
-	}
-	if e.Groups != nil {
-		w.Key("groups")
-		if *e.Groups == nil {
-			w.Raw("null")
-		} else {
-			w.Strings(*e.Groups)
-		}
-	}
-	if e.UsageLocation != nil {
-		w.Key("usageLocation")
-		w.String(*e.UsageLocation)
-	}
-	if e.GroupLicenses != nil {
-		w.Key("groupLicenses")
-		writeLicenses(w, *e.GroupLicenses)
-	}
-	if e.Member != nil {
-		w.Key("member")
-		w.Bool(*e.Member)
 	}
 	w.Close('}')
 }
@@ -178,8 +45,8 @@ func writeGUID(w *jsonout.Indented, g licensing.GUID) {
 	w.B = append(w.B, '"')
 }
 
-// writeStepOf writes s as writeStep writes p.stepWire(s), straight from the step: nothing is
-// built per step (TestStepOfMatchesStepWire holds the two to the same bytes).
+// writeStepOf writes s as one list element of the steps: as encoding/json writes its wire form
+// (stepJSON), but straight from the step, nothing built per step.
 // With a cache c (only for a compact w), lists steps share are encoded once.
 func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step, c *stepCache) {
 	w.Open('{')
@@ -247,7 +114,8 @@ func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step, c *stepCache) {
 	w.Close('}')
 }
 
-// hasExpectJSON reports whether s.expectJSON gives a non-nil expectation.
+// hasExpectJSON reports whether the step's action has an expectation in plan/v1 (expect and
+// result): s.expectJSON is nil exactly when it has not.
 func (s *Step) hasExpectJSON() bool {
 	switch s.Action {
 	case AssignLicense, SetUsageLocation, AddGroupMember, RemoveGroupMember:
@@ -256,7 +124,7 @@ func (s *Step) hasExpectJSON() bool {
 	return false
 }
 
-// writeExpectOf writes e as writeExpect writes s.expectJSON(e), which must not be nil.
+// writeExpectOf writes e as encoding/json writes s.expectJSON(e), which must not be nil.
 func (s *Step) writeExpectOf(w *jsonout.Indented, e Expectation, c *stepCache) {
 	var p *Plan // no names, as in expectJSON
 	w.Open('{')
@@ -283,7 +151,7 @@ func (s *Step) writeExpectOf(w *jsonout.Indented, e Expectation, c *stepCache) {
 	w.Close('}')
 }
 
-// writeAssigned writes ls as writeLicenses writes p.licensesWire(ls).
+// writeAssigned writes ls as encoding/json writes p.licensesWire(ls).
 func (p *Plan) writeAssigned(w *jsonout.Indented, ls []licensing.AssignedLicense, c *stepCache) {
 	w.Open('[')
 	for _, l := range ls {

@@ -3,17 +3,39 @@ package planner
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/licenseplan/licenseplan/internal/jsonout"
+	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
-// referenceStep is the encoding/json encoding of a step.
-func referenceStep(t *testing.T, sj *stepJSON) string {
+// stepWire is a step's plan/v1 wire form, which ReadPlan decodes: the reference writeStepOf is
+// held to.
+func (p *Plan) stepWire(s *Step) *stepJSON {
+	sj := &stepJSON{ID: s.ID, Action: s.Action.String(), Target: s.Target, Group: s.Group, UsageLocation: s.UsageLocation,
+		DependsOn: nonnil.Slice(s.DependsOn), Wave: s.Wave, Reason: s.Reason, Gained: nonnil.Slice(s.Gained), Lost: nonnil.Slice(s.Lost),
+		Expect: s.expectJSON(s.expect()), Result: s.expectJSON(s.result())}
+	if s.Action == AssignLicense {
+		sj.add, sj.remove = p.licensesWire(s.AddLicenses), nonnil.Slice(s.RemoveLicenses)
+		sj.AddLicenses, sj.RemoveLicenses = &sj.add, &sj.remove
+	}
+	for _, m := range s.Members {
+		mj := memberJSON{User: m.User, Gained: nonnil.Slice(m.Gained), Lost: nonnil.Slice(m.Lost)}
+		if m.Error != licensing.None {
+			mj.Error = m.Error.String()
+		}
+		sj.Members = append(sj.Members, mj)
+	}
+	return sj
+}
+
+// referenceStep is the encoding/json encoding of a step's wire form.
+func referenceStep(t *testing.T, sj *stepJSON) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -21,98 +43,155 @@ func referenceStep(t *testing.T, sj *stepJSON) string {
 	if err := enc.Encode(sj); err != nil {
 		t.Fatal(err)
 	}
-	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
-func writtenStep(sj *stepJSON) string {
-	w := jsonout.NewCompact(nil)
-	writeStep(w, sj)
-	indented := jsonout.NewIndented(nil, "    ", "  ")
-	writeStep(indented, sj)
-	if got, want := string(indented.B), string(jsonout.AppendIndent(nil, w.B, "    ", "  ")); got != want {
-		return "indented layout differs from the compact one indented:\n" + got + "\n" + want
+// checkStep fails unless p.writeStepOf(s) gives the encoding/json bytes of p.stepWire(s):
+// compact with the cache c (twice: the second time from the cache) and without, and indented
+// (as the compact one indented).
+func checkStep(t *testing.T, name string, p *Plan, s *Step, c *stepCache) {
+	t.Helper()
+	want := referenceStep(t, p.stepWire(s))
+	for i, cache := range []*stepCache{c, c, nil} {
+		got := jsonout.NewCompact(nil)
+		p.writeStepOf(got, s, cache)
+		if !bytes.Equal(got.B, want) {
+			t.Fatalf("%s (compact, try %d):\nwriteStepOf:\n%s\nencoding/json:\n%s", name, i, got.B, want)
+		}
 	}
-	return string(w.B)
+	indented := jsonout.NewIndented(nil, "    ", "  ")
+	p.writeStepOf(indented, s, nil)
+	if wantIndented := jsonout.AppendIndent(nil, want, "    ", "  "); !bytes.Equal(indented.B, wantIndented) {
+		t.Fatalf("%s (indented):\nwriteStepOf:\n%s\nwant:\n%s", name, indented.B, wantIndented)
+	}
 }
 
-// The step writer and encoding/json give the same bytes: every step of every golden plan, and
-// steps with every optional part and awkward strings.
-func TestStepWriterMatchesEncodingJSON(t *testing.T) {
+// loadCase reads testdata/<case>/tenant.json (or the sample tenant) and desired.json.
+func loadCase(t *testing.T, dir string) (*licensing.State, *Desired) {
+	t.Helper()
+	snap := sampletenant.Snapshot()
+	if f, err := os.Open(filepath.Join(dir, "tenant.json")); err == nil {
+		defer f.Close()
+		snap, err = licensing.ReadSnapshot(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := licensing.NewState(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "desired.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := ReadDesired(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, d
+}
+
+// goldenPlans builds the plan of every golden case (testdata/*/desired.json).
+func goldenPlans(t *testing.T) []*Plan {
+	t.Helper()
 	dirs, err := filepath.Glob("testdata/*/desired.json")
 	if err != nil || len(dirs) == 0 {
 		t.Fatal("no golden cases", err)
 	}
-	steps := 0
-	var some *stepJSON
+	var plans []*Plan
 	for _, d := range dirs {
-		snap := sampletenant.Snapshot()
-		if f, err := os.Open(filepath.Join(filepath.Dir(d), "tenant.json")); err == nil {
-			snap, err = licensing.ReadSnapshot(f)
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		st, err := licensing.NewState(snap)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Open(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		desired, err := ReadDesired(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := Build(st, desired)
+		plans = append(plans, Build(loadCase(t, filepath.Dir(d))))
+	}
+	return plans
+}
+
+// The step writer and encoding/json give the same bytes: every step of every golden plan, with
+// its plan's names and without, and steps of every action and target with every optional part,
+// empty lists and strings encoding/json escapes.
+func TestStepWriterMatchesEncodingJSON(t *testing.T) {
+	plans := goldenPlans(t)
+	steps := 0
+	for i, p := range plans {
+		cache := newStepCache()
 		for _, s := range p.Steps {
-			sj := p.stepWire(s)
-			if got, want := writtenStep(sj), referenceStep(t, sj); got != want {
-				t.Fatalf("%s step %s:\nwriter:\n%s\nencoding/json:\n%s", d, s.ID, got, want)
-			}
+			name := fmt.Sprintf("golden plan %d step %s", i, s.ID)
+			checkStep(t, name, p, s, cache)
+			checkStep(t, name+" unnamed", nil, s, cache)
 			steps++
-			if sj.AddLicenses != nil && sj.Expect != nil {
-				some = sj
-			}
 		}
 	}
-	if steps < 100 || some == nil {
+	if steps < 100 {
 		t.Fatalf("only %d steps compared", steps)
 	}
 
-	// Every optional part, nil lists, and strings encoding/json escapes.
 	odd := "quo\"te back\\slash \n\t\x01 <html>&amp; \u2028 bad\xff ünï ✓"
-	loc, member := "GB", true
-	var none []licensing.PlanID
-	groups := []string{"g1", odd}
-	variants := []func(sj *stepJSON){
-		func(sj *stepJSON) { sj.Reason, sj.Target.Name, sj.ID = odd, odd, odd },
-		func(sj *stepJSON) { sj.Target.Name = "" },
-		func(sj *stepJSON) { sj.Group = &licensing.Target{Type: licensing.TargetGroup, ID: odd} },
-		func(sj *stepJSON) { sj.UsageLocation = odd },
-		func(sj *stepJSON) { sj.DependsOn, sj.Gained, sj.Lost = nil, nil, nil },
-		func(sj *stepJSON) {
-			sj.Members = []memberJSON{{User: licensing.Target{Type: licensing.TargetUser, ID: "u"}, Gained: none, Lost: []licensing.PlanID{{1}}, Error: odd}, {}}
+	p := plans[0]
+	var sku licensing.SkuID
+	for _, q := range plans {
+		for _, s := range q.Steps {
+			if len(s.AddLicenses) > 0 && sku.IsZero() {
+				sku, p = s.AddLicenses[0].SkuID, q
+			}
+		}
+	}
+	lic := []licensing.AssignedLicense{{SkuID: sku, DisabledPlans: []licensing.PlanID{{3}}}, {SkuID: licensing.SkuID{9}}}
+	full := &Expectation{DirectLicenses: lic, Groups: []string{"g1", odd}, UsageLocation: odd, GroupLicenses: lic, Member: true}
+	empty := &Expectation{Groups: []string{}}
+	actions := []Action{AssignLicense, SetUsageLocation, AddGroupMember, RemoveGroupMember, WaitForGroupProcessing, ReprocessLicenseAssignment, Action(99)}
+	targets := []licensing.Target{{Type: licensing.TargetUser, ID: "u1", Name: odd}, {Type: licensing.TargetGroup, ID: odd}}
+	variants := []func(s *Step){
+		func(s *Step) {},
+		func(s *Step) {
+			s.Group = &licensing.Target{Type: licensing.TargetGroup, ID: odd, Name: "n"}
+			s.AddLicenses, s.RemoveLicenses = lic, []licensing.SkuID{sku, {7}}
+			s.UsageLocation, s.DependsOn, s.Wave, s.Reason = odd, []string{"a", odd}, 3, odd
+			s.Gained, s.Lost = []licensing.PlanID{{1}, {2}}, []licensing.PlanID{}
+			s.Members = []MemberImpact{{User: targets[0], Gained: []licensing.PlanID{{1}}, Error: licensing.CountViolation}, {}}
+			s.Expect, s.Result = full, empty
 		},
-		func(sj *stepJSON) {
-			sj.Expect = &expectJSON{UsageLocation: &loc, Member: &member, Groups: &groups}
-			sj.Result = &expectJSON{GroupLicenses: &[]licenseJSON{{SkuID: licensing.SkuID{2}, SkuPartNumber: odd, ProductName: odd}}}
-		},
-		func(sj *stepJSON) { sj.Expect, sj.Result, sj.AddLicenses, sj.RemoveLicenses = nil, nil, nil, nil },
-		func(sj *stepJSON) {
-			var nilAdd []licenseJSON
-			var nilRemove []licensing.SkuID
-			sj.AddLicenses, sj.RemoveLicenses = &nilAdd, &nilRemove
-			sj.Expect = &expectJSON{}
+		func(s *Step) {
+			s.AddLicenses, s.RemoveLicenses, s.DependsOn, s.Members = []licensing.AssignedLicense{}, []licensing.SkuID{}, []string{}, []MemberImpact{}
+			s.Expect, s.Result = empty, full
 		},
 	}
-	for i, change := range variants {
-		sj := *some
-		change(&sj)
-		if got, want := writtenStep(&sj), referenceStep(t, &sj); got != want {
-			t.Errorf("variant %d:\nwriter:\n%s\nencoding/json:\n%s", i, got, want)
+	cache := newStepCache()
+	for _, a := range actions {
+		for _, tg := range targets {
+			for i, change := range variants {
+				s := &Step{ID: odd, Action: a, Target: tg}
+				change(s)
+				name := fmt.Sprintf("variant %d of %v on %s", i, a, tg.Type)
+				checkStep(t, name, p, s, cache)
+				checkStep(t, name+", unnamed", nil, s, cache)
+			}
+		}
+	}
+}
+
+// A full stepCache empties itself and still writes every list as writePlanIDs does.
+func TestStepCacheBounded(t *testing.T) {
+	c := newStepCache()
+	lists := make([][]licensing.PlanID, 2*maxCached+3)
+	for i := range lists {
+		lists[i] = []licensing.PlanID{{byte(i), byte(i >> 8)}, {7}}
+	}
+	for round := range 2 {
+		for i, ids := range lists {
+			got, want := jsonout.NewCompact(nil), jsonout.NewCompact(nil)
+			got.Open('[')
+			got.Elem()
+			c.planIDs(got, ids)
+			want.Open('[')
+			want.Elem()
+			writePlanIDs(want, ids)
+			if string(got.B) != string(want.B) {
+				t.Fatalf("round %d list %d: %s, want %s", round, i, got.B, want.B)
+			}
+			if len(c.ids) > maxCached {
+				t.Fatalf("%d lists cached, at most %d", len(c.ids), maxCached)
+			}
 		}
 	}
 }
