@@ -7,20 +7,27 @@ import (
 	"testing"
 )
 
+// checkAppendString fails the test unless AppendString encodes s as encoding/json does (HTML
+// left unescaped).
+func checkAppendString(t *testing.T, s string) {
+	t.Helper()
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	if got := AppendString(nil, s); string(got)+"\n" != want.String() {
+		t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want.String())
+	}
+}
+
 // The builder lays out what encoding/json lays out, strings included.
 func TestIndentedMatchesEncodingJSON(t *testing.T) {
 	strs := []string{"", "plain", `quo"te`, `back\slash`, "\b\f\n\r\t", "\x00\x01\x1f\x7f", "<html>&amp;",
 		"Office 365 E3", "ünïcødé ✓", "\u2028\u2029", "bad \xff utf8 \xc3", "tail\xe2\x82"}
 	for _, s := range strs {
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
-			t.Fatal(err)
-		}
-		if got := AppendString(nil, s); string(got)+"\n" != want.String() {
-			t.Errorf("AppendString(%q) = %s, encoding/json %s", s, got, want.String())
-		}
+		checkAppendString(t, s)
 	}
 
 	type inner struct {
@@ -92,15 +99,7 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
-			t.Fatal(err)
-		}
-		if got := AppendString(nil, s); string(got)+"\n" != want.String() {
-			t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want.String())
-		}
+		checkAppendString(t, s)
 	})
 }
 
@@ -112,15 +111,7 @@ func TestAppendStringEveryPosition(t *testing.T) {
 		for at := 0; at <= n; at++ {
 			for _, sp := range specials {
 				s := strings.Repeat("a", at) + sp + strings.Repeat("z", n-at)
-				var want bytes.Buffer
-				enc := json.NewEncoder(&want)
-				enc.SetEscapeHTML(false)
-				if err := enc.Encode(s); err != nil {
-					t.Fatal(err)
-				}
-				if got := AppendString(nil, s); string(got)+"\n" != want.String() {
-					t.Fatalf("AppendString(%q) = %s, encoding/json %s", s, got, want.String())
-				}
+				checkAppendString(t, s)
 			}
 		}
 	}
