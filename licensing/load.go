@@ -162,6 +162,20 @@ func (k *loadSink) startAsync() {
 	k.newBatch()
 }
 
+// batchOf returns the batch to add a user (groups false) or a group (groups true) to, starting
+// the second goroutine at the first: a batch holds users or groups, never both, so that they
+// reach the compiler in document order.
+func (k *loadSink) batchOf(groups bool) *userBatch {
+	if k.async == nil {
+		k.startAsync()
+	}
+	if cur := k.async.cur; (groups && len(cur.users) > 0) || (!groups && len(cur.groups) > 0) {
+		k.sendBatch()
+		k.newBatch()
+	}
+	return k.async.cur
+}
+
 // newBatch starts a batch: one that came back, else a new one.
 func (k *loadSink) newBatch() {
 	a := k.async
@@ -293,14 +307,7 @@ func (k *loadSink) User(r *tenantload.User) {
 	if pending {
 		u = new(User)
 	} else {
-		if k.async == nil {
-			k.startAsync()
-		}
-		if len(k.async.cur.groups) > 0 {
-			k.sendBatch()
-			k.newBatch()
-		}
-		b := k.async.cur
+		b := k.batchOf(false)
 		b.users = append(b.users, User{})
 		u = &b.users[len(b.users)-1]
 	}
@@ -336,14 +343,7 @@ func (k *loadSink) Group(r *tenantload.Group, members [][]byte) {
 			k.c.addGroupMembers(g, byteMembers(members))
 			return
 		}
-		if k.async == nil {
-			k.startAsync()
-		}
-		if len(k.async.cur.users) > 0 {
-			k.sendBatch()
-			k.newBatch()
-		}
-		b := k.async.cur
+		b := k.batchOf(true)
 		if b.ids == nil { // room for a batch's ids: a batch is reused, and this is its memory for them
 			b.ids, b.ends = make([]byte, 0, groupBatchIDs+groupBatchIDs/4), make([]int32, 0, groupBatchIDs/32)
 		}
