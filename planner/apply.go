@@ -74,14 +74,11 @@ import (
 // any step did not succeed (an *ApplyError that errors.Is matches against the steps' error kinds,
 // e.g. licensing.Drift, and against context.Canceled).
 func Apply(ctx context.Context, tenant Tenant, plan *Plan, opts ...ApplyOption) (*ApplyResult, error) {
-	cfg := defaultApplyConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	r, err := newRunner(tenant, plan, cfg)
+	r, err := newRunner(tenant, plan, opts)
 	if err != nil {
 		return nil, err
 	}
+	cfg := r.cfg
 	hash, err := planHash(plan)
 	if err != nil {
 		return nil, err

@@ -51,19 +51,20 @@ type targetLock struct {
 // applyable unless WithIgnoreProblems — and returns an Executor for it. It makes no call: see
 // CheckTenant.
 func NewExecutor(tenant Tenant, plan *Plan, opts ...ApplyOption) (*Executor, error) {
-	cfg := defaultApplyConfig()
-	for _, o := range opts {
-		o(&cfg)
-	}
-	r, err := newRunner(tenant, plan, cfg)
+	r, err := newRunner(tenant, plan, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &Executor{r: r, wave: -1, locks: map[string]*targetLock{}}, nil
 }
 
-// newRunner validates the plan and makes the state every driver of its steps shares.
-func newRunner(tenant Tenant, plan *Plan, cfg applyConfig) (*runner, error) {
+// newRunner validates the plan and makes the state every driver of its steps shares, configured
+// by opts.
+func newRunner(tenant Tenant, plan *Plan, opts []ApplyOption) (*runner, error) {
+	cfg := defaultApplyConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if tenant == nil || plan == nil {
 		return nil, &licensing.Error{Kind: licensing.InvalidInput, Message: "apply: tenant and plan are required"}
 	}
