@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/licenseplan/licenseplan/examples/temporal/internal/verify"
 	"github.com/licenseplan/licenseplan/fake"
 	"github.com/licenseplan/licenseplan/licensing"
 	"github.com/licenseplan/licenseplan/planner"
@@ -254,23 +255,9 @@ func TestWorkerKilledMidWaveAnotherFinishes(t *testing.T) {
 
 	// No unconsented loss: every plan a user lost, a step of the plan says it takes away.
 	p := storedPlan(t, plans, tenantID)
-	consented := map[string]map[licensing.PlanID]bool{}
-	for _, s := range p.Steps {
-		u := strings.ToLower(s.Target.ID)
-		if consented[u] == nil {
-			consented[u] = map[licensing.PlanID]bool{}
-		}
-		for _, l := range s.Lost {
-			consented[u][l] = true
-		}
-	}
 	var hist struct{ Value []fake.HistoryEntry }
 	getJSON(t, base+"/_fake/history", &hist)
-	for _, e := range hist.Value {
-		for _, l := range e.Lost() {
-			assert.True(t, consented[strings.ToLower(e.UserID)][l], "user %s lost %s, which no step takes away", e.UserID, l)
-		}
-	}
+	assert.Empty(t, verify.UnconsentedLoss(p, hist.Value))
 	t.Logf("FIGURES: %d steps applied in %s by 2 workers (one killed with SIGKILL at %q); %d write requests (%d carried out, %d failed by injected faults and retried, %d throttled); peak %d writes in 10 s; %d succeeded, %d already done (found done on retry)",
 		pr.Total, elapsed.Round(time.Second), killedAt, attempts, len(carried), attempts-len(carried)-throttled, throttled, peak, pr.Succeeded, pr.AlreadyDone)
 }
