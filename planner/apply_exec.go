@@ -138,6 +138,7 @@ type StepError struct {
 	notYet bool
 }
 
+// Error returns the cause's message (it names the step).
 func (e *StepError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the cause.

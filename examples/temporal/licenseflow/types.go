@@ -54,6 +54,7 @@ type PlanRef struct {
 	SHA256   string
 }
 
+// String names the plan for messages: its location and the start of its sha256.
 func (r PlanRef) String() string { return fmt.Sprintf("%s (sha256 %.12s)", r.Location, r.SHA256) }
 
 // ApplyOptions tune ApplyPlan. Zero fields take the defaults (see withDefaults).
