@@ -31,8 +31,8 @@ type Activities struct {
 	Options []planner.ApplyOption
 
 	mu    sync.Mutex
-	execs map[string]*planner.Executor // tenant id + plan sha256 → its executor
-	order []string                     // keys of execs, oldest first
+	execs map[string]*loaded // tenant id + plan sha256 → its executor
+	order []string           // keys of execs, oldest first
 }
 
 // maxExecutors bounds the executors (each holds a plan) a worker keeps.
@@ -47,15 +47,32 @@ const (
 	ErrTypeInvalid = "licenseplan.Invalid"
 )
 
-// executor returns the Executor of a plan on a tenant, made once per worker: the plan read from
-// the store and checked against its sha256, the tenant checked to be the plan's.
+// loaded is a plan a worker loaded, with what every activity on it needs.
+type loaded struct {
+	ex    *planner.Executor
+	waves int
+	order error // why the plan's steps cannot run page by page, or nil
+}
+
+// executor returns the Executor of a plan on a tenant (see load).
 func (a *Activities) executor(ctx context.Context, t TenantRef, ref PlanRef) (*planner.Executor, error) {
+	l, err := a.load(ctx, t, ref)
+	if err != nil {
+		return nil, err
+	}
+	return l.ex, nil
+}
+
+// load returns a plan on a tenant, loaded once per worker: the plan read from the store and
+// checked against its sha256, the tenant checked to be the plan's, the order of its steps
+// checked.
+func (a *Activities) load(ctx context.Context, t TenantRef, ref PlanRef) (*loaded, error) {
 	key := t.ID + "/" + ref.SHA256
 	a.mu.Lock()
-	ex := a.execs[key]
+	l := a.execs[key]
 	a.mu.Unlock()
-	if ex != nil {
-		return ex, nil
+	if l != nil {
+		return l, nil
 	}
 	p, err := a.loadPlan(ctx, ref, t.ID)
 	if err != nil {
@@ -66,7 +83,7 @@ func (a *Activities) executor(ctx context.Context, t TenantRef, ref PlanRef) (*p
 		return nil, invalid(fmt.Errorf("connecting to tenant %s: %w", t.ID, err))
 	}
 	opts := append([]planner.ApplyOption{planner.WithRetryPolicy(planner.RetryPolicy{MaxAttempts: 1})}, a.Options...)
-	ex, err = planner.NewExecutor(tenant, p, opts...)
+	ex, err := planner.NewExecutor(tenant, p, opts...)
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -76,21 +93,34 @@ func (a *Activities) executor(ctx context.Context, t TenantRef, ref PlanRef) (*p
 		}
 		return nil, err
 	}
+	l = &loaded{ex: ex, waves: p.Waves(), order: pageOrder(p, ref)}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.execs == nil {
-		a.execs = map[string]*planner.Executor{}
+		a.execs = map[string]*loaded{}
 	}
 	if prev := a.execs[key]; prev != nil {
 		return prev, nil
 	}
-	a.execs[key] = ex
+	a.execs[key] = l
 	a.order = append(a.order, key)
 	if len(a.order) > maxExecutors {
 		delete(a.execs, a.order[0])
 		a.order = a.order[1:]
 	}
-	return ex, nil
+	return l, nil
+}
+
+// pageOrder says why the workflow cannot run p's steps page by page in plan order: a step
+// before a step of an earlier wave (planner.Build writes none; an edited plan may). That every
+// step comes after the steps it depends on, ReadPlan checked.
+func pageOrder(p *planner.Plan, ref PlanRef) error {
+	for i := 1; i < len(p.Steps); i++ {
+		if s, prev := p.Steps[i], p.Steps[i-1]; s.Wave < prev.Wave {
+			return invalid(fmt.Errorf("plan %s: step %s of wave %d comes after step %s of wave %d; write the steps in wave order (as planner.Build does)", ref, s.ID, s.Wave, prev.ID, prev.Wave))
+		}
+	}
+	return nil
 }
 
 // loadPlan reads a stored plan and checks its bytes against the reference.
@@ -194,30 +224,20 @@ type Outline struct {
 }
 
 // Outline returns the steps Offset … Offset+Limit-1 of the plan. It refuses a plan whose steps
-// do not come after the steps they depend on (Build writes them so; an edited plan may not),
-// since the workflow runs pages in order.
+// are not in wave order (see pageOrder), since the workflow runs pages in order.
 func (a *Activities) Outline(ctx context.Context, in OutlineInput) (Outline, error) {
-	ex, err := a.executor(ctx, in.Tenant, in.Plan)
+	l, err := a.load(ctx, in.Tenant, in.Plan)
 	if err != nil {
 		return Outline{}, err
 	}
-	p := ex.Plan()
-	out := Outline{Total: len(p.Steps), Waves: p.Waves()}
-	pos := make(map[string]int, len(p.Steps))
-	for i, s := range p.Steps {
-		pos[s.ID] = i
+	if l.order != nil {
+		return Outline{}, l.order
 	}
+	p := l.ex.Plan()
+	out := Outline{Total: len(p.Steps), Waves: l.waves}
 	end := min(len(p.Steps), in.Offset+in.Limit)
 	for i := max(0, in.Offset); i < end; i++ {
 		s := p.Steps[i]
-		if i > 0 && s.Wave < p.Steps[i-1].Wave {
-			return Outline{}, invalid(fmt.Errorf("plan %s: step %s of wave %d comes after a step of wave %d; write the steps in wave order (as planner.Build does)", in.Plan, s.ID, s.Wave, p.Steps[i-1].Wave))
-		}
-		for _, d := range s.DependsOn {
-			if pos[d] >= i {
-				return Outline{}, invalid(fmt.Errorf("plan %s: step %s comes before %s, which it depends on; write the steps in dependency order (as planner.Build does)", in.Plan, s.ID, d))
-			}
-		}
 		out.Steps = append(out.Steps, StepBrief{ID: s.ID, Wave: s.Wave, Target: string(s.Target.Type) + ":" + strings.ToLower(s.Target.ID),
 			DependsOn: s.DependsOn, Wait: s.Action == planner.WaitForGroupProcessing})
 	}

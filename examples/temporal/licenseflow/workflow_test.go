@@ -484,6 +484,25 @@ func TestApplyPlanRefusesAnAlteredPlan(t *testing.T) {
 	assert.Len(t, ft.History(), before)
 }
 
+// A plan whose steps are not in wave order cannot run page by page: refused before any write.
+func TestApplyPlanRefusesStepsOutOfWaveOrder(t *testing.T) {
+	w := newWorld(t)
+	ft := w.sample(sampletenant.TenantID)
+	_, p := w.plan(ft, migration)
+	p.Steps[0].Wave = 1 // s1 (wave 1) before s2 (wave 0)
+	var buf bytes.Buffer
+	require.NoError(t, p.WriteJSON(&buf))
+	ref, err := w.store.Put(context.Background(), buf.Bytes())
+	require.NoError(t, err)
+	before := len(ft.History())
+	w.env.ExecuteWorkflow(licenseflow.ApplyPlan, licenseflow.ApplyInput{Tenant: licenseflow.TenantRef{ID: sampletenant.TenantID}, Plan: ref})
+	got, err := w.result()
+	require.Error(t, err)
+	assert.Equal(t, licenseflow.OutcomeFailed, got.Outcome)
+	assert.Contains(t, got.StopReason, "step s2 of wave 0 comes after step s1 of wave 1")
+	assert.Len(t, ft.History(), before)
+}
+
 // ApplyFleet plans and applies across tenants; one tenant's failure does not stop the others.
 func TestApplyFleetRunsEveryTenant(t *testing.T) {
 	w := newWorld(t)
