@@ -27,7 +27,8 @@ type Throttle struct {
 
 // GraphThrottle returns Microsoft Graph's documented identity and access limits for one
 // application in one large tenant: 3,000 writes per 2 minutes 30 seconds and 8,000 resource
-// units per 10 seconds.
+// units per 10 seconds
+// (https://learn.microsoft.com/graph/throttling-limits#identity-and-access-service-limits).
 func GraphThrottle() Throttle {
 	return Throttle{Writes: 3000, WriteWindow: 150 * time.Second, ResourceUnits: 8000, ResourceWindow: 10 * time.Second}
 }
