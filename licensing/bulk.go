@@ -7,7 +7,7 @@ package licensing
 //
 //   - AppendPaths is State.Paths into the caller's buffer; PathGroup gives a path's group as an
 //     index (State.Group) instead of an id.
-//   - HasPathInError scans a user's compact paths without exporting them.
+//   - HasPathInError and HasStuckPath scan a user's compact paths without exporting them.
 //   - ApplyUserLicenses is State.Apply of an assignLicense for a user index, reusing its working
 //     memory and its Outcome: results are valid until the next call.
 //   - PlanIDsByID is Catalog.PlanIDs in GUID order, for comparisons nobody reads.
@@ -41,6 +41,18 @@ func (b *Bulk) PathGroup(p Path) int { return p.groupIdx }
 func (b *Bulk) HasPathInError(i int, kind Kind, groupOnly bool) bool {
 	for _, p := range b.s.users[i].paths {
 		if p.state == PathError && (kind == None || p.err == kind) && (!groupOnly || !p.direct()) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasStuckPath reports whether user i has a path that is stuck (Path.Stuck) without exporting
+// the user's paths, for scans over every user.
+func (b *Bulk) HasStuckPath(i int) bool {
+	s := b.s
+	for _, p := range s.users[i].paths {
+		if p.group >= 0 && s.stuck(s.users[i].groups, p) {
 			return true
 		}
 	}

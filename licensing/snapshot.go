@@ -193,13 +193,14 @@ func ParseDateTime(s string) (time.Time, bool) {
 	return t, true
 }
 
-// checkDateTime is Validate's check of an optional RFC 3339 time: field names it in the error.
-func checkDateTime(where, field, s string) error {
+// checkDateTime is Validate's check of an optional RFC 3339 time: where (called only for an error)
+// and field name it in the error.
+func checkDateTime(where func() string, field, s string) error {
 	if s == "" {
 		return nil
 	}
 	if _, err := time.Parse(time.RFC3339, s); err != nil {
-		return errorf(InvalidInput, "%s: %s %q is not an RFC 3339 time such as \"2026-12-07T09:00:00Z\"", where, field, s)
+		return errorf(InvalidInput, "%s: %s %q is not an RFC 3339 time such as \"2026-12-07T09:00:00Z\"", where(), field, s)
 	}
 	return nil
 }
@@ -212,7 +213,7 @@ func checkUserLifecycle(w who, u *User) error {
 	default:
 		return errorf(InvalidInput, "%s: userType %q is not %s or %s", w, u.UserType, UserTypeMember, UserTypeGuest)
 	}
-	where := w.String()
+	where := w.String // named only in an error: a million users make no string
 	if err := checkDateTime(where, "createdDateTime", u.CreatedDateTime); err != nil {
 		return err
 	}

@@ -80,10 +80,10 @@ func checkSubscriptions(subs []CompanySubscription) error {
 		if c.TotalLicenses < 0 {
 			return errorf(InvalidInput, "%s: totalLicenses is %d, want 0 or more", where, c.TotalLicenses)
 		}
-		if err := checkDateTime(where, "createdDateTime", c.CreatedDateTime); err != nil {
+		if err := checkDateTime(func() string { return where }, "createdDateTime", c.CreatedDateTime); err != nil {
 			return err
 		}
-		if err := checkDateTime(where, "nextLifecycleDateTime", c.NextLifecycleDateTime); err != nil {
+		if err := checkDateTime(func() string { return where }, "nextLifecycleDateTime", c.NextLifecycleDateTime); err != nil {
 			return err
 		}
 	}

@@ -254,7 +254,7 @@ func (b *builder) add(s *Step, after []int32) *stepSlot {
 	if len(b.slab) == cap(b.slab) {
 		b.slab = prefault.Make[stepSlot](0, min(4096, max(16, len(b.steps))))
 	}
-	b.slab = append(b.slab, stepSlot{Step: *s, n: int32(len(b.steps)), after: -1})
+	b.slab = append(b.slab, stepSlot{Step: *s, n: int32(len(b.steps)), after: -1, user: -1})
 	slot := &b.slab[len(b.slab)-1]
 	if len(after) > 0 {
 		slot.after = int32(len(b.arena))
@@ -280,6 +280,7 @@ type stepSlot struct {
 	exp   [2]Expectation
 	n     int32 // the step's position in builder.steps
 	after int32 // where its dependencies are in builder.arena, -1 for none
+	user  int32 // the user (index) of a user's assignLicense step, -1 for other steps
 }
 
 // planNames names plans for people, by friendly name and plan name ("Exchange Online (Plan 2)

@@ -15,7 +15,7 @@ import (
 func (b *builder) stuckChecks() {
 	var buf []licensing.Path
 	for u, t := range b.users {
-		if t == nil {
+		if t == nil || !b.w.Bulk().HasStuckPath(u) { // stuck paths are rare: scan before exporting
 			continue
 		}
 		buf = b.w.Bulk().AppendPaths(buf[:0], u)

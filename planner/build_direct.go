@@ -15,6 +15,7 @@ type pathReader struct {
 	pbuf []licensing.Path
 	cbuf []licensing.Path
 	dbuf []licensing.AssignedLicense
+	abuf []licensing.AssignedLicense
 	gbuf []int
 }
 
@@ -79,7 +80,8 @@ type migrationRemoval struct {
 }
 
 // prepared is what directSteps works out for one user from the user's paths alone, before
-// predicting the user's call.
+// predicting the user's call: the change, the call's body and the expectations before and
+// after it (if Entra accepts it as one call).
 type prepared struct {
 	u       int
 	adds    []licTarget
@@ -87,6 +89,10 @@ type prepared struct {
 	mig     []migrationRemoval
 	wave    int
 	exp     expected
+	target  licensing.Target
+	addBody []licensing.AssignedLicense // assigned(adds)
+	remBody []licensing.SkuID           // the removes, shared
+	after   []licensing.AssignedLicense // afterAssign(exp.direct, adds, removes)
 }
 
 // directSteps plans each user's one assignLicense. Reading a user's paths and working out
@@ -104,7 +110,7 @@ func (b *builder) directSteps() {
 	}()
 	for batch := range batches {
 		for _, p := range batch {
-			b.userDirectStep(p.u, p.adds, p.removes, p.wave, p.mig, p.exp)
+			b.userDirectStep(&p)
 		}
 		select {
 		case used <- batch:
@@ -172,7 +178,9 @@ func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out cha
 			continue
 		}
 		slices.SortFunc(removes, func(a, c licensing.SkuID) int { return a.Compare(c) })
-		p := prepared{u: u, adds: adds, removes: removes, mig: mig, exp: rd.expectationOf(rd.pbuf)} // rd.pbuf still holds u's paths
+		p := prepared{u: u, adds: adds, removes: removes, mig: mig, exp: rd.expectationOf(rd.pbuf), // rd.pbuf still holds u's paths
+			target: b.w.UserTarget(u), addBody: assignedIn(rd.in, &rd.abuf, adds), remBody: rd.in.skus(removes)}
+		p.after = afterAssignIn(rd.in, &rd.abuf, p.exp.direct, adds, removes)
 		if waveOf != nil {
 			p.wave = int(waveOf[u])
 		}
@@ -186,10 +194,9 @@ func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out cha
 	}
 }
 
-// userDirectStep emits the one assignLicense of user u (or two, make-before-break).
-func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.SkuID, wave int, mig []migrationRemoval, exp expected) {
-	target := b.w.UserTarget(u)
-	addBody := b.assigned(adds)
+// userDirectStep emits the one assignLicense of user p.u (or two, make-before-break).
+func (b *builder) userDirectStep(p *prepared) {
+	u, adds, removes, wave, target, addBody := p.u, p.adds, p.removes, p.wave, p.target, p.addBody
 	var conflict []licensing.PlanID
 	split := false
 	if len(adds) > 0 && len(removes) > 0 && (b.d.Options.MakeBeforeBreak || b.mayConflict(adds, removes)) {
@@ -203,14 +210,14 @@ func (b *builder) userDirectStep(u int, adds []licTarget, removes []licensing.Sk
 		split = b.d.Options.MakeBeforeBreak && !o.Refused
 	}
 	if split {
-		s1, after := b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
+		s1, after := b.applyUser(u, p.exp, adds, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
 			why: b.directReason(reasonSwapAdd, adds, removes, nil, nil)})
-		b.applyUser(u, after, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: b.in.skus(removes), Wave: wave,
+		b.applyUser(u, after, nil, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: p.remBody, Wave: wave,
 			why: b.directReason(reasonSwapRemove, adds, removes, nil, nil)}, s1.n)
 		return
 	}
-	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: b.in.skus(removes), Wave: wave,
-		why: b.directReason(reasonChange, adds, removes, conflict, mig)})
+	b.applyUser(u, p.exp, adds, &p.after, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: p.remBody, Wave: wave,
+		why: b.directReason(reasonChange, adds, removes, conflict, p.mig)})
 }
 
 // dedupe drops the repeated positions of ids, in place.
@@ -238,29 +245,32 @@ func (b *builder) mayConflict(adds []licTarget, removes []licensing.SkuID) bool 
 	return false
 }
 
-// afterAssign returns the direct licenses (by SKU id, shared) after an accepted assignLicense
-// adding adds and removing remove on a user whose direct licenses are direct.
-func (b *builder) afterAssign(direct []licensing.AssignedLicense, adds []licTarget, remove []licensing.SkuID) []licensing.AssignedLicense {
-	out := b.abuf[:0]
+// afterAssignIn returns the direct licenses (by SKU id, shared in in) after an accepted
+// assignLicense adding adds and removing remove on a user whose direct licenses are direct;
+// buf is working memory.
+func afterAssignIn(in *interner, buf *[]licensing.AssignedLicense, direct []licensing.AssignedLicense, adds []licTarget, remove []licensing.SkuID) []licensing.AssignedLicense {
+	out := (*buf)[:0]
 	for _, l := range direct {
 		if !slices.Contains(remove, l.SkuID) && !slices.ContainsFunc(adds, func(a licTarget) bool { return a.sub.Sku.ID == l.SkuID }) {
 			out = append(out, l)
 		}
 	}
 	for _, a := range adds {
-		out = append(out, licensing.AssignedLicense{SkuID: a.sub.Sku.ID, DisabledPlans: b.in.planIDsByID(a.disabled)})
+		out = append(out, licensing.AssignedLicense{SkuID: a.sub.Sku.ID, DisabledPlans: in.planIDsByID(a.disabled)})
 	}
 	slices.SortFunc(out, func(x, y licensing.AssignedLicense) int { return x.SkuID.Compare(y.SkuID) })
-	b.abuf = out
-	return b.in.licenses(out)
+	*buf = out
+	return in.licenses(out)
 }
 
 // applyUser plans user u's assignLicense step, whose body adds adds; exp is the user's
 // expectation now (what the step checks before it runs); the step depends on the user's
-// earlier steps and on the steps at the positions in after. It returns the step and the
-// expectation after it.
-func (b *builder) applyUser(u int, exp expected, adds []licTarget, s *Step, after ...int32) (*stepSlot, expected) {
+// earlier steps and on the steps at the positions in after. known, when not nil, holds the
+// direct licenses after the call (afterAssignIn of its change), worked out ahead. It returns
+// the step and the expectation after it.
+func (b *builder) applyUser(u int, exp expected, adds []licTarget, known *[]licensing.AssignedLicense, s *Step, after ...int32) (*stepSlot, expected) {
 	step := b.add(s, dedupe(append(b.deps(u), after...)))
+	step.user = int32(u)
 	pair := &step.exp
 	pair[0] = Expectation{DirectLicenses: exp.direct, Groups: exp.groups}
 	step.Expect, step.Result = &pair[0], &pair[1]
@@ -270,7 +280,11 @@ func (b *builder) applyUser(u int, exp expected, adds []licTarget, s *Step, afte
 		// assignLicense changes only direct paths (the groups the user's paths come from
 		// stay): every removed or added SKU's direct path goes, every added one comes with
 		// the body's disabled plans. Verification checks this against the tenant.
-		res.direct = b.afterAssign(exp.direct, adds, step.RemoveLicenses)
+		if known != nil {
+			res.direct = *known
+		} else {
+			res.direct = afterAssignIn(b.in, &b.abuf, exp.direct, adds, step.RemoveLicenses)
+		}
 	}
 	*step.Result = Expectation{DirectLicenses: res.direct, Groups: res.groups}
 	if o.Refused {

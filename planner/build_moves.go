@@ -107,7 +107,7 @@ func (b *builder) bridge(u int, t *userTarget, g int) bool {
 	}
 	why := b.changeReason("", adds, removes, nil)
 	why.kind, why.group, why.conflicts = reasonBridge, gt.Name, conflict
-	b.applyUser(u, exp, adds, &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: b.in.skus(removes), why: why})
+	b.applyUser(u, exp, adds, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: b.assigned(adds), RemoveLicenses: b.in.skus(removes), why: why})
 	if b.bridged == nil {
 		b.bridged = map[int][]migrationRemoval{}
 	}

@@ -2,8 +2,10 @@ package planner
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -32,6 +34,11 @@ func (b *builder) resolveRules(explicit map[int]string) {
 	type pair struct{ first, second string }
 	var clashes map[pair][]int // exact rules that disagree → the users they disagree on
 	var clashOrder []pair
+	wheres := make([]where, len(b.d.Rules))
+	for ri, r := range b.d.Rules {
+		wheres[ri] = compileWhere(r.Where)
+	}
+	matches := matchUsers(st, wheres)
 	for ri, r := range b.d.Rules {
 		at := ruleAt(ri, r.Name)
 		lts := b.resolveSpecs(at, licensing.Target{}, r.Licenses)
@@ -45,18 +52,13 @@ func (b *builder) resolveRules(explicit map[int]string) {
 			}
 			exactOf[at] = lts
 		}
-		where := compileWhere(r.Where)
 		// Users no earlier entry targets share one target per rule (a million users matched
 		// by a rule hold one userTarget, not a million); a user a later entry also targets
 		// gets a copy first.
 		var shared *userTarget
 		sharable := true
-		matched := 0
-		for u := 0; u < st.NumUsers(); u++ {
-			if !where.matches(st.User(u), st.UsageLocation(u)) {
-				continue
-			}
-			matched++
+		for _, u32 := range matches[ri] {
+			u := int(u32)
 			if entry, ok := explicit[u]; ok {
 				b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityInfo, Target: st.UserTarget(u),
 					Message: fmt.Sprintf("%s matches user %s, whom %s targets explicitly: the explicit target wins, the rule is not applied to this user", at, st.User(u).UserPrincipalName, entry)})
@@ -102,7 +104,7 @@ func (b *builder) resolveRules(explicit map[int]string) {
 				}
 			}
 		}
-		if matched == 0 {
+		if len(matches[ri]) == 0 {
 			b.problem(Problem{Kind: licensing.InvalidDesiredState, Severity: SeverityWarning,
 				Message: fmt.Sprintf("%s matches no user: check its where (%s)", at, whereText(r.Where))})
 		}
@@ -121,6 +123,43 @@ func (b *builder) resolveRules(explicit map[int]string) {
 			Message: fmt.Sprintf("%s and %s are both exact and give different licenses to %d user(s) (%s): an exact rule removes what it does not list, so both cannot hold; make one of them ensure, list the same licenses, or make their where disjoint",
 				p.first, p.second, len(users), strings.Join(names, ", "))})
 	}
+}
+
+// matchUsers returns, for each where, the users it matches, ascending. Matching only reads
+// the State, so the users are split between goroutines, one range each.
+func matchUsers(st *licensing.State, wheres []where) [][]int32 {
+	n := st.NumUsers()
+	parts := 1
+	if n >= 1<<14 {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	found := make([][][]int32, parts) // found[part][rule]
+	var wg sync.WaitGroup
+	for part := range parts {
+		wg.Go(func() {
+			out := make([][]int32, len(wheres))
+			for u := part * n / parts; u < (part+1)*n/parts; u++ {
+				usr, usage := st.User(u), st.UsageLocation(u)
+				for ri, w := range wheres {
+					if w.matches(usr, usage) {
+						out[ri] = append(out[ri], int32(u))
+					}
+				}
+			}
+			found[part] = out
+		})
+	}
+	wg.Wait()
+	if parts == 1 {
+		return found[0]
+	}
+	all := make([][]int32, len(wheres))
+	for ri := range wheres {
+		for _, f := range found {
+			all[ri] = append(all[ri], f[ri]...)
+		}
+	}
+	return all
 }
 
 // sameLicenses reports whether two rules' licenses are the same SKUs with the same plans off.
@@ -159,14 +198,10 @@ func (b *builder) ruleReasons() {
 	memo := map[key]*reason{}
 	var rules []string
 	for _, s := range b.steps {
-		if s.Action != AssignLicense || s.Target.Type != licensing.TargetUser {
+		if s.user < 0 || b.users[s.user] == nil { // not a user's assignLicense, or not targeted
 			continue
 		}
-		u, err := b.before.LookupUser(s.Target.ID)
-		if err != nil || b.users[u] == nil {
-			continue
-		}
-		t := b.users[u]
+		t := b.users[s.user]
 		rules = rules[:0]
 		add := func(from string) {
 			if isRule(from) && !slices.Contains(rules, from) {

@@ -170,12 +170,18 @@ func withTarget(err error, t licensing.Target) error {
 
 // licenses converts targets to an assignLicense body entry list.
 func (b *builder) assigned(lts []licTarget) []licensing.AssignedLicense {
+	return assignedIn(b.in, &b.abuf, lts)
+}
+
+// assignedIn is assigned, shared in in; buf is working memory.
+func assignedIn(in *interner, buf *[]licensing.AssignedLicense, lts []licTarget) []licensing.AssignedLicense {
 	if len(lts) == 0 {
 		return []licensing.AssignedLicense{}
 	}
-	b.abuf = b.abuf[:0]
+	out := (*buf)[:0]
 	for _, lt := range lts {
-		b.abuf = append(b.abuf, licensing.AssignedLicense{SkuID: lt.sub.Sku.ID, DisabledPlans: b.in.planIDs(lt.disabled)})
+		out = append(out, licensing.AssignedLicense{SkuID: lt.sub.Sku.ID, DisabledPlans: in.planIDs(lt.disabled)})
 	}
-	return b.in.licenses(b.abuf)
+	*buf = out
+	return in.licenses(out)
 }
