@@ -3,8 +3,10 @@ package licensing
 import (
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/licenseplan/licenseplan/internal/guid"
@@ -731,9 +733,17 @@ func (c *compiler) link() {
 			s.subs[sub].Consumed++
 		}
 	}
-	// Members whose paths from a group are not all reported. A txn per few members keeps its
-	// tables small; committing between members changes nothing, as each sees the last one's effect.
-	// One txn, reset after each commit, keeps what it works out per group (groupMemo).
+	// Members whose paths from a group are not all reported. On a large tenant, those who are
+	// no member of a group with a SKU that may run out of seats go first, on every core
+	// (evaluateMembersByUser); the others (all of them on a small tenant) follow here.
+	var serial []bool // nil: every member here
+	if len(s.users) >= parallelLinkUsers {
+		serial = s.seatBound(reported)
+		s.evaluateMembersByUser(reported, serial)
+	}
+	// A txn per few members keeps its tables small; committing between members changes nothing,
+	// as each sees the last one's effect. One txn, reset after each commit, keeps what it works
+	// out per group (groupMemo).
 	const batch = 16
 	t := s.newTxn()
 	var todo []int32
@@ -744,7 +754,7 @@ func (c *compiler) link() {
 		}
 		todo = todo[:0]
 		for _, u := range g.members {
-			if !reported[u] || countGroupPaths(s.users[u].paths, int32(gi), g.licenses) < len(g.licenses) {
+			if (serial == nil || serial[u]) && (!reported[u] || countGroupPaths(s.users[u].paths, int32(gi), g.licenses) < len(g.licenses)) {
 				todo = append(todo, u)
 			}
 		}
@@ -759,6 +769,88 @@ func (c *compiler) link() {
 		}
 		t.commit()
 		t.reset()
+	}
+}
+
+// parallelLinkUsers is the number of users from which link evaluates members on every core
+// (a variable for tests).
+var parallelLinkUsers = 1 << 14
+
+// seatBound finds the SKUs that may run out of seats while link evaluates members: those
+// without seats enough to add one for each membership link may evaluate (of a member whose
+// paths from the group are not all reported) on top of the seats consumed now. It returns the
+// members of the groups that carry such a SKU.
+func (s *State) seatBound(reported []bool) []bool {
+	more := make([]int, len(s.subs))
+	for gi := range s.groups {
+		g := &s.groups[gi]
+		for _, u := range g.members {
+			if !reported[u] || countGroupPaths(s.users[u].paths, int32(gi), g.licenses) < len(g.licenses) {
+				for _, l := range g.licenses {
+					more[l.sub]++
+				}
+			}
+		}
+	}
+	inGroups := make([]bool, len(s.users))
+	for gi := range s.groups {
+		g := &s.groups[gi]
+		if slices.ContainsFunc(g.licenses, func(l groupLicense) bool { return s.subs[l.sub].Consumed+more[l.sub] > s.subs[l.sub].Seats() }) {
+			for _, u := range g.members {
+				inGroups[u] = true
+			}
+		}
+	}
+	return inGroups
+}
+
+// evaluateMembersByUser is link's evaluation of the members whose paths from a group are not
+// all reported, for the users not in skip, user by user (each user's groups in group order) on
+// every core. Entra processes a group's members in turn, and the order matters only through
+// seat counts: a member's evaluation reads and writes that member's paths, reads the groups
+// (which loading does not change) and checks the seats. skip (seatBound) holds every member of
+// a group whose SKU may run out of seats: the users here use only SKUs with seats for every
+// evaluation in any order, and no evaluation here changes the seats of another SKU (a member's
+// other paths stay as they are). Each goroutine writes only its own users' paths and counts
+// its seats apart; the counts are added once all are done, before link's serial evaluation of
+// the users in skip, which the counts do not change.
+func (s *State) evaluateMembersByUser(reported, skip []bool) {
+	parts := runtime.GOMAXPROCS(0)
+	seats := make([][]int, parts)
+	var wg sync.WaitGroup
+	for part := range parts {
+		wg.Go(func() {
+			t := s.newTxn()
+			own := make([]int, len(s.subs))
+			for u := int32(part * len(s.users) / parts); u < int32((part+1)*len(s.users)/parts); u++ {
+				if skip[u] {
+					continue
+				}
+				for _, gi := range s.users[u].groups {
+					g := &s.groups[gi]
+					if len(g.licenses) == 0 || reported[u] && countGroupPaths(t.getPaths(u), gi, g.licenses) == len(g.licenses) {
+						continue
+					}
+					t.evaluate(u, gi, false) // loading removes nothing
+				}
+				if len(t.touched) > 0 {
+					for i, v := range t.paths.users {
+						s.users[v].paths = t.paths.paths[i]
+					}
+					for i, d := range t.seat {
+						own[i] += d
+					}
+					t.reset()
+				}
+			}
+			seats[part] = own
+		})
+	}
+	wg.Wait()
+	for _, own := range seats {
+		for i, d := range own {
+			s.subs[i].Consumed += d
+		}
 	}
 }
 
