@@ -43,9 +43,9 @@ func TestParallelMemberEvaluationCompilesTheSameState(t *testing.T) {
 			edit(snap)
 			full, err := licensing.NewState(snap)
 			require.NoError(t, err)
-			reported, err := licensing.ReadSnapshot(bytes.NewReader(mustJSON(t, full.Snapshot())))
+			reported, err := licensing.ReadSnapshot(bytes.NewReader(writeSnapshot(t, full.Snapshot())))
 			require.NoError(t, err)
-			half, err := licensing.ReadSnapshot(bytes.NewReader(mustJSON(t, full.Snapshot())))
+			half, err := licensing.ReadSnapshot(bytes.NewReader(writeSnapshot(t, full.Snapshot())))
 			require.NoError(t, err)
 			for i := range half.Users {
 				if i%2 == 1 {
@@ -54,7 +54,7 @@ func TestParallelMemberEvaluationCompilesTheSameState(t *testing.T) {
 			}
 			for reportName, s := range map[string]*licensing.Snapshot{"none reported": snap, "all reported": reported, "half reported": half} {
 				t.Run(fmt.Sprintf("seed %d/%s/%s", seed, seatName, reportName), func(t *testing.T) {
-					doc := mustJSON(t, s)
+					doc := writeSnapshot(t, s)
 					compile := func(parallelFrom int) (string, string) {
 						defer licensing.SetParallelLinkUsers(parallelFrom)()
 						st, err := licensing.NewState(s)
@@ -72,13 +72,6 @@ func TestParallelMemberEvaluationCompilesTheSameState(t *testing.T) {
 			}
 		}
 	}
-}
-
-func mustJSON(t *testing.T, s *licensing.Snapshot) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	require.NoError(t, s.WriteJSON(&b))
-	return b.Bytes()
 }
 
 // clashingGroups adds two groups with the same members, one assigning Office 365 E1 and the
