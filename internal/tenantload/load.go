@@ -336,6 +336,9 @@ func (l *loader) list(p Part) error {
 				return l.ended()
 			}
 		}
+		if elem == UserElem && l.userInPlace() {
+			continue
+		}
 		b, start, complete := s.value()
 		if !complete {
 			return l.truncated(b, start)
@@ -344,6 +347,25 @@ func (l *loader) list(p Part) error {
 			return err
 		}
 	}
+}
+
+// userInPlace decodes the user that starts at the stream's position straight from the buffer,
+// without finding where it ends first (stream.value): one pass over its bytes, not two. false
+// (the stream has not moved): the buffer ends first, or the parser does not vouch for the user;
+// the caller then takes the value whole and hands it on (element), as any other value.
+func (l *loader) userInPlace() bool {
+	s := &l.s
+	u := &l.u
+	*u = User{}
+	n, ok := l.p.userPrefix(s.buf[s.pos:], u)
+	if !ok {
+		return false
+	}
+	s.pos += n
+	if !l.stop {
+		l.sink.User(u)
+	}
+	return true
 }
 
 // element hands on one element of a list: a user or group the parser reads, else to the sink.

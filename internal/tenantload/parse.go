@@ -47,6 +47,14 @@ var (
 // user decodes the user object b (exactly one value) into u, which must be zero. It reports
 // whether it could.
 func (p *parser) user(b []byte, u *User) bool {
+	n, ok := p.userPrefix(b, u)
+	return ok && n == len(b)
+}
+
+// userPrefix decodes the user object at the start of b into u, which must be zero, and returns
+// its length: b may go on after it. false: b ends first, or the parser does not vouch for it
+// (u then holds part of it).
+func (p *parser) userPrefix(b []byte, u *User) (int, bool) {
 	p.b, p.i = b, 0
 	p.lics, p.states, p.plans = p.lics[:0], p.states[:0], p.plans[:0]
 	var id, upn, dn, created []byte
@@ -85,8 +93,8 @@ func (p *parser) user(b []byte, u *User) bool {
 		}
 		return ok
 	})
-	if !ok || p.i != len(p.b) {
-		return false
+	if !ok {
+		return 0, false
 	}
 	u.ID, u.UserPrincipalName, u.DisplayName = p.pool.PackBytes(id, upn, dn) // copies
 	if len(created) > 0 {
@@ -95,7 +103,7 @@ func (p *parser) user(b []byte, u *User) bool {
 	if u.HasSignInActivity {
 		u.LastSignInDateTime, u.LastNonInteractiveSignInDateTime, u.LastSuccessfulSignInDateTime = p.pool.PackBytes(signIn[0], signIn[1], signIn[2])
 	}
-	return true
+	return p.i, true
 }
 
 // signInActivity reads signInActivity: false for null (the user's stays as it was: absent), else
