@@ -2,6 +2,7 @@ package tenantload
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/licenseplan/licenseplan/internal/guid"
 	"github.com/licenseplan/licenseplan/internal/intern"
@@ -191,6 +192,20 @@ func (p *parser) key(names []string, seen *uint32) (int, bool) {
 func (p *parser) string() ([]byte, bool) {
 	if p.peek() != '"' {
 		return nil, false
+	}
+	// Most strings (ids, names, keys) are printable ASCII: one pass, eight bytes at a time,
+	// finds their end. A backslash, a control character, a byte from 0x80 or the end of b
+	// goes the general way, which finds the end, then unescapes and checks the contents.
+	b, start := p.b, p.i+1
+	i := start
+	for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+		i += 8
+	}
+	for ; i < len(b) && b[i] >= 0x20 && b[i] < 0x80 && b[i] != '\\'; i++ {
+		if b[i] == '"' {
+			p.i = i + 1
+			return b[start:i], true
+		}
 	}
 	j, ok := stringEnd(p.b, p.i)
 	if !ok {
