@@ -139,7 +139,7 @@ func (s *Step) writeExpectOf(w *jsonout.Indented, e Expectation, c *stepCache) {
 		c.assigned(w, p, e.DirectLicenses)
 		if e.Groups != nil {
 			w.Key("groups")
-			w.Strings(e.Groups)
+			c.strings(w, e.Groups)
 		}
 	case SetUsageLocation:
 		w.Key("usageLocation")
@@ -182,6 +182,13 @@ func (p *Plan) writeAssigned(w *jsonout.Indented, ls []licensing.AssignedLicense
 type stepCache struct {
 	ids  map[idsKey][]byte
 	lics map[licsKey][]byte
+	// last is the list of strings written last, and how: a user step's expectation and result
+	// share their groups, which are the user's own (not worth a map).
+	last struct {
+		first *string
+		n     int
+		b     []byte
+	}
 }
 
 type idsKey struct {
@@ -201,6 +208,21 @@ const maxCached = 1 << 12
 
 func newStepCache() *stepCache {
 	return &stepCache{ids: map[idsKey][]byte{}, lics: map[licsKey][]byte{}}
+}
+
+// strings writes ss as w.Strings does.
+func (c *stepCache) strings(w *jsonout.Indented, ss []string) {
+	if c == nil || len(ss) == 0 {
+		w.Strings(ss)
+		return
+	}
+	if c.last.first == &ss[0] && c.last.n == len(ss) {
+		w.B = append(w.B, c.last.b...)
+		return
+	}
+	start := len(w.B)
+	w.Strings(ss)
+	c.last.first, c.last.n, c.last.b = &ss[0], len(ss), append(c.last.b[:0], w.B[start:]...)
 }
 
 // planIDs writes ids as writePlanIDs writes nonnil.Slice(ids).
