@@ -166,6 +166,7 @@ type builder struct {
 	reasons   map[string]*reason // directReason's reasons by their inputs
 	rkey      []byte
 	slab      []stepSlot      // steps are carved from slabs: one allocation per many steps
+	slabs     chan []stepSlot // slabs made ahead on another goroutine (directSteps), or nil
 	ids       []*[1024]string // stepID's ids: "s<n>" is ids[(n-1)/1024][(n-1)%1024]
 
 	// Steps are numbered by their position in steps (planning order, then wave order:
@@ -248,11 +249,47 @@ func (b *builder) stepID(n int) string {
 	return b.ids[(n-1)>>10][(n-1)&1023]
 }
 
+// slabSize is the most steps a slab holds.
+const slabSize = 4096
+
+// newSlab returns an empty slab with its pages mapped: one made ahead if there is one ready
+// (slabsAhead), else a new one.
+func (b *builder) newSlab() []stepSlot {
+	select {
+	case s := <-b.slabs: // nil: never ready
+		return s
+	default:
+	}
+	return prefault.Make[stepSlot](0, min(slabSize, max(16, len(b.steps))))
+}
+
+// slabsAhead makes full slabs on another goroutine, a few ahead of add, until the function it
+// returns is called: mapping a million steps' pages (half a gigabyte, faulted in page by page)
+// then costs the goroutine that plans them nothing.
+func (b *builder) slabsAhead() (stop func()) {
+	slabs, done := make(chan []stepSlot, 2), make(chan struct{})
+	b.slabs = slabs
+	go func() {
+		for {
+			s := prefault.Make[stepSlot](0, slabSize)
+			select {
+			case slabs <- s:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		b.slabs = nil
+	}
+}
+
 // add appends a copy of *s, carved from a slab, to the plan's steps, depending on the steps at
 // the positions after (which add copies: a buffer may be reused), and returns the copy's slot.
 func (b *builder) add(s *Step, after []int32) *stepSlot {
 	if len(b.slab) == cap(b.slab) {
-		b.slab = prefault.Make[stepSlot](0, min(4096, max(16, len(b.steps))))
+		b.slab = b.newSlab()
 	}
 	b.slab = append(b.slab, stepSlot{Step: *s, n: int32(len(b.steps)), after: -1, user: -1})
 	slot := &b.slab[len(b.slab)-1]

@@ -100,6 +100,9 @@ type prepared struct {
 // step changes only that user's paths, so the user's paths are the same when the prediction
 // comes to them, and predictions stay in user order (seats are counted in that order).
 func (b *builder) directSteps() {
+	if b.w.NumUsers() >= 4*slabSize {
+		defer b.slabsAhead()()
+	}
 	removals, waveOf := b.migration()
 	// Batches go back to prepare once used, with the adds and removes slices they hold
 	// (userDirectStep keeps neither): a million users need a few batches, not 2000.
