@@ -32,7 +32,7 @@ type procResult struct {
 
 // cliRuns is how many times licensectl runs (the baselines run once): this virtual machine's
 // page faults and writeback vary from run to run by a second and more.
-const cliRuns = 3
+const cliRuns = 5
 
 // buildLicensectl builds the CLI into dir from this module's source.
 func buildLicensectl(dir string) (string, error) {
