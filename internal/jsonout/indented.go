@@ -3,6 +3,8 @@ package jsonout
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/licenseplan/licenseplan/internal/jsonstr"
 )
 
 // Indented appends one JSON value to B, laid out byte for byte as json.Encoder with
@@ -109,15 +111,6 @@ func (w *Indented) Strings(ss []string) {
 
 const hexDigits = "0123456789abcdef"
 
-// plain8 reports whether the eight bytes of x are all ASCII that a JSON string holds as it is:
-// none below 0x20, none a quote or backslash, none from 0x80 (the start of a multi-byte rune).
-// Each test is the exact "some byte is zero" (v-1)&^v of a word of bytes below 0x80.
-func plain8(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q, bs := x^(ones*'"'), x^(ones*'\\')
-	return (x|(x-ones*0x20)&^x|(q-ones)&^q|(bs-ones)&^bs)&highs == 0
-}
-
 // AppendString appends s as a JSON string the way encoding/json does without HTML escaping:
 // quote and backslash escaped, \b \f \n \r \t by name, other control characters as \u00XX,
 // U+2028 and U+2029 as \u2028 and \u2029, and invalid UTF-8 as \ufffd.
@@ -126,7 +119,7 @@ func AppendString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		// Eight bytes at a time while none needs a look of its own.
-		for i+8 <= len(s) && plain8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+		for i+8 <= len(s) && jsonstr.Plain8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
 			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
 			i += 8
 		}

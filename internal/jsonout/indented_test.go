@@ -115,23 +115,6 @@ func TestAppendStringEveryPosition(t *testing.T) {
 			}
 		}
 	}
-	for b := range 256 { // plain8 on each byte value, in each place of a word
-		for at := range 8 {
-			w := []byte("abcdefgh")
-			w[at] = byte(b)
-			want := true
-			for _, c := range w {
-				want = want && c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
-			}
-			x := uint64(0)
-			for k := 7; k >= 0; k-- {
-				x = x<<8 | uint64(w[k])
-			}
-			if plain8(x) != want {
-				t.Fatalf("plain8(%q) = %v", w, !want)
-			}
-		}
-	}
 }
 
 func BenchmarkAppendString(b *testing.B) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/licenseplan/licenseplan/internal/guid"
 	"github.com/licenseplan/licenseplan/internal/intern"
+	"github.com/licenseplan/licenseplan/internal/jsonstr"
 )
 
 // parser decodes the user and group objects of a tenant/v1 document without encoding/json's
@@ -198,7 +199,7 @@ func (p *parser) string() ([]byte, bool) {
 	// goes the general way, which finds the end, then unescapes and checks the contents.
 	b, start := p.b, p.i+1
 	i := start
-	for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+	for i+8 <= len(b) && jsonstr.Plain8(binary.LittleEndian.Uint64(b[i:])) {
 		i += 8
 	}
 	for ; i < len(b) && b[i] >= 0x20 && b[i] < 0x80 && b[i] != '\\'; i++ {

@@ -5,23 +5,6 @@ import (
 	"testing"
 )
 
-func TestPlain8(t *testing.T) {
-	for c := range 256 {
-		for k := range 8 {
-			w := []byte("abcdefgh")
-			w[k] = byte(c)
-			var x uint64
-			for i, b := range w {
-				x |= uint64(b) << (8 * i)
-			}
-			want := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
-			if got := plain8(x); got != want {
-				t.Errorf("plain8 with %#x at byte %d = %v, want %v", c, k, got, want)
-			}
-		}
-	}
-}
-
 // The parser's one-pass read of a plain string gives what the general way (the end, then
 // unquote) gives, wherever the quote, an escape, a control character or a multi-byte rune
 // falls, and for strings the input cuts short.

@@ -257,16 +257,6 @@ func scanNumber(b []byte) (n int, valid, complete bool) {
 	return len(b), final(state), false
 }
 
-// plain8 reports whether none of the eight bytes of x ends or escapes a string or needs a look
-// of its own (plainString): none below 0x20, none a quote or backslash, none from 0x80. Each test
-// is the exact "some byte is zero" (v-1)&^v of a word of bytes below 0x80 (internal/jsonout
-// writes strings with the same test).
-func plain8(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	q, bs := x^(ones*'"'), x^(ones*'\\')
-	return (x|(x-ones*0x20)&^x|(q-ones)&^q|(bs-ones)&^bs)&highs == 0
-}
-
 // plainString reports whether the bytes of a JSON string without escapes decode to themselves:
 // no control characters, and valid UTF-8.
 func plainString(b []byte) bool {
