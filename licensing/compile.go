@@ -6,12 +6,12 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/licenseplan/licenseplan/internal/guid"
 	"github.com/licenseplan/licenseplan/internal/intern"
 	"github.com/licenseplan/licenseplan/internal/keyindex"
+	"github.com/licenseplan/licenseplan/internal/parallel"
 	"github.com/licenseplan/licenseplan/internal/prefault"
 )
 
@@ -754,7 +754,7 @@ func (c *compiler) link() {
 		}
 		todo = todo[:0]
 		for _, u := range g.members {
-			if (serial == nil || serial[u]) && (!reported[u] || countGroupPaths(s.users[u].paths, int32(gi), g.licenses) < len(g.licenses)) {
+			if (serial == nil || serial[u]) && unreported(reported, s.users[u].paths, u, int32(gi), g.licenses) {
 				todo = append(todo, u)
 			}
 		}
@@ -774,7 +774,13 @@ func (c *compiler) link() {
 
 // parallelLinkUsers is the number of users from which link evaluates members on every core
 // (a variable for tests).
-var parallelLinkUsers = 1 << 14
+var parallelLinkUsers = parallel.MinItems
+
+// unreported reports whether link evaluates member u of group gi (whose licenses are lic), whose
+// paths are ps: u's paths were not reported, or not all of those from the group are.
+func unreported(reported []bool, ps []path, u, gi int32, lic []groupLicense) bool {
+	return !reported[u] || countGroupPaths(ps, gi, lic) < len(lic)
+}
 
 // seatBound finds the SKUs that may run out of seats while link evaluates members: those
 // without seats enough to add one for each membership link may evaluate (of a member whose
@@ -785,7 +791,7 @@ func (s *State) seatBound(reported []bool) []bool {
 	for gi := range s.groups {
 		g := &s.groups[gi]
 		for _, u := range g.members {
-			if !reported[u] || countGroupPaths(s.users[u].paths, int32(gi), g.licenses) < len(g.licenses) {
+			if unreported(reported, s.users[u].paths, u, int32(gi), g.licenses) {
 				for _, l := range g.licenses {
 					more[l.sub]++
 				}
@@ -817,36 +823,30 @@ func (s *State) seatBound(reported []bool) []bool {
 func (s *State) evaluateMembersByUser(reported, skip []bool) {
 	parts := runtime.GOMAXPROCS(0)
 	seats := make([][]int, parts)
-	var wg sync.WaitGroup
-	for part := range parts {
-		wg.Go(func() {
-			t := s.newTxn()
-			own := make([]int, len(s.subs))
-			for u := int32(part * len(s.users) / parts); u < int32((part+1)*len(s.users)/parts); u++ {
-				if skip[u] {
-					continue
-				}
-				for _, gi := range s.users[u].groups {
-					g := &s.groups[gi]
-					if len(g.licenses) == 0 || reported[u] && countGroupPaths(t.getPaths(u), gi, g.licenses) == len(g.licenses) {
-						continue
-					}
+	parallel.Ranges(len(s.users), parts, func(part, lo, hi int) {
+		t := s.newTxn()
+		own := make([]int, len(s.subs))
+		for u := int32(lo); u < int32(hi); u++ {
+			if skip[u] {
+				continue
+			}
+			for _, gi := range s.users[u].groups {
+				if g := &s.groups[gi]; len(g.licenses) > 0 && unreported(reported, t.getPaths(u), u, gi, g.licenses) {
 					t.evaluate(u, gi, false) // loading removes nothing
 				}
-				if len(t.touched) > 0 {
-					for i, v := range t.paths.users {
-						s.users[v].paths = t.paths.paths[i]
-					}
-					for i, d := range t.seat {
-						own[i] += d
-					}
-					t.reset()
-				}
 			}
-			seats[part] = own
-		})
-	}
-	wg.Wait()
+			if len(t.touched) > 0 {
+				for i, v := range t.paths.users {
+					s.users[v].paths = t.paths.paths[i]
+				}
+				for i, d := range t.seat {
+					own[i] += d
+				}
+				t.reset()
+			}
+		}
+		seats[part] = own
+	})
 	for _, own := range seats {
 		for i, d := range own {
 			s.subs[i].Consumed += d

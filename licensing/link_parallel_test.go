@@ -12,14 +12,14 @@ import (
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
-// A large tenant's group members are evaluated on every core when loading (those of groups
-// whose SKU cannot run out of seats), a small one's in Entra's order on one: both must compile
-// the same State, path for path and seat for seat. Each tenant is compiled both ways, by
-// NewState and by LoadState (with two more groups whose SKUs exclude each other and share
-// members, so that a member's result depends on the order of its groups), from a snapshot that reports no paths (every member evaluated),
-// one that reports every path, and one that reports every other user's; with seats as
-// generated (one SKU short of seats, so its members stay in order), with every SKU short, and
-// with none short.
+// A large tenant's group members are evaluated on every core when loading (except the members
+// of groups whose SKU may run out of seats), a small one's in Entra's order on one: both must
+// compile the same State, path for path and seat for seat. Each tenant is compiled both ways,
+// by NewState and by LoadState, from a snapshot that reports no paths (every member evaluated),
+// one that reports every path, and one that reports every other user's; with seats as generated
+// (one SKU short, so its members stay in order), with every SKU short, and with none short. Each
+// has two more groups whose SKUs exclude each other and share members, so that a member's result
+// depends on the order of the member's groups.
 func TestParallelMemberEvaluationCompilesTheSameState(t *testing.T) {
 	seats := map[string]func(*licensing.Snapshot){
 		"as generated": func(*licensing.Snapshot) {},

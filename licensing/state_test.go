@@ -2,6 +2,7 @@ package licensing_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -447,6 +448,10 @@ func TestStuckPathsLoadAndHoldTheirSeats(t *testing.T) {
 			}
 			require.NotNil(t, p, "the stuck path is kept")
 			assert.True(t, p.Stuck)
+			for u := range s.NumUsers() { // Bulk's scan of the compact paths agrees with Paths
+				assert.Equal(t, slices.ContainsFunc(s.Paths(u), func(p licensing.Path) bool { return p.Stuck }), s.Bulk().HasStuckPath(u), "user %d", u)
+			}
+			assert.True(t, s.Bulk().HasStuckPath(i))
 			assert.Equal(t, tc.sku, p.Sku.String())
 			assert.Equal(t, licensing.PathActiveWithError, p.State)
 			assert.Equal(t, licensing.DependencyViolation, p.Error)
