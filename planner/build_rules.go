@@ -2,11 +2,10 @@ package planner
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
+	"github.com/licenseplan/licenseplan/internal/parallel"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -38,7 +37,7 @@ func (b *builder) resolveRules(explicit map[int]string) {
 	for ri, r := range b.d.Rules {
 		wheres[ri] = compileWhere(r.Where)
 	}
-	matches := matchUsers(st, wheres)
+	matches := matchUsers(st, wheres, parallel.Parts(st.NumUsers()))
 	for ri, r := range b.d.Rules {
 		at := ruleAt(ri, r.Name)
 		lts := b.resolveSpecs(at, licensing.Target{}, r.Licenses)
@@ -125,31 +124,22 @@ func (b *builder) resolveRules(explicit map[int]string) {
 	}
 }
 
-// matchUsers returns, for each where, the users it matches, ascending. Matching only reads
-// the State, so the users are split between goroutines, one range each.
-func matchUsers(st *licensing.State, wheres []where) [][]int32 {
-	n := st.NumUsers()
-	parts := 1
-	if n >= 1<<14 {
-		parts = runtime.GOMAXPROCS(0)
-	}
+// matchUsers returns, for each where, the users it matches, ascending, splitting the users
+// into parts ranges matched on goroutines of their own (matching only reads the State).
+func matchUsers(st *licensing.State, wheres []where, parts int) [][]int32 {
 	found := make([][][]int32, parts) // found[part][rule]
-	var wg sync.WaitGroup
-	for part := range parts {
-		wg.Go(func() {
-			out := make([][]int32, len(wheres))
-			for u := part * n / parts; u < (part+1)*n/parts; u++ {
-				usr, usage := st.User(u), st.UsageLocation(u)
-				for ri, w := range wheres {
-					if w.matches(usr, usage) {
-						out[ri] = append(out[ri], int32(u))
-					}
+	parallel.Ranges(st.NumUsers(), parts, func(part, lo, hi int) {
+		out := make([][]int32, len(wheres))
+		for u := lo; u < hi; u++ {
+			usr, usage := st.User(u), st.UsageLocation(u)
+			for ri, w := range wheres {
+				if w.matches(usr, usage) {
+					out[ri] = append(out[ri], int32(u))
 				}
 			}
-			found[part] = out
-		})
-	}
-	wg.Wait()
+		}
+		found[part] = out
+	})
 	if parts == 1 {
 		return found[0]
 	}
