@@ -50,6 +50,7 @@ type compiler struct {
 	// a member id is compared with 16 bytes in one array, not with a string behind two pointers.
 	guidIDs bool
 	guids   [][16]byte
+	fetched int32 // what fetch read (nothing reads it)
 
 	refs    []groupRef // group ids named by groups or by users' paths
 	refByID map[string]int32
@@ -290,7 +291,7 @@ func (c *compiler) user(u *User, parsed bool) error {
 	}
 	if c.guidIDs {
 		if g, ok := lowerGUID(keep.ID); ok {
-			c.guids = append(c.guids, g)
+			c.guids = prefault.Append(c.guids, g)
 		} else {
 			c.guidIDs, c.guids = false, nil
 		}
@@ -369,7 +370,13 @@ func (c *compiler) user(u *User, parsed bool) error {
 		sortPaths(r.paths)
 	}
 	if i%recBlock == 0 {
-		c.recs = append(c.recs, nil) // grown by append, so that small tenants stay small
+		// The first block grows by append, so that small tenants stay small; the others are
+		// made whole (appending to a million would allocate several times their size).
+		var block []userRec
+		if i > 0 {
+			block = prefault.Make[userRec](0, recBlock)
+		}
+		c.recs = append(c.recs, block)
 	}
 	c.recs[len(c.recs)-1] = append(c.recs[len(c.recs)-1], r)
 	return nil
@@ -564,8 +571,21 @@ func (c *compiler) members(gi int32, id, name string, members memberList) {
 	if c.build && n > 0 {
 		out = make([]int32, 0, n)
 	}
+	bm, ahead := members.(byteMembers)
+	ahead = ahead && c.guidIDs && n >= fetchWindow
+	var hs [fetchWindow]uint32
 	for k := range n {
-		ui, ok := members.find(c, k)
+		var ui int32
+		var ok bool
+		if ahead {
+			w := k % fetchWindow
+			if w == 0 {
+				c.fetch(bm[k:min(k+fetchWindow, n)], hs[:])
+			}
+			ui, ok = c.ids.FindHashed(bm[k], hs[w], compilerIDs{c})
+		} else {
+			ui, ok = members.find(c, k)
+		}
 		if !ok {
 			c.memberErr = &Error{Kind: UnknownUser, Target: Target{Type: TargetGroup, ID: id, Name: name}, Message: fmt.Sprintf("group %s (%s) has member %q, which is not in users", id, name, members.id(k))}
 			return
@@ -583,6 +603,28 @@ func (c *compiler) members(gi int32, id, name string, members memberList) {
 		slices.Sort(out)
 		c.s.groups[gi].members = out
 	}
+}
+
+// fetchWindow is how many member ids members looks up ahead of resolving them (fetch).
+const fetchWindow = 64
+
+// fetch reads, for the member ids ms (GUIDs), the memory their lookups will read: the ids
+// index's slots, the users' GUIDs and lastGroup entries. Lookups one after another spend most
+// of their time waiting for memory, one miss after the other; the reads here do not depend on
+// each other, so the processor overlaps their misses. It leaves each id's hash in hs.
+func (c *compiler) fetch(ms [][]byte, hs []uint32) {
+	var home [fetchWindow]int32
+	for j, m := range ms {
+		hs[j] = c.ids.HashBytes(m)
+		home[j] = c.ids.Home(hs[j])
+	}
+	var sum int32
+	for _, u := range home[:len(ms)] {
+		if u >= 0 {
+			sum += int32(c.guids[u][0]) + c.lastGroup[u]
+		}
+	}
+	c.fetched += sum // kept, so that the reads stay
 }
 
 // memberList is a group's member ids: a Group's, or bytes LoadState's parser read (valid

@@ -395,12 +395,29 @@ type groupMemo struct {
 	locKnown    bool
 }
 
-// groupMemo returns the memo of group g's licenses lic, making it if t's is another's.
+// groupMemo returns the memo of group g's licenses lic, making it if t has none for them. A
+// group's licenses are replaced as a whole, never changed, so a memo made for the same slice
+// holds.
 func (t *txn) groupMemo(g int32, lic []groupLicense) *groupMemo {
-	m := &t.memo
-	if m.g == g && len(m.lic) == len(lic) && len(lic) > 0 && &m.lic[0] == &lic[0] {
+	made := func(m *groupMemo) bool {
+		return m != nil && m.g == g && len(m.lic) == len(lic) && len(lic) > 0 && &m.lic[0] == &lic[0]
+	}
+	if made(t.memo) {
+		return t.memo
+	}
+	m := t.memos[g]
+	if made(m) {
+		t.memo = m
 		return m
 	}
+	if m == nil {
+		if t.memos == nil {
+			t.memos = map[int32]*groupMemo{}
+		}
+		m = new(groupMemo)
+		t.memos[g] = m
+	}
+	t.memo = m
 	s := t.s
 	*m = groupMemo{g: g, lic: lic, bySku: make([]SkuPlans, len(lic))}
 	for i, l := range lic {

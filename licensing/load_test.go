@@ -511,7 +511,8 @@ func TestLoadStateMatchesMembersExactly(t *testing.T) {
 }
 
 // Groups are compiled in document order whether LoadState hands them on in batches (small) or
-// resolves their members at once (large), with the first error Validate reports.
+// resolves their members at once (large), with the first error Validate reports. Their sizes
+// cross the window in which members are looked up ahead (64), which also ends partway.
 func TestLoadStateLargeAndSmallGroups(t *testing.T) {
 	const n = 20_000 // a group of all of them has over 256 KiB of member ids
 	snap := &licensing.Snapshot{FormatVersion: licensing.TenantFormatVersion, TenantID: sampletenant.TenantID}
@@ -522,7 +523,7 @@ func TestLoadStateLargeAndSmallGroups(t *testing.T) {
 		all = append(all, id)
 	}
 	for g := range 200 {
-		members := all[g*50 : g*50+50+g%7]
+		members := all[g*50 : g*50+60+g%9]
 		if g%50 == 10 {
 			members = all
 		}
@@ -544,8 +545,21 @@ func TestLoadStateLargeAndSmallGroups(t *testing.T) {
 	// the first in document order is reported.
 	snap.Groups[120].Members = append(slices.Clone(snap.Groups[120].Members), "nobody")
 	requireSameLoad(t, doc())
+	_, err := licensing.LoadState(bytes.NewReader(doc()))
+	assert.Contains(t, fmt.Sprint(err), `member "nobody"`)
+	// The same in a group looked up ahead (its 70th member), and a member twice in one.
+	snap.Groups[120].Members = snap.Groups[120].Members[:len(snap.Groups[120].Members)-1]
+	snap.Groups[100].Members = slices.Insert(slices.Clone(all[:100]), 69, "00000000-0000-4000-8000-ffffffffffff")
+	requireSameLoad(t, doc())
+	_, err = licensing.LoadState(bytes.NewReader(doc()))
+	assert.Contains(t, fmt.Sprint(err), `member "00000000-0000-4000-8000-ffffffffffff"`)
+	snap.Groups[100].Members = append(slices.Clone(all[:100]), all[3])
+	requireSameLoad(t, doc())
+	_, err = licensing.LoadState(bytes.NewReader(doc()))
+	assert.Contains(t, fmt.Sprint(err), "lists member "+all[3]+" twice")
+	snap.Groups[100].Members = all[:100]
 	snap.Groups[110].Members = append(slices.Clone(all), all[7])
 	requireSameLoad(t, doc())
-	_, err := licensing.LoadState(bytes.NewReader(doc()))
+	_, err = licensing.LoadState(bytes.NewReader(doc()))
 	assert.Contains(t, fmt.Sprint(err), "twice")
 }

@@ -108,7 +108,8 @@ type scratch struct {
 	bufs      [3][]uint64 // assignUserAt's sets
 	addBuf    []groupLicense
 	remBuf    []int32
-	memo      groupMemo // evaluate's
+	memo      *groupMemo           // evaluate's last
+	memos     map[int32]*groupMemo // evaluate's, by group: members are evaluated user by user too
 }
 
 func (t *txn) getPaths(u int32) []path {

@@ -297,7 +297,7 @@ func (b *builder) add(s *Step, after []int32) *stepSlot {
 		slot.after = int32(len(b.arena))
 		b.arena = append(append(b.arena, int32(len(after))), after...)
 	}
-	b.steps = append(b.steps, slot)
+	b.steps = prefault.Append(b.steps, slot)
 	return slot
 }
 

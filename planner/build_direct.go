@@ -3,6 +3,7 @@ package planner
 import (
 	"slices"
 
+	"github.com/licenseplan/licenseplan/internal/prefault"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -305,7 +306,7 @@ func (b *builder) applyUser(u int, exp expected, adds []licTarget, known *[]lice
 	b.released(step, o)
 	b.depends(u, step)
 	if len(b.touched) == 0 || b.touched[len(b.touched)-1] != u {
-		b.touched = append(b.touched, u)
+		b.touched = prefault.Append(b.touched, u)
 	}
 	return step, res
 }

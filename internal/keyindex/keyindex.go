@@ -62,10 +62,30 @@ type BytesKeys interface{ KeyIs(i int32, k []byte) bool }
 
 // FindBytes is Find for a key held as bytes; it does not keep them.
 func (x *Index) FindBytes(k []byte, keys BytesKeys) (int32, bool) {
+	return x.FindHashed(k, x.HashBytes(k), keys)
+}
+
+// HashBytes returns the hash of k in x, for Home and FindHashed.
+func (x *Index) HashBytes(k []byte) uint32 {
+	return uint32(maphash.Bytes(x.seed, k)) // maphash.String of the same bytes
+}
+
+// Home returns the item in the slot where the search for a key of hash h starts, or -1 when
+// that slot is free. Its use is to read the slot: a loop that fetches the slots of many keys
+// (and, with the items it gets, their keys) before it finds them one by one has their cache
+// misses overlap, where lookups one after another wait for each in turn.
+func (x *Index) Home(h uint32) int32 {
+	if x.n == 0 {
+		return -1
+	}
+	return int32(uint32(x.slots[int(h)&(len(x.slots)-1)])) - 1
+}
+
+// FindHashed is FindBytes for a key whose hash (HashBytes) is h.
+func (x *Index) FindHashed(k []byte, h uint32, keys BytesKeys) (int32, bool) {
 	if x.n == 0 {
 		return -1, false
 	}
-	h := uint32(maphash.Bytes(x.seed, k)) // maphash.String of the same bytes
 	mask := len(x.slots) - 1
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := x.slots[i]

@@ -39,3 +39,33 @@ func TestIndex(t *testing.T) {
 		t.Errorf("a second user7: %d, %v", o, dup)
 	}
 }
+
+// Home names the item in the slot where a lookup starts (that of the key itself unless keys
+// collided there), and FindHashed finds what FindBytes finds.
+func TestHomeAndFindHashed(t *testing.T) {
+	var ks keys
+	x := New(0)
+	if got := x.Home(x.HashBytes([]byte("a"))); got != -1 {
+		t.Errorf("Home in an empty index = %d", got)
+	}
+	for i := range 3000 {
+		ks = append(ks, fmt.Sprintf("user%d", i))
+		x.Add(ks[i], int32(i), ks)
+	}
+	atHome := 0
+	for i, k := range ks {
+		h := x.HashBytes([]byte(k))
+		if x.Home(h) == int32(i) {
+			atHome++
+		}
+		if got, ok := x.FindHashed([]byte(k), h, ks); !ok || got != int32(i) {
+			t.Fatalf("FindHashed(%s) = %d, %v", k, got, ok)
+		}
+	}
+	if atHome < len(ks)/2 { // the table is at most half full
+		t.Errorf("only %d of %d keys are in their home slot", atHome, len(ks))
+	}
+	if _, ok := x.FindHashed([]byte("nobody"), x.HashBytes([]byte("nobody")), ks); ok {
+		t.Error("found nobody")
+	}
+}

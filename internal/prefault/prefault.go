@@ -38,3 +38,16 @@ func Make[T any](n, c int) []T {
 	b[size-1] = 0
 	return s
 }
+
+// Append is append(s, v), except that a full s grows to twice its capacity, made with Make.
+// Use it for slices that grow one item at a time to millions: append grows a large slice by
+// about a quarter at a time, which allocates (and copies) some five times its final size on
+// the way, in fresh pages the collector then has to reclaim.
+func Append[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		grown := Make[T](len(s), max(2*cap(s), 16))
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, v)
+}

@@ -54,3 +54,25 @@ func TestMakeKeepsPointersLive(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendIsAppend(t *testing.T) {
+	var got, want []int
+	for i := range 100_000 {
+		got, want = prefault.Append(got, i), append(want, i)
+		if cap(got) < len(got) {
+			t.Fatal("capacity")
+		}
+	}
+	assert.Equal(t, want, got)
+	// Growth doubles: a few allocations, not one per quarter.
+	grows, c := 0, 0
+	var s []rec
+	for i := range 100_000 {
+		s = prefault.Append(s, rec{n: [5]int64{int64(i)}})
+		if cap(s) != c {
+			grows, c = grows+1, cap(s)
+		}
+	}
+	assert.LessOrEqual(t, grows, 14)
+	assert.Equal(t, int64(99_999), s[99_999].n[0])
+}
