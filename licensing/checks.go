@@ -11,7 +11,7 @@ import (
 // messages that name plans.
 
 // licenses resolves and checks the SKUs of an assignLicense body for target.
-func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (adds []groupLicense, removes []int32, ok bool) {
+func (t *txn) licenses(target func() Target, add []AssignedLicense, remove []SkuID) (adds []groupLicense, removes []int32, ok bool) {
 	s := t.s
 	type use struct {
 		id  SkuID
@@ -32,17 +32,17 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 	for _, l := range add {
 		sub, known := s.subBySku[l.SkuID]
 		if !known {
-			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target, s.cat.SkuNamed(l.SkuID, NamesBoth))})
+			t.refuse(&Error{Kind: UnknownSku, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target(), s.cat.SkuNamed(l.SkuID, NamesBoth))})
 			continue
 		}
 		if why := seenHow(l.SkuID); why != "" {
-			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target, s.cat.SkuNamed(l.SkuID, NamesBoth))})
+			t.refuse(&Error{Kind: InvalidInput, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target(), s.cat.SkuNamed(l.SkuID, NamesBoth))})
 			continue
 		}
 		seenList = append(seenList, use{l.SkuID, "add"})
 		sb := &s.subs[sub]
 		if okA, why := sb.Assignable(); !okA {
-			t.refuse(&Error{Kind: SkuNotAssignable, Target: target, SkuID: l.SkuID, Message: fmt.Sprintf("%s: %s", target, why)})
+			t.refuse(&Error{Kind: SkuNotAssignable, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: %s", target(), why)})
 			continue
 		}
 		dis := &t.set
@@ -50,7 +50,7 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 		for _, p := range l.DisabledPlans {
 			i, known := s.cat.PlanIndex(p)
 			if !known || !sb.Sku.plans.Has(i) {
-				t.refuse(&Error{Kind: UnknownServicePlan, Target: target, SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", target, s.cat.PlanNamed(p, NamesBoth), sb.Sku.Title())})
+				t.refuse(&Error{Kind: UnknownServicePlan, Target: target(), SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", target(), s.cat.PlanNamed(p, NamesBoth), sb.Sku.Title())})
 				continue
 			}
 			dis.Add(i)
@@ -61,11 +61,11 @@ func (t *txn) licenses(target Target, add []AssignedLicense, remove []SkuID) (ad
 	for _, id := range remove {
 		sub, known := s.subBySku[id]
 		if !known {
-			t.refuse(&Error{Kind: UnknownSku, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s in removeLicenses is not subscribed in this tenant", target, s.cat.SkuNamed(id, NamesBoth))})
+			t.refuse(&Error{Kind: UnknownSku, Target: target(), SkuID: id, Message: fmt.Sprintf("%s: SKU %s in removeLicenses is not subscribed in this tenant", target(), s.cat.SkuNamed(id, NamesBoth))})
 			continue
 		}
 		if seenHow(id) != "" {
-			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: id, Message: fmt.Sprintf("%s: SKU %s is both added and removed in one call", target, s.cat.SkuNamed(id, NamesBoth))})
+			t.refuse(&Error{Kind: InvalidInput, Target: target(), SkuID: id, Message: fmt.Sprintf("%s: SKU %s is both added and removed in one call", target(), s.cat.SkuNamed(id, NamesBoth))})
 			continue
 		}
 		seenList = append(seenList, use{id, "remove"})
@@ -82,7 +82,7 @@ func (t *txn) conflictError(target Target, c Conflict) *Error {
 }
 
 // checkDependencies refuses when a plan enabled after has lost every prerequisite it had before.
-func (t *txn) checkDependencies(target Target, before, after PlanSet, kind Kind) {
+func (t *txn) checkDependencies(target func() Target, before, after PlanSet, kind Kind) {
 	missing := t.s.rules.MissingPrerequisites(after)
 	if len(missing) == 0 {
 		return
@@ -92,8 +92,8 @@ func (t *txn) checkDependencies(target Target, before, after PlanSet, kind Kind)
 		if slices.ContainsFunc(was, func(w MissingPrerequisite) bool { return w.Plan == m.Plan }) {
 			continue
 		}
-		t.refuse(&Error{Kind: kind, Target: target, Plans: append([]PlanID{m.Plan}, m.AnyOf...),
-			Message: fmt.Sprintf("%s: %s needs one of %s enabled (rule %q)", target, t.s.cat.PlanNamed(m.Plan, NamesBoth), t.planNames(m.AnyOf), m.Rule.Name)})
+		t.refuse(&Error{Kind: kind, Target: target(), Plans: append([]PlanID{m.Plan}, m.AnyOf...),
+			Message: fmt.Sprintf("%s: %s needs one of %s enabled (rule %q)", target(), t.s.cat.PlanNamed(m.Plan, NamesBoth), t.planNames(m.AnyOf), m.Rule.Name)})
 	}
 }
 

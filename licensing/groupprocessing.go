@@ -39,7 +39,7 @@ func (t *txn) assignGroup(c Change) {
 	}
 	s := t.s
 	target := s.GroupTarget(int(g))
-	adds, removes, ok := t.licenses(target, c.AddLicenses, c.RemoveLicenses)
+	adds, removes, ok := t.licenses(func() Target { return target }, c.AddLicenses, c.RemoveLicenses)
 	if !ok {
 		return
 	}

@@ -19,7 +19,14 @@ func (t *txn) assignUser(c Change) {
 
 func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 	s := t.s
-	target := s.UserTarget(int(u))
+	// The user's name is read only to explain a refusal (most calls are accepted).
+	var tg Target
+	target := func() Target {
+		if tg.ID == "" {
+			tg = s.UserTarget(int(u))
+		}
+		return tg
+	}
 	adds, removes, ok := t.licenses(target, add, remove)
 	if !ok {
 		return
@@ -40,13 +47,13 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 		switch {
 		case direct:
 		case len(inherited) > 0:
-			t.refuse(&Error{Kind: InheritedLicense, Target: target, SkuID: sku.ID, Message: fmt.Sprintf("%s: SKU %s is inherited from a group membership (%s) and cannot be removed from the user directly; remove the user from the group or change the group's licenses", target, sku.Title(), strings.Join(inherited, ", "))})
+			t.refuse(&Error{Kind: InheritedLicense, Target: target(), SkuID: sku.ID, Message: fmt.Sprintf("%s: SKU %s is inherited from a group membership (%s) and cannot be removed from the user directly; remove the user from the group or change the group's licenses", target(), sku.Title(), strings.Join(inherited, ", "))})
 		default:
-			t.refuse(&Error{Kind: InvalidInput, Target: target, SkuID: sku.ID, Message: fmt.Sprintf("%s: user does not hold SKU %s, so it cannot be removed", target, sku.Title())})
+			t.refuse(&Error{Kind: InvalidInput, Target: target(), SkuID: sku.ID, Message: fmt.Sprintf("%s: user does not hold SKU %s, so it cannot be removed", target(), sku.Title())})
 		}
 	}
 	if len(adds) > 0 && t.getUsage(u) == "" {
-		t.refuse(&Error{Kind: UsageLocationMissing, Target: target, Message: fmt.Sprintf("%s has no usageLocation; set one (e.g. \"US\") before assigning licenses directly", target)})
+		t.refuse(&Error{Kind: UsageLocationMissing, Target: target(), Message: fmt.Sprintf("%s has no usageLocation; set one (e.g. \"US\") before assigning licenses directly", target())})
 	}
 	if t.refused {
 		return
@@ -77,7 +84,7 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 		was := s.conflictsOf(old)
 		for _, c := range cs {
 			if (added(c.Skus[0]) || added(c.Skus[1])) && !slices.ContainsFunc(was, c.same) {
-				t.refuse(t.conflictError(target, c))
+				t.refuse(t.conflictError(target(), c))
 			}
 		}
 	}
@@ -86,7 +93,7 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 	gained.unionMinus(after, before)
 	t.bufs[2] = gained.w
 	for _, p := range s.rules.Prohibited(gained, t.getUsage(u)) {
-		t.refuse(&Error{Kind: ProhibitedInUsageLocationViolation, Target: target, Plans: p.Plans, Message: fmt.Sprintf("%s: %s not offered in usage location %s (rule %q)", target, t.planNames(p.Plans), t.getUsage(u), p.Rule.Name)})
+		t.refuse(&Error{Kind: ProhibitedInUsageLocationViolation, Target: target(), Plans: p.Plans, Message: fmt.Sprintf("%s: %s not offered in usage location %s (rule %q)", target(), t.planNames(p.Plans), t.getUsage(u), p.Rule.Name)})
 	}
 	for _, l := range adds {
 		if holdsSeat(old, l.sub) {
@@ -94,7 +101,7 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 		}
 		sb := &s.subs[l.sub]
 		if t.consumed(l.sub)+1 > sb.Seats() {
-			t.refuse(&Error{Kind: CountViolation, Target: target, SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s (%d of %d consumed)", target, sb.Sku.Title(), t.consumed(l.sub), sb.Seats())})
+			t.refuse(&Error{Kind: CountViolation, Target: target(), SkuID: sb.Sku.ID, Message: fmt.Sprintf("%s: no free seat of %s (%d of %d consumed)", target(), sb.Sku.Title(), t.consumed(l.sub), sb.Seats())})
 		}
 	}
 	if t.refused {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/licenseplan/licenseplan/internal/parallel"
 	"github.com/licenseplan/licenseplan/internal/prefault"
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -116,24 +117,49 @@ func (b *builder) orderByWave() {
 // finish gives the plan its steps, in order, numbered s1, s2, …: their ids, the ids they
 // depend on, the ids the problems name, and the text of their reasons.
 func (b *builder) finish() {
-	deps := 0
+	if len(b.steps) > 0 {
+		b.stepID(len(b.steps)) // every id made: stepID only reads from here on
+	}
+	var last *reason
 	for _, s := range b.steps {
-		deps += len(b.after(s))
-	}
-	ids := make([]string, deps) // every step's DependsOn, carved from one allocation
-	b.plan.Steps = make([]*Step, len(b.steps))
-	for i, s := range b.steps {
-		s.ID = b.stepID(i + 1)
-		if after := b.after(s); len(after) > 0 {
-			n := len(after)
-			s.DependsOn, ids = ids[:n:n], ids[n:]
-			for k, d := range after {
-				s.DependsOn[k] = b.stepID(int(d) + 1)
-			}
+		if s.why != last { // steps share reasons, often in a row
+			s.why.defaultText(b.cat) // the text of the reasons, once each
+			last = s.why
 		}
-		s.Reason = s.why.defaultText(b.cat) // the text of the reasons, once each
-		b.plan.Steps[i] = &s.Step
 	}
+	// The rest is step by step, on every core: each range of steps carves its DependsOn from
+	// its own part of one allocation.
+	parts := parallel.Parts(len(b.steps))
+	deps := make([]int, parts+1) // deps[part+1]: the dependencies of the part's steps
+	parallel.Ranges(len(b.steps), parts, func(part, lo, hi int) {
+		for _, s := range b.steps[lo:hi] {
+			deps[part+1] += len(b.after(s))
+		}
+	})
+	for part := range parts {
+		deps[part+1] += deps[part]
+	}
+	all := make([]string, deps[parts]) // every step's DependsOn
+	b.plan.Steps = make([]*Step, len(b.steps))
+	parallel.Ranges(len(b.steps), parts, func(part, lo, hi int) {
+		ids := all[deps[part]:deps[part+1]]
+		for i := lo; i < hi; i++ {
+			s := b.steps[i]
+			s.ID = b.stepID(i + 1)
+			if after := b.after(s); len(after) > 0 {
+				n := len(after)
+				s.DependsOn, ids = ids[:n:n], ids[n:]
+				for k, d := range after {
+					s.DependsOn[k] = b.stepID(int(d) + 1)
+				}
+			}
+			s.Reason = ""
+			if s.why != nil {
+				s.Reason = s.why.text // made above
+			}
+			b.plan.Steps[i] = &s.Step
+		}
+	})
 	for k, at := range b.probAt {
 		if at > 0 {
 			b.plan.Problems[k].Step = b.stepID(int(at))

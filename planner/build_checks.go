@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/licenseplan/licenseplan/internal/parallel"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -14,10 +15,10 @@ import (
 // reprocessed. A path an exact target leaves out is an error: the plan cannot remove it.
 func (b *builder) stuckChecks() {
 	var buf []licensing.Path
-	for u, t := range b.users {
-		if t == nil || !b.w.Bulk().HasStuckPath(u) { // stuck paths are rare: scan before exporting
-			continue
-		}
+	bulk := b.w.Bulk()
+	// Stuck paths are rare: the users are scanned (on every core) before any path is exported.
+	for _, u := range parallel.Indexes(len(b.users), func(u int) bool { return b.users[u] != nil && bulk.HasStuckPath(u) }) {
+		t := b.users[u]
 		buf = b.w.Bulk().AppendPaths(buf[:0], u)
 		for k, p := range buf {
 			if !p.Stuck {

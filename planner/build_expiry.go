@@ -37,10 +37,12 @@ func (b *builder) expiryChecks() {
 	end := readAt.AddDate(0, 0, expiryWindowDays)
 	var order []licensing.SkuID
 	first := map[licensing.SkuID]*stepSlot{}
+	var last *licensing.AssignedLicense // steps share their bodies: each is read once in a row
 	for _, s := range b.steps {
-		if s.Action != AssignLicense {
+		if s.Action != AssignLicense || len(s.AddLicenses) == 0 || &s.AddLicenses[0] == last {
 			continue
 		}
+		last = &s.AddLicenses[0]
 		for _, a := range s.AddLicenses {
 			if _, seen := first[a.SkuID]; !seen {
 				first[a.SkuID] = s

@@ -3,6 +3,7 @@ package planner
 import (
 	"slices"
 
+	"github.com/licenseplan/licenseplan/internal/parallel"
 	"github.com/licenseplan/licenseplan/licensing"
 )
 
@@ -11,31 +12,28 @@ import (
 // reprocess step waits for the user's own steps and for the steps that freed seats (by name,
 // or by wave past maxReleaserDeps).
 func (b *builder) reprocessSteps() {
-	candidates := append([]int(nil), b.touched...)
+	bulk := b.w.Bulk()
+	candidates := b.touched
 	if len(b.releasers) > 0 {
 		isTouched := make([]bool, b.w.NumUsers())
 		for _, u := range b.touched {
 			isTouched[u] = true
 		}
-		for u := 0; u < b.w.NumUsers(); u++ {
-			if isTouched[u] {
-				continue
-			}
-			if b.w.Bulk().HasPathInError(u, licensing.CountViolation, false) {
-				candidates = append(candidates, u)
-			}
-		}
-		slices.Sort(candidates)
+		waiting := parallel.Indexes(b.w.NumUsers(), func(u int) bool {
+			return !isTouched[u] && bulk.HasPathInError(u, licensing.CountViolation, false)
+		})
+		candidates = mergeAscending(b.touched, waiting)
 	}
+	// Which candidates have a group path in error does not change as the loop below reprocesses
+	// others (a reprocess changes its user's paths and seat counts): it is read first, on every
+	// core.
+	candidates = parallel.Keep(candidates, func(u int) bool { return bulk.HasPathInError(u, licensing.None, true) })
 	lastWave := 0 // the latest wave planned before the reprocess steps
 	for _, s := range b.steps {
 		lastWave = max(lastWave, s.Wave)
 	}
 	var waveWhy *reason // every reprocess in the wave after the others has this reason
 	for _, u := range candidates {
-		if !b.w.Bulk().HasPathInError(u, licensing.None, true) {
-			continue
-		}
 		target := b.w.UserTarget(u)
 		o := b.w.Predict(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})
 		if len(o.Users) == 0 {
@@ -67,6 +65,20 @@ func (b *builder) reprocessSteps() {
 		step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 		b.depends(u, step)
 	}
+}
+
+// mergeAscending returns the items of a and c, two ascending lists with none in common, in one
+// ascending list.
+func mergeAscending(a, c []int) []int {
+	out := make([]int, 0, len(a)+len(c))
+	for len(a) > 0 && len(c) > 0 {
+		if a[0] < c[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, c = append(out, c[0]), c[1:]
+		}
+	}
+	return append(append(out, a...), c...)
 }
 
 // hasDirectStep reports whether user u has an assignLicense step in the plan so far.

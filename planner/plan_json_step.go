@@ -14,12 +14,12 @@ import (
 
 func writeTarget(w *jsonout.Indented, t licensing.Target) {
 	w.Open('{')
-	w.Key("type")
+	w.QuotedKey(`"type"`)
 	w.String(string(t.Type))
-	w.Key("id")
+	w.QuotedKey(`"id"`)
 	w.String(t.ID)
 	if t.Name != "" {
-		w.Key("name")
+		w.QuotedKey(`"name"`)
 		w.String(t.Name)
 	}
 	w.Close('}')
@@ -50,20 +50,20 @@ func writeGUID(w *jsonout.Indented, g licensing.GUID) {
 // With a cache c (only for a compact w), lists steps share are encoded once.
 func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step, c *stepCache) {
 	w.Open('{')
-	w.Key("id")
+	w.QuotedKey(`"id"`)
 	w.String(s.ID)
-	w.Key("action")
+	w.QuotedKey(`"action"`)
 	w.String(s.Action.String())
-	w.Key("target")
+	w.QuotedKey(`"target"`)
 	writeTarget(w, s.Target)
 	if s.Group != nil {
-		w.Key("group")
+		w.QuotedKey(`"group"`)
 		writeTarget(w, *s.Group)
 	}
 	if s.Action == AssignLicense {
-		w.Key("addLicenses")
+		w.QuotedKey(`"addLicenses"`)
 		c.assigned(w, p, s.AddLicenses)
-		w.Key("removeLicenses")
+		w.QuotedKey(`"removeLicenses"`)
 		w.Open('[')
 		for _, id := range s.RemoveLicenses {
 			w.Elem()
@@ -72,33 +72,33 @@ func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step, c *stepCache) {
 		w.Close(']')
 	}
 	if s.UsageLocation != "" {
-		w.Key("usageLocation")
+		w.QuotedKey(`"usageLocation"`)
 		w.String(s.UsageLocation)
 	}
-	w.Key("dependsOn")
+	w.QuotedKey(`"dependsOn"`)
 	w.Strings(nonnil.Slice(s.DependsOn))
-	w.Key("wave")
+	w.QuotedKey(`"wave"`)
 	w.Int(s.Wave)
-	w.Key("reason")
+	w.QuotedKey(`"reason"`)
 	w.String(s.Reason)
-	w.Key("gained")
+	w.QuotedKey(`"gained"`)
 	c.planIDs(w, s.Gained)
-	w.Key("lost")
+	w.QuotedKey(`"lost"`)
 	c.planIDs(w, s.Lost)
 	if len(s.Members) > 0 {
-		w.Key("members")
+		w.QuotedKey(`"members"`)
 		w.Open('[')
 		for _, m := range s.Members {
 			w.Elem()
 			w.Open('{')
-			w.Key("user")
+			w.QuotedKey(`"user"`)
 			writeTarget(w, m.User)
-			w.Key("gained")
+			w.QuotedKey(`"gained"`)
 			c.planIDs(w, m.Gained)
-			w.Key("lost")
+			w.QuotedKey(`"lost"`)
 			c.planIDs(w, m.Lost)
 			if m.Error != licensing.None {
-				w.Key("error")
+				w.QuotedKey(`"error"`)
 				w.String(m.Error.String())
 			}
 			w.Close('}')
@@ -106,9 +106,9 @@ func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step, c *stepCache) {
 		w.Close(']')
 	}
 	if s.hasExpectJSON() {
-		w.Key("expect")
+		w.QuotedKey(`"expect"`)
 		s.writeExpectOf(w, s.expect(), c)
-		w.Key("result")
+		w.QuotedKey(`"result"`)
 		s.writeExpectOf(w, s.result(), c)
 	}
 	w.Close('}')
@@ -131,21 +131,21 @@ func (s *Step) writeExpectOf(w *jsonout.Indented, e Expectation, c *stepCache) {
 	switch s.Action {
 	case AssignLicense:
 		if s.Target.Type == licensing.TargetGroup {
-			w.Key("groupLicenses")
+			w.QuotedKey(`"groupLicenses"`)
 			c.assigned(w, p, e.GroupLicenses)
 			break
 		}
-		w.Key("directLicenses")
+		w.QuotedKey(`"directLicenses"`)
 		c.assigned(w, p, e.DirectLicenses)
 		if e.Groups != nil {
-			w.Key("groups")
+			w.QuotedKey(`"groups"`)
 			c.strings(w, e.Groups)
 		}
 	case SetUsageLocation:
-		w.Key("usageLocation")
+		w.QuotedKey(`"usageLocation"`)
 		w.String(e.UsageLocation)
 	case AddGroupMember, RemoveGroupMember:
-		w.Key("member")
+		w.QuotedKey(`"member"`)
 		w.Bool(e.Member)
 	}
 	w.Close('}')
@@ -157,18 +157,18 @@ func (p *Plan) writeAssigned(w *jsonout.Indented, ls []licensing.AssignedLicense
 	for _, l := range ls {
 		w.Elem()
 		w.Open('{')
-		w.Key("skuId")
+		w.QuotedKey(`"skuId"`)
 		writeGUID(w, licensing.GUID(l.SkuID))
 		part, product := p.skuNames(l.SkuID)
 		if part != "" {
-			w.Key("skuPartNumber")
+			w.QuotedKey(`"skuPartNumber"`)
 			w.String(part)
 		}
 		if product != "" {
-			w.Key("productName")
+			w.QuotedKey(`"productName"`)
 			w.String(product)
 		}
-		w.Key("disabledPlans")
+		w.QuotedKey(`"disabledPlans"`)
 		c.planIDs(w, l.DisabledPlans)
 		w.Close('}')
 	}

@@ -86,6 +86,18 @@ func (w *Indented) Key(k string) {
 	}
 }
 
+// QuotedKey is Key for a key given as JSON writes it, quotes included: a constant key the
+// caller knows needs no escaping (`"id"`), written without looking at its bytes.
+func (w *Indented) QuotedKey(quoted string) {
+	w.Elem()
+	w.B = append(w.B, quoted...)
+	if w.compact {
+		w.B = append(w.B, ':')
+	} else {
+		w.B = append(w.B, ':', ' ')
+	}
+}
+
 // String writes a string value.
 func (w *Indented) String(s string) { w.B = AppendString(w.B, s) }
 

@@ -126,3 +126,23 @@ func BenchmarkAppendString(b *testing.B) {
 		}
 	}
 }
+
+// QuotedKey writes what Key writes, compact or indented.
+func TestQuotedKeyIsKey(t *testing.T) {
+	for _, mk := range []func() *Indented{func() *Indented { return NewCompact(nil) }, func() *Indented { return NewIndented(nil, "  ", "  ") }} {
+		a, b := mk(), mk()
+		a.Open('{')
+		b.Open('{')
+		for _, k := range []string{"id", "skuPartNumber", "x"} {
+			a.Key(k)
+			b.QuotedKey(`"` + k + `"`)
+			a.Int(1)
+			b.Int(1)
+		}
+		a.Close('}')
+		b.Close('}')
+		if string(a.B) != string(b.B) {
+			t.Errorf("Key: %s\nQuotedKey: %s", a.B, b.B)
+		}
+	}
+}

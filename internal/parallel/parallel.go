@@ -4,6 +4,7 @@ package parallel
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -14,10 +15,25 @@ const MinItems = 1 << 14
 // Parts is the number of ranges to split n items into: one per core (GOMAXPROCS) from MinItems
 // items, else 1.
 func Parts(n int) int {
-	if n < MinItems {
+	if n < split.from {
 		return 1
 	}
+	if split.parts > 0 {
+		return split.parts
+	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// split is what Parts goes by; tests change it (SplitForTest).
+var split = struct{ from, parts int }{from: MinItems}
+
+// SplitForTest makes Parts split loops of from items or more into parts ranges (whatever the
+// cores), so that a test can compare what a loop makes split and whole on small inputs. It
+// returns the function that restores the default. Not for use while loops run.
+func SplitForTest(from, parts int) (restore func()) {
+	old := split
+	split.from, split.parts = from, parts
+	return func() { split = old }
 }
 
 // Ranges calls f(part, lo, hi) for parts contiguous ranges [lo, hi) that cover [0, n) in order,
@@ -32,4 +48,38 @@ func Ranges(n, parts int, f func(part, lo, hi int)) {
 		wg.Go(func() { f(part, part*n/parts, (part+1)*n/parts) })
 	}
 	wg.Wait()
+}
+
+// Indexes returns the i in [0, n) for which keep(i) is true, ascending. From MinItems, keep is
+// called on every core (Ranges), so it must be safe to call from several goroutines at once:
+// a read-only scan over a tenant's users.
+func Indexes(n int, keep func(i int) bool) []int {
+	parts := Parts(n)
+	found := make([][]int, parts)
+	Ranges(n, parts, func(part, lo, hi int) {
+		var out []int
+		for i := lo; i < hi; i++ {
+			if keep(i) {
+				out = append(out, i)
+			}
+		}
+		found[part] = out
+	})
+	return slices.Concat(found...)
+}
+
+// Keep returns the items for which keep is true, in order, calling keep as Indexes does.
+func Keep[T any](items []T, keep func(T) bool) []T {
+	parts := Parts(len(items))
+	found := make([][]T, parts)
+	Ranges(len(items), parts, func(part, lo, hi int) {
+		var out []T
+		for _, it := range items[lo:hi] {
+			if keep(it) {
+				out = append(out, it)
+			}
+		}
+		found[part] = out
+	})
+	return slices.Concat(found...)
 }
