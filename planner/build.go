@@ -189,8 +189,7 @@ type builder struct {
 	bridged   map[int][]migrationRemoval // user → direct licenses that bridged a move to a group (moves.go)
 	touched   []int                      // users with a direct step, ascending
 	in        *interner
-	reasons   map[string]*reason // directReason's reasons by their inputs
-	rkey      []byte
+	reasons   reasonMemo      // users' assignLicense reasons made on Build's goroutine
 	slab      []stepSlot      // steps are carved from slabs: one allocation per many steps
 	slabs     chan []stepSlot // slabs made ahead on another goroutine (directSteps), or nil
 	ids       []*[1024]string // stepID's ids: "s<n>" is ids[(n-1)/1024][(n-1)%1024]

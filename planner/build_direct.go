@@ -94,6 +94,10 @@ type prepared struct {
 	addBody []licensing.AssignedLicense // assigned(adds)
 	remBody []licensing.SkuID           // the removes, shared
 	after   []licensing.AssignedLicense // afterAssign(exp.direct, adds, removes)
+	// check says whether adding before removing may conflict (or make-before-break may
+	// split the call): the step's reason then waits for a prediction; else why is its reason.
+	check bool
+	why   *reason
 }
 
 // directSteps plans each user's one assignLicense. Reading a user's paths and working out
@@ -129,6 +133,7 @@ func (b *builder) directSteps() {
 func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out chan<- []prepared, used <-chan []prepared) {
 	const batchSize = 512
 	rd := newPathReader(b.w)
+	var reasons reasonMemo // prepare's own
 	next := func() []prepared {
 		select {
 		case batch := <-used:
@@ -185,6 +190,10 @@ func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out cha
 		p := prepared{u: u, adds: adds, removes: removes, mig: mig, exp: rd.expectationOf(rd.pbuf), // rd.pbuf still holds u's paths
 			target: b.w.UserTarget(u), addBody: assignedIn(rd.in, &rd.abuf, adds), remBody: rd.in.skus(removes)}
 		p.after = afterAssignIn(rd.in, &rd.abuf, p.exp.direct, adds, removes)
+		p.check = len(adds) > 0 && len(removes) > 0 && (b.d.Options.MakeBeforeBreak || b.mayConflict(adds, removes))
+		if !p.check {
+			p.why = reasons.direct(b, reasonChange, adds, removes, nil, mig)
+		}
 		if waveOf != nil {
 			p.wave = int(waveOf[u])
 		}
@@ -201,27 +210,29 @@ func (b *builder) prepare(removals [][]migrationRemoval, waveOf []int32, out cha
 // userDirectStep emits the one assignLicense of user p.u (or two, make-before-break).
 func (b *builder) userDirectStep(p *prepared) {
 	u, adds, removes, wave, target, addBody := p.u, p.adds, p.removes, p.wave, p.target, p.addBody
-	var conflict []licensing.PlanID
-	split := false
-	if len(adds) > 0 && len(removes) > 0 && (b.d.Options.MakeBeforeBreak || b.mayConflict(adds, removes)) {
-		o := b.w.Predict(licensing.Change{Kind: licensing.AssignUserLicenses, User: target.ID, AddLicenses: addBody})
-		for _, v := range o.Violations {
-			if v.Kind == licensing.MutuallyExclusiveViolation {
-				conflict = v.Plans
-				break
-			}
-		}
-		split = b.d.Options.MakeBeforeBreak && !o.Refused
+	if !p.check {
+		b.applyUser(u, p.exp, adds, &p.after, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: p.remBody, Wave: wave, why: p.why})
+		return
 	}
-	if split {
+	// Adding before removing may conflict: the prediction of the adds alone says which plans,
+	// for the reason, and whether make-before-break can split the call.
+	var conflict []licensing.PlanID
+	o := b.w.Predict(licensing.Change{Kind: licensing.AssignUserLicenses, User: target.ID, AddLicenses: addBody})
+	for _, v := range o.Violations {
+		if v.Kind == licensing.MutuallyExclusiveViolation {
+			conflict = v.Plans
+			break
+		}
+	}
+	if b.d.Options.MakeBeforeBreak && !o.Refused {
 		s1, after := b.applyUser(u, p.exp, adds, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: []licensing.SkuID{}, Wave: wave,
-			why: b.directReason(reasonSwapAdd, adds, removes, nil, nil)})
+			why: b.reasons.direct(b, reasonSwapAdd, adds, removes, nil, nil)})
 		b.applyUser(u, after, nil, nil, &Step{Action: AssignLicense, Target: target, AddLicenses: []licensing.AssignedLicense{}, RemoveLicenses: p.remBody, Wave: wave,
-			why: b.directReason(reasonSwapRemove, adds, removes, nil, nil)}, s1.n)
+			why: b.reasons.direct(b, reasonSwapRemove, adds, removes, nil, nil)}, s1.n)
 		return
 	}
 	b.applyUser(u, p.exp, adds, &p.after, &Step{Action: AssignLicense, Target: target, AddLicenses: addBody, RemoveLicenses: p.remBody, Wave: wave,
-		why: b.directReason(reasonChange, adds, removes, conflict, p.mig)})
+		why: b.reasons.direct(b, reasonChange, adds, removes, conflict, p.mig)})
 }
 
 // dedupe drops the repeated positions of ids, in place.
@@ -311,11 +322,18 @@ func (b *builder) applyUser(u int, exp expected, adds []licTarget, known *[]lice
 	return step, res
 }
 
-// directReason explains a user's assignLicense step (a change, or one of a make-before-break
-// swap's two steps); it depends only on its arguments, so it is made once per distinct change
-// and shared.
-func (b *builder) directReason(kind reasonKind, adds []licTarget, removes []licensing.SkuID, conflict []licensing.PlanID, mig []migrationRemoval) *reason {
-	k := append(b.rkey[:0], byte(kind))
+// reasonMemo holds the reasons of users' assignLicense steps by their inputs: one per
+// goroutine that makes them (Build's, and prepare's), each with its own.
+type reasonMemo struct {
+	reasons map[string]*reason
+	key     []byte
+}
+
+// direct explains a user's assignLicense step (a change, or one of a make-before-break swap's
+// two steps); it depends only on its arguments, so it is made once per distinct change and
+// shared. It only reads b.
+func (m *reasonMemo) direct(b *builder, kind reasonKind, adds []licTarget, removes []licensing.SkuID, conflict []licensing.PlanID, mig []migrationRemoval) *reason {
+	k := append(m.key[:0], byte(kind))
 	for _, a := range adds {
 		k = append(k, a.sub.Sku.ID[:]...)
 		k, _ = a.disabled.AppendBinary(k)
@@ -335,8 +353,8 @@ func (b *builder) directReason(kind reasonKind, adds []licTarget, removes []lice
 			k = append(k, 2)
 		}
 	}
-	b.rkey = k
-	if r, ok := b.reasons[string(k)]; ok {
+	m.key = k
+	if r, ok := m.reasons[string(k)]; ok {
 		return r
 	}
 	r := b.changeReason("", adds, removes, conflict)
@@ -344,10 +362,10 @@ func (b *builder) directReason(kind reasonKind, adds []licTarget, removes []lice
 	if len(mig) > 0 {
 		r.mig = slices.Clone(mig)
 	}
-	if b.reasons == nil {
-		b.reasons = map[string]*reason{}
+	if m.reasons == nil {
+		m.reasons = map[string]*reason{}
 	}
-	b.reasons[string(k)] = r
+	m.reasons[string(k)] = r
 	return r
 }
 
