@@ -347,6 +347,10 @@ func readNames(nj *namesJSON, seats []seatJSON) (*nameTable, error) {
 // the end names every SKU and service plan the plan mentions once (part number and product
 // name; plan name and friendly name), whatever the plan's WithNames style.
 func (p *Plan) WriteJSON(w io.Writer) error {
+	// The names section comes last but depends only on the plan: it is worked out while the
+	// steps are written (a read of every step, which would otherwise follow them).
+	names := make(chan *namesJSON, 1)
+	go func() { names <- p.namesWire() }()
 	end := &heldEnd{w: w}
 	jw := jsonout.New(end, p.planItem).Concurrent(runtime.GOMAXPROCS(0))
 	jw.Value("formatVersion", PlanFormatVersion)
@@ -355,19 +359,20 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	jw.List("steps", len(p.Steps), func(i int) any { return p.Steps[i] })
 	jw.List("seats", len(p.Seats), func(i int) any { return p.seatWire(p.Seats[i]) })
 	jw.List("problems", len(p.Problems), func(i int) any { return p.problemWire(p.Problems[i]) })
+	nj := <-names
 	if err := jw.Close(); err != nil {
 		return err
 	}
 	// The names section, indented like the rest (jsonout writes a value on one line).
-	var names bytes.Buffer
-	names.WriteString(",\n  \"names\": ")
-	enc := json.NewEncoder(&names)
+	var section bytes.Buffer
+	section.WriteString(",\n  \"names\": ")
+	enc := json.NewEncoder(&section)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("  ", "  ")
-	if err := enc.Encode(p.namesWire()); err != nil {
+	if err := enc.Encode(nj); err != nil {
 		return err
 	}
-	return end.close(append(bytes.TrimSuffix(names.Bytes(), []byte("\n")), objectEnd...))
+	return end.close(append(bytes.TrimSuffix(section.Bytes(), []byte("\n")), objectEnd...))
 }
 
 // objectEnd is how jsonout ends the object.

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"hash/maphash"
+
 	"github.com/licenseplan/licenseplan/internal/jsonout"
 	"github.com/licenseplan/licenseplan/internal/nonnil"
 	"github.com/licenseplan/licenseplan/licensing"
@@ -180,8 +182,8 @@ func (p *Plan) writeAssigned(w *jsonout.Indented, ls []licensing.AssignedLicense
 // copies instead of encoding again. A nil *stepCache caches nothing. Its lists must not change
 // while it is in use.
 type stepCache struct {
-	ids  map[idsKey][]byte
-	lics map[licsKey][]byte
+	ids  fragments[idsKey]
+	lics fragments[licsKey]
 	// last is the list of strings written last, and how: a user step's expectation and result
 	// share their groups, which are the user's own (not worth a map).
 	last struct {
@@ -202,13 +204,43 @@ type licsKey struct {
 	named bool
 }
 
-// maxCached bounds each of a stepCache's maps (lists not shared would otherwise fill them):
-// a full map is emptied.
-const maxCached = 1 << 12
-
-func newStepCache() *stepCache {
-	return &stepCache{ids: map[idsKey][]byte{}, lics: map[licsKey][]byte{}}
+// fragments caches encodings by key in a fixed table, a slot per key's hash, a new key taking
+// the slot of the one there: a few thousand shared lists fit, and lists not shared (which
+// would fill a map) only take slots over.
+type fragments[K comparable] struct {
+	seed  maphash.Seed
+	slots *[fragmentSlots]fragment[K]
 }
+
+type fragment[K comparable] struct {
+	key K
+	b   []byte // nil: a free slot
+}
+
+const fragmentSlots = 1 << 12
+
+func (f *fragments[K]) slot(k K) *fragment[K] {
+	if f.slots == nil {
+		f.seed, f.slots = maphash.MakeSeed(), new([fragmentSlots]fragment[K])
+	}
+	return &f.slots[maphash.Comparable(f.seed, k)&(fragmentSlots-1)]
+}
+
+// get returns the encoding of k, or nil.
+func (f *fragments[K]) get(k K) []byte {
+	if s := f.slot(k); s.b != nil && s.key == k {
+		return s.b
+	}
+	return nil
+}
+
+// put keeps a copy of b as the encoding of k.
+func (f *fragments[K]) put(k K, b []byte) {
+	s := f.slot(k)
+	s.key, s.b = k, append(s.b[:0], b...)
+}
+
+func newStepCache() *stepCache { return &stepCache{} }
 
 // strings writes ss as w.Strings does.
 func (c *stepCache) strings(w *jsonout.Indented, ss []string) {
@@ -232,16 +264,13 @@ func (c *stepCache) planIDs(w *jsonout.Indented, ids []licensing.PlanID) {
 		return
 	}
 	k := idsKey{&ids[0], len(ids)}
-	if b, ok := c.ids[k]; ok {
+	if b := c.ids.get(k); b != nil {
 		w.B = append(w.B, b...)
 		return
 	}
 	start := len(w.B)
 	writePlanIDs(w, ids)
-	if len(c.ids) >= maxCached {
-		clear(c.ids)
-	}
-	c.ids[k] = append([]byte(nil), w.B[start:]...)
+	c.ids.put(k, w.B[start:])
 }
 
 // assigned writes ls as p.writeAssigned does.
@@ -251,14 +280,11 @@ func (c *stepCache) assigned(w *jsonout.Indented, p *Plan, ls []licensing.Assign
 		return
 	}
 	k := licsKey{&ls[0], len(ls), p != nil}
-	if b, ok := c.lics[k]; ok {
+	if b := c.lics.get(k); b != nil {
 		w.B = append(w.B, b...)
 		return
 	}
 	start := len(w.B)
 	p.writeAssigned(w, ls, c)
-	if len(c.lics) >= maxCached {
-		clear(c.lics)
-	}
-	c.lics[k] = append([]byte(nil), w.B[start:]...)
+	c.lics.put(k, w.B[start:])
 }

@@ -170,10 +170,11 @@ func TestStepWriterMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// A full stepCache empties itself and still writes every list as writePlanIDs does.
+// A stepCache holds a fixed number of lists, a new one taking the slot of another, and still
+// writes every list as writePlanIDs does; the list just written is in it.
 func TestStepCacheBounded(t *testing.T) {
 	c := newStepCache()
-	lists := make([][]licensing.PlanID, 2*maxCached+3)
+	lists := make([][]licensing.PlanID, 2*fragmentSlots+3)
 	for i := range lists {
 		lists[i] = []licensing.PlanID{{byte(i), byte(i >> 8)}, {7}}
 	}
@@ -189,8 +190,8 @@ func TestStepCacheBounded(t *testing.T) {
 			if string(got.B) != string(want.B) {
 				t.Fatalf("round %d list %d: %s, want %s", round, i, got.B, want.B)
 			}
-			if len(c.ids) > maxCached {
-				t.Fatalf("%d lists cached, at most %d", len(c.ids), maxCached)
+			if b := c.ids.get(idsKey{&ids[0], len(ids)}); string(b) != string(want.B[1:]) {
+				t.Fatalf("round %d list %d: cached %q, want %q", round, i, b, want.B[1:])
 			}
 		}
 	}
