@@ -618,6 +618,9 @@ func (ri *RuleIndex) prohibited(enabled PlanSet, country string, refused bool) [
 // SHAREPOINTENTERPRISE: SHAREPOINTSTANDARD is a lower level, so the loss counts. A plan in
 // several families is kept when any of them keeps it. Exclusion and stacking rules play no part.
 func (ri *RuleIndex) ServiceLoss(before, after PlanSet) PlanSet {
+	if before.SubsetOf(after) {
+		return PlanSet{} // nothing lost (most changes only add): no set to make
+	}
 	lost := before.Minus(after)
 	if lost.IsEmpty() || !lost.Intersects(ri.inFamily) {
 		return lost
