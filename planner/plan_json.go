@@ -215,20 +215,6 @@ func (p *Plan) seatWire(s SeatChange) seatJSON {
 	return sj
 }
 
-func (p *Plan) problemWire(pr Problem) problemJSON {
-	pj := problemJSON{Kind: pr.Kind.String(), Severity: string(pr.Severity), ServicePlans: nonnil.Slice(pr.ServicePlans), Message: pr.Message, Step: pr.Step}
-	if pr.Target.Type != "" {
-		t := pr.Target
-		pj.Target = &t
-	}
-	if !pr.SkuID.IsZero() {
-		id := pr.SkuID
-		pj.SkuID = &id
-		pj.SkuPartNumber, pj.ProductName = p.skuNames(id)
-	}
-	return pj
-}
-
 // namesWire names every SKU and service plan the plan mentions, sorted by id.
 func (p *Plan) namesWire() *namesJSON {
 	skus, plans := p.mentioned()
@@ -358,7 +344,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	jw.Value("applyable", p.Applyable())
 	jw.List("steps", len(p.Steps), func(i int) any { return p.Steps[i] })
 	jw.List("seats", len(p.Seats), func(i int) any { return p.seatWire(p.Seats[i]) })
-	jw.List("problems", len(p.Problems), func(i int) any { return p.problemWire(p.Problems[i]) })
+	jw.List("problems", len(p.Problems), func(i int) any { return &p.Problems[i] })
 	nj := <-names
 	if err := jw.Close(); err != nil {
 		return err
@@ -420,8 +406,8 @@ func (h *heldEnd) close(more []byte) error {
 }
 
 // planItem returns an encoder of plan/v1 list elements: indented to sit in a list, HTML left
-// unescaped. Its result is valid until its next call. Steps are written straight from the
-// *Step (p names their SKUs) by writeStepOf.
+// unescaped. Its result is valid until its next call. Steps and problems are written straight
+// from the *Step and *Problem (p names their SKUs) by writeStepOf and writeProblemOf.
 func (p *Plan) planItem() jsonout.Encoder {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -429,11 +415,17 @@ func (p *Plan) planItem() jsonout.Encoder {
 	var out []byte
 	steps := jsonout.NewCompact(nil) // a step a line, as tenant/v1 lists its users
 	cache := newStepCache()
+	problems := jsonout.NewIndented(nil, "    ", "  ")
 	return func(v any) ([]byte, error) {
-		if s, ok := v.(*Step); ok {
+		switch v := v.(type) {
+		case *Step:
 			steps.Reset()
-			p.writeStepOf(steps, s, cache)
+			p.writeStepOf(steps, v, cache)
 			return steps.B, nil
+		case *Problem:
+			problems.Reset()
+			p.writeProblemOf(problems, v)
+			return problems.B, nil
 		}
 		buf.Reset()
 		if err := enc.Encode(v); err != nil {

@@ -288,3 +288,39 @@ func (c *stepCache) assigned(w *jsonout.Indented, p *Plan, ls []licensing.Assign
 	p.writeAssigned(w, ls, c)
 	c.lics.put(k, w.B[start:])
 }
+
+// writeProblemOf writes pr as one list element of the problems, as encoding/json writes
+// p.problemWire(pr) (an Indented w lays it out as the list's other elements).
+func (p *Plan) writeProblemOf(w *jsonout.Indented, pr *Problem) {
+	w.Open('{')
+	w.QuotedKey(`"kind"`)
+	w.String(pr.Kind.String())
+	w.QuotedKey(`"severity"`)
+	w.String(string(pr.Severity))
+	if pr.Target.Type != "" {
+		w.QuotedKey(`"target"`)
+		writeTarget(w, pr.Target)
+	}
+	if !pr.SkuID.IsZero() {
+		w.QuotedKey(`"skuId"`)
+		writeGUID(w, licensing.GUID(pr.SkuID))
+		part, product := p.skuNames(pr.SkuID)
+		if part != "" {
+			w.QuotedKey(`"skuPartNumber"`)
+			w.String(part)
+		}
+		if product != "" {
+			w.QuotedKey(`"productName"`)
+			w.String(product)
+		}
+	}
+	w.QuotedKey(`"servicePlans"`)
+	writePlanIDs(w, nonnil.Slice(pr.ServicePlans))
+	w.QuotedKey(`"message"`)
+	w.String(pr.Message)
+	if pr.Step != "" {
+		w.QuotedKey(`"step"`)
+		w.String(pr.Step)
+	}
+	w.Close('}')
+}

@@ -34,6 +34,22 @@ func (p *Plan) stepWire(s *Step) *stepJSON {
 	return sj
 }
 
+// problemWire is a problem's plan/v1 wire form, which ReadPlan decodes: the reference
+// writeProblemOf is held to.
+func (p *Plan) problemWire(pr Problem) problemJSON {
+	pj := problemJSON{Kind: pr.Kind.String(), Severity: string(pr.Severity), ServicePlans: nonnil.Slice(pr.ServicePlans), Message: pr.Message, Step: pr.Step}
+	if pr.Target.Type != "" {
+		t := pr.Target
+		pj.Target = &t
+	}
+	if !pr.SkuID.IsZero() {
+		id := pr.SkuID
+		pj.SkuID = &id
+		pj.SkuPartNumber, pj.ProductName = p.skuNames(id)
+	}
+	return pj
+}
+
 // referenceStep is the encoding/json encoding of a step's wire form.
 func referenceStep(t *testing.T, sj *stepJSON) []byte {
 	t.Helper()
@@ -194,5 +210,58 @@ func TestStepCacheBounded(t *testing.T) {
 				t.Fatalf("round %d list %d: cached %q, want %q", round, i, b, want.B[1:])
 			}
 		}
+	}
+}
+
+// writeProblemOf writes what encoding/json writes of problemWire, indented as a list element
+// of plan/v1: for every problem of every golden plan, and for problems with every optional
+// part, named and not, with strings that need escaping.
+func TestProblemWriterMatchesEncodingJSON(t *testing.T) {
+	check := func(name string, p *Plan, pr Problem) {
+		t.Helper()
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(p.problemWire(pr)); err != nil {
+			t.Fatal(err)
+		}
+		want := jsonout.AppendIndent(nil, bytes.TrimSuffix(buf.Bytes(), []byte("\n")), "    ", "  ")
+		got := jsonout.NewIndented(nil, "    ", "  ")
+		p.writeProblemOf(got, &pr)
+		if !bytes.Equal(got.B, want) {
+			t.Fatalf("%s:\nwriteProblemOf:\n%s\nencoding/json:\n%s", name, got.B, want)
+		}
+	}
+	plans := goldenPlans(t)
+	n := 0
+	for i, p := range plans {
+		for k, pr := range p.Problems {
+			check(fmt.Sprintf("golden plan %d problem %d", i, k), p, pr)
+			check(fmt.Sprintf("golden plan %d problem %d unnamed", i, k), nil, pr)
+			n++
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d problems compared", n)
+	}
+	odd := "quo\"te back\\slash \n\t\x01 <html>&amp; \u2028 bad\xff ünï ✓"
+	var sku licensing.SkuID
+	p := plans[0]
+	for _, q := range plans {
+		for _, pr := range q.Problems {
+			if !pr.SkuID.IsZero() && sku.IsZero() {
+				sku, p = pr.SkuID, q
+			}
+		}
+	}
+	for i, pr := range []Problem{
+		{},
+		{Kind: licensing.CountViolation, Severity: SeverityError, Message: odd},
+		{Kind: licensing.ServiceLoss, Severity: SeverityWarning, Target: licensing.Target{Type: licensing.TargetUser, ID: odd, Name: odd}, SkuID: sku,
+			ServicePlans: []licensing.PlanID{{1}, {2}}, Message: "m", Step: odd},
+		{Kind: licensing.Other, Severity: SeverityInfo, Target: licensing.Target{Type: licensing.TargetGroup, ID: "g"}, SkuID: licensing.SkuID{9}, ServicePlans: []licensing.PlanID{}},
+	} {
+		check(fmt.Sprintf("problem %d", i), p, pr)
+		check(fmt.Sprintf("problem %d unnamed", i), nil, pr)
 	}
 }
