@@ -99,13 +99,15 @@ func (b *builder) orderByWave() {
 		out[first[s.Wave]] = s
 		first[s.Wave]++
 	}
-	for _, s := range steps {
-		s.n = order[s.n]
-		after := b.after(s)
-		for k, d := range after {
-			after[k] = order[d]
+	parallel.Ranges(len(steps), parallel.Parts(len(steps)), func(_, lo, hi int) {
+		for _, s := range steps[lo:hi] { // each step's dependencies are its own
+			s.n = order[s.n]
+			after := b.after(s)
+			for k, d := range after {
+				after[k] = order[d]
+			}
 		}
-	}
+	})
 	for k, at := range b.probAt {
 		if at > 0 {
 			b.probAt[k] = order[at-1] + 1
@@ -196,10 +198,13 @@ type builder struct {
 
 	// Steps are numbered by their position in steps (planning order, then wave order:
 	// orderByWave) until finish names them s1, s2, …
-	steps  []*stepSlot
-	probAt []int32 // problem k's step: its position + 1, 0 for none (may be shorter than Problems)
-	arena  []int32 // the steps' dependencies, one step's after another's: their number, then their positions
-	dbuf   []int32 // deps's buffer
+	steps []*stepSlot
+	// maxWave is the latest wave of the steps added (their waves as added: orderByWave may
+	// raise them later)
+	maxWave int
+	probAt  []int32 // problem k's step: its position + 1, 0 for none (may be shorter than Problems)
+	arena   []int32 // the steps' dependencies, one step's after another's: their number, then their positions
+	dbuf    []int32 // deps's buffer
 }
 
 type licTarget struct {
@@ -317,6 +322,7 @@ func (b *builder) add(s *Step, after []int32) *stepSlot {
 		b.slab = b.newSlab()
 	}
 	b.slab = append(b.slab, stepSlot{Step: *s, n: int32(len(b.steps)), after: -1, user: -1})
+	b.maxWave = max(b.maxWave, s.Wave)
 	slot := &b.slab[len(b.slab)-1]
 	if len(after) > 0 {
 		slot.after = int32(len(b.arena))

@@ -28,11 +28,8 @@ func (b *builder) reprocessSteps() {
 	// others (a reprocess changes its user's paths and seat counts): it is read first, on every
 	// core.
 	candidates = parallel.Keep(candidates, func(u int) bool { return bulk.HasPathInError(u, licensing.None, true) })
-	lastWave := 0 // the latest wave planned before the reprocess steps
-	for _, s := range b.steps {
-		lastWave = max(lastWave, s.Wave)
-	}
-	var waveWhy *reason // every reprocess in the wave after the others has this reason
+	lastWave := b.maxWave // the latest wave planned before the reprocess steps
+	var waveWhy *reason   // every reprocess in the wave after the others has this reason
 	for _, u := range candidates {
 		target := b.w.UserTarget(u)
 		o := b.w.Predict(licensing.Change{Kind: licensing.ReprocessUser, User: target.ID})

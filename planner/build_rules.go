@@ -174,6 +174,12 @@ func whereText(w map[string]string) string {
 	return strings.Join(parts, ", ")
 }
 
+// ruleKey is a reason with the rules that drive a step: the one rule, or the rules joined by NUL.
+type ruleKey struct {
+	why   *reason
+	rules string
+}
+
 // ruleReasons names the rules that drive each user's assignLicense steps in the step's reason:
 // the rule that gives an added SKU, and the exact rule behind a removal of a SKU the target does
 // not list. The reasons are shared between steps with the same reason and rules.
@@ -181,13 +187,16 @@ func (b *builder) ruleReasons() {
 	if len(b.d.Rules) == 0 {
 		return
 	}
-	type key struct {
-		why   *reason
-		rules string // the one rule, or the rules joined by NUL
-	}
-	memo := map[key]*reason{}
+	// On every core: each range of steps has its own memo (a reason two ranges need is made
+	// twice, the same).
+	parallel.Ranges(len(b.steps), parallel.Parts(len(b.steps)), func(_, lo, hi int) {
+		b.ruleReasonsOf(b.steps[lo:hi], map[ruleKey]*reason{})
+	})
+}
+
+func (b *builder) ruleReasonsOf(steps []*stepSlot, memo map[ruleKey]*reason) {
 	var rules []string
-	for _, s := range b.steps {
+	for _, s := range steps {
 		if s.user < 0 || b.users[s.user] == nil { // not a user's assignLicense, or not targeted
 			continue
 		}
@@ -213,7 +222,7 @@ func (b *builder) ruleReasons() {
 		if len(rules) == 0 {
 			continue
 		}
-		k := key{s.why, rules[0]}
+		k := ruleKey{s.why, rules[0]}
 		if len(rules) > 1 {
 			k.rules = strings.Join(rules, "\x00")
 		}
