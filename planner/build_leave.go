@@ -12,22 +12,24 @@ import (
 // reprocess step waits for the user's own steps and for the steps that freed seats (by name,
 // or by wave past maxReleaserDeps).
 func (b *builder) reprocessSteps() {
+	// The candidates are the users with a direct step and, when steps free seats, those with a
+	// path in CountViolation: those of them with a group path in error are reprocessed. That
+	// does not change as the loop below reprocesses others (a reprocess changes its user's
+	// paths and seat counts), so it is read first, on every core.
 	bulk := b.w.Bulk()
-	candidates := b.touched
-	if len(b.releasers) > 0 {
+	inError := func(u int) bool { return bulk.HasPathInError(u, licensing.None, true) }
+	var candidates []int
+	if len(b.releasers) == 0 {
+		candidates = parallel.Keep(b.touched, inError)
+	} else {
 		isTouched := make([]bool, b.w.NumUsers())
 		for _, u := range b.touched {
 			isTouched[u] = true
 		}
-		waiting := parallel.Indexes(b.w.NumUsers(), func(u int) bool {
-			return !isTouched[u] && bulk.HasPathInError(u, licensing.CountViolation, false)
+		candidates = parallel.Indexes(b.w.NumUsers(), func(u int) bool {
+			return (isTouched[u] || bulk.HasPathInError(u, licensing.CountViolation, false)) && inError(u)
 		})
-		candidates = mergeAscending(b.touched, waiting)
 	}
-	// Which candidates have a group path in error does not change as the loop below reprocesses
-	// others (a reprocess changes its user's paths and seat counts): it is read first, on every
-	// core.
-	candidates = parallel.Keep(candidates, func(u int) bool { return bulk.HasPathInError(u, licensing.None, true) })
 	lastWave := b.maxWave // the latest wave planned before the reprocess steps
 	var waveWhy *reason   // every reprocess in the wave after the others has this reason
 	for _, u := range candidates {
@@ -62,20 +64,6 @@ func (b *builder) reprocessSteps() {
 		step.Gained, step.Lost = b.in.planIDs(after.Minus(before)), b.in.planIDs(before.Minus(after))
 		b.depends(u, step)
 	}
-}
-
-// mergeAscending returns the items of a and c, two ascending lists with none in common, in one
-// ascending list.
-func mergeAscending(a, c []int) []int {
-	out := make([]int, 0, len(a)+len(c))
-	for len(a) > 0 && len(c) > 0 {
-		if a[0] < c[0] {
-			out, a = append(out, a[0]), a[1:]
-		} else {
-			out, c = append(out, c[0]), c[1:]
-		}
-	}
-	return append(append(out, a...), c...)
 }
 
 // hasDirectStep reports whether user u has an assignLicense step in the plan so far.
