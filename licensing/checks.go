@@ -98,19 +98,60 @@ func (t *txn) checkDependencies(target func() Target, before, after PlanSet, kin
 }
 
 // conflictsOf returns the conflicts among a user's active paths; users whose SKUs cannot
-// conflict (fewer than two with a plan in any exclusion rule) are answered without allocating.
+// conflict (fewer than two with a plan in any exclusion rule, or no two with plans in one,
+// mayPair) are answered without allocating.
 func (s *State) conflictsOf(ps []path) []Conflict {
-	n, last := 0, int32(-1)
+	var buf [8]int32
+	subs := buf[:0]
 	for _, p := range ps {
-		if p.state.Enables() && p.sub != last && s.subs[p.sub].Sku.plans.Intersects(s.rules.allExcl) {
-			n++
-			last = p.sub
+		if p.state.Enables() && !slices.Contains(subs, p.sub) && s.subs[p.sub].Sku.plans.Intersects(s.rules.allExcl) {
+			subs = append(subs, p.sub)
 		}
 	}
-	if n < 2 {
+	if len(subs) < 2 || !s.mayConflictAmong(subs) {
 		return nil
 	}
 	return s.rules.Conflicts(s.bySku(ps, nil))
+}
+
+// mayConflictWith reports whether one of the paths mine (a group's, one per license) may
+// conflict with another of them or with an enabled path of others (mayPair; true when the
+// State does not know).
+func (s *State) mayConflictWith(mine, others []path) bool {
+	n := len(s.subs)
+	if len(s.mayPair) != n*n {
+		return true
+	}
+	for i, p := range mine {
+		for _, q := range mine[i+1:] {
+			if s.mayPair[int(p.sub)*n+int(q.sub)] {
+				return true
+			}
+		}
+		for _, q := range others {
+			if q.state.Enables() && s.mayPair[int(p.sub)*n+int(q.sub)] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mayConflictAmong reports whether two of the subscriptions subs may conflict (mayPair; true
+// when the State does not know).
+func (s *State) mayConflictAmong(subs []int32) bool {
+	n := len(s.subs)
+	if len(s.mayPair) != n*n {
+		return true
+	}
+	for i, a := range subs {
+		for _, b := range subs[i+1:] {
+			if s.mayPair[int(a)*n+int(b)] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (t *txn) planNames(ids []PlanID) string {

@@ -193,6 +193,12 @@ func (c *compiler) skusEnd() {
 			rules = DefaultRules()
 		}
 		s.rules = rules.Compile(cat)
+		s.mayPair = make([]bool, len(s.subs)*len(s.subs))
+		for i := range s.subs {
+			for j := range s.subs {
+				s.mayPair[i*len(s.subs)+j] = s.rules.mayConflict(s.subs[i].Sku.plans, s.subs[j].Sku.plans)
+			}
+		}
 	}
 }
 

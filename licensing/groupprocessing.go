@@ -194,7 +194,7 @@ func (t *txn) memberFailure(u, g int32, old, others, mine []path) (*Error, []boo
 		return &Error{Kind: ProhibitedInUsageLocationViolation, Target: target(), Plans: ps[0].Plans, Message: fmt.Sprintf("%s: %s from group %s not offered in usage location %s (rule %q)", target(), t.planNames(ps[0].Plans), gname, loc, ps[0].Rule.Name)},
 			failing(func(i int) bool { return m.bySku[i].Plans.Intersects(bad) })
 	}
-	if m.mayConflict {
+	if m.mayConflict && s.mayConflictWith(mine, others) {
 		if c, f := t.newConflicts(others, m.bySku); f != nil {
 			e := t.conflictError(target(), c)
 			e.Message += " — group " + gname
