@@ -112,12 +112,12 @@ type groupRec struct {
 // A State is not safe for concurrent Apply; Clone it to explore alternatives. Predict and the
 // read methods only read it, so goroutines may share a State nothing changes.
 type State struct {
-	cat        *Catalog
-	rules      *RuleIndex
+	cat   *Catalog
+	rules *RuleIndex
 	// mayPair[i*len(subs)+j] reports whether subscriptions i and j have plans in one refused
 	// exclusion rule (RuleIndex.mayConflict of their SKUs' whole plan sets), a condition every
 	// conflict between them meets: conflictsOf answers most users with it alone. nil: unknown.
-	mayPair []bool
+	mayPair    []bool
 	tenantID   string
 	defaultLoc string
 	header     header // the snapshot's top-level fields, for Snapshot and the accessors
