@@ -137,8 +137,10 @@ func (s *State) mayConflictWith(mine, others []path) bool {
 	return false
 }
 
-// mayConflictAmong reports whether two of the subscriptions subs may conflict (mayPair; true
-// when the State does not know).
+// mayConflictAmong reports whether two of the subscriptions subs may conflict (true when the
+// State does not know). State.mayPair says, for each pair, whether their SKUs have plans in one
+// refused exclusion rule (RuleIndex.mayConflict of their whole plan sets): every conflict
+// between two subscriptions meets that, so the pairs that do not are answered at once.
 func (s *State) mayConflictAmong(subs []int32) bool {
 	n := len(s.subs)
 	if len(s.mayPair) != n*n {

@@ -112,17 +112,14 @@ type groupRec struct {
 // A State is not safe for concurrent Apply; Clone it to explore alternatives. Predict and the
 // read methods only read it, so goroutines may share a State nothing changes.
 type State struct {
-	cat   *Catalog
-	rules *RuleIndex
-	// mayPair[i*len(subs)+j] reports whether subscriptions i and j have plans in one refused
-	// exclusion rule (RuleIndex.mayConflict of their SKUs' whole plan sets), a condition every
-	// conflict between them meets: conflictsOf answers most users with it alone. nil: unknown.
-	mayPair    []bool
+	cat        *Catalog
+	rules      *RuleIndex
 	tenantID   string
 	defaultLoc string
 	header     header // the snapshot's top-level fields, for Snapshot and the accessors
 	subs       []Subscription
 	subBySku   map[SkuID]int32
+	mayPair    []bool // [i*len(subs)+j]: subscriptions i and j may conflict (see mayConflictAmong); nil: unknown
 	users      []userRec
 	ids        keyindex.Index // users by id
 	idsAscend  bool           // every user's id is greater than the one before (byUserID)
