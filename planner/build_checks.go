@@ -137,7 +137,7 @@ func (b *builder) inheritedChecks() {
 			if p.Direct() || p.Stuck || reported[p.Sku] || slices.ContainsFunc(t.lic, func(lt licTarget) bool { return lt.sub.Sku.ID == p.Sku }) {
 				continue // stuck paths: stuckChecks
 			}
-			gi := mustGroup(b.w, p.Group)
+			gi := b.w.Bulk().PathGroup(p)
 			if t.groupsSet && slices.Contains(t.groups, gi) {
 				continue // the target asks for this group's licenses
 			}

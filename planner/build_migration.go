@@ -108,7 +108,7 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 					} else if !full {
 						groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
 					}
-					groups = append(groups, b.w.Group(mustGroup(b.w, q.Group)).DisplayName)
+					groups = append(groups, b.w.Group(b.w.Bulk().PathGroup(q)).DisplayName)
 				}
 			}
 			nbuf = groups
@@ -140,12 +140,4 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 		}
 	}
 	return problems, movers
-}
-
-func mustGroup(s *licensing.State, id string) int {
-	g, err := s.LookupGroup(id)
-	if err != nil {
-		panic(err)
-	}
-	return g
 }
