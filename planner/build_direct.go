@@ -2,6 +2,7 @@ package planner
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/licenseplan/licenseplan/internal/prefault"
 	"github.com/licenseplan/licenseplan/licensing"
@@ -18,6 +19,7 @@ type pathReader struct {
 	dbuf []licensing.AssignedLicense
 	abuf []licensing.AssignedLicense
 	gbuf []int
+	rank []int32 // each group's position in the order of group ids (made when first needed)
 }
 
 func newPathReader(st *licensing.State) *pathReader {
@@ -53,13 +55,31 @@ func (r *pathReader) expectationOf(paths []licensing.Path) expected {
 			r.gbuf = append(r.gbuf, g)
 		}
 	}
-	slices.Sort(r.gbuf)
+	if len(r.gbuf) > 1 {
+		if r.rank == nil {
+			r.rank = groupRanks(r.st)
+		}
+		slices.SortFunc(r.gbuf, func(a, c int) int { return int(r.rank[a]) - int(r.rank[c]) }) // by id
+	}
 	groups := make([]string, len(r.gbuf)) // distinct per user more often than not: not interned
 	for i, g := range r.gbuf {
 		groups[i] = r.st.Group(g).ID
 	}
-	slices.Sort(groups)
 	return expected{r.directOf(paths), groups}
+}
+
+// groupRanks returns each group's position in the order of the groups' ids (distinct).
+func groupRanks(st *licensing.State) []int32 {
+	order := make([]int32, st.NumGroups())
+	for g := range order {
+		order[g] = int32(g)
+	}
+	slices.SortFunc(order, func(a, c int32) int { return strings.Compare(st.Group(int(a)).ID, st.Group(int(c)).ID) })
+	rank := make([]int32, len(order))
+	for pos, g := range order {
+		rank[g] = int32(pos)
+	}
+	return rank
 }
 
 // directOf returns the direct licenses among paths, by SKU id (shared: read-only).
