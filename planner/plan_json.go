@@ -406,35 +406,33 @@ func (h *heldEnd) close(more []byte) error {
 }
 
 // planItem returns an encoder of plan/v1 list elements: indented to sit in a list, HTML left
-// unescaped. Its result is valid until its next call. Steps and problems are written straight
-// from the *Step and *Problem (p names their SKUs) by writeStepOf and writeProblemOf.
+// unescaped. Steps and problems are written straight from the *Step and *Problem (p names
+// their SKUs) by writeStepOf and writeProblemOf, onto the list's buffer.
 func (p *Plan) planItem() jsonout.Encoder {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	var out []byte
 	steps := jsonout.NewCompact(nil) // a step a line, as tenant/v1 lists its users
 	cache := newStepCache()
 	problems := jsonout.NewIndented(nil, "    ", "  ")
-	return func(v any) ([]byte, error) {
+	return func(dst []byte, v any) ([]byte, error) {
 		switch v := v.(type) {
 		case *Step:
-			steps.Reset()
+			steps.ResetTo(dst)
 			p.writeStepOf(steps, v, cache)
 			return steps.B, nil
 		case *Problem:
-			problems.Reset()
+			problems.ResetTo(dst)
 			p.writeProblemOf(problems, v)
 			return problems.B, nil
 		}
 		buf.Reset()
 		if err := enc.Encode(v); err != nil {
-			return nil, err
+			return dst, err
 		}
 		// Encoded compact, then indented as SetIndent("    ", "  ") would, without its
 		// validating scanner (the encoder's output is valid).
-		out = jsonout.AppendIndent(out[:0], bytes.TrimSuffix(buf.Bytes(), []byte("\n")), "    ", "  ")
-		return out, nil
+		return jsonout.AppendIndent(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n")), "    ", "  "), nil
 	}
 }
 

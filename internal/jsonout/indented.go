@@ -33,8 +33,11 @@ func NewCompact(dst []byte) *Indented {
 }
 
 // Reset starts a new value, keeping the memory.
-func (w *Indented) Reset() {
-	w.B, w.first = w.B[:0], w.first[:0]
+func (w *Indented) Reset() { w.ResetTo(w.B[:0]) }
+
+// ResetTo starts a new value after what dst holds: B is dst, to which the value is appended.
+func (w *Indented) ResetTo(dst []byte) {
+	w.B, w.first = dst, w.first[:0]
 }
 
 func (w *Indented) newline(depth int) {

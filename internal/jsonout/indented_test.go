@@ -146,3 +146,18 @@ func TestQuotedKeyIsKey(t *testing.T) {
 		}
 	}
 }
+
+// ResetTo starts a value after what the buffer holds, as Reset starts one on an empty buffer.
+func TestResetToAppends(t *testing.T) {
+	w := NewCompact(nil)
+	w.Open('[')
+	w.Elem() // left open: ResetTo forgets it
+	w.ResetTo([]byte("prefix,"))
+	w.Open('{')
+	w.QuotedKey(`"a"`)
+	w.Int(1)
+	w.Close('}')
+	if string(w.B) != `prefix,{"a":1}` {
+		t.Errorf("got %s", w.B)
+	}
+}

@@ -22,8 +22,9 @@ type Writer struct {
 	err     error
 }
 
-// Encoder encodes one list element. Its result may be reused by its next call.
-type Encoder func(v any) ([]byte, error)
+// Encoder appends the encoding of one list element to dst and returns the extended slice (as
+// append does).
+type Encoder func(dst []byte, v any) ([]byte, error)
 
 // Concurrent makes List encode long lists on workers goroutines, each with its own Encoder;
 // the elements are still written in order, and the bytes are the same. List's at must then be
@@ -42,7 +43,7 @@ const chunk = 256
 // that encodes them (nil: json.Marshal).
 func New(w io.Writer, newItem func() Encoder) *Writer {
 	if newItem == nil {
-		newItem = func() Encoder { return json.Marshal }
+		newItem = func() Encoder { return marshalTo }
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.WriteString("{\n")
@@ -98,17 +99,19 @@ func (w *Writer) List(k string, n int, at func(i int) any) {
 	w.bw.WriteString("]")
 }
 
+// marshalTo is the default Encoder: json.Marshal's encoding, appended.
+func marshalTo(dst []byte, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	return append(dst, b...), err
+}
+
 // appendElement appends element i of a list, with the separator and indentation before it.
 func appendElement(buf []byte, item Encoder, i int, at func(int) any) ([]byte, error) {
-	b, err := item(at(i))
-	if err != nil {
-		return buf, err
-	}
 	if i > 0 {
 		buf = append(buf, ',')
 	}
 	buf = append(buf, "\n    "...)
-	return append(buf, b...), nil
+	return item(buf, at(i))
 }
 
 // concurrentList writes the n elements of a list, encoded chunk by chunk on w.workers

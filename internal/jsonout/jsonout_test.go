@@ -26,7 +26,7 @@ func TestLayout(t *testing.T) {
 func TestFirstErrorStopsWriting(t *testing.T) {
 	var b bytes.Buffer
 	bad := errors.New("bad")
-	w := jsonout.New(&b, func() jsonout.Encoder { return func(any) ([]byte, error) { return nil, bad } })
+	w := jsonout.New(&b, func() jsonout.Encoder { return func(dst []byte, _ any) ([]byte, error) { return dst, bad } })
 	w.Value("v", 1)
 	w.List("xs", 1, func(int) any { return 1 })
 	w.Value("after", 2)
@@ -35,13 +35,11 @@ func TestFirstErrorStopsWriting(t *testing.T) {
 }
 
 // Concurrent encoding writes the same bytes as one goroutine, for lists around the chunk
-// sizes, with encoders that reuse their result's memory.
+// sizes, with encoders that append to the list's buffer.
 func TestConcurrentWritesTheSameBytes(t *testing.T) {
 	newItem := func() jsonout.Encoder {
-		var buf []byte
-		return func(v any) ([]byte, error) {
-			buf = append(buf[:0], fmt.Sprintf(`{"n":%d}`, v)...)
-			return buf, nil
+		return func(dst []byte, v any) ([]byte, error) {
+			return fmt.Appendf(dst, `{"n":%d}`, v), nil
 		}
 	}
 	for _, n := range []int{0, 1, 255, 511, 512, 513, 10_000} {
@@ -66,11 +64,11 @@ func TestConcurrentWritesTheSameBytes(t *testing.T) {
 func TestConcurrentStopsAtTheFirstError(t *testing.T) {
 	bad := errors.New("bad")
 	newItem := func() jsonout.Encoder {
-		return func(v any) ([]byte, error) {
+		return func(dst []byte, v any) ([]byte, error) {
 			if v.(int) == 3000 {
-				return nil, bad
+				return dst, bad
 			}
-			return []byte("1"), nil
+			return append(dst, '1'), nil
 		}
 	}
 	var b bytes.Buffer
