@@ -20,6 +20,9 @@ type pathReader struct {
 	abuf []licensing.AssignedLicense
 	gbuf []int
 	rank []int32 // each group's position in the order of group ids (made when first needed)
+	// ids is where the expectations' group lists are carved from, a few thousand at a time
+	// (one allocation each would be a million small ones)
+	ids []string
 }
 
 func newPathReader(st *licensing.State) *pathReader {
@@ -61,7 +64,12 @@ func (r *pathReader) expectationOf(paths []licensing.Path) expected {
 		}
 		slices.SortFunc(r.gbuf, func(a, c int) int { return int(r.rank[a]) - int(r.rank[c]) }) // by id
 	}
-	groups := make([]string, len(r.gbuf)) // distinct per user more often than not: not interned
+	n := len(r.gbuf)
+	if len(r.ids)+n > cap(r.ids) || r.ids == nil { // never nil: a step with no groups lists []
+		r.ids = make([]string, 0, max(4096, n))
+	}
+	groups := r.ids[len(r.ids) : len(r.ids)+n : len(r.ids)+n] // distinct per user more often than not: not interned
+	r.ids = r.ids[:len(r.ids)+n]
 	for i, g := range r.gbuf {
 		groups[i] = r.st.Group(g).ID
 	}

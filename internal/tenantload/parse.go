@@ -375,12 +375,12 @@ func objectList[T any](p *parser, pool *[]T, empty []T, keys []string, field fun
 	}
 	start := len(*pool)
 	ok := p.array(func() bool {
-		var x T
-		if !p.object(keys, func(f int) bool { return field(&x, f) }) {
-			return false
-		}
-		*pool = append(*pool, x)
-		return true
+		// The element is read in place, at the end of pool (field appends to other pools
+		// only): a local one would escape to the heap, one allocation per element.
+		var zero T
+		*pool = append(*pool, zero)
+		x := &(*pool)[len(*pool)-1]
+		return p.object(keys, func(f int) bool { return field(x, f) })
 	})
 	if !ok {
 		return nil, false
