@@ -873,6 +873,8 @@ func (s *State) evaluateMembersByUser(reported, skip []bool) {
 	seats := make([][]int, parts)
 	parallel.Ranges(len(s.users), parts, func(part, lo, hi int) {
 		t := s.newTxn()
+		t.owned = true // each member's paths are copied out below (keep)
+		var keep []path
 		own := make([]int, len(s.subs))
 		for u := int32(lo); u < int32(hi); u++ {
 			if skip[u] {
@@ -885,7 +887,16 @@ func (s *State) evaluateMembersByUser(reported, skip []bool) {
 			}
 			if len(t.touched) > 0 {
 				for i, v := range t.paths.users {
-					s.users[v].paths = t.paths.paths[i]
+					ps := t.paths.paths[i]
+					if len(ps) > 0 { // out of the txn's buffers, carved from shared arrays
+						if len(keep)+len(ps) > cap(keep) {
+							keep = make([]path, 0, max(1<<12, len(ps)))
+						}
+						n := len(keep)
+						keep = append(keep, ps...)
+						ps = keep[n:len(keep):len(keep)]
+					}
+					s.users[v].paths = ps
 				}
 				for i, d := range t.seat {
 					own[i] += d

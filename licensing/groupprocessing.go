@@ -111,7 +111,7 @@ func hasLicense(lic []groupLicense, sub int32) bool {
 func (t *txn) evaluate(u, g int32, release bool) {
 	lic := t.getGroupLic(g)
 	old := t.getPaths(u)
-	next := make([]path, 0, len(old)+len(lic)) // the member's other paths, then the group's
+	next := t.newPaths(old, len(old)+len(lic)) // the member's other paths, then the group's
 	leftovers := false
 	for _, p := range old {
 		switch {

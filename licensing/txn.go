@@ -110,6 +110,27 @@ type scratch struct {
 	remBuf    []int32
 	memo      *groupMemo           // evaluate's last
 	memos     map[int32]*groupMemo // evaluate's, by group: members are evaluated user by user too
+	// evalBufs are the two buffers evaluate builds a member's paths in when the txn's owner
+	// copies them out at each commit (owned): a member of several groups is evaluated once per
+	// group, and each evaluation replaces the paths of the one before.
+	evalBufs [2][]path
+	owned    bool
+}
+
+// newPaths returns an empty slice with room for n paths to replace old, a member's paths: new
+// memory, or, in an owned txn, the evaluation buffer old is not in.
+func (t *txn) newPaths(old []path, n int) []path {
+	if !t.owned {
+		return make([]path, 0, n)
+	}
+	i := 0
+	if b := t.evalBufs[0]; len(old) > 0 && cap(b) > 0 && &b[:1][0] == &old[0] {
+		i = 1
+	}
+	if cap(t.evalBufs[i]) < n {
+		t.evalBufs[i] = make([]path, 0, max(n, 16))
+	}
+	return t.evalBufs[i][:0]
 }
 
 func (t *txn) getPaths(u int32) []path {
