@@ -115,21 +115,16 @@ func (s *State) conflictsOf(ps []path) []Conflict {
 }
 
 // mayConflictWith reports whether one of the paths mine (a group's, one per license) may
-// conflict with another of them or with an enabled path of others (mayPair; true when the
-// State does not know).
+// conflict with another of them or with an enabled path of others (mayConflictPair).
 func (s *State) mayConflictWith(mine, others []path) bool {
-	n := len(s.subs)
-	if len(s.mayPair) != n*n {
-		return true
-	}
 	for i, p := range mine {
 		for _, q := range mine[i+1:] {
-			if s.mayPair[int(p.sub)*n+int(q.sub)] {
+			if s.mayConflictPair(p.sub, q.sub) {
 				return true
 			}
 		}
 		for _, q := range others {
-			if q.state.Enables() && s.mayPair[int(p.sub)*n+int(q.sub)] {
+			if q.state.Enables() && s.mayConflictPair(p.sub, q.sub) {
 				return true
 			}
 		}
@@ -137,23 +132,25 @@ func (s *State) mayConflictWith(mine, others []path) bool {
 	return false
 }
 
-// mayConflictAmong reports whether two of the subscriptions subs may conflict (true when the
-// State does not know). State.mayPair says, for each pair, whether their SKUs have plans in one
-// refused exclusion rule (RuleIndex.mayConflict of their whole plan sets): every conflict
-// between two subscriptions meets that, so the pairs that do not are answered at once.
+// mayConflictAmong reports whether two of the subscriptions subs may conflict (mayConflictPair).
 func (s *State) mayConflictAmong(subs []int32) bool {
-	n := len(s.subs)
-	if len(s.mayPair) != n*n {
-		return true
-	}
 	for i, a := range subs {
 		for _, b := range subs[i+1:] {
-			if s.mayPair[int(a)*n+int(b)] {
+			if s.mayConflictPair(a, b) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// mayConflictPair reports whether subscriptions a and b may conflict: State.mayPair says
+// whether their SKUs have plans in one refused exclusion rule (RuleIndex.mayConflict of their
+// whole plan sets), which every conflict between them meets, so the pairs that do not are
+// answered at once. True when the State does not know.
+func (s *State) mayConflictPair(a, b int32) bool {
+	n := len(s.subs)
+	return len(s.mayPair) != n*n || s.mayPair[int(a)*n+int(b)]
 }
 
 func (t *txn) planNames(ids []PlanID) string {

@@ -3,7 +3,6 @@ package licensing
 import (
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -193,10 +192,12 @@ func (c *compiler) skusEnd() {
 			rules = DefaultRules()
 		}
 		s.rules = rules.Compile(cat)
-		s.mayPair = make([]bool, len(s.subs)*len(s.subs))
+		n := len(s.subs)
+		s.mayPair = make([]bool, n*n)
 		for i := range s.subs {
-			for j := range s.subs {
-				s.mayPair[i*len(s.subs)+j] = s.rules.mayConflict(s.subs[i].Sku.plans, s.subs[j].Sku.plans)
+			for j := i; j < n; j++ { // mayConflict is symmetric
+				may := s.rules.mayConflict(s.subs[i].Sku.plans, s.subs[j].Sku.plans)
+				s.mayPair[i*n+j], s.mayPair[j*n+i] = may, may
 			}
 		}
 	}
@@ -785,9 +786,9 @@ func (c *compiler) link() {
 	// no member of a group with a SKU that may run out of seats go first, on every core
 	// (evaluateMembersByUser); the others (all of them on a small tenant) follow here.
 	var serial []bool // nil: every member here
-	if len(s.users) >= parallelLinkUsers {
+	if parts := parallel.Parts(len(s.users)); parts > 1 {
 		serial = s.seatBound(reported)
-		s.evaluateMembersByUser(reported, serial)
+		s.evaluateMembersByUser(reported, serial, parts)
 	}
 	// A txn per few members keeps its tables small; committing between members changes nothing,
 	// as each sees the last one's effect. One txn, reset after each commit, keeps what it works
@@ -819,10 +820,6 @@ func (c *compiler) link() {
 		t.reset()
 	}
 }
-
-// parallelLinkUsers is the number of users from which link evaluates members on every core
-// (a variable for tests).
-var parallelLinkUsers = parallel.MinItems
 
 // unreported reports whether link evaluates member u of group gi (whose licenses are lic), whose
 // paths are ps: u's paths were not reported, or not all of those from the group are.
@@ -859,8 +856,8 @@ func (s *State) seatBound(reported []bool) []bool {
 }
 
 // evaluateMembersByUser is link's evaluation of the members whose paths from a group are not
-// all reported, for the users not in skip, user by user (each user's groups in group order) on
-// every core. Entra processes a group's members in turn, and the order matters only through
+// all reported, for the users not in skip, user by user (each user's groups in group order),
+// the users split into parts ranges on goroutines of their own. Entra processes a group's members in turn, and the order matters only through
 // seat counts: a member's evaluation reads and writes that member's paths, reads the groups
 // (which loading does not change) and checks the seats. skip (seatBound) holds every member of
 // a group whose SKU may run out of seats: the users here use only SKUs with seats for every
@@ -868,8 +865,7 @@ func (s *State) seatBound(reported []bool) []bool {
 // other paths stay as they are). Each goroutine writes only its own users' paths and counts
 // its seats apart; the counts are added once all are done, before link's serial evaluation of
 // the users in skip, which the counts do not change.
-func (s *State) evaluateMembersByUser(reported, skip []bool) {
-	parts := runtime.GOMAXPROCS(0)
+func (s *State) evaluateMembersByUser(reported, skip []bool, parts int) {
 	seats := make([][]int, parts)
 	parallel.Ranges(len(s.users), parts, func(part, lo, hi int) {
 		t := s.newTxn()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/licenseplan/licenseplan/internal/parallel"
 	"github.com/licenseplan/licenseplan/internal/synth"
 	"github.com/licenseplan/licenseplan/licensing"
 )
@@ -55,16 +56,16 @@ func TestParallelMemberEvaluationCompilesTheSameState(t *testing.T) {
 			for reportName, s := range map[string]*licensing.Snapshot{"none reported": snap, "all reported": reported, "half reported": half} {
 				t.Run(fmt.Sprintf("seed %d/%s/%s", seed, seatName, reportName), func(t *testing.T) {
 					doc := writeSnapshot(t, s)
-					compile := func(parallelFrom int) (string, string) {
-						defer licensing.SetParallelLinkUsers(parallelFrom)()
+					compile := func(from, parts int) (string, string) {
+						defer parallel.SplitForTest(from, parts)()
 						st, err := licensing.NewState(s)
 						require.NoError(t, err)
 						ld, err := licensing.LoadState(bytes.NewReader(doc))
 						require.NoError(t, err)
 						return tenantJSON(t, st), tenantJSON(t, ld)
 					}
-					wantNew, wantLoad := compile(math.MaxInt)
-					gotNew, gotLoad := compile(0)
+					wantNew, wantLoad := compile(math.MaxInt, 0)
+					gotNew, gotLoad := compile(0, 2)
 					require.Equal(t, wantNew, gotNew, "NewState")
 					require.Equal(t, wantLoad, gotLoad, "LoadState")
 					require.Equal(t, wantNew, wantLoad)

@@ -119,7 +119,7 @@ type State struct {
 	header     header // the snapshot's top-level fields, for Snapshot and the accessors
 	subs       []Subscription
 	subBySku   map[SkuID]int32
-	mayPair    []bool // [i*len(subs)+j]: subscriptions i and j may conflict (see mayConflictAmong); nil: unknown
+	mayPair    []bool // [i*len(subs)+j]: subscriptions i and j may conflict (see mayConflictPair); nil: unknown
 	users      []userRec
 	ids        keyindex.Index // users by id
 	idsAscend  bool           // every user's id is greater than the one before (byUserID)

@@ -64,14 +64,18 @@ func (r *pathReader) expectationOf(paths []licensing.Path) expected {
 		}
 		slices.SortFunc(r.gbuf, func(a, c int) int { return int(r.rank[a]) - int(r.rank[c]) }) // by id
 	}
-	n := len(r.gbuf)
-	if len(r.ids)+n > cap(r.ids) || r.ids == nil { // never nil: a step with no groups lists []
-		r.ids = make([]string, 0, max(4096, n))
-	}
-	groups := r.ids[len(r.ids) : len(r.ids)+n : len(r.ids)+n] // distinct per user more often than not: not interned
-	r.ids = r.ids[:len(r.ids)+n]
-	for i, g := range r.gbuf {
-		groups[i] = r.st.Group(g).ID
+	// Never nil: a step with no groups lists []. The lists are distinct per user more often
+	// than not: not interned, but carved from shared arrays.
+	groups := []string{}
+	if n := len(r.gbuf); n > 0 {
+		if len(r.ids)+n > cap(r.ids) {
+			r.ids = make([]string, 0, max(4096, n))
+		}
+		groups = r.ids[len(r.ids) : len(r.ids)+n : len(r.ids)+n]
+		r.ids = r.ids[:len(r.ids)+n]
+		for i, g := range r.gbuf {
+			groups[i] = r.st.Group(g).ID
+		}
 	}
 	return expected{r.directOf(paths), groups}
 }

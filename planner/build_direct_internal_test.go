@@ -5,16 +5,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/licenseplan/licenseplan/internal/synth"
-	"github.com/licenseplan/licenseplan/licensing"
 )
 
 // An expectation's groups are the ids of the groups the user's paths come from, each once, in
 // the order of the ids (pathReader sorts them by a rank of the groups, not by comparing ids).
 func TestExpectationGroupsAreSortedIDs(t *testing.T) {
-	st, err := licensing.NewState(synth.Tenant(synth.DefaultOptions(2000)))
-	require.NoError(t, err)
+	st := synthState(t, 2000)
 	rd := newPathReader(st)
 	several := 0
 	for u := range st.NumUsers() {

@@ -17,8 +17,7 @@ import (
 // between goroutines (as from parallel.MinItems) or whole: a small tenant is planned both ways.
 func TestBuildIsTheSameSplitOrWhole(t *testing.T) {
 	snap := synth.Tenant(synth.DefaultOptions(3000))
-	d, err := planner.ReadDesired(bytes.NewReader(synth.DesiredJSON(snap)))
-	require.NoError(t, err)
+	d := synthDesired(t, snap)
 	plan := func(from, parts int) (string, string) {
 		defer parallel.SplitForTest(from, parts)()
 		st, err := licensing.NewState(snap)

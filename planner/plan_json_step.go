@@ -153,23 +153,29 @@ func (s *Step) writeExpectOf(w *jsonout.Indented, e Expectation, c *stepCache) {
 	w.Close('}')
 }
 
+// writeSku writes the members skuId, skuPartNumber and productName (the last two when p knows
+// them) of an object that names a SKU, as plan/v1 has them.
+func (p *Plan) writeSku(w *jsonout.Indented, id licensing.SkuID) {
+	w.QuotedKey(`"skuId"`)
+	writeGUID(w, licensing.GUID(id))
+	part, product := p.skuNames(id)
+	if part != "" {
+		w.QuotedKey(`"skuPartNumber"`)
+		w.String(part)
+	}
+	if product != "" {
+		w.QuotedKey(`"productName"`)
+		w.String(product)
+	}
+}
+
 // writeAssigned writes ls as encoding/json writes p.licensesWire(ls).
 func (p *Plan) writeAssigned(w *jsonout.Indented, ls []licensing.AssignedLicense, c *stepCache) {
 	w.Open('[')
 	for _, l := range ls {
 		w.Elem()
 		w.Open('{')
-		w.QuotedKey(`"skuId"`)
-		writeGUID(w, licensing.GUID(l.SkuID))
-		part, product := p.skuNames(l.SkuID)
-		if part != "" {
-			w.QuotedKey(`"skuPartNumber"`)
-			w.String(part)
-		}
-		if product != "" {
-			w.QuotedKey(`"productName"`)
-			w.String(product)
-		}
+		p.writeSku(w, l.SkuID)
 		w.QuotedKey(`"disabledPlans"`)
 		c.planIDs(w, l.DisabledPlans)
 		w.Close('}')
@@ -302,17 +308,7 @@ func (p *Plan) writeProblemOf(w *jsonout.Indented, pr *Problem) {
 		writeTarget(w, pr.Target)
 	}
 	if !pr.SkuID.IsZero() {
-		w.QuotedKey(`"skuId"`)
-		writeGUID(w, licensing.GUID(pr.SkuID))
-		part, product := p.skuNames(pr.SkuID)
-		if part != "" {
-			w.QuotedKey(`"skuPartNumber"`)
-			w.String(part)
-		}
-		if product != "" {
-			w.QuotedKey(`"productName"`)
-			w.String(product)
-		}
+		p.writeSku(w, pr.SkuID)
 	}
 	w.QuotedKey(`"servicePlans"`)
 	writePlanIDs(w, nonnil.Slice(pr.ServicePlans))

@@ -18,11 +18,17 @@ func benchInput(b *testing.B, n int) (*licensing.State, *planner.Desired) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return st, synthDesired(b, snap)
+}
+
+// synthDesired is the desired state synth writes for snap (licensebench's and the benchmarks').
+func synthDesired(t testing.TB, snap *licensing.Snapshot) *planner.Desired {
+	t.Helper()
 	d, err := planner.ReadDesired(bytes.NewReader(synth.DesiredJSON(snap)))
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	return st, d
+	return d
 }
 
 // benchRender times write on the plan of BenchmarkBuild at each size.

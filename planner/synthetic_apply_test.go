@@ -1,7 +1,6 @@
 package planner_test
 
 import (
-	"bytes"
 	"context"
 	"testing"
 
@@ -23,8 +22,7 @@ func TestSyntheticPlanAppliesOnFake(t *testing.T) {
 	clk := fake.NewManualClock(epoch)
 	ft, err := fake.New(snap, fake.WithClock(clk))
 	require.NoError(t, err)
-	d, err := planner.ReadDesired(bytes.NewReader(synth.DesiredJSON(snap)))
-	require.NoError(t, err)
+	d := synthDesired(t, snap)
 	p := planner.Build(fakeState(t, ft), d)
 	require.Greater(t, len(p.Steps), 2048)
 	refused := map[string]bool{} // users with an error-severity problem
