@@ -537,7 +537,9 @@ func (c *compiler) group(g *Group, members memberList) error {
 		}
 		c.s.groups = append(c.s.groups, gr)
 	}
-	if c.usersDone {
+	if r, ok := members.(resolvedList); ok {
+		c.resolvedMembers(gi, g.ID, g.DisplayName, r.ms, r.uis)
+	} else if c.usersDone {
 		c.members(gi, g.ID, g.DisplayName, members)
 	} else {
 		c.pending = append(c.pending, pendingGroup{gi: gi, id: g.ID, name: g.DisplayName, members: members.strings()})
@@ -578,21 +580,8 @@ func (c *compiler) members(gi int32, id, name string, members memberList) {
 	if c.build && n > 0 {
 		out = make([]int32, 0, n)
 	}
-	bm, ahead := members.(byteMembers)
-	ahead = ahead && c.guidIDs && n >= fetchWindow
-	var hs [fetchWindow]uint32
 	for k := range n {
-		var ui int32
-		var ok bool
-		if ahead {
-			w := k % fetchWindow
-			if w == 0 {
-				c.fetch(bm[k:min(k+fetchWindow, n)], hs[:])
-			}
-			ui, ok = c.ids.FindHashed(bm[k], hs[w], compilerIDs{c})
-		} else {
-			ui, ok = members.find(c, k)
-		}
+		ui, ok := members.find(c, k)
 		if !ok {
 			c.memberErr = &Error{Kind: UnknownUser, Target: Target{Type: TargetGroup, ID: id, Name: name}, Message: fmt.Sprintf("group %s (%s) has member %q, which is not in users", id, name, members.id(k))}
 			return
@@ -612,14 +601,82 @@ func (c *compiler) members(gi int32, id, name string, members memberList) {
 	}
 }
 
-// fetchWindow is how many member ids members looks up ahead of resolving them (fetch).
+// fetchWindow is how many member ids resolve looks up ahead of resolving them (fetch).
 const fetchWindow = 64
 
+// resolve looks member ids ms up in the users' index into out (grown as needed): the index of
+// the user each id names, or -1 for an id no user has. Many ids (parallel.Parts) are looked up
+// on every core: it only reads the index and the users, which nothing changes once every user
+// is in (usersDone), as resolve requires.
+func (c *compiler) resolve(ms [][]byte, out []int32) []int32 {
+	out = slices.Grow(out[:0], len(ms))[:len(ms)]
+	parts := parallel.Parts(len(ms))
+	sums := make([]int32, parts)
+	parallel.Ranges(len(ms), parts, func(part, lo, hi int) {
+		var hs [fetchWindow]uint32
+		for k := lo; k < hi; k++ {
+			var ui int32
+			var ok bool
+			if c.guidIDs {
+				w := (k - lo) % fetchWindow
+				if w == 0 {
+					sums[part] += c.fetch(ms[k:min(k+fetchWindow, hi)], hs[:])
+				}
+				ui, ok = c.ids.FindHashed(ms[k], hs[w], compilerIDs{c})
+			} else {
+				ui, ok = c.ids.FindBytes(ms[k], compilerIDs{c})
+			}
+			if !ok {
+				ui = -1
+			}
+			out[k] = ui
+		}
+	})
+	for _, v := range sums {
+		c.fetched += v
+	}
+	return out
+}
+
+// resolvedMembers adds the members of group gi, whose ids ms resolve resolved to users (uis):
+// in one pass when every id names a user once, as most groups' do; else members goes through
+// them one by one, to report the first that does not in the group's order.
+func (c *compiler) resolvedMembers(gi int32, id, name string, ms [][]byte, uis []int32) {
+	if c.memberErr != nil || c.userErr != nil || c.groupErr != nil || c.skuErr != nil {
+		return // an earlier error is what Validate reports
+	}
+	if !c.build {
+		c.members(gi, id, name, byteMembers(ms))
+		return
+	}
+	var out []int32
+	if len(uis) > 0 {
+		out = slices.Clone(uis)
+		slices.Sort(out)
+	}
+	if len(out) > 0 && out[0] < 0 || repeats(out) { // -1 sorts first
+		c.members(gi, id, name, byteMembers(ms))
+		return
+	}
+	c.s.groups[gi].members = out
+}
+
+// repeats reports whether sorted us holds a value twice.
+func repeats(us []int32) bool {
+	for k := 1; k < len(us); k++ {
+		if us[k] == us[k-1] {
+			return true
+		}
+	}
+	return false
+}
+
 // fetch reads, for the member ids ms (GUIDs), the memory their lookups will read: the ids
-// index's slots, the users' GUIDs and lastGroup entries. Lookups one after another spend most
-// of their time waiting for memory, one miss after the other; the reads here do not depend on
-// each other, so the processor overlaps their misses. It leaves each id's hash in hs.
-func (c *compiler) fetch(ms [][]byte, hs []uint32) {
+// index's slots and the users' GUIDs. Lookups one after another spend most of their time
+// waiting for memory, one miss after the other; the reads here do not depend on each other, so
+// the processor overlaps their misses. It leaves each id's hash in hs and returns what it read,
+// for the caller to keep (so that the reads stay).
+func (c *compiler) fetch(ms [][]byte, hs []uint32) int32 {
 	var home [fetchWindow]int32
 	for j, m := range ms {
 		hs[j] = c.ids.HashBytes(m)
@@ -628,10 +685,10 @@ func (c *compiler) fetch(ms [][]byte, hs []uint32) {
 	var sum int32
 	for _, u := range home[:len(ms)] {
 		if u >= 0 {
-			sum += int32(c.guids[u][0]) + c.lastGroup[u]
+			sum += int32(c.guids[u][0])
 		}
 	}
-	c.fetched += sum // kept, so that the reads stay
+	return sum
 }
 
 // memberList is a group's member ids: a Group's, or bytes LoadState's parser read (valid
@@ -646,7 +703,19 @@ type memberList interface {
 type (
 	stringMembers []string
 	byteMembers   [][]byte
+	// resolvedList is member ids and the users they name (resolve), once every user is in.
+	resolvedList struct {
+		ms  [][]byte
+		uis []int32
+	}
 )
+
+func (m resolvedList) len() int        { return len(m.ms) }
+func (m resolvedList) id(k int) string { return string(m.ms[k]) }
+func (m resolvedList) find(_ *compiler, k int) (int32, bool) {
+	return m.uis[k], m.uis[k] >= 0
+}
+func (m resolvedList) strings() []string { return byteMembers(m.ms).strings() }
 
 func (m stringMembers) len() int          { return len(m) }
 func (m byteMembers) len() int            { return len(m) }

@@ -68,6 +68,7 @@ type loadSink struct {
 	// Decoding and conversion buffers, reused from one user to the next; a parsed user's lists
 	// are converted into its batch's (those of async.cur).
 	u      User
+	uis    []int32 // a large group's members (compiler.resolve)
 	lics   []AssignedLicense
 	states []LicenseAssignmentState
 	plans  []PlanID
@@ -98,6 +99,7 @@ type userBatch struct {
 	ids     []byte  // the groups' member ids, one after another
 	ends    []int32 // where each id ends in ids
 	members [][]byte
+	uis     []int32 // the users the ids name (compiler.resolve)
 }
 
 // batchGroup is a group in a batch, with how many of the batch's member ids are its own.
@@ -109,7 +111,7 @@ type batchGroup struct {
 
 const (
 	userBatchSize  = 256
-	groupBatchIDs  = 1 << 18 // bytes of member ids in a batch of groups, about
+	groupBatchIDs  = 1 << 20 // bytes of member ids in a batch of groups, about: ids enough for resolve to split (parallel.MinItems)
 	groupBatchSize = 64
 )
 
@@ -118,18 +120,25 @@ func (k *loadSink) compileBatch(b *userBatch) {
 	for i := range b.users {
 		k.c.addUser(&b.users[i], true)
 	}
+	all := b.members[:0]
+	for id := range b.ends {
+		all = append(all, b.ids[k.idStart(b, id):b.ends[id]])
+	}
+	b.members = all
+	if k.c.usersDone && len(b.groups) > 0 {
+		b.uis = k.c.resolve(all, b.uis) // the batch's ids at once: on every core when many
+	}
 	id := 0
 	for _, bg := range b.groups {
-		ms := b.members[:0]
-		for range bg.members {
-			ms = append(ms, b.ids[k.idStart(b, id):b.ends[id]])
-			id++
-		}
+		ms := all[id : id+bg.members]
+		var m memberList = byteMembers(ms)
 		if bg.nullList {
-			ms = nil
+			m = byteMembers(nil)
+		} else if k.c.usersDone {
+			m = resolvedList{ms, b.uis[id : id+bg.members]}
 		}
-		k.c.addGroupMembers(bg.g, byteMembers(ms))
-		b.members = ms[:0]
+		id += bg.members
+		k.c.addGroupMembers(bg.g, m)
 	}
 	clear(b.users) // no strings kept alive by a batch in waiting
 	clear(b.groups)
@@ -146,7 +155,10 @@ func (k *loadSink) idStart(b *userBatch, i int) int32 {
 }
 
 func (k *loadSink) startAsync() {
-	a := &asyncUsers{todo: make(chan *userBatch, 4), free: make(chan *userBatch, 8), done: make(chan struct{})}
+	// Room for 32 batches in waiting (8192 users): parsing and compiling take about as long,
+	// and each has its hiccups (fresh memory, the collector); with room for only a few, each
+	// side waited for the other a fifth of the time on a million users.
+	a := &asyncUsers{todo: make(chan *userBatch, 32), free: make(chan *userBatch, 40), done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		defer func() { a.panicked = recover() }()
@@ -340,7 +352,12 @@ func (k *loadSink) Group(r *tenantload.Group, members [][]byte) {
 		}
 		if size > groupBatchIDs { // a group this large is resolved here, not copied
 			k.sync()
-			k.c.addGroupMembers(g, byteMembers(members))
+			var m memberList = byteMembers(members)
+			if k.c.usersDone && members != nil {
+				k.uis = k.c.resolve(members, k.uis)
+				m = resolvedList{members, k.uis}
+			}
+			k.c.addGroupMembers(g, m)
 			return
 		}
 		b := k.batchOf(true)

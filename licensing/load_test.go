@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/licenseplan/licenseplan/internal/parallel"
 	"github.com/licenseplan/licenseplan/internal/sampletenant"
 	"github.com/licenseplan/licenseplan/internal/synth"
 	"github.com/licenseplan/licenseplan/licensing"
@@ -512,9 +514,22 @@ func TestLoadStateMatchesMembersExactly(t *testing.T) {
 
 // Groups are compiled in document order whether LoadState hands them on in batches (small) or
 // resolves their members at once (large), with the first error Validate reports. Their sizes
-// cross the window in which members are looked up ahead (64), which also ends partway.
+// cross the window in which members are looked up ahead (64), which also ends partway. The
+// lookups of a batch's or a large group's members are split as on a large tenant, in three
+// ranges, and not at all.
 func TestLoadStateLargeAndSmallGroups(t *testing.T) {
-	const n = 20_000 // a group of all of them has over 256 KiB of member ids
+	t.Run("split", func(t *testing.T) {
+		defer parallel.SplitForTest(64, 3)()
+		loadLargeAndSmallGroups(t)
+	})
+	t.Run("whole", func(t *testing.T) {
+		defer parallel.SplitForTest(math.MaxInt, 1)()
+		loadLargeAndSmallGroups(t)
+	})
+}
+
+func loadLargeAndSmallGroups(t *testing.T) {
+	const n = 30_000 // a group of all of them has over 1 MiB of member ids
 	snap := &licensing.Snapshot{FormatVersion: licensing.TenantFormatVersion, TenantID: sampletenant.TenantID}
 	var all []string
 	for i := range n {
