@@ -457,6 +457,35 @@ func TestLoadStatePastTheFirstUserBlock(t *testing.T) {
 	assert.Contains(t, err.Error(), "share the userPrincipalName")
 }
 
+// LoadState indexes userPrincipalNames once every user is in, not user by user: a repeated one
+// is still the users' error only when no user before it has one, as Validate (which stops at
+// the first user in error) reports, in any order of the document's lists.
+func TestLoadStateReportsTheFirstUserErrorWithRepeatedUPNs(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		badAt, dup int // user with an invalid usageLocation; user repeating user 0's UPN
+		want       string
+	}{
+		{"a bad user before the repeat", 1, 3, "usageLocation"},
+		{"the repeat before a bad user", 3, 1, "share the userPrincipalName"},
+		{"a bad user that repeats", 2, 2, "share the userPrincipalName"}, // checked first
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sampletenant.Snapshot()
+			require.Greater(t, len(s.Users), 3)
+			s.Users[tc.badAt].UsageLocation = "XX"
+			s.Users[tc.dup].UserPrincipalName = strings.ToUpper(s.Users[0].UserPrincipalName)
+			verr := s.Validate()
+			require.ErrorContains(t, verr, tc.want)
+			for _, order := range keyOrders[:5] {
+				_, err := licensing.LoadState(bytes.NewReader(docInOrder(t, s, order...)))
+				require.Error(t, err)
+				assert.Equal(t, verr.Error(), err.Error(), "order %v", order)
+			}
+		})
+	}
+}
+
 // long reports whether LICENSEPLAN_LONG asks for the exhaustive sweeps (CI sets it; the README's
 // go test ./... runs the quick ones).
 func long() bool { return os.Getenv("LICENSEPLAN_LONG") != "" }
