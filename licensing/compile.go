@@ -963,8 +963,8 @@ func (s *State) evaluateMembersByUser(reported, skip []bool, parts int) {
 					}
 					s.users[v].paths = ps
 				}
-				for i, d := range t.seat {
-					own[i] += d
+				for _, i := range t.seatSubs {
+					own[i] += t.seat[i]
 				}
 				t.reset()
 			}

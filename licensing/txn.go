@@ -19,7 +19,8 @@ type txn struct {
 	userGroups map[int32][]int32
 	groupLic   map[int32][]groupLicense
 	members    map[int32][]int32
-	seat       []int
+	seat       []int   // consumed seats' change by subscription, or nil (none yet)
+	seatSubs   []int32 // the subscriptions whose entry in seat changed, each once
 	touched    []int32
 	refused    bool
 	violations []*Error
@@ -42,14 +43,32 @@ func (t *txn) refuse(e *Error) {
 	t.violations = append(t.violations, e)
 }
 
-// reset empties t for reuse, keeping the capacity of what the Outcome does not hold.
+// reset empties t for reuse, keeping the capacity of what the Outcome does not hold. It sets
+// the fields one by one (a million users' changes each reset a txn: writing the whole struct,
+// scratch included, cost more than the rest of a commit); TestTxnResetEmptiesEveryField holds
+// it to emptying every field but s and scratch.
 func (t *txn) reset() {
 	clear(t.paths.paths)
+	t.paths = pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}
+	t.usage, t.userGroups, t.groupLic, t.members = nil, nil, nil, nil
 	if t.seat != nil {
-		clear(t.seat)
-		t.seatSpare = t.seat
+		for _, i := range t.seatSubs {
+			t.seat[i] = 0
+		}
+		t.seatSpare, t.seat = t.seat, nil
 	}
-	*t = txn{s: t.s, paths: pathTable{users: t.paths.users[:0], paths: t.paths.paths[:0]}, touched: t.touched[:0], scratch: t.scratch}
+	t.seatSubs = t.seatSubs[:0]
+	t.touched = t.touched[:0]
+	t.refused, t.violations = false, nil
+	t.known.ok, t.known.u, t.known.before, t.known.after = false, 0, PlanSet{}, PlanSet{}
+}
+
+// changeSeat adds d to the seats of subscription sub that the change consumes.
+func (t *txn) changeSeat(sub int32, d int) {
+	if !slices.Contains(t.seatSubs, sub) {
+		t.seatSubs = append(t.seatSubs, sub)
+	}
+	t.seat[sub] += d
 }
 
 // pathTable maps users to their new paths within a txn. Most changes touch one user, so it is
@@ -156,10 +175,10 @@ func (t *txn) setPaths(u int32, ps []path) {
 	}
 	if t.seat != nil {
 		for _, sub := range was {
-			t.seat[sub]--
+			t.changeSeat(sub, -1)
 		}
 		for _, sub := range now {
-			t.seat[sub]++
+			t.changeSeat(sub, 1)
 		}
 	}
 	if t.paths.set(u, ps) {
@@ -219,8 +238,8 @@ func (t *txn) commit() {
 	for g, v := range t.members {
 		s.groups[g].members = v
 	}
-	for i, d := range t.seat {
-		s.subs[i].Consumed += d
+	for _, i := range t.seatSubs {
+		s.subs[i].Consumed += t.seat[i]
 	}
 }
 
@@ -247,8 +266,9 @@ func (t *txn) outcomeIn(o *outcomeBuf) *Outcome {
 		}
 		o.Users = append(o.Users, UserEffect{User: int(u), Before: before, After: after})
 	}
-	for i, d := range t.seat {
-		if d != 0 {
+	slices.Sort(t.seatSubs) // in subscription order
+	for _, i := range t.seatSubs {
+		if d := t.seat[i]; d != 0 {
 			o.Seats = append(o.Seats, SeatEffect{Sku: t.s.subs[i].Sku.ID, Before: t.s.subs[i].Consumed, After: t.s.subs[i].Consumed + d})
 		}
 	}
