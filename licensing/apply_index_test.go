@@ -2,6 +2,7 @@ package licensing_test
 
 import (
 	"bytes"
+	"slices"
 	"sync"
 	"testing"
 
@@ -59,6 +60,43 @@ func TestApplyUserLicensesMatchesApply(t *testing.T) {
 			assert.NotEqual(t, a.String(), c.String())
 		})
 	}
+}
+
+// ApplyUserLicenses remembers how the licenses of recent bodies resolved: a body whose
+// disabled plans the caller changed in place, in the same memory, must still get its own, as
+// Apply (a fresh transaction each call) gives it.
+func TestApplyUserLicensesResolvesReusedBodies(t *testing.T) {
+	st, err := licensing.NewState(synth.Tenant(synth.DefaultOptions(60)))
+	require.NoError(t, err)
+	ref := st.Clone()
+	accepted := map[licensing.PlanID]int{}
+	body := []licensing.AssignedLicense{{DisabledPlans: make([]licensing.PlanID, 1)}}
+	var subs []*licensing.Subscription // a few, so that each comes back with other plans
+	for _, sub := range st.Subscriptions() {
+		if len(subs) < 3 && sub.Sku.PlanSet().Len() >= 3 {
+			subs = append(subs, sub)
+		}
+	}
+	require.Len(t, subs, 3)
+	for u := 0; u < st.NumUsers(); u++ {
+		sub := subs[u%len(subs)]
+		plans := st.Catalog().PlanIDs(sub.Sku.PlanSet())
+		body[0].SkuID = sub.Sku.ID
+		body[0].DisabledPlans[0] = plans[u/len(subs)%len(plans)] // the same memory, another plan
+		if u%7 == 3 {
+			body[0].DisabledPlans[0] = licensing.PlanID{1} // no plan of the SKU: refused, never remembered
+		}
+		want := ref.Apply(licensing.Change{Kind: licensing.AssignUserLicenses, User: st.User(u).ID,
+			AddLicenses: []licensing.AssignedLicense{{SkuID: body[0].SkuID, DisabledPlans: slices.Clone(body[0].DisabledPlans)}}})
+		got := st.Bulk().ApplyUserLicenses(u, body, nil)
+		require.Equal(t, want.Refused, got.Refused, "user %d", u)
+		require.Equal(t, want.Violations, got.Violations, "user %d", u)
+		require.Equal(t, ref.Paths(u), st.Paths(u), "user %d", u)
+		if !got.Refused {
+			accepted[body[0].DisabledPlans[0]]++
+		}
+	}
+	assert.Greater(t, len(accepted), 3, "accepted bodies disable several plans")
 }
 
 func TestPlanSetAppendBinary(t *testing.T) {

@@ -10,6 +10,39 @@ import (
 // assignLicense body, exclusion rules (conflicts), prerequisites (dependencies), and the
 // messages that name plans.
 
+// resolvedLicenses remembers the last few licenses of assignLicense bodies that resolved to a
+// subscription and a disabled-plan set whose plans are all the SKU's: a loop over many users
+// adds the same few licenses (each user's by its rule), and resolving one costs lookups by id
+// and interning its set. Entries are matched by SKU and by the disabled plans' ids in order,
+// copied (never the caller's memory). The subscriptions and the set table do not change what
+// they resolved to: a State's subscriptions stay, and the table only grows.
+type resolvedLicenses struct {
+	entries [8]resolvedLicense
+	next    int
+}
+
+type resolvedLicense struct {
+	sku      SkuID
+	disabled []PlanID
+	sub, dis int32
+	ok       bool
+}
+
+func (r *resolvedLicenses) find(l AssignedLicense) (sub, dis int32, ok bool) {
+	for i := range r.entries {
+		if e := &r.entries[i]; e.ok && e.sku == l.SkuID && slices.Equal(e.disabled, l.DisabledPlans) {
+			return e.sub, e.dis, true
+		}
+	}
+	return 0, 0, false
+}
+
+func (r *resolvedLicenses) keep(l AssignedLicense, sub, dis int32) {
+	e := &r.entries[r.next]
+	r.next = (r.next + 1) % len(r.entries)
+	*e = resolvedLicense{sku: l.SkuID, disabled: append(e.disabled[:0], l.DisabledPlans...), sub: sub, dis: dis, ok: true}
+}
+
 // licenses resolves and checks the SKUs of an assignLicense body for target.
 func (t *txn) licenses(target func() Target, add []AssignedLicense, remove []SkuID) (adds []groupLicense, removes []int32, ok bool) {
 	s := t.s
@@ -30,6 +63,19 @@ func (t *txn) licenses(target func() Target, add []AssignedLicense, remove []Sku
 		return ""
 	}
 	for _, l := range add {
+		if sub, dis, ok := t.resolved.find(l); ok { // resolved and checked before: the other checks
+			if why := seenHow(l.SkuID); why != "" {
+				t.refuse(&Error{Kind: InvalidInput, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target(), s.cat.SkuNamed(l.SkuID, NamesBoth))})
+				continue
+			}
+			seenList = append(seenList, use{l.SkuID, "add"})
+			if okA, why := s.subs[sub].Assignable(); !okA {
+				t.refuse(&Error{Kind: SkuNotAssignable, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: %s", target(), why)})
+				continue
+			}
+			adds = append(adds, groupLicense{sub: sub, dis: dis})
+			continue
+		}
 		sub, known := s.subBySku[l.SkuID]
 		if !known {
 			t.refuse(&Error{Kind: UnknownSku, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target(), s.cat.SkuNamed(l.SkuID, NamesBoth))})
@@ -47,15 +93,20 @@ func (t *txn) licenses(target func() Target, add []AssignedLicense, remove []Sku
 		}
 		dis := &t.set
 		dis.w = dis.w[:0]
+		valid := true
 		for _, p := range l.DisabledPlans {
 			i, known := s.cat.PlanIndex(p)
 			if !known || !sb.Sku.plans.Has(i) {
 				t.refuse(&Error{Kind: UnknownServicePlan, Target: target(), SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", target(), s.cat.PlanNamed(p, NamesBoth), sb.Sku.Title())})
+				valid = false
 				continue
 			}
 			dis.Add(i)
 		}
 		i := s.setIndex(*dis)
+		if valid {
+			t.resolved.keep(l, sub, i)
+		}
 		adds = append(adds, groupLicense{sub: sub, dis: i})
 	}
 	for _, id := range remove {

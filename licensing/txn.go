@@ -122,9 +122,10 @@ func (pt *pathTable) set(u int32, ps []path) bool {
 
 // scratch is a txn's working memory that outlives a reset, for the next change.
 type scratch struct {
-	seatSpare []int       // a zeroed seat slice
-	set       PlanSet     // the disabled plans of a body's entry
-	bufs      [3][]uint64 // assignUserAt's sets
+	resolved  resolvedLicenses // licenses' subscriptions and sets (txn.licenses)
+	seatSpare []int            // a zeroed seat slice
+	set       PlanSet          // the disabled plans of a body's entry
+	bufs      [3][]uint64      // assignUserAt's sets
 	addBuf    []groupLicense
 	remBuf    []int32
 	memo      *groupMemo           // evaluate's last
