@@ -74,6 +74,7 @@ func (b *Bulk) ApplyUserLicenses(i int, add []AssignedLicense, remove []SkuID) *
 	t := s.spare
 	if t == nil {
 		t = s.newTxn()
+		t.carve = true // the State keeps most calls' paths
 	}
 	s.spare = nil
 	t.assignUserAt(int32(i), add, remove)

@@ -135,6 +135,24 @@ type scratch struct {
 	// group, and each evaluation replaces the paths of the one before.
 	evalBufs [2][]path
 	owned    bool
+	// carve: a user's new paths are carved from arena, a few thousand at a time, not
+	// allocated one by one (Bulk.ApplyUserLicenses's txn: a million users' changes)
+	carve bool
+	arena []path
+}
+
+// pathsFor returns an empty slice with room for n paths, a user's new paths: new memory, or, in
+// a txn that carves, room in its arena that nothing else is given.
+func (t *txn) pathsFor(n int) []path {
+	if !t.carve {
+		return make([]path, 0, n)
+	}
+	if len(t.arena)+n > cap(t.arena) {
+		t.arena = make([]path, 0, max(1<<12, n))
+	}
+	k := len(t.arena)
+	t.arena = t.arena[:k+n]
+	return t.arena[k:k:k+n]
 }
 
 // newPaths returns an empty slice with room for n paths to replace old, a member's paths: new

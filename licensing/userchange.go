@@ -61,7 +61,7 @@ func (t *txn) assignUserAt(u int32, add []AssignedLicense, remove []SkuID) {
 	touched := func(sub int32) bool {
 		return slices.ContainsFunc(adds, func(l groupLicense) bool { return l.sub == sub }) || slices.Contains(removes, sub)
 	}
-	next := make([]path, 0, len(old)+len(adds))
+	next := t.pathsFor(len(old) + len(adds))
 	for _, p := range old {
 		if !(p.direct() && touched(p.sub)) {
 			next = append(next, p)

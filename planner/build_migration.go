@@ -82,6 +82,7 @@ func (b *builder) migration() (removals [][]migrationRemoval, waveOf []int32) {
 func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][]migrationRemoval) (problems []Problem, movers []int) {
 	var buf []licensing.Path
 	var nbuf []string
+	var arena []migrationRemoval
 	for _, u := range users {
 		buf = b.w.Bulk().AppendPaths(buf[:0], u)
 		paths := buf
@@ -98,23 +99,18 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 				}
 				continue
 			}
-			var groupOn licensing.PlanSet
-			full := false // a group path enables every plan of the SKU
+			// covered: a group path enables every plan p does (disables no plan p enables), which
+			// most users' paths show at once; else the plans p enables that no group path does
+			// are worked out below.
+			covered := false
 			groups := nbuf[:0]
 			for _, q := range paths {
 				if q.Sku == p.Sku && !q.Direct() && q.State.Enables() {
-					if q.Disabled.IsEmpty() {
-						full = true
-					} else if !full {
-						groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
-					}
+					covered = covered || q.Disabled.SubsetOf(p.Disabled)
 					groups = append(groups, b.w.Group(b.w.Bulk().PathGroup(q)).DisplayName)
 				}
 			}
 			nbuf = groups
-			if full {
-				groupOn = sku.PlanSet()
-			}
 			if len(groups) == 0 {
 				if !all {
 					problems = append(problems, Problem{Kind: licensing.NotCovered, Severity: SeverityInfo, Target: b.w.UserTarget(u), SkuID: p.Sku,
@@ -122,8 +118,7 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 				}
 				continue
 			}
-			on := sku.PlanSet().Minus(p.Disabled)
-			if missing := on.Minus(groupOn); !missing.IsEmpty() {
+			if missing := notCovered(p, sku, paths, covered); !missing.IsEmpty() {
 				names := in.joined(groups, ", ")
 				tail := in.memo(string(p.Sku[:])+names+string(mustBinary(missing)), func() string {
 					return fmt.Sprintf(": direct %s kept: groups %s do not enable %s", sku.Title(), names, strings.Join(b.planTitles(missing), ", "))
@@ -133,11 +128,38 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 					Message: target.String() + tail})
 				continue
 			}
-			removals[u] = append(removals[u], migrationRemoval{sku: p.Sku, group: in.joined(groups, ", ")})
+			r := migrationRemoval{sku: p.Sku, group: in.joined(groups, ", ")}
+			if len(removals[u]) > 0 {
+				removals[u] = append(removals[u], r)
+				continue
+			}
+			if len(arena) == cap(arena) { // a user's first removal, carved: a million small slices are a few arrays
+				arena = make([]migrationRemoval, 0, 1<<12)
+			}
+			arena = append(arena, r)
+			removals[u] = arena[len(arena)-1 : len(arena) : len(arena)]
 		}
 		if len(removals[u]) > 0 {
 			movers = append(movers, u)
 		}
 	}
 	return problems, movers
+}
+
+// notCovered returns the plans direct path p (of SKU sku) enables that no active group path of
+// the SKU among paths enables; nothing when covered says a group path enables them all.
+func notCovered(p licensing.Path, sku *licensing.Sku, paths []licensing.Path, covered bool) licensing.PlanSet {
+	if covered {
+		return licensing.PlanSet{}
+	}
+	var groupOn licensing.PlanSet
+	for _, q := range paths {
+		if q.Sku == p.Sku && !q.Direct() && q.State.Enables() {
+			if q.Disabled.IsEmpty() {
+				return licensing.PlanSet{} // the group path enables every plan of the SKU
+			}
+			groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
+		}
+	}
+	return sku.PlanSet().Minus(p.Disabled).Minus(groupOn)
 }
