@@ -152,7 +152,7 @@ func (t *txn) pathsFor(n int) []path {
 	}
 	k := len(t.arena)
 	t.arena = t.arena[:k+n]
-	return t.arena[k:k:k+n]
+	return t.arena[k : k : k+n]
 }
 
 // newPaths returns an empty slice with room for n paths to replace old, a member's paths: new
