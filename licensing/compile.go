@@ -812,33 +812,45 @@ func (c *compiler) absentGroups() {
 // Entra's group processing would (in group order, then member order).
 func (c *compiler) link() {
 	s := c.s
-	// Each user's groups, ascending, in one array for all memberships.
+	// Each user's groups, ascending, in one array for all memberships; the users split into
+	// ranges on every core, each range's memberships read from the groups' (ascending) members.
 	count := c.lastGroup
 	if count == nil {
 		count = make([]int32, len(s.users))
 	}
 	clear(count)
-	total := 0
-	for gi := range s.groups {
-		for _, u := range s.groups[gi].members {
-			count[u]++
+	parts := parallel.Parts(len(s.users))
+	totals := make([]int, parts+1) // totals[p+1]: the memberships of range p's users
+	parallel.Ranges(len(s.users), parts, func(part, lo, hi int) {
+		n := 0
+		for gi := range s.groups {
+			ms := membersIn(s.groups[gi].members, lo, hi)
+			for _, u := range ms {
+				count[u]++
+			}
+			n += len(ms)
 		}
-		total += len(s.groups[gi].members)
+		totals[part+1] = n
+	})
+	for p := range parts {
+		totals[p+1] += totals[p]
 	}
-	all := make([]int32, total)
-	off := 0
-	for u := range s.users {
-		n := int(count[u])
-		if n > 0 {
-			s.users[u].groups = all[off : off : off+n]
+	all := make([]int32, totals[parts])
+	parallel.Ranges(len(s.users), parts, func(part, lo, hi int) {
+		off := totals[part]
+		for u := lo; u < hi; u++ {
+			n := int(count[u])
+			if n > 0 {
+				s.users[u].groups = all[off : off : off+n]
+			}
+			off += n
 		}
-		off += n
-	}
-	for gi := range s.groups {
-		for _, u := range s.groups[gi].members {
-			s.users[u].groups = append(s.users[u].groups, int32(gi))
+		for gi := range s.groups {
+			for _, u := range membersIn(s.groups[gi].members, lo, hi) {
+				s.users[u].groups = append(s.users[u].groups, int32(gi))
+			}
 		}
-	}
+	})
 	c.lastGroup = nil
 	reported := make([]bool, len(s.users))
 	for _, u := range c.provisional {
@@ -855,8 +867,8 @@ func (c *compiler) link() {
 	// no member of a group with a SKU that may run out of seats go first, on every core
 	// (evaluateMembersByUser); the others (all of them on a small tenant) follow here.
 	var serial []bool // nil: every member here
-	if parts := parallel.Parts(len(s.users)); parts > 1 {
-		serial = s.seatBound(reported)
+	if parts > 1 {
+		serial = s.seatBound(reported, parts)
 		s.evaluateMembersByUser(reported, serial, parts)
 	}
 	// A txn per few members keeps its tables small; committing between members changes nothing,
@@ -890,6 +902,13 @@ func (c *compiler) link() {
 	}
 }
 
+// membersIn returns the members (ascending user indexes) in [lo, hi).
+func membersIn(ms []int32, lo, hi int) []int32 {
+	a, _ := slices.BinarySearch(ms, int32(lo))
+	b, _ := slices.BinarySearch(ms, int32(hi))
+	return ms[a:b]
+}
+
 // unreported reports whether link evaluates member u of group gi (whose licenses are lic), whose
 // paths are ps: u's paths were not reported, or not all of those from the group are.
 func unreported(reported []bool, ps []path, u, gi int32, lic []groupLicense) bool {
@@ -900,27 +919,45 @@ func unreported(reported []bool, ps []path, u, gi int32, lic []groupLicense) boo
 // without seats enough to add one for each membership link may evaluate (of a member whose
 // paths from the group are not all reported) on top of the seats consumed now. It returns the
 // members of the groups that carry such a SKU.
-func (s *State) seatBound(reported []bool) []bool {
-	more := make([]int, len(s.subs))
-	for gi := range s.groups {
-		g := &s.groups[gi]
-		for _, u := range g.members {
-			if unreported(reported, s.users[u].paths, u, int32(gi), g.licenses) {
-				for _, l := range g.licenses {
-					more[l.sub]++
+func (s *State) seatBound(reported []bool, parts int) []bool {
+	mores := make([][]int, parts) // each range of users' own counts
+	parallel.Ranges(len(s.users), parts, func(part, lo, hi int) {
+		more := make([]int, len(s.subs))
+		for gi := range s.groups {
+			g := &s.groups[gi]
+			if len(g.licenses) == 0 {
+				continue
+			}
+			for _, u := range membersIn(g.members, lo, hi) {
+				if unreported(reported, s.users[u].paths, u, int32(gi), g.licenses) {
+					for _, l := range g.licenses {
+						more[l.sub]++
+					}
 				}
 			}
 		}
+		mores[part] = more
+	})
+	more := make([]int, len(s.subs))
+	for _, m := range mores {
+		for i, n := range m {
+			more[i] += n
+		}
+	}
+	var short []int // the groups that carry a SKU that may run out
+	for gi := range s.groups {
+		if slices.ContainsFunc(s.groups[gi].licenses, func(l groupLicense) bool { return s.subs[l.sub].Consumed+more[l.sub] > s.subs[l.sub].Seats() }) {
+			short = append(short, gi)
+		}
 	}
 	inGroups := make([]bool, len(s.users))
-	for gi := range s.groups {
-		g := &s.groups[gi]
-		if slices.ContainsFunc(g.licenses, func(l groupLicense) bool { return s.subs[l.sub].Consumed+more[l.sub] > s.subs[l.sub].Seats() }) {
-			for _, u := range g.members {
+	parallel.Ranges(len(s.users), parts, func(_, lo, hi int) {
+		for _, gi := range short {
+			for _, u := range membersIn(s.groups[gi].members, lo, hi) {
 				inGroups[u] = true
 			}
 		}
-	}
+	})
 	return inGroups
 }
 

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"hash/maphash"
+	"slices"
 
 	"github.com/licenseplan/licenseplan/internal/jsonout"
 	"github.com/licenseplan/licenseplan/internal/nonnil"
@@ -82,7 +83,7 @@ func (p *Plan) writeStepOf(w *jsonout.Indented, s *Step, c *stepCache) {
 	w.QuotedKey(`"wave"`)
 	w.Int(s.Wave)
 	w.QuotedKey(`"reason"`)
-	w.String(s.Reason)
+	c.reason(w, s.Reason)
 	w.QuotedKey(`"gained"`)
 	c.planIDs(w, s.Gained)
 	w.QuotedKey(`"lost"`)
@@ -196,6 +197,31 @@ type stepCache struct {
 		first *string
 		n     int
 		b     []byte
+	}
+	// reasons are the reasons written, encoded: a plan's steps share a few (its rules'), up to
+	// maxReasons kept.
+	reasons map[string][]byte
+}
+
+const maxReasons = 1 << 10
+
+// reason writes r as w.String does.
+func (c *stepCache) reason(w *jsonout.Indented, r string) {
+	if c == nil {
+		w.String(r)
+		return
+	}
+	if b, ok := c.reasons[r]; ok {
+		w.B = append(w.B, b...)
+		return
+	}
+	start := len(w.B)
+	w.String(r)
+	if len(c.reasons) < maxReasons {
+		if c.reasons == nil {
+			c.reasons = map[string][]byte{}
+		}
+		c.reasons[r] = slices.Clone(w.B[start:])
 	}
 }
 
