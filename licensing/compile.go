@@ -50,6 +50,9 @@ type compiler struct {
 	guidIDs bool
 	guids   [][16]byte
 	fetched int32 // what fetch read (nothing reads it)
+	// hashes, when user is given them (prefetchUsers), are the user's id's hash in ids and its
+	// lower-cased userPrincipalName's in upns.
+	hashes []uint32
 
 	refs    []groupRef // group ids named by groups or by users' paths
 	refByID map[string]int32
@@ -293,7 +296,13 @@ func (c *compiler) user(u *User, parsed bool) error {
 	if c.compact {
 		keep = c.compactUser(u, parsed)
 	}
-	if _, dup := c.ids.Add(keep.ID, i, compilerIDs{c}); dup {
+	hid, hupn, hashed := uint32(0), uint32(0), len(c.hashes) == 2
+	if hashed {
+		hid, hupn = c.hashes[0], c.hashes[1]
+	} else {
+		hid = c.ids.Hash(keep.ID)
+	}
+	if _, dup := c.ids.AddHashed(keep.ID, hid, i, compilerIDs{c}); dup {
 		return errorf(InvalidInput, "users[%d]: user id %s appears twice", i, u.ID)
 	}
 	if c.guidIDs {
@@ -304,7 +313,11 @@ func (c *compiler) user(u *User, parsed bool) error {
 		}
 	}
 	if upn := keep.UserPrincipalName; upn != "" {
-		if o, dup := c.upns.Add(strings.ToLower(upn), i, compilerUPNs{c}); dup {
+		k := strings.ToLower(upn)
+		if !hashed {
+			hupn = c.upns.Hash(k)
+		}
+		if o, dup := c.upns.AddHashed(k, hupn, i, compilerUPNs{c}); dup {
 			return errorf(InvalidInput, "users %s and %s share the userPrincipalName %q", c.userAt(o).ID, u.ID, u.UserPrincipalName)
 		}
 	}
@@ -599,6 +612,22 @@ func (c *compiler) members(gi int32, id, name string, members memberList) {
 		slices.Sort(out)
 		c.s.groups[gi].members = out
 	}
+}
+
+// prefetchUsers returns, for each of users, the hashes of its id and of its lower-cased
+// userPrincipalName in the indexes user adds them to, appended to hs (two per user), having read
+// the slots the adds will start at: adds one after another wait for each slot's cache miss in
+// turn, where these reads do not depend on each other and overlap.
+func (c *compiler) prefetchUsers(users []User, hs []uint32) []uint32 {
+	var sum int32
+	for i := range users {
+		u := &users[i]
+		hid, hupn := c.ids.Hash(u.ID), c.upns.Hash(strings.ToLower(u.UserPrincipalName))
+		sum += c.ids.Home(hid) + c.upns.Home(hupn)
+		hs = append(hs, hid, hupn)
+	}
+	c.fetched += sum
+	return hs
 }
 
 // fetchWindow is how many member ids resolve looks up ahead of resolving them (fetch).

@@ -99,7 +99,8 @@ type userBatch struct {
 	ids     []byte  // the groups' member ids, one after another
 	ends    []int32 // where each id ends in ids
 	members [][]byte
-	uis     []int32 // the users the ids name (compiler.resolve)
+	uis     []int32  // the users the ids name (compiler.resolve)
+	hashes  []uint32 // the users' ids' and userPrincipalNames' (compiler.prefetchUsers)
 }
 
 // batchGroup is a group in a batch, with how many of the batch's member ids are its own.
@@ -117,9 +118,14 @@ const (
 
 // compileBatch feeds batch b to the compiler.
 func (k *loadSink) compileBatch(b *userBatch) {
+	if len(b.users) > 0 {
+		b.hashes = k.c.prefetchUsers(b.users, b.hashes[:0])
+	}
 	for i := range b.users {
+		k.c.hashes = b.hashes[2*i : 2*i+2]
 		k.c.addUser(&b.users[i], true)
 	}
+	k.c.hashes = nil
 	all := b.members[:0]
 	for id := range b.ends {
 		all = append(all, b.ids[k.idStart(b, id):b.ends[id]])

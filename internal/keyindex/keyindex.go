@@ -75,7 +75,7 @@ func (x *Index) HashBytes(k []byte) uint32 {
 // (and, with the items it gets, their keys) before it finds them one by one has their cache
 // misses overlap, where lookups one after another wait for each in turn.
 func (x *Index) Home(h uint32) int32 {
-	if x.n == 0 {
+	if len(x.slots) == 0 {
 		return -1
 	}
 	return int32(uint32(x.slots[int(h)&(len(x.slots)-1)])) - 1
@@ -103,10 +103,18 @@ func (x *Index) FindHashed(k []byte, h uint32, keys BytesKeys) (int32, bool) {
 // Add indexes item u under k, unless an item has that key already: then it returns that item
 // and true.
 func (x *Index) Add(k string, u int32, keys Keys) (int32, bool) {
+	return x.AddHashed(k, x.hash(k), u, keys)
+}
+
+// Hash returns the hash of k in x, for Home and AddHashed: a loop that adds many keys reads
+// their slots first (Home), so that their cache misses overlap.
+func (x *Index) Hash(k string) uint32 { return x.hash(k) }
+
+// AddHashed is Add for a key whose hash (Hash) is h.
+func (x *Index) AddHashed(k string, h uint32, u int32, keys Keys) (int32, bool) {
 	if 2*(x.n+1) > len(x.slots) {
 		x.grow()
 	}
-	h := x.hash(k)
 	mask := len(x.slots) - 1
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := x.slots[i]
