@@ -486,6 +486,32 @@ func TestLoadStateReportsTheFirstUserErrorWithRepeatedUPNs(t *testing.T) {
 	}
 }
 
+// A tenant file of several MiB (read in many reads) loads as the same document from memory
+// does, and a truncated one fails as it does.
+func TestLoadStateFromALargeFile(t *testing.T) {
+	doc := synthJSON(t, 12_000, 3)
+	require.Greater(t, len(doc), 4<<20)
+	dir := t.TempDir()
+	load := func(name string, data []byte) (*licensing.State, error) {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, data, 0o600))
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		defer f.Close()
+		return licensing.LoadState(f)
+	}
+	want, err := licensing.LoadState(bytes.NewReader(doc))
+	require.NoError(t, err)
+	got, err := load("tenant.json", doc)
+	require.NoError(t, err)
+	assert.Equal(t, writeSnapshot(t, want.Snapshot()), writeSnapshot(t, got.Snapshot()))
+	cut := doc[:len(doc)-len(doc)/3]
+	_, wantErr := licensing.LoadState(bytes.NewReader(cut))
+	_, gotErr := load("cut.json", cut)
+	require.Error(t, wantErr)
+	assert.Equal(t, wantErr.Error(), fmt.Sprint(gotErr))
+}
+
 // long reports whether LICENSEPLAN_LONG asks for the exhaustive sweeps (CI sets it; the README's
 // go test ./... runs the quick ones).
 func long() bool { return os.Getenv("LICENSEPLAN_LONG") != "" }
