@@ -405,14 +405,17 @@ func (t *txn) groupMemo(g int32, lic []groupLicense) *groupMemo {
 	if made(t.memo) {
 		return t.memo
 	}
-	m := t.memos[g]
+	var m *groupMemo
+	if int(g) < len(t.memos) {
+		m = t.memos[g]
+	}
 	if made(m) {
 		t.memo = m
 		return m
 	}
 	if m == nil {
-		if t.memos == nil {
-			t.memos = map[int32]*groupMemo{}
+		if int(g) >= len(t.memos) {
+			t.memos = append(t.memos, make([]*groupMemo, int(g)+1-len(t.memos))...)
 		}
 		m = new(groupMemo)
 		t.memos[g] = m

@@ -128,8 +128,8 @@ type scratch struct {
 	bufs      [3][]uint64      // assignUserAt's sets
 	addBuf    []groupLicense
 	remBuf    []int32
-	memo      *groupMemo           // evaluate's last
-	memos     map[int32]*groupMemo // evaluate's, by group: members are evaluated user by user too
+	memo      *groupMemo   // evaluate's last
+	memos     []*groupMemo // evaluate's, by group index: members are evaluated user by user too
 	// evalBufs are the two buffers evaluate builds a member's paths in when the txn's owner
 	// copies them out at each commit (owned): a member of several groups is evaluated once per
 	// group, and each evaluation replaces the paths of the one before.
