@@ -620,6 +620,7 @@ func (c *compiler) members(gi int32, id, name string, members memberList) {
 // turn, where these reads do not depend on each other and overlap.
 func (c *compiler) prefetchUsers(users []User, hs []uint32) []uint32 {
 	var sum int32
+	hs = slices.Grow(hs, 2*len(users))
 	for i := range users {
 		u := &users[i]
 		hid, hupn := c.ids.Hash(u.ID), c.upns.Hash(strings.ToLower(u.UserPrincipalName))

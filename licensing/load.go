@@ -126,7 +126,7 @@ func (k *loadSink) compileBatch(b *userBatch) {
 		k.c.addUser(&b.users[i], true)
 	}
 	k.c.hashes = nil
-	all := b.members[:0]
+	all := slices.Grow(b.members[:0], len(b.ends))
 	for id := range b.ends {
 		all = append(all, b.ids[k.idStart(b, id):b.ends[id]])
 	}
