@@ -50,6 +50,9 @@ type compiler struct {
 	guidIDs bool
 	guids   [][16]byte
 	fetched int32 // what fetch read (nothing reads it)
+	// resolved remembers the last few licenses (SKU and disabled plans) license resolved, as a
+	// txn does (resolvedLicenses): a tenant's users hold a few distinct licenses over and over.
+	resolved resolvedLicenses
 	// hashes, when user is given them (prefetchUsers), are the user's id's hash in ids and its
 	// lower-cased userPrincipalName's in upns.
 	hashes []uint32
@@ -209,6 +212,22 @@ func (c *compiler) skusEnd() {
 // license checks one assignment of SKU id with disabled plans (an assignedLicenses entry or a
 // path) and returns its subscription and, when compiling and want is set, its disabled plans.
 func (c *compiler) license(w who, id SkuID, disabled []PlanID, want bool) (groupLicense, error) {
+	want = want && c.build
+	if sub, dis, ok := c.resolved.find(AssignedLicense{SkuID: id, DisabledPlans: disabled}); ok {
+		if !want {
+			dis = 0
+		}
+		return groupLicense{sub: sub, dis: dis}, nil
+	}
+	gl, err := c.resolveLicense(w, id, disabled, want)
+	if err == nil && want {
+		c.resolved.keep(AssignedLicense{SkuID: id, DisabledPlans: disabled}, gl.sub, gl.dis)
+	}
+	return gl, err
+}
+
+// resolveLicense is license without the compiler's memory of the licenses resolved before.
+func (c *compiler) resolveLicense(w who, id SkuID, disabled []PlanID, want bool) (groupLicense, error) {
 	sub, ok := c.s.subBySku[id]
 	if !ok {
 		return groupLicense{sub: -1}, &Error{Kind: UnknownSku, SkuID: id, Message: fmt.Sprintf("%s: assignedLicenses has SKU %s, which is not in subscribedSkus", w, id)}
@@ -216,7 +235,6 @@ func (c *compiler) license(w who, id SkuID, disabled []PlanID, want bool) (group
 	if len(disabled) == 0 {
 		return groupLicense{sub: sub}, nil
 	}
-	want = want && c.build
 	plans := c.s.subs[sub].Sku.plans
 	set := &c.set
 	set.w = set.w[:0]
