@@ -63,23 +63,15 @@ func (t *txn) licenses(target func() Target, add []AssignedLicense, remove []Sku
 		return ""
 	}
 	for _, l := range add {
-		if sub, dis, ok := t.resolved.find(l); ok { // resolved and checked before: the other checks
-			if why := seenHow(l.SkuID); why != "" {
-				t.refuse(&Error{Kind: InvalidInput, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target(), s.cat.SkuNamed(l.SkuID, NamesBoth))})
+		// A license resolved before (resolvedLicenses) is a known SKU with valid disabled plans:
+		// only the checks that depend on the rest of the body, or on the subscription now, remain.
+		sub, dis, resolved := t.resolved.find(l)
+		if !resolved {
+			var known bool
+			if sub, known = s.subBySku[l.SkuID]; !known {
+				t.refuse(&Error{Kind: UnknownSku, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target(), s.cat.SkuNamed(l.SkuID, NamesBoth))})
 				continue
 			}
-			seenList = append(seenList, use{l.SkuID, "add"})
-			if okA, why := s.subs[sub].Assignable(); !okA {
-				t.refuse(&Error{Kind: SkuNotAssignable, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: %s", target(), why)})
-				continue
-			}
-			adds = append(adds, groupLicense{sub: sub, dis: dis})
-			continue
-		}
-		sub, known := s.subBySku[l.SkuID]
-		if !known {
-			t.refuse(&Error{Kind: UnknownSku, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s is not subscribed in this tenant", target(), s.cat.SkuNamed(l.SkuID, NamesBoth))})
-			continue
 		}
 		if why := seenHow(l.SkuID); why != "" {
 			t.refuse(&Error{Kind: InvalidInput, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: SKU %s appears twice in addLicenses", target(), s.cat.SkuNamed(l.SkuID, NamesBoth))})
@@ -91,23 +83,25 @@ func (t *txn) licenses(target func() Target, add []AssignedLicense, remove []Sku
 			t.refuse(&Error{Kind: SkuNotAssignable, Target: target(), SkuID: l.SkuID, Message: fmt.Sprintf("%s: %s", target(), why)})
 			continue
 		}
-		dis := &t.set
-		dis.w = dis.w[:0]
-		valid := true
-		for _, p := range l.DisabledPlans {
-			i, known := s.cat.PlanIndex(p)
-			if !known || !sb.Sku.plans.Has(i) {
-				t.refuse(&Error{Kind: UnknownServicePlan, Target: target(), SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", target(), s.cat.PlanNamed(p, NamesBoth), sb.Sku.Title())})
-				valid = false
-				continue
+		if !resolved {
+			set := &t.set
+			set.w = set.w[:0]
+			valid := true
+			for _, p := range l.DisabledPlans {
+				i, known := s.cat.PlanIndex(p)
+				if !known || !sb.Sku.plans.Has(i) {
+					t.refuse(&Error{Kind: UnknownServicePlan, Target: target(), SkuID: l.SkuID, Plans: []PlanID{p}, Message: fmt.Sprintf("%s: disabled plan %s is not a service plan of SKU %s", target(), s.cat.PlanNamed(p, NamesBoth), sb.Sku.Title())})
+					valid = false
+					continue
+				}
+				set.Add(i)
 			}
-			dis.Add(i)
+			dis = s.setIndex(*set)
+			if valid {
+				t.resolved.keep(l, sub, dis)
+			}
 		}
-		i := s.setIndex(*dis)
-		if valid {
-			t.resolved.keep(l, sub, i)
-		}
-		adds = append(adds, groupLicense{sub: sub, dis: i})
+		adds = append(adds, groupLicense{sub: sub, dis: dis})
 	}
 	for _, id := range remove {
 		sub, known := s.subBySku[id]

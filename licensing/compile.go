@@ -862,11 +862,7 @@ func (c *compiler) link() {
 	s := c.s
 	// Each user's groups, ascending, in one array for all memberships; the users split into
 	// ranges on every core, each range's memberships read from the groups' (ascending) members.
-	count := c.lastGroup
-	if count == nil {
-		count = make([]int32, len(s.users))
-	}
-	clear(count)
+	count := make([]int32, len(s.users))
 	parts := parallel.Parts(len(s.users))
 	totals := make([]int, parts+1) // totals[p+1]: the memberships of range p's users
 	parallel.Ranges(len(s.users), parts, func(part, lo, hi int) {
@@ -899,7 +895,6 @@ func (c *compiler) link() {
 			}
 		}
 	})
-	c.lastGroup = nil
 	reported := make([]bool, len(s.users))
 	for _, u := range c.provisional {
 		c.resolvePaths(u)

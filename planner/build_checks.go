@@ -19,7 +19,7 @@ func (b *builder) stuckChecks() {
 	// Stuck paths are rare: the users are scanned (on every core) before any path is exported.
 	for _, u := range parallel.Indexes(len(b.users), func(u int) bool { return b.users[u] != nil && bulk.HasStuckPath(u) }) {
 		t := b.users[u]
-		buf = b.w.Bulk().AppendPaths(buf[:0], u)
+		buf = bulk.AppendPaths(buf[:0], u)
 		for k, p := range buf {
 			if !p.Stuck {
 				continue

@@ -99,14 +99,9 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 				}
 				continue
 			}
-			// covered: a group path enables every plan p does (disables no plan p enables), which
-			// most users' paths show at once; else the plans p enables that no group path does
-			// are worked out below.
-			covered := false
 			groups := nbuf[:0]
 			for _, q := range paths {
 				if q.Sku == p.Sku && !q.Direct() && q.State.Enables() {
-					covered = covered || q.Disabled.SubsetOf(p.Disabled)
 					groups = append(groups, b.w.Group(b.w.Bulk().PathGroup(q)).DisplayName)
 				}
 			}
@@ -118,7 +113,7 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 				}
 				continue
 			}
-			if missing := notCovered(p, sku, paths, covered); !missing.IsEmpty() {
+			if missing := notCovered(p, sku, paths); !missing.IsEmpty() {
 				names := in.joined(groups, ", ")
 				tail := in.memo(string(p.Sku[:])+names+string(mustBinary(missing)), func() string {
 					return fmt.Sprintf(": direct %s kept: groups %s do not enable %s", sku.Title(), names, strings.Join(b.planTitles(missing), ", "))
@@ -147,17 +142,16 @@ func (b *builder) migrateUsers(users []int, all bool, in *interner, removals [][
 }
 
 // notCovered returns the plans direct path p (of SKU sku) enables that no active group path of
-// the SKU among paths enables; nothing when covered says a group path enables them all.
-func notCovered(p licensing.Path, sku *licensing.Sku, paths []licensing.Path, covered bool) licensing.PlanSet {
-	if covered {
+// the SKU among paths enables. Most users have a group path that disables no plan p enables:
+// that is seen without making a set.
+func notCovered(p licensing.Path, sku *licensing.Sku, paths []licensing.Path) licensing.PlanSet {
+	groupPath := func(q licensing.Path) bool { return q.Sku == p.Sku && !q.Direct() && q.State.Enables() }
+	if slices.ContainsFunc(paths, func(q licensing.Path) bool { return groupPath(q) && q.Disabled.SubsetOf(p.Disabled) }) {
 		return licensing.PlanSet{}
 	}
 	var groupOn licensing.PlanSet
 	for _, q := range paths {
-		if q.Sku == p.Sku && !q.Direct() && q.State.Enables() {
-			if q.Disabled.IsEmpty() {
-				return licensing.PlanSet{} // the group path enables every plan of the SKU
-			}
+		if groupPath(q) {
 			groupOn.UnionWith(sku.PlanSet().Minus(q.Disabled))
 		}
 	}

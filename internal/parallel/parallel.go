@@ -54,29 +54,24 @@ func Ranges(n, parts int, f func(part, lo, hi int)) {
 // called on every core (Ranges), so it must be safe to call from several goroutines at once:
 // a read-only scan over a tenant's users.
 func Indexes(n int, keep func(i int) bool) []int {
-	parts := Parts(n)
-	found := make([][]int, parts)
-	Ranges(n, parts, func(part, lo, hi int) {
-		var out []int
-		for i := lo; i < hi; i++ {
-			if keep(i) {
-				out = append(out, i)
-			}
-		}
-		found[part] = out
-	})
-	return slices.Concat(found...)
+	return collect(n, func(i int) (int, bool) { return i, keep(i) })
 }
 
 // Keep returns the items for which keep is true, in order, calling keep as Indexes does.
 func Keep[T any](items []T, keep func(T) bool) []T {
-	parts := Parts(len(items))
+	return collect(len(items), func(i int) (T, bool) { return items[i], keep(items[i]) })
+}
+
+// collect returns, in order of i, the values at(i) gives for the i in [0, n) it keeps, its
+// ranges (Parts) each on a goroutine of its own.
+func collect[T any](n int, at func(i int) (T, bool)) []T {
+	parts := Parts(n)
 	found := make([][]T, parts)
-	Ranges(len(items), parts, func(part, lo, hi int) {
+	Ranges(n, parts, func(part, lo, hi int) {
 		var out []T
-		for _, it := range items[lo:hi] {
-			if keep(it) {
-				out = append(out, it)
+		for i := lo; i < hi; i++ {
+			if v, ok := at(i); ok {
+				out = append(out, v)
 			}
 		}
 		found[part] = out
